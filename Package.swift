@@ -1,0 +1,55 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Debug builds of the numeric code are 10-100x slower than optimised ones; the tests
+// exercise real kernels on real model files, so every Swift target is built with -O
+// even in debug (tests still get -enable-testing for @testable imports).
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let package = Package(
+    name: "saestore",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "saestore", targets: ["saestore"]),
+        .library(name: "ActStore", targets: ["ActStore"]),
+        .library(name: "Extract", targets: ["Extract"]),
+        .library(name: "StreamTrain", targets: ["StreamTrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CLMDB", path: "Sources/CLMDB", pkgConfig: "lmdb",
+                       providers: [.apt(["liblmdb-dev"]), .brew(["lmdb"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
+
+        .target(name: "TensorIO", swiftSettings: optimised),
+        .target(name: "ActStore", dependencies: ["CZstd", "CLMDB"], swiftSettings: optimised),
+        .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd"],
+                swiftSettings: optimised),
+        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS"],
+                swiftSettings: optimised),
+        .executableTarget(
+            name: "saestore",
+            dependencies: [
+                "ActStore", "Extract", "StreamTrain", "TensorIO",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: optimised),
+
+        // A child process the crash tests SIGKILL at random points while it writes a store.
+        .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
+                          path: "Tests/CrashWriter", swiftSettings: optimised),
+
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: optimised),
+        .testTarget(name: "ActStoreTests", dependencies: ["ActStore"], swiftSettings: optimised),
+        .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: optimised),
+        .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],
+                    resources: [.copy("Fixtures")], swiftSettings: optimised),
+    ],
+    swiftLanguageModes: [.v5]
+)

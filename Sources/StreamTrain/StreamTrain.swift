@@ -1,0 +1,2 @@
+/// Sparse autoencoders trained from the store.
+public enum StreamTrain {}

@@ -1,0 +1,2 @@
+/// Reading and writing tensor files made elsewhere: safetensors and NumPy .npy.
+public enum TensorIO {}
