@@ -1,0 +1,43 @@
+/// A row resolved back to its text: the document, the token, and where it sits.
+public struct RowLocation: Sendable, Equatable {
+    public var row: Int
+    public var document: Int
+    /// Index of the token within its document (row - document's first row).
+    public var tokenIndex: Int
+    /// Position in the model's context window the row was computed at.
+    public var position: Int
+    public var tokenID: UInt32
+    /// Byte span [start, end) of the token in the document's UTF-8 text.
+    public var byteStart: Int
+    public var byteEnd: Int
+    public var source: String
+    public var sourceIndex: Int
+}
+
+extension StoreReader {
+    /// Resolves `row` to its document and token (nil for rows imported without documents).
+    public func locate(row: Int, decoder: ChunkDecoder? = nil) throws -> RowLocation? {
+        guard let doc = try documentID(containing: row) else { return nil }
+        let record = try document(doc)
+        guard record.rows.contains(row) else {
+            throw StoreError.corruptIndex(store: path, table: "rowdoc", detail: "row \(row) maps to document \(doc), which covers rows \(record.rows)")
+        }
+        let one = row..<row + 1
+        let tokenID = try readIntegers(column: TokenColumn.tokenID, rows: one, decoder: decoder)[0]
+        let position = try readIntegers(column: TokenColumn.position, rows: one, decoder: decoder)[0]
+        let start = try readIntegers(column: TokenColumn.byteStart, rows: one, decoder: decoder)[0]
+        let end = try readIntegers(column: TokenColumn.byteEnd, rows: one, decoder: decoder)[0]
+        return RowLocation(row: row, document: doc, tokenIndex: row - record.firstRow, position: Int(position),
+                           tokenID: UInt32(tokenID), byteStart: Int(start), byteEnd: Int(end),
+                           source: try sourceName(record.sourceID), sourceIndex: record.sourceIndex)
+    }
+
+    /// The row of token `tokenIndex` of document `doc`.
+    public func row(document doc: Int, tokenIndex: Int) throws -> Int {
+        let record = try document(doc)
+        guard tokenIndex >= 0, tokenIndex < record.tokenCount else {
+            throw StoreError.invalidArgument("document \(doc) has \(record.tokenCount) tokens; token \(tokenIndex) is out of range")
+        }
+        return record.firstRow + tokenIndex
+    }
+}

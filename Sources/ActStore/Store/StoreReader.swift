@@ -1,0 +1,283 @@
+import Foundation
+
+/// Reads a store: chunk records come from the index into memory (per column, on first
+/// use), chunk bytes from mmapped segments, checked against their CRC-32C and decoded
+/// into caller buffers. Safe to use from many threads at once (give each thread its own
+/// `ChunkDecoder`), and alongside a writer in another process: a reader sees the state of
+/// the last commit before it opened or last called `refresh()`.
+public final class StoreReader: @unchecked Sendable {
+    public let path: String
+    public private(set) var manifest: StoreManifest
+    let env: LMDBEnvironment
+    private var state: CommitState
+    private let lock = NSLock()
+    private var recordsByColumn: [Int: [ChunkRecord]] = [:]
+    private var mappings: [Int: SegmentMapping] = [:]
+    private var sourceNames: [Int: String] = [:]
+    private var decoderPool: [ChunkDecoder] = []
+
+    public init(path: String) throws {
+        self.path = path
+        let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: true)
+        self.env = env
+        self.manifest = manifest
+        self.state = state
+    }
+
+    public var rowCount: Int { lock.withLock { state.rowCount } }
+    public var documentCount: Int { lock.withLock { state.docCount } }
+    public var chunkCount: Int { lock.withLock { state.chunkCount } }
+    public var columns: [ColumnSpec] { lock.withLock { manifest.columns } }
+
+    /// Picks up commits made since this reader opened. Returns true when there is new data.
+    @discardableResult
+    public func refresh() throws -> Bool {
+        let (newManifest, newState) = try StoreDirectory.mapIndexErrors(store: path, table: "meta") {
+            try env.withTransaction(write: false) { txn -> (StoreManifest, CommitState) in
+                guard let stateBytes = try txn.get(.meta, StoreFormat.MetaKey.state),
+                      let manifestBytes = try txn.get(.meta, StoreFormat.MetaKey.manifest) else {
+                    throw StoreError.corruptIndex(store: path, table: "meta", detail: "state or manifest missing")
+                }
+                return (try JSONDecoder().decode(StoreManifest.self, from: Data(manifestBytes)), try CommitState(decoding: stateBytes))
+            }
+        }
+        return lock.withLock {
+            guard newState != state || newManifest != manifest else { return false }
+            state = newState
+            manifest = newManifest
+            recordsByColumn.removeAll()
+            mappings.removeAll()
+            return true
+        }
+    }
+
+    // MARK: columns and chunks
+
+    public func columnIndex(_ name: String) throws -> Int {
+        guard let index = lock.withLock({ manifest.columnIndex(name) }) else {
+            throw StoreError.missingColumn(store: path, column: name, available: columns.map(\.name))
+        }
+        return index
+    }
+
+    public func spec(_ name: String) throws -> ColumnSpec { columns[try columnIndex(name)] }
+
+    /// Every committed chunk record of a column, in chunk order.
+    public func chunkRecords(column name: String) throws -> [ChunkRecord] {
+        try records(column: try columnIndex(name))
+    }
+
+    func records(column: Int) throws -> [ChunkRecord] {
+        if let cached = lock.withLock({ recordsByColumn[column] }) { return cached }
+        let expected = chunkCount
+        let name = columns[column].name
+        let loaded: [ChunkRecord] = try StoreDirectory.mapIndexErrors(store: path, table: "chunks") {
+            try env.withTransaction(write: false) { txn in
+                var records: [ChunkRecord] = []
+                records.reserveCapacity(expected)
+                try txn.scan(.chunks, from: IndexKey.chunk(column: column, chunk: 0)) { key, value in
+                    guard let (c, chunk) = IndexKey.decodeChunk(key) else { throw RecordReader.Short() }
+                    if c != column || chunk >= expected { return false }
+                    guard chunk == records.count else {
+                        throw StoreError.corruptIndex(store: path, table: "chunks", detail: "column \(name) has no record for chunk \(records.count)")
+                    }
+                    records.append(try ChunkRecord(decoding: Array(value)))
+                    return true
+                }
+                return records
+            }
+        }
+        guard loaded.count == expected else {
+            throw StoreError.corruptIndex(store: path, table: "chunks", detail: "column \(name) has \(loaded.count) chunk records, the commit state says \(expected)")
+        }
+        lock.withLock { recordsByColumn[column] = loaded }
+        return loaded
+    }
+
+    /// Rows covered by `chunk` (the same for every column).
+    public func chunkRows(_ chunk: Int) throws -> Range<Int> {
+        let record = try records(column: 0)[chunk]
+        return record.firstRow..<record.firstRow + record.rowCount
+    }
+
+    /// The chunk holding `row`, by binary search over chunk first rows.
+    public func chunk(containing row: Int) throws -> Int {
+        let records = try records(column: 0)
+        guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
+        var lo = 0, hi = records.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if records[mid].firstRow <= row { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    func mapping(segment: Int) throws -> SegmentMapping? {
+        if let m = lock.withLock({ mappings[segment] }) { return m }
+        let segmentPath = SegmentFile.path(store: path, segment: segment)
+        guard FileManager.default.fileExists(atPath: segmentPath) else { return nil }
+        let m = try SegmentMapping(path: segmentPath)
+        lock.withLock { mappings[segment] = m }
+        return m
+    }
+
+    // MARK: decoding
+
+    /// A decoder owns zstd state and scratch memory; use one per thread.
+    public func makeDecoder() -> ChunkDecoder { ChunkDecoder() }
+
+    /// Decodes chunk `chunk` of float column `column` into `out` as (rows, width) values.
+    public func readChunk(column name: String, chunk: Int, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
+        let column = try columnIndex(name)
+        try withDecoder(decoder) { decoder in
+            try decoder.decode(reader: self, column: column, chunk: chunk, floats: &out)
+        }
+    }
+
+    /// Decodes an integer column's chunk (u32 values widened).
+    public func readChunk(column name: String, chunk: Int, into out: inout [UInt64], decoder: ChunkDecoder? = nil) throws {
+        let column = try columnIndex(name)
+        try withDecoder(decoder) { decoder in
+            try decoder.decode(reader: self, column: column, chunk: chunk, integers: &out)
+        }
+    }
+
+    /// Rows [rows) of a float column as (rows.count, width) values in `out`.
+    public func readRows(column name: String, rows: Range<Int>, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
+        let column = try columnIndex(name)
+        let width = columns[column].width
+        try checkRange(rows)
+        out.removeAll(keepingCapacity: true)
+        out.reserveCapacity(rows.count * width)
+        guard !rows.isEmpty else { return }
+        try withDecoder(decoder) { decoder in
+            var chunk = try self.chunk(containing: rows.lowerBound)
+            var scratch: [Float] = []
+            while true {
+                let chunkRows = try self.chunkRows(chunk)
+                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
+                if overlap.isEmpty { break }
+                try decoder.decode(reader: self, column: column, chunk: chunk, floats: &scratch)
+                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
+                out.append(contentsOf: scratch[start..<start + overlap.count * width])
+                if overlap.upperBound == rows.upperBound { break }
+                chunk += 1
+            }
+        }
+    }
+
+    /// Rows [rows) of an integer column.
+    public func readIntegers(column name: String, rows: Range<Int>, decoder: ChunkDecoder? = nil) throws -> [UInt64] {
+        let column = try columnIndex(name)
+        let width = columns[column].width
+        try checkRange(rows)
+        var out: [UInt64] = []
+        guard !rows.isEmpty else { return out }
+        try withDecoder(decoder) { decoder in
+            var chunk = try self.chunk(containing: rows.lowerBound)
+            var scratch: [UInt64] = []
+            while true {
+                let chunkRows = try self.chunkRows(chunk)
+                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
+                if overlap.isEmpty { break }
+                try decoder.decode(reader: self, column: column, chunk: chunk, integers: &scratch)
+                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
+                out.append(contentsOf: scratch[start..<start + overlap.count * width])
+                if overlap.upperBound == rows.upperBound { break }
+                chunk += 1
+            }
+        }
+        return out
+    }
+
+    /// Hints the kernel to read a chunk's bytes ahead of decoding (used by loaders).
+    public func prefetch(column name: String, chunk: Int) throws {
+        let record = try records(column: try columnIndex(name))[chunk]
+        try mapping(segment: record.segment)?.willNeed(record.byteOffset..<record.byteOffset + record.compressedByteCount)
+    }
+
+    private func checkRange(_ rows: Range<Int>) throws {
+        let count = rowCount
+        guard rows.lowerBound >= 0, rows.upperBound <= count else {
+            throw StoreError.rowOutOfRange(store: path, row: rows.lowerBound < 0 ? rows.lowerBound : rows.upperBound - 1, rowCount: count)
+        }
+    }
+
+    private func withDecoder<R>(_ given: ChunkDecoder?, _ body: (ChunkDecoder) throws -> R) throws -> R {
+        if let given { return try body(given) }
+        let decoder = lock.withLock { decoderPool.popLast() } ?? ChunkDecoder()
+        defer { lock.withLock { decoderPool.append(decoder) } }
+        return try body(decoder)
+    }
+
+    // MARK: documents
+
+    public func sourceName(_ id: Int) throws -> String {
+        if let name = lock.withLock({ sourceNames[id] }) { return name }
+        let name: String? = try StoreDirectory.mapIndexErrors(store: path, table: "sources") {
+            try env.withTransaction(write: false) { txn in
+                try txn.get(.sources, IndexKey.u64(UInt64(id))).map { String(decoding: $0, as: UTF8.self) }
+            }
+        }
+        guard let name else { throw StoreError.corruptIndex(store: path, table: "sources", detail: "no source \(id)") }
+        lock.withLock { sourceNames[id] = name }
+        return name
+    }
+
+    public func document(_ doc: Int) throws -> DocumentRecord {
+        guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
+        let bytes = try StoreDirectory.mapIndexErrors(store: path, table: "docs") {
+            try env.withTransaction(write: false) { try $0.get(.docs, IndexKey.u64(UInt64(doc))) }
+        }
+        guard let bytes else { throw StoreError.corruptIndex(store: path, table: "docs", detail: "document \(doc) is counted but has no record") }
+        return try StoreDirectory.mapIndexErrors(store: path, table: "docs") { try DocumentRecord(decoding: bytes) }
+    }
+
+    /// The document's stored text (nil when its rows came without text).
+    public func text(ofDocument doc: Int) throws -> String? {
+        let record = try document(doc)
+        if record.textByteCount == 0 { return "" }
+        let compressed = try StoreDirectory.mapIndexErrors(store: path, table: "texts") {
+            try env.withTransaction(write: false) { try $0.get(.texts, IndexKey.u64(UInt64(doc))) }
+        }
+        guard let compressed else { throw StoreError.corruptIndex(store: path, table: "texts", detail: "document \(doc) has no text record") }
+        let bytes: [UInt8]
+        do {
+            bytes = try ZstdDecompressor().decompress(compressed)
+        } catch {
+            throw StoreError.corruptIndex(store: path, table: "texts", detail: "document \(doc): \(error)")
+        }
+        guard bytes.count == record.textByteCount else {
+            throw StoreError.corruptIndex(store: path, table: "texts", detail: "document \(doc) text is \(bytes.count) bytes, its record says \(record.textByteCount)")
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The document holding `row` (a range lookup on the `rowdoc` table), or nil for rows
+    /// that came without documents.
+    public func documentID(containing row: Int) throws -> Int? {
+        guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
+        guard manifest.hasDocuments else { return nil }
+        let entry = try StoreDirectory.mapIndexErrors(store: path, table: "rowdoc") {
+            try env.withTransaction(write: false) { try $0.floorEntry(.rowdoc, IndexKey.u64(UInt64(row))) }
+        }
+        guard let entry, let doc = IndexKey.decodeU64(entry.value) else {
+            throw StoreError.corruptIndex(store: path, table: "rowdoc", detail: "no document starts at or before row \(row)")
+        }
+        return Int(doc)
+    }
+
+    /// Per-source cursors as of the reader's snapshot.
+    public func cursor() throws -> [String: [UInt8]] {
+        try StoreDirectory.mapIndexErrors(store: path, table: "cursor") {
+            try env.withTransaction(write: false) { txn in
+                var cursor: [String: [UInt8]] = [:]
+                try txn.scan(.cursor) { key, value in
+                    cursor[String(decoding: key, as: UTF8.self)] = Array(value)
+                    return true
+                }
+                return cursor
+            }
+        }
+    }
+}

@@ -1,0 +1,455 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends documents (or bare rows) to a store and commits them atomically.
+///
+/// Commit protocol (docs/FORMAT.md): chunk bytes are appended to the tail segment as rows
+/// fill chunks; `commit` writes the last partial chunk, fsyncs the segment, then records
+/// every new chunk, document, text, source and the caller's cursor in ONE LMDB write
+/// transaction. A process killed at any instant leaves the last committed state; the
+/// bytes it appended after that are cut off by the next writer to open the store.
+/// One writer per store at a time (an flock on `writer.lock`); readers may run alongside.
+public final class StoreWriter {
+    public let path: String
+    public private(set) var manifest: StoreManifest
+    let env: LMDBEnvironment
+    private let lockFD: Int32
+
+    private var committed: CommitState
+    private var appender: SegmentAppender
+    private var createdSegmentSinceCommit = false
+    private var failure: Error?
+
+    private var buffers: [ColumnBuffer]
+    private var bufferedRowCount = 0
+    private var pendingRowCount = 0
+    private var pendingChunks: [(key: [UInt8], record: ChunkRecord)] = []
+    private var pendingChunkCount = 0
+    private var pendingDocs: [(id: Int, record: DocumentRecord, text: [UInt8])] = []
+    private var pendingSources: [(id: Int, name: String)] = []
+    private var sourceIDs: [String: Int] = [:]
+
+    private var compressors: [Int: ZstdCompressor] = [:]
+    private let textCompressor = ZstdCompressor(level: 3)
+    private var payload: [UInt8] = []
+    private var compressed: [UInt8] = []
+
+    /// Rows committed so far.
+    public var committedRowCount: Int { committed.rowCount }
+    /// Documents committed so far.
+    public var committedDocumentCount: Int { committed.docCount }
+    /// Rows appended since the last commit (lost if the process dies before `commit`).
+    public var uncommittedRowCount: Int { pendingRowCount }
+    public var uncommittedDocumentCount: Int { pendingDocs.count }
+
+    // MARK: create / open
+
+    /// Creates a new store at `path` (which must not exist, or be an empty directory).
+    public static func create(at path: String, manifest: StoreManifest) throws -> StoreWriter {
+        try manifest.validate()
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) {
+            let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]
+            let ours: Set<String> = [StoreFormat.indexDirectory, StoreFormat.segmentsDirectory, StoreFormat.lockFile]
+            if StoreDirectory.holdsStore(path) || !Set(entries).isSubset(of: ours) {
+                throw StoreError.alreadyExists(path: path)
+            }
+            // An interrupted create (no magic committed yet): start it again.
+            try? fm.removeItem(atPath: StoreDirectory.indexPath(path))
+            try? fm.removeItem(atPath: StoreDirectory.segmentsPath(path))
+        }
+        try StoreDirectory.makeDirectory(path)
+        try StoreDirectory.makeDirectory(StoreDirectory.indexPath(path))
+        try StoreDirectory.makeDirectory(StoreDirectory.segmentsPath(path))
+        let lock = try acquireLock(path)
+        do {
+            let env = try LMDBEnvironment.shared(path: StoreDirectory.indexPath(path), create: true)
+            var versionBytes = RecordWriter()
+            versionBytes.u32(StoreFormat.version)
+            let manifestBytes = try JSONEncoder.sorted.encode(manifest)
+            try env.withTransaction(write: true) { txn in
+                try txn.put(.meta, StoreFormat.MetaKey.version, versionBytes.bytes)
+                try txn.put(.meta, StoreFormat.MetaKey.manifest, Array(manifestBytes))
+                try txn.put(.meta, StoreFormat.MetaKey.state, CommitState().encoded())
+                // The magic goes in last of all: a store exists once this commits.
+                try txn.put(.meta, StoreFormat.MetaKey.magic, StoreFormat.magic)
+            }
+            return try StoreWriter(path: path, env: env, lockFD: lock, manifest: manifest, state: CommitState())
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    /// Opens an existing store for appending, cutting off whatever an interrupted writer
+    /// appended after the last commit.
+    public static func open(at path: String) throws -> StoreWriter {
+        let lock = try acquireLock(path)
+        do {
+            let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: false)
+            // Segments after the committed tail hold only uncommitted chunks.
+            for segment in StoreDirectory.segmentNumbers(path) where segment > state.tailSegment {
+                let segmentPath = SegmentFile.path(store: path, segment: segment)
+                if unlink(segmentPath) != 0 { throw StoreError.io(path: segmentPath, operation: "unlink", errno: errno) }
+            }
+            let tailPath = SegmentFile.path(store: path, segment: state.tailSegment)
+            if state.tailSegmentByteCount > 0 && !FileManager.default.fileExists(atPath: tailPath) {
+                throw StoreError.missingSegment(store: path, column: manifest.columns[0].name, chunk: max(0, state.chunkCount - 1), segment: tailPath)
+            }
+            return try StoreWriter(path: path, env: env, lockFD: lock, manifest: manifest, state: state)
+        } catch {
+            close(lock)
+            throw error
+        }
+    }
+
+    /// Opens the store at `path` if it exists, else creates it with `manifest`. An existing
+    /// store must have the same columns (resuming an ingest with the same command).
+    public static func openOrCreate(at path: String, manifest: StoreManifest) throws -> StoreWriter {
+        guard StoreDirectory.holdsStore(path) else { return try create(at: path, manifest: manifest) }
+        let writer = try open(at: path)
+        if writer.manifest.columns != manifest.columns || writer.manifest.hasDocuments != manifest.hasDocuments {
+            let have = writer.manifest.columns.map { "\($0.name):\($0.codec.rawValue)" }.joined(separator: ", ")
+            let want = manifest.columns.map { "\($0.name):\($0.codec.rawValue)" }.joined(separator: ", ")
+            throw StoreError.invalidArgument("\(path) already holds a store with columns [\(have)], not [\(want)]; use another --store or the same hooks and dtype")
+        }
+        return writer
+    }
+
+    private init(path: String, env: LMDBEnvironment, lockFD: Int32, manifest: StoreManifest, state: CommitState) throws {
+        self.path = path
+        self.env = env
+        self.lockFD = lockFD
+        self.manifest = manifest
+        committed = state
+        appender = try SegmentAppender(store: path, segment: state.tailSegment, committedByteCount: state.tailSegmentByteCount)
+        createdSegmentSinceCommit = state.tailSegmentByteCount == 0
+        buffers = manifest.columns.map { ColumnBuffer(spec: $0) }
+        sourceIDs = try StoreDirectory.mapIndexErrors(store: path, table: "sources") {
+            try env.withTransaction(write: false) { txn in
+                var ids: [String: Int] = [:]
+                try txn.scan(.sources) { key, value in
+                    guard let id = IndexKey.decodeU64(key) else { throw RecordReader.Short() }
+                    ids[String(decoding: value, as: UTF8.self)] = Int(id)
+                    return true
+                }
+                return ids
+            }
+        }
+    }
+
+    deinit {
+        close(lockFD)
+    }
+
+    private static func acquireLock(_ path: String) throws -> Int32 {
+        let lockPath = "\(path)/\(StoreFormat.lockFile)"
+        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == ENOENT { throw StoreError.notAStore(path: path, reason: "no such directory") }
+            throw StoreError.io(path: lockPath, operation: "open", errno: errno)
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw StoreError.locked(path: path)
+        }
+        return fd
+    }
+
+    /// The cursor each source was committed with (what the last commit said was done).
+    public func committedCursor() throws -> [String: [UInt8]] {
+        try StoreDirectory.mapIndexErrors(store: path, table: "cursor") {
+            try env.withTransaction(write: false) { txn in
+                var cursor: [String: [UInt8]] = [:]
+                try txn.scan(.cursor) { key, value in
+                    cursor[String(decoding: key, as: UTF8.self)] = Array(value)
+                    return true
+                }
+                return cursor
+            }
+        }
+    }
+
+    // MARK: append
+
+    /// Adds a document's rows; returns its document id. Nothing is durable until `commit`.
+    @discardableResult
+    public func append(_ doc: DocumentRows) throws -> Int {
+        try checkHealthy()
+        guard manifest.hasDocuments else {
+            throw StoreError.invalidArgument("\(path) holds bare imported rows; documents cannot be added to it")
+        }
+        try validate(doc)
+        let docID = committed.docCount + pendingDocs.count
+        let firstRow = committed.rowCount + pendingRowCount
+        let sourceID = sourceID(for: doc.source)
+        let textBytes = Array(doc.text.utf8)
+        let text = textBytes.isEmpty ? [] : try textCompressor.compress(textBytes)
+        let record = DocumentRecord(firstRow: firstRow, tokenCount: doc.rowCount, sourceID: sourceID,
+                                    sourceIndex: doc.sourceIndex, textByteCount: textBytes.count)
+        for (index, spec) in manifest.columns.enumerated() {
+            switch spec.name {
+            case TokenColumn.tokenID: buffers[index].append(integers: doc.tokenIDs)
+            case TokenColumn.docID: buffers[index].append(repeating: UInt64(docID), count: doc.rowCount)
+            case TokenColumn.position: buffers[index].append(integers: doc.positions)
+            case TokenColumn.byteStart: buffers[index].append(integers: doc.byteStarts)
+            case TokenColumn.byteEnd: buffers[index].append(integers: doc.byteEnds)
+            default: buffers[index].append(floats: doc.activations[spec.name]!)
+            }
+        }
+        pendingDocs.append((docID, record, text))
+        bufferedRowCount += doc.rowCount
+        pendingRowCount += doc.rowCount
+        try cutFullChunks()
+        return docID
+    }
+
+    /// Adds bare rows (no documents) to a store created for imports.
+    /// `columns`: every column's (rowCount, width) row-major values.
+    public func appendRows(_ columns: [String: [Float]], rowCount: Int) throws {
+        try checkHealthy()
+        guard !manifest.hasDocuments else {
+            throw StoreError.invalidArgument("\(path) holds documents; bare rows cannot be appended to it")
+        }
+        for (index, spec) in manifest.columns.enumerated() {
+            guard let values = columns[spec.name] else {
+                throw StoreError.invalidArgument("appendRows: no values for column \(spec.name)")
+            }
+            guard values.count == rowCount * spec.width else {
+                throw StoreError.invalidArgument("appendRows: column \(spec.name) has \(values.count) values, expected \(rowCount) rows x \(spec.width)")
+            }
+            buffers[index].append(floats: values)
+        }
+        bufferedRowCount += rowCount
+        pendingRowCount += rowCount
+        try cutFullChunks()
+    }
+
+    private func validate(_ doc: DocumentRows) throws {
+        let n = doc.rowCount
+        let where_ = "document \(doc.sourceIndex) of \(doc.source)"
+        guard n > 0 else { throw StoreError.invalidArgument("\(where_) has no tokens") }
+        guard doc.positions.count == n, doc.byteStarts.count == n, doc.byteEnds.count == n else {
+            throw StoreError.invalidArgument("\(where_): \(n) token ids but \(doc.positions.count) positions, \(doc.byteStarts.count)/\(doc.byteEnds.count) span bounds")
+        }
+        let textByteCount = doc.text.utf8.count
+        for i in 0..<n where doc.byteStarts[i] > doc.byteEnds[i] || Int(doc.byteEnds[i]) > textByteCount {
+            throw StoreError.invalidArgument("\(where_): token \(i) span \(doc.byteStarts[i])..<\(doc.byteEnds[i]) is outside its \(textByteCount)-byte text")
+        }
+        for spec in manifest.columns where !TokenColumn.isMetadata(spec.name) {
+            guard let values = doc.activations[spec.name] else {
+                throw StoreError.invalidArgument("\(where_): no activations for column \(spec.name)")
+            }
+            guard values.count == n * spec.width else {
+                throw StoreError.invalidArgument("\(where_): column \(spec.name) has \(values.count) values, expected \(n) rows x \(spec.width)")
+            }
+        }
+    }
+
+    private func sourceID(for source: String) -> Int {
+        if let id = sourceIDs[source] { return id }
+        let id = sourceIDs.count
+        sourceIDs[source] = id
+        pendingSources.append((id, source))
+        return id
+    }
+
+    private func cutFullChunks() throws {
+        while bufferedRowCount >= manifest.chunkRows {
+            try cutChunk(rowCount: manifest.chunkRows)
+        }
+    }
+
+    /// Encodes the first `rowCount` buffered rows of every column as chunk `chunk` and
+    /// appends them to the tail segment.
+    private func cutChunk(rowCount: Int) throws {
+        let chunk = committed.chunkCount + pendingChunkCount
+        let firstRow = committed.rowCount + pendingRowCount - bufferedRowCount
+        do {
+            for (column, spec) in manifest.columns.enumerated() {
+                try buffers[column].encodePrefix(rowCount: rowCount, spec: spec, firstRow: firstRow, into: &payload)
+                let record = try appendChunkBytes(spec: spec, firstRow: firstRow, rowCount: rowCount)
+                pendingChunks.append((IndexKey.chunk(column: column, chunk: chunk), record))
+                buffers[column].removePrefix(rowCount: rowCount)
+            }
+        } catch {
+            failure = error
+            throw error
+        }
+        bufferedRowCount -= rowCount
+        pendingChunkCount += 1
+    }
+
+    /// Compresses `payload` and appends it to the tail segment (rolling to a new segment
+    /// when the current one is past its target size).
+    private func appendChunkBytes(spec: ColumnSpec, firstRow: Int, rowCount: Int) throws -> ChunkRecord {
+        let compressor = compressors[spec.compressionLevel] ?? {
+            let c = ZstdCompressor(level: spec.compressionLevel)
+            compressors[spec.compressionLevel] = c
+            return c
+        }()
+        compressed.removeAll(keepingCapacity: true)
+        try payload.withUnsafeBytes { try compressor.compress($0, appendingTo: &compressed) }
+        if appender.byteCount + compressed.count > manifest.segmentTargetBytes && appender.byteCount > SegmentFile.headerByteCount {
+            try appender.sync()
+            appender = try SegmentAppender(store: path, segment: appender.segment + 1, committedByteCount: 0)
+            createdSegmentSinceCommit = true
+        }
+        let offset = try compressed.withUnsafeBytes { try appender.append($0) }
+        return ChunkRecord(codec: spec.codec, byteShuffle: spec.byteShuffle, segment: appender.segment, byteOffset: offset,
+                           compressedByteCount: compressed.count, rawByteCount: payload.count, firstRow: firstRow,
+                           rowCount: rowCount, checksum: CRC32C.checksum(compressed))
+    }
+
+    // MARK: commit
+
+    /// Makes everything appended so far durable, together with `cursor` (per source, opaque
+    /// bytes saying how far that source has been read), in one atomic step.
+    public func commit(cursor: [String: [UInt8]] = [:]) throws {
+        try checkHealthy()
+        if bufferedRowCount > 0 { try cutChunk(rowCount: bufferedRowCount) }
+        var state = committed
+        state.rowCount += pendingRowCount
+        state.docCount += pendingDocs.count
+        state.chunkCount += pendingChunkCount
+        state.tailSegment = appender.segment
+        state.tailSegmentByteCount = appender.byteCount
+        state.commitCount += 1
+        do {
+            try appender.sync()
+            if createdSegmentSinceCommit { try StoreDirectory.syncDirectory(StoreDirectory.segmentsPath(path)) }
+            try writeIndex(state: state, cursor: cursor, manifest: nil)
+        } catch {
+            failure = error
+            throw error
+        }
+        committed = state
+        createdSegmentSinceCommit = false
+        pendingRowCount = 0
+        pendingChunkCount = 0
+        pendingChunks.removeAll(keepingCapacity: true)
+        pendingDocs.removeAll(keepingCapacity: true)
+        pendingSources.removeAll()
+    }
+
+    private func writeIndex(state: CommitState, cursor: [String: [UInt8]], manifest newManifest: StoreManifest?) throws {
+        try StoreDirectory.mapIndexErrors(store: path, table: "(commit)") {
+            try env.withTransaction(write: true) { txn in
+                for (key, record) in pendingChunks { try txn.put(.chunks, key, record.encoded()) }
+                for (id, record, text) in pendingDocs {
+                    let key = IndexKey.u64(UInt64(id))
+                    try txn.put(.docs, key, record.encoded())
+                    try txn.put(.rowdoc, IndexKey.u64(UInt64(record.firstRow)), key)
+                    if !text.isEmpty { try txn.put(.texts, key, text) }
+                }
+                for (id, name) in pendingSources { try txn.put(.sources, IndexKey.u64(UInt64(id)), Array(name.utf8)) }
+                for (source, position) in cursor { try txn.put(.cursor, Array(source.utf8), position) }
+                if let newManifest {
+                    try txn.put(.meta, StoreFormat.MetaKey.manifest, Array(try JSONEncoder.sorted.encode(newManifest)))
+                }
+                try txn.put(.meta, StoreFormat.MetaKey.state, state.encoded())
+            }
+        }
+    }
+
+    /// Drops everything appended since the last commit (segment bytes included).
+    public func discardUncommitted() throws {
+        appender = try SegmentAppender(store: path, segment: committed.tailSegment, committedByteCount: committed.tailSegmentByteCount)
+        for segment in StoreDirectory.segmentNumbers(path) where segment > committed.tailSegment {
+            unlink(SegmentFile.path(store: path, segment: segment))
+        }
+        buffers = manifest.columns.map { ColumnBuffer(spec: $0) }
+        bufferedRowCount = 0
+        pendingRowCount = 0
+        pendingChunkCount = 0
+        pendingChunks.removeAll()
+        pendingDocs.removeAll()
+        for (_, name) in pendingSources { sourceIDs[name] = nil }
+        pendingSources.removeAll()
+        failure = nil
+    }
+
+    private func checkHealthy() throws {
+        if let failure {
+            throw StoreError.invalidArgument("the writer of \(path) stopped after an error (\(failure)); reopen the store to continue from its last commit")
+        }
+    }
+
+    // MARK: add a column to existing rows
+
+    /// Adds a float column to every committed row, chunked like the existing columns.
+    /// `fill(rows, &values)` supplies rows [rows) as (rows.count, width) values. All or
+    /// nothing: if `fill` throws, or the process dies, the store is left as it was.
+    public func addColumn(_ spec: ColumnSpec, progress: ((Int) -> Void)? = nil,
+                          fill: (Range<Int>, inout [Float]) throws -> Void) throws {
+        try checkHealthy()
+        try spec.validate()
+        guard spec.codec.isFloat else { throw StoreError.invalidArgument("only float columns can be added, not \(spec.codec.rawValue)") }
+        guard pendingRowCount == 0 else { throw StoreError.invalidArgument("commit appended rows before adding a column") }
+        guard manifest.columnIndex(spec.name) == nil else {
+            throw StoreError.invalidArgument("\(path) already has a column \(spec.name)")
+        }
+        let column = manifest.columns.count
+        let chunkRanges = try existingChunkRanges()
+        var values: [Float] = []
+        do {
+            for (chunk, rows) in chunkRanges.enumerated() {
+                values.removeAll(keepingCapacity: true)
+                try fill(rows, &values)
+                guard values.count == rows.count * spec.width else {
+                    throw StoreError.invalidArgument("column \(spec.name): rows \(rows) gave \(values.count) values, expected \(rows.count * spec.width)")
+                }
+                try values.withUnsafeBufferPointer {
+                    try ChunkCodec.encode(floats: $0, rows: rows.count, width: spec.width, spec: spec, firstRow: rows.lowerBound, into: &payload)
+                }
+                let record = try appendChunkBytes(spec: spec, firstRow: rows.lowerBound, rowCount: rows.count)
+                pendingChunks.append((IndexKey.chunk(column: column, chunk: chunk), record))
+                progress?(rows.upperBound)
+            }
+            var newManifest = manifest
+            newManifest.columns.append(spec)
+            var state = committed
+            state.tailSegment = appender.segment
+            state.tailSegmentByteCount = appender.byteCount
+            state.commitCount += 1
+            try appender.sync()
+            if createdSegmentSinceCommit { try StoreDirectory.syncDirectory(StoreDirectory.segmentsPath(path)) }
+            try writeIndex(state: state, cursor: [:], manifest: newManifest)
+            manifest = newManifest
+            committed = state
+            createdSegmentSinceCommit = false
+            pendingChunks.removeAll()
+            buffers.append(ColumnBuffer(spec: spec))
+        } catch {
+            try? discardUncommitted()
+            throw error
+        }
+    }
+
+    private func existingChunkRanges() throws -> [Range<Int>] {
+        try StoreDirectory.mapIndexErrors(store: path, table: "chunks") {
+            try env.withTransaction(write: false) { txn in
+                var ranges: [Range<Int>] = []
+                try txn.scan(.chunks, from: IndexKey.chunk(column: 0, chunk: 0)) { key, value in
+                    guard let (column, _) = IndexKey.decodeChunk(key) else { throw RecordReader.Short() }
+                    if column != 0 { return false }
+                    let record = try ChunkRecord(decoding: Array(value))
+                    ranges.append(record.firstRow..<record.firstRow + record.rowCount)
+                    return true
+                }
+                return ranges
+            }
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys so the same manifest always has the same bytes.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
