@@ -27,7 +27,7 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
         .target(name: "TensorIO", swiftSettings: optimised),
-        .target(name: "ActStore", dependencies: ["CZstd", "CLMDB"], swiftSettings: optimised),
+        .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"], swiftSettings: optimised),
         .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd"],
                 swiftSettings: optimised),
         .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS"],
@@ -45,7 +45,7 @@ let package = Package(
                           path: "Tests/CrashWriter", swiftSettings: optimised),
 
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: optimised),
-        .testTarget(name: "ActStoreTests", dependencies: ["ActStore"], swiftSettings: optimised),
+        .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"], swiftSettings: optimised),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
                     resources: [.copy("Fixtures")], swiftSettings: optimised),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],

@@ -1,3 +1,4 @@
+import TensorIO
 import XCTest
 @testable import ActStore
 
@@ -28,7 +29,7 @@ final class CodecTests: XCTestCase {
 
     func testF16TableEqualsFloat16OnAllInputs() {
         for bits in 0...0xFFFF {
-            let table = HalfFloat.f16ToF32Table[bits]
+            let table = HalfConversion.f16Table[bits]
             let reference = Float(Float16(bitPattern: UInt16(bits)))
             XCTAssertTrue(table.bitPattern == reference.bitPattern || (table.isNaN && reference.isNaN), "bits \(bits)")
         }
@@ -36,10 +37,10 @@ final class CodecTests: XCTestCase {
 
     func testBF16RoundsToNearestEven() {
         // 1 + 2^-8 is halfway between two bf16 values: ties go to the even mantissa (1.0).
-        XCTAssertEqual(HalfFloat.bf16Bits(1 + 1.0 / 256), 0x3F80)
-        XCTAssertEqual(HalfFloat.bf16Bits(1 + 3.0 / 256), 0x3F82)
-        XCTAssertEqual(HalfFloat.float(fromBF16: HalfFloat.bf16Bits(-2.5)), -2.5)
-        XCTAssertTrue(HalfFloat.float(fromBF16: HalfFloat.bf16Bits(.nan)).isNaN)
+        XCTAssertEqual(HalfConversion.bf16Bits(1 + 1.0 / 256), 0x3F80)
+        XCTAssertEqual(HalfConversion.bf16Bits(1 + 3.0 / 256), 0x3F82)
+        XCTAssertEqual(HalfConversion.float(fromBF16: HalfConversion.bf16Bits(-2.5)), -2.5)
+        XCTAssertTrue(HalfConversion.float(fromBF16: HalfConversion.bf16Bits(.nan)).isNaN)
     }
 
     /// Every codec, shuffled or not: the fused fast decode equals the plain reference, and

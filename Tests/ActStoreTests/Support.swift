@@ -1,3 +1,4 @@
+import TensorIO
 import Foundation
 import XCTest
 @testable import ActStore
@@ -67,7 +68,7 @@ func stored(_ x: Float, _ codec: ColumnCodec) -> Float {
     switch codec {
     case .f32: return x
     case .f16: return Float(Float16(x))
-    case .bf16: return HalfFloat.float(fromBF16: HalfFloat.bf16Bits(x))
+    case .bf16: return HalfConversion.float(fromBF16: HalfConversion.bf16Bits(x))
     default: preconditionFailure()
     }
 }

@@ -1,3 +1,4 @@
+import TensorIO
 /// Turns a chunk's values into the payload that zstd compresses, and back.
 ///
 /// Payload layouts (before zstd), n = rows * width values, all little-endian:
@@ -27,13 +28,13 @@ enum ChunkCodec {
             for i in 0..<values.count {
                 let x = values[i]
                 if codec == .f16 {
-                    let h = HalfFloat.f16Bits(x)
+                    let h = HalfConversion.f16Bits(x)
                     if h & 0x7C00 == 0x7C00 && h & 0x03FF == 0 && x.isFinite {
                         throw StoreError.valueNotRepresentable(column: spec.name, row: firstRow + i / width, value: x, codec: codec)
                     }
                     halves[i] = h
                 } else {
-                    halves[i] = HalfFloat.bf16Bits(x)
+                    halves[i] = HalfConversion.bf16Bits(x)
                 }
             }
             halves.withUnsafeBytes { appendShuffled($0, width: 2, shuffle: spec.byteShuffle, to: &payload) }
@@ -106,7 +107,7 @@ enum ChunkCodec {
                 UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: n * 4)
             }
         case .f16:
-            HalfFloat.f16ToF32Table.withUnsafeBufferPointer { table in
+            HalfConversion.f16Table.withUnsafeBufferPointer { table in
                 let t = table.baseAddress!
                 if shuffled {
                     let lo = src, hi = src + n
