@@ -180,6 +180,17 @@ final class TokenizerTests: XCTestCase {
         XCTAssertEqual(tokenizer.decode(ids), "日")
     }
 
+    func testInvalidUTF8IsRepairedBeforeTokenizing() throws {
+        let tokenizer = try tokenizer()
+        // The documented corpus policy: decode with String(decoding:as:), one U+FFFD per maximal
+        // invalid subpart (Python's errors="replace" gives 'a\ufffdb\ufffd\ufffd\ufffd' too).
+        let text = String(decoding: [0x61, 0xE6, 0x97, 0x62, 0xFF, 0xC0, 0xAF] as [UInt8], as: UTF8.self)
+        XCTAssertEqual(text, "a\u{FFFD}b\u{FFFD}\u{FFFD}\u{FFFD}")
+        let spans = tokenizer.encodeWithSpans(text)
+        XCTAssertEqual(spans.last?.byteEnd, text.utf8.count)
+        XCTAssertEqual(text.utf8.count, 1 + 3 + 1 + 9)
+    }
+
     // MARK: - Fast path against the plain reference
 
     func testScannerMatchesRegex() throws {

@@ -121,7 +121,7 @@ final class WordCache {
     }
 
     private func clear() {
-        _ = slots.initialize(repeating: 0)
+        slots.initialize(repeating: 0)
         entryCount = 0
         keyByteCount = 0
         idCount = 0
