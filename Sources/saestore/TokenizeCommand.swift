@@ -1,0 +1,162 @@
+import ArgumentParser
+import Extract
+import Foundation
+
+/// `saestore tokenize`: GPT-2 BPE ids (and byte spans) of text, for checking what the model sees.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Tokenize text with a model's GPT-2 byte-level BPE tokenizer.",
+        discussion: """
+            Each TEXT is tokenized on its own; '-' reads all of standard input as one text \
+            (invalid UTF-8 is replaced by U+FFFD first). Plain output is one line of ids per text; \
+            with --spans, one line per token: index, id, byte start, byte end (half-open, into \
+            the text's UTF-8) and the token's text.
+            """)
+
+    @Option(help: "Model directory holding vocab.json and merges.txt.")
+    var model: String
+
+    @Flag(help: "Print one JSON object per text (text, ids, and with --spans, spans and tokens).")
+    var json = false
+
+    @Flag(help: "Also print each token's byte span in the text.")
+    var spans = false
+
+    @Flag(help: "Treat <|endoftext|> in the text as the special token 50256 instead of plain text.")
+    var allowSpecial = false
+
+    @Option(help: .hidden)
+    var bench: String?
+
+    @Option(help: .hidden)
+    var benchRepeats = 3
+
+    @Argument(help: "Text to tokenize, or '-' for standard input.")
+    var texts: [String] = []
+
+    func validate() throws {
+        if bench == nil && texts.isEmpty { throw ValidationError("Give at least one TEXT, or '-' to read standard input.") }
+        if benchRepeats < 1 { throw ValidationError("--bench-repeats must be at least 1.") }
+    }
+
+    func run() throws {
+        let files = try tokenizerFiles(forModel: model)
+        let loadStart = ContinuousClock.now
+        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        let loadSeconds = (ContinuousClock.now - loadStart).seconds
+        if let bench {
+            try runBenchmark(tokenizer, path: bench, loadSeconds: loadSeconds)
+            return
+        }
+        for text in texts {
+            let input = text == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : text
+            let tokenSpans = tokenizer.encodeWithSpans(input, allowSpecial: allowSpecial)
+            if json {
+                printJSON(input, tokenSpans, tokenizer)
+            } else if spans {
+                for (tokenIndex, span) in tokenSpans.enumerated() {
+                    let token = displayText(tokenizer.tokenBytes(span.id))
+                    print("\(tokenIndex)\t\(span.id)\t\(span.byteStart)\t\(span.byteEnd)\t\(token)")
+                }
+                print("")
+            } else {
+                print(tokenSpans.map { String($0.id) }.joined(separator: " "))
+            }
+        }
+    }
+
+    /// A token's bytes as a quoted string; a token that splits a character shows its bytes as
+    /// `\xNN` escapes instead of U+FFFD.
+    private func displayText(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if Array(text.utf8) == bytes { return text.debugDescription }
+        return "\"" + bytes.map { (0x20..<0x7F).contains($0) && $0 != 0x22 && $0 != 0x5C
+            ? String(UnicodeScalar($0)) : "\\x" + String($0, radix: 16).leftPadded(to: 2) }.joined() + "\""
+    }
+
+    private struct Output: Encodable {
+        var text: String
+        var ids: [UInt32]
+        var spans: [[Int]]?
+        var tokens: [String]?
+    }
+
+    private func printJSON(_ text: String, _ tokenSpans: [TokenSpan], _ tokenizer: GPT2Tokenizer) {
+        var output = Output(text: text, ids: tokenSpans.map(\.id))
+        if spans {
+            output.spans = tokenSpans.map { [$0.byteStart, $0.byteEnd] }
+            output.tokens = tokenSpans.map { String(decoding: tokenizer.tokenBytes($0.id), as: UTF8.self) }
+        }
+        printJSONLine(output)
+    }
+
+    private struct BenchmarkResult: Encodable {
+        var file: String
+        var byteCount: Int
+        var tokenCount: Int
+        var loadSeconds: Double
+        var firstRunSeconds: Double
+        var bestSeconds: Double
+        var megabytesPerSecond: Double
+        var firstRunMegabytesPerSecond: Double
+        var repeats: Int
+    }
+
+    /// Single-thread encode throughput (MB = 10^6 bytes) on one file, for benchmarks/tokenizer.
+    /// The first run starts with a cold word cache; "best" is the fastest of all runs.
+    private func runBenchmark(_ tokenizer: GPT2Tokenizer, path: String, loadSeconds: Double) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("\(path): cannot read the benchmark file.")
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        var times: [Double] = []
+        var tokenCount = 0
+        for _ in 0..<benchRepeats {
+            let start = ContinuousClock.now
+            tokenCount = tokenizer.encode(text, allowSpecial: allowSpecial).count
+            times.append((ContinuousClock.now - start).seconds)
+        }
+        let byteCount = text.utf8.count
+        let best = times.min()!
+        printJSONLine(BenchmarkResult(
+            file: path, byteCount: byteCount, tokenCount: tokenCount, loadSeconds: loadSeconds,
+            firstRunSeconds: times[0], bestSeconds: best,
+            megabytesPerSecond: Double(byteCount) / 1e6 / best,
+            firstRunMegabytesPerSecond: Double(byteCount) / 1e6 / times[0], repeats: benchRepeats))
+    }
+
+    private func printJSONLine(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        print(String(decoding: try! encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// Where a model's tokenizer files are. For now `--model` must be a local directory; hub ids
+/// are resolved elsewhere and can replace this one function.
+func tokenizerFiles(forModel model: String) throws -> (vocabPath: String, mergesPath: String) {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw TokenizerError.unreadableFile(path: model, reason: "not a directory")
+    }
+    let directory = URL(fileURLWithPath: model)
+    let vocabPath = directory.appendingPathComponent("vocab.json").path
+    let mergesPath = directory.appendingPathComponent("merges.txt").path
+    for path in [vocabPath, mergesPath] where !FileManager.default.fileExists(atPath: path) {
+        throw TokenizerError.unreadableFile(path: path, reason: "no such file")
+    }
+    return (vocabPath, mergesPath)
+}
+
+private extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
+
+private extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) * 1e-18
+    }
+}
