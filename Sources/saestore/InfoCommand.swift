@@ -1,0 +1,38 @@
+import ActStore
+import ArgumentParser
+import Foundation
+
+/// `saestore info STORE`: rows, documents, columns and what each costs on disk.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Show a store's rows, documents, columns, bytes on disk and compression.")
+
+    @Argument(help: "Store directory.")
+    var store: String
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func run() throws {
+        let info = try StoreReader(path: store).info()
+        if json { return try printJSON(info) }
+        print("store     \(info.path)  (format \(info.formatVersion))")
+        print("rows      \(info.rowCount)   documents \(info.documentCount)   chunk rows \(info.chunkRows)")
+        if let model = info.model { print("model     \(model)" + (info.contextSize.map { "   context \($0)" } ?? "")) }
+        print("disk      segments \(Progress.bytes(info.segmentBytes)) in \(info.segmentCount) files, index \(Progress.bytes(info.indexBytes))")
+        print("")
+        let header = ["column", "width", "codec", "chunks", "stored", "bytes/value", "vs raw"]
+        var rows = [header]
+        for c in info.columns {
+            rows.append([c.name, "\(c.width)", c.codec.rawValue + (c.byteShuffle ? "+shuffle" : "") + " zstd\(c.compressionLevel)",
+                         "\(c.chunkCount)", Progress.bytes(c.storedBytes), String(format: "%.3f", c.bytesPerValue),
+                         String(format: "%.2fx", c.compressionRatioVsRaw)])
+        }
+        let widths = header.indices.map { i in rows.map { $0[i].count }.max()! }
+        for row in rows {
+            print(row.enumerated().map { i, cell in i == 0 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                : String(repeating: " ", count: widths[i] - cell.count) + cell }.joined(separator: "  "))
+        }
+    }
+}
