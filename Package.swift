@@ -46,10 +46,10 @@ let package = Package(
         .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
                           path: "Tests/CrashWriter", swiftSettings: optimised),
 
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], swiftSettings: optimised),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"], swiftSettings: optimised),
         .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"], swiftSettings: optimised),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
-                    resources: [.copy("Fixtures")], swiftSettings: optimised),
+                    exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],
                     resources: [.copy("Fixtures")], swiftSettings: optimised),
     ],

@@ -82,51 +82,62 @@ final class ConcurrencyAndCrashTests: XCTestCase {
 
     /// The crash-writer child is SIGKILLed at 20+ random instants and restarted each time
     /// (it resumes from the committed cursor). The end result must equal an uninterrupted
-    /// run: same rows, same bytes, same documents, and the store must verify after every kill.
+    /// run: same rows, same bytes, same documents, and the store must verify after every
+    /// kill. Kill delays scale with how long a clean run takes here, so the number of kills
+    /// does not depend on the machine's speed; should a run still finish early, another
+    /// store is crashed until 20 kills have landed.
     func testSIGKILLAtRandomPointsThenResumeEqualsUninterruptedRun() throws {
         let writerPath = productsDirectory().appendingPathComponent("crash-writer").path
         guard FileManager.default.isExecutableFile(atPath: writerPath) else {
             throw XCTSkip("crash-writer not built at \(writerPath) (run `swift build --build-tests`)")
         }
-        let docCount = "1200", commitEvery = "5"
+        let docCount = "1500", commitEvery = "5"
         let clean = temporaryDirectory(self, "clean")
+        let started = Date()
         XCTAssertEqual(try run(writerPath, [clean, docCount, commitEvery]), 0)
+        let cleanSeconds = Date().timeIntervalSince(started)
 
-        let crashed = temporaryDirectory(self, "crashed")
         var rng = TestRNG(state: 2026)
         var kills = 0
-        var attempts = 0
-        var previousRows = 0
-        while kills < 20 && attempts < 200 {
-            attempts += 1
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: writerPath)
-            process.arguments = [crashed, docCount, commitEvery]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            usleep(UInt32(2_000 + rng.next() % 60_000))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                if process.terminationReason == .uncaughtSignal { kills += 1 }
-            } else {
-                process.waitUntilExit()
-                XCTAssertEqual(process.terminationStatus, 0, "crash-writer failed on its own")
-                break
+        var cycle = 0
+        while kills < 20 && cycle < 5 {
+            cycle += 1
+            let crashed = temporaryDirectory(self, "crashed\(cycle)")
+            var previousRows = 0
+            var finished = false
+            while !finished {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: writerPath)
+                process.arguments = [crashed, docCount, commitEvery]
+                process.standardOutput = FileHandle.nullDevice
+                try process.run()
+                let delay = cleanSeconds / 25 * (0.3 + Double(rng.uniform()))
+                usleep(UInt32(delay * 1e6))
+                if process.isRunning && kills < 20 {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    if process.terminationReason == .uncaughtSignal { kills += 1 } else { finished = true }
+                } else {
+                    process.waitUntilExit()
+                    XCTAssertEqual(process.terminationStatus, 0, "crash-writer failed on its own")
+                    finished = true
+                }
+                // After each kill: the store (if created) opens, verifies, and never shrinks.
+                if StoreDirectory.holdsStore(crashed) {
+                    let report = StoreVerifier.verify(path: crashed)
+                    XCTAssertTrue(report.isSound, "after kill \(kills): \(report.problems)")
+                    let rows = try StoreReader(path: crashed).rowCount
+                    XCTAssertGreaterThanOrEqual(rows, previousRows, "committed rows were lost")
+                    previousRows = rows
+                }
             }
-            // After each kill: the store (if created) opens, verifies, and never shrinks.
-            if StoreDirectory.holdsStore(crashed) {
-                let report = StoreVerifier.verify(path: crashed)
-                XCTAssertTrue(report.isSound, "after kill \(kills): \(report.problems)")
-                let rows = try StoreReader(path: crashed).rowCount
-                XCTAssertGreaterThanOrEqual(rows, previousRows, "committed rows were lost")
-                previousRows = rows
-            }
+            try assertSameStore(clean, crashed)
         }
-        XCTAssertGreaterThanOrEqual(kills, 20, "the writer finished before 20 kills; make it slower")
-        XCTAssertEqual(try run(writerPath, [crashed, docCount, commitEvery]), 0)
+        XCTAssertGreaterThanOrEqual(kills, 20)
+    }
 
-        let a = try StoreReader(path: clean), b = try StoreReader(path: crashed)
+    private func assertSameStore(_ cleanPath: String, _ crashedPath: String) throws {
+        let a = try StoreReader(path: cleanPath), b = try StoreReader(path: crashedPath)
         XCTAssertEqual(a.rowCount, b.rowCount)
         XCTAssertEqual(a.documentCount, b.documentCount)
         for column in a.columns {
@@ -144,7 +155,7 @@ final class ConcurrencyAndCrashTests: XCTestCase {
             XCTAssertEqual(try a.text(ofDocument: doc), try b.text(ofDocument: doc))
             XCTAssertEqual(try a.document(doc), try b.document(doc))
         }
-        XCTAssertTrue(StoreVerifier.verify(path: crashed).isSound)
+        XCTAssertTrue(StoreVerifier.verify(path: crashedPath).isSound)
     }
 
     private func run(_ executable: String, _ arguments: [String]) throws -> Int32 {

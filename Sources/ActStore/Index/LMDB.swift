@@ -252,7 +252,7 @@ struct LMDBTransaction {
             var k = MDB_val()
             var v = MDB_val()
             var startKey = from ?? []
-            var rc: Int32 = try startKey.withUnsafeMutableBytes { keyBuffer in
+            var rc: Int32 = startKey.withUnsafeMutableBytes { keyBuffer in
                 if from != nil {
                     k = MDB_val(mv_size: keyBuffer.count, mv_data: keyBuffer.baseAddress)
                     return mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
