@@ -1,0 +1,134 @@
+import Foundation
+import TensorIO
+
+/// `RUN/checkpoints/`: one `step-<N>/` directory per checkpoint, each holding
+/// `tensors.safetensors` (weights and Adam moments, F32), `trainer.json` (config, Adam step,
+/// counters, firing history, RNG) and `loader.bin` (the source's position blob).
+///
+/// A checkpoint is written into `.step-<N>.tmp/`, every file fsynced, the directory fsynced and
+/// renamed to `step-<N>/`, then the parent fsynced: a crash leaves either the whole checkpoint
+/// or none. Only the newest `keptCount` are kept.
+public struct CheckpointStore: Sendable {
+    /// The `checkpoints` directory.
+    public let directory: URL
+    /// Checkpoints kept (count).
+    public let keptCount: Int
+
+    public init(directory: URL, keptCount: Int = 3) {
+        precondition(keptCount >= 1, "keep at least one checkpoint")
+        self.directory = directory
+        self.keptCount = keptCount
+    }
+
+    private struct TrainerFile: Codable {
+        var formatVersion: Int
+        var config: SAEConfig
+        var adamStepCount: Int
+        var state: TrainerState
+    }
+
+    private static let formatVersion = 1
+    private static let tensorFile = "tensors.safetensors"
+    private static let trainerFile = "trainer.json"
+    private static let loaderFile = "loader.bin"
+
+    /// Writes `checkpoint` atomically and prunes old ones; returns its directory.
+    @discardableResult
+    public func save(_ checkpoint: TrainingCheckpoint) throws -> URL {
+        let fm = FileManager.default
+        try fm.createDirectory(at: directory, withIntermediateDirectories: true)
+        let name = "step-\(checkpoint.step)"
+        let temporary = directory.appendingPathComponent(".\(name).tmp")
+        let final = directory.appendingPathComponent(name)
+        if fm.fileExists(atPath: temporary.path) { try fm.removeItem(at: temporary) }
+        try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
+
+        let config = checkpoint.config
+        let C = config.dIn, H = config.latentCount
+        let shapes: [[Int]] = [[C, H], [H], config.architecture.isTied ? [0] : [H, C], [C]]
+        var tensors: [(name: String, shape: [Int], values: [Float], dtype: TensorDType)] = []
+        for (i, name) in SAEWeights.tensorNames.enumerated() {
+            tensors.append((name, shapes[i], checkpoint.weights.tensors[i], .f32))
+            tensors.append(("adam.m.\(name)", shapes[i], checkpoint.adam.firstMoments[i], .f32))
+            tensors.append(("adam.v.\(name)", shapes[i], checkpoint.adam.secondMoments[i], .f32))
+        }
+        try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
+                                    tensors: tensors, metadata: ["format": "saestore-checkpoint"])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let trainer = TrainerFile(formatVersion: Self.formatVersion, config: config,
+                                  adamStepCount: checkpoint.adam.stepCount, state: checkpoint.state)
+        try DurableFile.write(try encoder.encode(trainer), to: temporary.appendingPathComponent(Self.trainerFile))
+        try DurableFile.write(checkpoint.loaderPosition, to: temporary.appendingPathComponent(Self.loaderFile))
+        try DurableFile.syncDirectory(temporary)
+        if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
+        try DurableFile.rename(temporary, to: final)
+        try DurableFile.syncDirectory(directory)
+        try prune()
+        return final
+    }
+
+    /// Steps with a complete checkpoint directory, ascending.
+    public func steps() throws -> [Int] {
+        guard FileManager.default.fileExists(atPath: directory.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .compactMap { $0.hasPrefix("step-") ? Int($0.dropFirst(5)) : nil }
+            .sorted()
+    }
+
+    /// The newest checkpoint, or nil if there is none.
+    public func loadLatest() throws -> TrainingCheckpoint? {
+        guard let step = try steps().last else { return nil }
+        return try load(step: step)
+    }
+
+    /// The checkpoint of `step`.
+    public func load(step: Int) throws -> TrainingCheckpoint {
+        let dir = directory.appendingPathComponent("step-\(step)")
+        func malformed(_ detail: String) -> CheckpointError { .malformed(directory: dir.path, detail: detail) }
+        let trainerData: Data
+        do { trainerData = try Data(contentsOf: dir.appendingPathComponent(Self.trainerFile)) } catch {
+            throw malformed("cannot read \(Self.trainerFile): \(error.localizedDescription)")
+        }
+        let trainer: TrainerFile
+        do { trainer = try JSONDecoder().decode(TrainerFile.self, from: trainerData) } catch {
+            throw malformed("\(Self.trainerFile) is not a saestore trainer state: \(error)")
+        }
+        guard trainer.formatVersion <= Self.formatVersion else {
+            throw malformed("format version \(trainer.formatVersion) is newer than this saestore (\(Self.formatVersion))")
+        }
+        let file: SafetensorsFile
+        do { file = try SafetensorsFile(path: dir.appendingPathComponent(Self.tensorFile).path) } catch {
+            throw malformed("\(error)")
+        }
+        var values: [[Float]] = [], first: [[Float]] = [], second: [[Float]] = []
+        do {
+            for name in SAEWeights.tensorNames {
+                values.append(try file.floats(name))
+                first.append(try file.floats("adam.m.\(name)"))
+                second.append(try file.floats("adam.v.\(name)"))
+            }
+        } catch { throw malformed("\(error)") }
+        let loader: Data
+        do { loader = try Data(contentsOf: dir.appendingPathComponent(Self.loaderFile)) } catch {
+            throw malformed("cannot read \(Self.loaderFile): \(error.localizedDescription)")
+        }
+        return TrainingCheckpoint(
+            config: trainer.config,
+            weights: SAEWeights(wEnc: values[0], bEnc: values[1], wDec: values[2], bDec: values[3]),
+            adam: AdamState(stepCount: trainer.adamStepCount, firstMoments: first, secondMoments: second),
+            state: trainer.state, loaderPosition: loader)
+    }
+
+    private func prune() throws {
+        let fm = FileManager.default
+        let all = try steps()
+        for step in all.dropLast(keptCount) {
+            try fm.removeItem(at: directory.appendingPathComponent("step-\(step)"))
+        }
+        // Leftovers of a crash in the middle of `save`.
+        for name in try fm.contentsOfDirectory(atPath: directory.path) where name.hasPrefix(".step-") {
+            try fm.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// Adam with torch.optim.Adam's exact update (defaults: no weight decay, no amsgrad):
+///   t += 1;  m = lerp(m, g, 1−β1);  v = β2·v + (1−β2)·g²
+///   p −= (lr / (1 − β1ᵗ)) · m / (sqrt(v) / sqrt(1 − β2ᵗ) + ε)
+/// Bias corrections are computed in Double and rounded to Float once, as torch does with its
+/// Python-float scalars, so trajectories agree with PyTorch to Float rounding.
+public struct Adam: Sendable {
+    /// Step size (parameter units per step).
+    public var learningRate: Double
+    /// First-moment decay.
+    public var beta1: Double
+    /// Second-moment decay.
+    public var beta2: Double
+    /// Added after the square root of v̂.
+    public var epsilon: Double
+    /// Moments and step count; what a checkpoint saves.
+    public var state: AdamState
+
+    /// A fresh optimiser for tensors of the given element counts.
+    public init(learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999,
+                epsilon: Double = 1e-8, tensorSizes: [Int]) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        state = AdamState(stepCount: 0,
+                          firstMoments: tensorSizes.map { [Float](repeating: 0, count: $0) },
+                          secondMoments: tensorSizes.map { [Float](repeating: 0, count: $0) })
+    }
+
+    /// The optimiser `config` asks for, sized for `weights`.
+    public init(config: SAEConfig, weights: SAEWeights) {
+        self.init(learningRate: config.learningRate, beta1: config.adamBeta1,
+                  beta2: config.adamBeta2, epsilon: config.adamEpsilon,
+                  tensorSizes: weights.tensors.map(\.count))
+    }
+
+    /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order).
+    public mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights) {
+        precondition(state.firstMoments.count == 4, "Adam sized for \(state.firstMoments.count) tensors, SAE has 4")
+        state.stepCount += 1
+        let c = coefficients()
+        Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c)
+        Adam.update(&weights.bEnc, gradients.bEnc, &state.firstMoments[1], &state.secondMoments[1], c)
+        Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c)
+        Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c)
+    }
+
+    /// One step of a single tensor in `slot`; call `advance()` once before the tensors of a step.
+    public mutating func update(_ parameter: inout [Float], gradient: [Float], slot: Int) {
+        Adam.update(&parameter, gradient, &state.firstMoments[slot], &state.secondMoments[slot],
+                    coefficients())
+    }
+
+    /// Counts one step (for use with `update(_:gradient:slot:)`).
+    public mutating func advance() { state.stepCount += 1 }
+
+    struct Coefficients {
+        let firstWeight: Float       // 1 − β1, torch's lerp weight
+        let beta2: Float
+        let secondWeight: Float      // 1 − β2
+        let stepSize: Float          // lr / (1 − β1ᵗ)
+        let correction2Sqrt: Float   // sqrt(1 − β2ᵗ)
+        let epsilon: Float
+    }
+
+    func coefficients() -> Coefficients {
+        precondition(state.stepCount > 0, "Adam coefficients before the first step")
+        let t = Double(state.stepCount)
+        let correction1 = 1 - pow(beta1, t)
+        let correction2 = 1 - pow(beta2, t)
+        return Coefficients(firstWeight: Float(1 - beta1), beta2: Float(beta2),
+                            secondWeight: Float(1 - beta2),
+                            stepSize: Float(learningRate / correction1),
+                            correction2Sqrt: Float(correction2.squareRoot()),
+                            epsilon: Float(epsilon))
+    }
+
+    static func update(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
+                       _ c: Coefficients) {
+        precondition(p.count == g.count && p.count == m.count && p.count == v.count,
+                     "Adam: parameter \(p.count), gradient \(g.count), moments \(m.count)/\(v.count)")
+        p.withUnsafeMutableBufferPointer { p in
+            g.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        for i in 0..<p.count {
+                            // torch's lerp for weight < 0.5: self + weight · (end − self)
+                            m[i] = m[i] + c.firstWeight * (g[i] - m[i])
+                            v[i] = v[i] * c.beta2 + c.secondWeight * g[i] * g[i]
+                            let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
+                            p[i] = p[i] - c.stepSize * (m[i] / denominator)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What Adam remembers between steps; `Codable` for checkpoints.
+public struct AdamState: Codable, Equatable, Sendable {
+    /// Steps taken so far (t in the bias corrections).
+    public var stepCount: Int
+    /// m per tensor slot.
+    public var firstMoments: [[Float]]
+    /// v per tensor slot.
+    public var secondMoments: [[Float]]
+
+    public init(stepCount: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
+        self.stepCount = stepCount
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+}

@@ -1,0 +1,147 @@
+/// Everything that decides what an SAE training run computes. A run saves it beside its outputs;
+/// decoding a JSON that omits a field takes the same default as `init(architecture:dIn:)`.
+public struct SAEConfig: Codable, Equatable, Sendable {
+    /// SAE family: "tied" (the seed's), "standard" (untied, SAELens) or "topk".
+    public var architecture: SAEArchitecture
+    /// Width of one activation row (floats per token), e.g. 768 for GPT-2 small's residual stream.
+    public var dIn: Int
+    /// Latents per input dimension (dimensionless); the latent count is dIn × expansionFactor
+    /// unless `dSAE` is set.
+    public var expansionFactor: Int
+    /// Latent count (features); nil means dIn × expansionFactor.
+    public var dSAE: Int?
+    /// TopK only: latents kept per row (count, 1...latentCount).
+    public var k: Int
+    /// λ, weight of the L1 term in loss = MSE + λ·L1 (dimensionless; docs/SAE.md gives the
+    /// normalisation: MSE per element, L1 summed over latents and averaged over rows).
+    public var l1Coefficient: Double
+    /// Adam learning rate (parameter units per step).
+    public var learningRate: Double
+    /// Rows (tokens) per optimiser step; the last batch of an epoch may be shorter.
+    public var batchSize: Int
+    /// Passes over the training rows (count).
+    public var epochs: Int
+    /// Seed of the weight init (and of the in-memory source's shuffle); any 64-bit value.
+    public var seed: UInt64
+    /// Input scaling: "none" or "expected_average_only_in" (one constant, E‖x‖ = sqrt(dIn)).
+    public var normalizeActivations: ActivationNormalization
+    /// Rows read from the start of the data to estimate the normalisation constant (rows).
+    public var normalizationEstimateRowCount: Int
+    /// SAELens `apply_b_dec_to_input`: subtract b_dec from the input before encoding
+    /// (default false for tied, true for standard and topk).
+    public var applyBDecToInput: Bool
+    /// Untied only: keep every decoder row at unit L2 norm (renormalised after each step, with
+    /// the gradient component parallel to the row removed before the step).
+    public var decoderUnitNorm: Bool
+    /// Untied only: L2 norm of each decoder row at init (SAELens' default 0.1); rows start at
+    /// norm 1 instead when `decoderUnitNorm` is on.
+    public var decoderInitNorm: Double
+    /// Adam β1, decay of the first-moment average (dimensionless, [0, 1)).
+    public var adamBeta1: Double
+    /// Adam β2, decay of the second-moment average (dimensionless, [0, 1)).
+    public var adamBeta2: Double
+    /// Adam ε, added to sqrt(v̂) in the denominator (gradient units).
+    public var adamEpsilon: Double
+
+    /// The seed's hyperparameters, with the defaults the architecture implies
+    /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
+    public init(architecture: SAEArchitecture = .tied, dIn: Int) {
+        self.architecture = architecture
+        self.dIn = dIn
+        self.expansionFactor = 8
+        self.dSAE = nil
+        self.k = 32
+        self.l1Coefficient = architecture.defaultL1Coefficient
+        self.learningRate = 1e-3
+        self.batchSize = 512
+        self.epochs = 100
+        self.seed = 0
+        self.normalizeActivations = .none
+        self.normalizationEstimateRowCount = 65_536
+        self.applyBDecToInput = architecture.defaultApplyBDecToInput
+        self.decoderUnitNorm = false
+        self.decoderInitNorm = 0.1
+        self.adamBeta1 = 0.9
+        self.adamBeta2 = 0.999
+        self.adamEpsilon = 1e-8
+    }
+
+    /// Number of SAE latents (features).
+    public var latentCount: Int { dSAE ?? dIn * expansionFactor }
+
+    /// Throws `SAEConfigError` naming the first field that is out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ value: Any, _ expected: String) throws {
+            if !ok { throw SAEConfigError(field: field, value: "\(value)", expected: expected) }
+        }
+        try check(dIn > 0, "dIn", dIn, "a positive row width")
+        try check(expansionFactor > 0, "expansionFactor", expansionFactor, "a positive integer")
+        if let dSAE { try check(dSAE > 0, "dSAE", dSAE, "a positive latent count") }
+        if architecture == .topk {
+            try check(k >= 1 && k <= latentCount, "k", k, "1...\(latentCount) (the latent count)")
+        }
+        try check(l1Coefficient.isFinite && l1Coefficient >= 0, "l1Coefficient", l1Coefficient,
+                  "a finite value >= 0")
+        try check(learningRate.isFinite && learningRate > 0, "learningRate", learningRate,
+                  "a finite value > 0")
+        try check(batchSize > 0, "batchSize", batchSize, "a positive row count")
+        try check(epochs > 0, "epochs", epochs, "a positive count")
+        try check(normalizationEstimateRowCount > 0, "normalizationEstimateRowCount",
+                  normalizationEstimateRowCount, "a positive row count")
+        try check(!decoderUnitNorm || !architecture.isTied, "decoderUnitNorm", decoderUnitNorm,
+                  "false for the tied SAE (its decoder is the encoder weight)")
+        try check(decoderInitNorm.isFinite && decoderInitNorm > 0, "decoderInitNorm",
+                  decoderInitNorm, "a finite value > 0")
+        try check(adamBeta1 >= 0 && adamBeta1 < 1, "adamBeta1", adamBeta1, "a value in [0, 1)")
+        try check(adamBeta2 >= 0 && adamBeta2 < 1, "adamBeta2", adamBeta2, "a value in [0, 1)")
+        try check(adamEpsilon.isFinite && adamEpsilon > 0, "adamEpsilon", adamEpsilon,
+                  "a finite value > 0")
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case architecture, dIn, expansionFactor, dSAE, k, l1Coefficient, learningRate, batchSize
+        case epochs, seed, normalizeActivations, normalizationEstimateRowCount, applyBDecToInput
+        case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let architecture = try c.decodeIfPresent(SAEArchitecture.self, forKey: .architecture) ?? .tied
+        self.init(architecture: architecture, dIn: try c.decode(Int.self, forKey: .dIn))
+        expansionFactor = try c.decodeIfPresent(Int.self, forKey: .expansionFactor) ?? expansionFactor
+        dSAE = try c.decodeIfPresent(Int.self, forKey: .dSAE)
+        k = try c.decodeIfPresent(Int.self, forKey: .k) ?? k
+        l1Coefficient = try c.decodeIfPresent(Double.self, forKey: .l1Coefficient) ?? l1Coefficient
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate) ?? learningRate
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? batchSize
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? epochs
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? seed
+        normalizeActivations = try c.decodeIfPresent(ActivationNormalization.self,
+                                                     forKey: .normalizeActivations) ?? .none
+        normalizationEstimateRowCount = try c.decodeIfPresent(
+            Int.self, forKey: .normalizationEstimateRowCount) ?? normalizationEstimateRowCount
+        applyBDecToInput = try c.decodeIfPresent(Bool.self, forKey: .applyBDecToInput)
+            ?? applyBDecToInput
+        decoderUnitNorm = try c.decodeIfPresent(Bool.self, forKey: .decoderUnitNorm) ?? false
+        decoderInitNorm = try c.decodeIfPresent(Double.self, forKey: .decoderInitNorm)
+            ?? decoderInitNorm
+        adamBeta1 = try c.decodeIfPresent(Double.self, forKey: .adamBeta1) ?? adamBeta1
+        adamBeta2 = try c.decodeIfPresent(Double.self, forKey: .adamBeta2) ?? adamBeta2
+        adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? adamEpsilon
+    }
+}
+
+/// A config field out of range.
+public struct SAEConfigError: Error, CustomStringConvertible, Equatable {
+    /// The offending field's name as it appears in the JSON config.
+    public let field: String
+    /// Its value.
+    public let value: String
+    /// What it must be.
+    public let expected: String
+
+    public var description: String {
+        "SAE config: \(field) = \(value) is invalid; expected \(expected). "
+            + "Hint: fix the flag or the config.json field `\(field)`."
+    }
+}

@@ -1,0 +1,38 @@
+/// The trainable tensors of an SAE, row-major, named and laid out as SAELens names them.
+public struct SAEWeights: Equatable, Sendable {
+    /// Encoder weight, shape (dIn, dSAE): pre = x · W_enc + b_enc.
+    public var wEnc: [Float]
+    /// Encoder bias, shape (dSAE).
+    public var bEnc: [Float]
+    /// Decoder weight, shape (dSAE, dIn); empty for the tied SAE, whose decoder is W_encᵀ.
+    public var wDec: [Float]
+    /// Decoder bias, shape (dIn).
+    public var bDec: [Float]
+
+    public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float]) {
+        self.wEnc = wEnc
+        self.bEnc = bEnc
+        self.wDec = wDec
+        self.bDec = bDec
+    }
+
+    /// All-zero tensors of the right shapes (gradient buffers).
+    public init(zerosFor architecture: SAEArchitecture, dIn: Int, dSAE: Int) {
+        wEnc = [Float](repeating: 0, count: dIn * dSAE)
+        bEnc = [Float](repeating: 0, count: dSAE)
+        wDec = architecture.isTied ? [] : [Float](repeating: 0, count: dSAE * dIn)
+        bDec = [Float](repeating: 0, count: dIn)
+    }
+
+    /// SAELens tensor names in the order checkpoints and Adam slots use.
+    public static let tensorNames = ["W_enc", "b_enc", "W_dec", "b_dec"]
+
+    /// The tensors in `tensorNames` order.
+    public var tensors: [[Float]] { [wEnc, bEnc, wDec, bDec] }
+
+    /// Whether every value is finite.
+    public var isFinite: Bool {
+        wEnc.allSatisfy(\.isFinite) && bEnc.allSatisfy(\.isFinite)
+            && wDec.allSatisfy(\.isFinite) && bDec.allSatisfy(\.isFinite)
+    }
+}

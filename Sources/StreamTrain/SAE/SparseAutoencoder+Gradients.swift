@@ -1,0 +1,134 @@
+extension SparseAutoencoder {
+    /// Loss and gradients for rows 0..<B of `x` (docs/SAE.md): loss = MSE + λ·L1 with
+    /// MSE = Σ(x̂−x)²/(B·C) and L1 = Σ_b Σ_j |f_bj|·w_j / B (w_j = ‖W_dec[j]‖ for standard,
+    /// 1 otherwise). Every buffer is preallocated; `gradients` is overwritten.
+    // x: (B,C); gradients: shaped like `weights`
+    func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
+                          workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights) -> SAELosses {
+        let C = dIn, H = dSAE
+        encodeBatch(x, rowCount: B, workspace: &ws)
+        decodeResiduals(x, rowCount: B, workspace: &ws)
+
+        var sumSquares = 0.0
+        ws.residuals.withUnsafeBufferPointer { res in
+            for i in 0..<(B * C) { sumSquares += Double(res[i]) * Double(res[i]) }
+        }
+        let weighted = architecture.weightsL1ByDecoderNorm
+        var l1Sum = 0.0
+        var activeCount = 0
+        for j in 0..<H {
+            l1Sum += ws.latentActSums[j] * (weighted ? Double(ws.decoderRowNorms[j]) : 1)
+            activeCount += Int(ws.firedRowCounts[j])
+        }
+        let mse = sumSquares / Double(B * C)
+        let l1 = l1Sum / Double(B)
+        let losses = SAELosses(mse: mse, l1: l1, total: mse + l1Coefficient * l1,
+                               activeLatentCount: activeCount)
+
+        // dL/dx̂ = s·(x̂ − x); s is folded into the gemm alphas instead of a separate pass.
+        let s = Float(2.0 / Double(B * C))
+        let l1PerRow = Float(l1Coefficient) / Float(B)
+
+        g.bDec.withUnsafeMutableBufferPointer { dbDec in
+            ws.residuals.withUnsafeBufferPointer { res in
+                for c in 0..<C {
+                    var sum: Float = 0
+                    for b in 0..<B { sum += res[b * C + c] }
+                    dbDec[c] = s * sum
+                }
+            }
+        }
+
+        // dL/df = s·(x̂−x)·W_decᵀ (tied: ·W_enc), then the L1 term and the activation's mask.
+        ws.actGrads.withUnsafeMutableBufferPointer { dF in
+            ws.residuals.withUnsafeBufferPointer { res in
+                let decoder = architecture.isTied ? weights.wEnc : weights.wDec
+                decoder.withUnsafeBufferPointer { w in
+                    BLAS.gemm(transposeA: false, transposeB: !architecture.isTied, M: B, N: H, K: C,
+                              alpha: s, a: res.baseAddress!, b: w.baseAddress!, beta: 0,
+                              c: dF.baseAddress!)
+                }
+            }
+            ws.acts.withUnsafeBufferPointer { f in
+                ws.decoderRowNorms.withUnsafeBufferPointer { norms in
+                    // ReLU and TopK pass gradient exactly where f > 0 (torch: relu' (0) = 0).
+                    for b in 0..<B {
+                        for j in 0..<H {
+                            let i = b * H + j
+                            if f[i] > 0 {
+                                dF[i] += weighted ? l1PerRow * norms[j] : l1PerRow
+                            } else {
+                                dF[i] = 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        g.bEnc.withUnsafeMutableBufferPointer { dbEnc in
+            ws.actGrads.withUnsafeBufferPointer { dPre in
+                dbEnc.update(repeating: 0)
+                for b in 0..<B {
+                    for j in 0..<H { dbEnc[j] += dPre[b * H + j] }
+                }
+            }
+        }
+
+        // dW_enc = inpᵀ · dPre  (C,H); tied adds the decoder's share s·(x̂−x)ᵀ · f.
+        g.wEnc.withUnsafeMutableBufferPointer { dWEnc in
+            let input = applyBDecToInput ? ws.centered : x
+            input.withUnsafeBufferPointer { inp in
+                ws.actGrads.withUnsafeBufferPointer { dPre in
+                    BLAS.gemm(transposeA: true, transposeB: false, M: C, N: H, K: B, alpha: 1,
+                              a: inp.baseAddress!, b: dPre.baseAddress!, beta: 0,
+                              c: dWEnc.baseAddress!)
+                }
+            }
+            if architecture.isTied {
+                ws.residuals.withUnsafeBufferPointer { res in
+                    ws.acts.withUnsafeBufferPointer { f in
+                        BLAS.gemm(transposeA: true, transposeB: false, M: C, N: H, K: B, alpha: s,
+                                  a: res.baseAddress!, b: f.baseAddress!, beta: 1,
+                                  c: dWEnc.baseAddress!)
+                    }
+                }
+            }
+        }
+
+        if !architecture.isTied {
+            // dW_dec = s · fᵀ · (x̂ − x)  (H,C)
+            g.wDec.withUnsafeMutableBufferPointer { dWDec in
+                ws.acts.withUnsafeBufferPointer { f in
+                    ws.residuals.withUnsafeBufferPointer { res in
+                        BLAS.gemm(transposeA: true, transposeB: false, M: H, N: C, K: B, alpha: s,
+                                  a: f.baseAddress!, b: res.baseAddress!, beta: 0,
+                                  c: dWDec.baseAddress!)
+                    }
+                }
+                if weighted {
+                    // ∂(λ/B · Σ_b f_bj ‖W_dec[j]‖)/∂W_dec[j] = λ/B · Σ_b f_bj · W_dec[j] / ‖W_dec[j]‖
+                    weights.wDec.withUnsafeBufferPointer { w in
+                        for j in 0..<H where ws.latentActSums[j] > 0 && ws.decoderRowNorms[j] > 0 {
+                            let coefficient = l1PerRow * Float(ws.latentActSums[j]) / ws.decoderRowNorms[j]
+                            for c in 0..<C { dWDec[j * C + c] += coefficient * w[j * C + c] }
+                        }
+                    }
+                }
+            }
+        }
+
+        if applyBDecToInput {
+            // inp = x − b_dec, so b_dec also receives −W_enc · Σ_b dPre_b = −W_enc · db_enc.
+            g.bDec.withUnsafeMutableBufferPointer { dbDec in
+                weights.wEnc.withUnsafeBufferPointer { w in
+                    g.bEnc.withUnsafeBufferPointer { dbEnc in
+                        BLAS.gemv(M: C, N: H, alpha: -1, a: w.baseAddress!, x: dbEnc.baseAddress!,
+                                  beta: 1, y: dbDec.baseAddress!)
+                    }
+                }
+            }
+        }
+        return losses
+    }
+}

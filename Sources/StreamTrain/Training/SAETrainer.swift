@@ -1,0 +1,301 @@
+import Foundation
+
+/// Trains one SAE from any `BatchSource`: Adam steps on sgemm forward/backward, metrics to
+/// loggers every `logIntervalSteps`, checkpoints, and typed errors on NaN/Inf.
+///
+/// Fresh run: `SAETrainer(config:options:)`, then `train(source:…)`.
+/// Resume: `SAETrainer(resumingFrom: checkpoint, options:)`; `train` first moves the source to
+/// the checkpoint's loader position.
+public final class SAETrainer {
+    /// What is being computed.
+    public let config: SAEConfig
+    /// How the run is driven.
+    public let options: SAETrainerOptions
+    /// The SAE as trained so far.
+    public private(set) var sae: SparseAutoencoder
+    /// The optimiser (its state is saved in checkpoints).
+    public private(set) var optimizer: Adam
+    /// Counters and firing history.
+    public private(set) var state: TrainerState
+
+    private var workspace: SAEWorkspace
+    private var gradients: SAEWeights
+    private var batch: [Float]
+    private var window: MetricsWindow
+    private var pendingLoaderPosition: Data?
+
+    /// A fresh SAE initialised from `config.seed`.
+    public init(config: SAEConfig, options: SAETrainerOptions = SAETrainerOptions()) throws {
+        try config.validate()
+        try options.validate()
+        var generator = SeededGenerator(seed: config.seed)
+        let weights = SparseAutoencoder.initialWeights(config: config, generator: &generator)
+        let sae = try SparseAutoencoder(architecture: config.architecture, dIn: config.dIn,
+                                        dSAE: config.latentCount, k: config.k,
+                                        applyBDecToInput: config.applyBDecToInput, weights: weights)
+        self.config = config
+        self.options = options
+        self.sae = sae
+        optimizer = Adam(config: config, weights: weights)
+        state = TrainerState(latentCount: config.latentCount, generator: generator)
+        if config.normalizeActivations == .none { state.activationScale = 1 }
+        workspace = SAEWorkspace(sae: sae, maxRowCount: config.batchSize)
+        gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
+        batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
+        window = MetricsWindow(dIn: config.dIn)
+    }
+
+    /// Continues the run saved in `checkpoint` (weights, Adam, counters, loader position).
+    public convenience init(resumingFrom checkpoint: TrainingCheckpoint,
+                            options: SAETrainerOptions = SAETrainerOptions()) throws {
+        try self.init(config: checkpoint.config, options: options)
+        try replaceWeights(checkpoint.weights)
+        guard checkpoint.adam.firstMoments.map(\.count) == sae.weights.tensors.map(\.count),
+              checkpoint.adam.secondMoments.map(\.count) == sae.weights.tensors.map(\.count) else {
+            throw TrainingError.checkpointMismatch(detail: "Adam moments do not match the weight shapes")
+        }
+        guard checkpoint.state.lastFiredTokenCount.count == config.latentCount,
+              checkpoint.state.windowFiredCounts.count == config.latentCount else {
+            throw TrainingError.checkpointMismatch(detail: "firing history is not \(config.latentCount) latents long")
+        }
+        optimizer.state = checkpoint.adam
+        state = checkpoint.state
+        pendingLoaderPosition = checkpoint.loaderPosition
+    }
+
+    /// Starts from given weights instead of the seeded init (e.g. the same initial weights as a
+    /// PyTorch run). Throws `SAEShapeError` if a tensor has the wrong size.
+    public func replaceWeights(_ weights: SAEWeights) throws {
+        sae = try SparseAutoencoder(architecture: sae.architecture, dIn: sae.dIn, dSAE: sae.dSAE,
+                                    k: sae.k, applyBDecToInput: sae.applyBDecToInput, weights: weights)
+    }
+
+    /// Firing frequency per latent (fraction of rows with f > 0) over the last complete
+    /// frequency window, or over the current one if none has completed.
+    public var featureFiringFrequency: [Float] {
+        let (counts, tokens) = state.completedWindowTokenCount > 0
+            ? (state.completedWindowFiredCounts, state.completedWindowTokenCount)
+            : (state.windowFiredCounts, state.windowTokenCount)
+        return counts.map { tokens > 0 ? Float(Double($0) / Double(tokens)) : 0 }
+    }
+
+    /// Fraction of latents with no firing in the last `deadFeatureWindowTokens` rows.
+    public var deadFeatureFraction: Double {
+        let horizon = state.tokenCount - options.deadFeatureWindowTokens
+        let dead = state.lastFiredTokenCount.filter { $0 == 0 || $0 <= horizon }.count
+        return Double(dead) / Double(max(config.latentCount, 1))
+    }
+
+    /// A checkpoint of the current state; `loaderPosition` is the source's `position()`.
+    public func checkpoint(loaderPosition: Data) -> TrainingCheckpoint {
+        TrainingCheckpoint(config: config, weights: sae.weights, adam: optimizer.state,
+                           state: state, loaderPosition: loaderPosition)
+    }
+
+    /// One optimiser step on `rowCount` rows of `rows` (row-major, ≤ batchSize rows), scaled by
+    /// the activation scale. Needs the scale to be known (always true without normalisation).
+    @discardableResult
+    public func step(rows: [Float], rowCount: Int) throws -> SAELosses {
+        precondition(rowCount > 0 && rowCount <= config.batchSize,
+                     "step on \(rowCount) rows; batchSize is \(config.batchSize)")
+        precondition(rows.count >= rowCount * config.dIn, "\(rows.count) floats for \(rowCount) rows")
+        batch.withUnsafeMutableBufferPointer { out in
+            rows.withUnsafeBufferPointer { src in
+                out.baseAddress!.update(from: src.baseAddress!, count: rowCount * config.dIn)
+            }
+        }
+        return try stepOnBatchBuffer(rowCount: rowCount)
+    }
+
+    /// Trains until the epochs or a budget run out. Metrics go to `loggers`, checkpoints to
+    /// `checkpoints` (every `checkpointIntervalSteps` and at the end), events to `progress`.
+    @discardableResult
+    public func train<Source: BatchSource>(
+        source: inout Source, loggers: [MetricsLogger] = [], checkpoints: CheckpointStore? = nil,
+        progress: (TrainingProgress) -> Void = { _ in }
+    ) throws -> TrainingSummary {
+        guard source.rowWidth == config.dIn else {
+            throw TrainingError.widthMismatch(sourceWidth: source.rowWidth, saeWidth: config.dIn)
+        }
+        if let position = pendingLoaderPosition {
+            try source.restore(position: position)
+            pendingLoaderPosition = nil
+        }
+        if state.activationScale == nil {
+            let (scale, rows) = try estimateActivationScale(source: &source)
+            state.activationScale = scale
+            progress(.normalizationEstimated(scale: scale, rowCount: rows))
+        }
+        window.reset()
+        var lastMetrics: TrainingMetrics?
+        var lastCheckpointStep = -1
+        let stopReason: TrainingSummary.StopReason
+        while true {
+            if let maxSteps = options.maxSteps, state.stepCount >= maxSteps {
+                stopReason = .stepBudgetReached
+                break
+            }
+            if let maxTokens = options.maxTokens, state.tokenCount >= maxTokens {
+                stopReason = .tokenBudgetReached
+                break
+            }
+            if state.epochIndex >= config.epochs {
+                stopReason = .epochsCompleted
+                break
+            }
+            var rowLimit = config.batchSize
+            if let maxTokens = options.maxTokens { rowLimit = min(rowLimit, maxTokens - state.tokenCount) }
+            let rowCount = try source.nextBatch(into: &batch, maxRowCount: rowLimit)
+            if rowCount == 0 {
+                if state.epochTokenCount == 0 { throw TrainingError.emptySource(epoch: state.epochIndex) }
+                state.epochIndex += 1
+                state.epochTokenCount = 0
+                progress(.epochFinished(epoch: state.epochIndex - 1, step: state.stepCount))
+                continue
+            }
+            let losses = try stepOnBatchBuffer(rowCount: rowCount)
+            progress(.stepFinished(step: state.stepCount, tokenCount: state.tokenCount,
+                                   epoch: state.epochIndex, loss: losses.total))
+            if state.stepCount % options.logIntervalSteps == 0 {
+                lastMetrics = try emitMetrics(loggers: loggers, progress: progress)
+            }
+            if let checkpoints, options.checkpointIntervalSteps > 0,
+               state.stepCount % options.checkpointIntervalSteps == 0 {
+                let url = try checkpoints.save(checkpoint(loaderPosition: try source.position()))
+                lastCheckpointStep = state.stepCount
+                progress(.checkpointSaved(step: state.stepCount, directory: url))
+            }
+        }
+        if window.stepCount > 0 {
+            lastMetrics = try emitMetrics(loggers: loggers, progress: progress)
+        }
+        for logger in loggers { try logger.flush() }
+        if let checkpoints, lastCheckpointStep != state.stepCount {
+            let url = try checkpoints.save(checkpoint(loaderPosition: try source.position()))
+            progress(.checkpointSaved(step: state.stepCount, directory: url))
+        }
+        return TrainingSummary(stopReason: stopReason, stepCount: state.stepCount,
+                               tokenCount: state.tokenCount, epochsCompleted: state.epochIndex,
+                               lastMetrics: lastMetrics)
+    }
+
+    // MARK: - Internals
+
+    private func emitMetrics(loggers: [MetricsLogger],
+                             progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
+        let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
+                                     epoch: state.epochIndex, l1Coefficient: config.l1Coefficient,
+                                     dIn: config.dIn, deadFraction: deadFeatureFraction)
+        window.reset()
+        for logger in loggers { try logger.log(metrics) }
+        progress(.metrics(metrics))
+        return metrics
+    }
+
+    /// s = sqrt(d_in) / mean‖x‖ over the first `normalizationEstimateRowCount` rows (or the
+    /// whole first epoch if shorter); the source is put back where it started.
+    private func estimateActivationScale<Source: BatchSource>(source: inout Source) throws -> (Float, Int) {
+        let start = try source.position()
+        let C = config.dIn
+        var normSum = 0.0
+        var rowsRead = 0
+        while rowsRead < config.normalizationEstimateRowCount {
+            let want = min(config.batchSize, config.normalizationEstimateRowCount - rowsRead)
+            let rows = try source.nextBatch(into: &batch, maxRowCount: want)
+            if rows == 0 { break }
+            for r in 0..<rows {
+                var squares = 0.0
+                for c in 0..<C {
+                    let value = batch[r * C + c]
+                    guard value.isFinite else {
+                        throw TrainingError.nonFiniteActivations(step: 0, row: rowsRead + r, element: c, value: value)
+                    }
+                    squares += Double(value) * Double(value)
+                }
+                normSum += squares.squareRoot()
+            }
+            rowsRead += rows
+        }
+        try source.restore(position: start)
+        guard rowsRead > 0 else { throw TrainingError.emptySource(epoch: state.epochIndex) }
+        let meanNorm = normSum / Double(rowsRead)
+        guard meanNorm > 0 else {
+            throw TrainingError.badSource(reason: "the first \(rowsRead) rows are all zero; cannot normalise them")
+        }
+        return (Float(Double(C).squareRoot() / meanNorm), rowsRead)
+    }
+
+    private func stepOnBatchBuffer(rowCount B: Int) throws -> SAELosses {
+        guard let scale = state.activationScale else {
+            preconditionFailure("step before the activation scale is known; train() estimates it first")
+        }
+        let C = config.dIn
+        let nextStep = state.stepCount + 1
+        try batch.withUnsafeMutableBufferPointer { x in
+            for i in 0..<(B * C) {
+                guard x[i].isFinite else {
+                    throw TrainingError.nonFiniteActivations(step: nextStep, row: i / C, element: i % C, value: x[i])
+                }
+                if scale != 1 { x[i] *= scale }
+            }
+        }
+        let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
+                                          workspace: &workspace, gradients: &gradients)
+        guard losses.total.isFinite else {
+            throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
+        }
+        if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
+        optimizer.step(&sae.weights, gradients: gradients)
+        if config.decoderUnitNorm { normalizeDecoderRows() }
+
+        state.stepCount = nextStep
+        state.tokenCount += B
+        state.epochTokenCount += B
+        recordFiring(rowCount: B)
+        window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: C, losses: losses)
+        return losses
+    }
+
+    private func recordFiring(rowCount B: Int) {
+        let H = config.latentCount
+        for j in 0..<H where workspace.firedRowCounts[j] > 0 {
+            state.lastFiredTokenCount[j] = state.tokenCount
+            state.windowFiredCounts[j] += Int(workspace.firedRowCounts[j])
+        }
+        state.windowTokenCount += B
+        if state.windowTokenCount >= options.featureFrequencyWindowTokens {
+            state.completedWindowFiredCounts = state.windowFiredCounts
+            state.completedWindowTokenCount = state.windowTokenCount
+            state.windowFiredCounts = [Int](repeating: 0, count: H)
+            state.windowTokenCount = 0
+        }
+    }
+
+    /// Anthropic / SAELens: with rows held at unit norm, only the gradient component
+    /// orthogonal to each row moves it along the sphere: g_j −= (g_j · w_j) w_j.
+    private func removeGradientParallelToDecoderRows() {
+        let C = config.dIn
+        gradients.wDec.withUnsafeMutableBufferPointer { g in
+            sae.weights.wDec.withUnsafeBufferPointer { w in
+                for j in 0..<config.latentCount {
+                    var dot: Float = 0
+                    for c in 0..<C { dot += g[j * C + c] * w[j * C + c] }
+                    for c in 0..<C { g[j * C + c] -= dot * w[j * C + c] }
+                }
+            }
+        }
+    }
+
+    private func normalizeDecoderRows() {
+        let C = config.dIn
+        sae.weights.wDec.withUnsafeMutableBufferPointer { w in
+            for j in 0..<config.latentCount {
+                var sumSquares: Float = 0
+                for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
+                let norm = sumSquares.squareRoot()
+                guard norm > 0 else { continue }
+                for c in 0..<C { w[j * C + c] /= norm }
+            }
+        }
+    }
+}

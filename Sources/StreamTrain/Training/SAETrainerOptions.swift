@@ -1,0 +1,45 @@
+/// How a training run is driven and observed (not what it computes: that is `SAEConfig`).
+public struct SAETrainerOptions: Codable, Equatable, Sendable {
+    /// Steps between metric records (steps, > 0).
+    public var logIntervalSteps: Int
+    /// A latent is dead if it fired on none of the last this many training rows (tokens, > 0).
+    public var deadFeatureWindowTokens: Int
+    /// Tokens per firing-frequency window; the exported sparsity is the last complete window's
+    /// (tokens, > 0).
+    public var featureFrequencyWindowTokens: Int
+    /// Steps between checkpoints; 0 = only at the end of training (steps, >= 0).
+    public var checkpointIntervalSteps: Int
+    /// Checkpoints kept on disk, newest first (count, >= 1).
+    public var keptCheckpointCount: Int
+    /// Stop once this many steps have been taken in total (steps); nil = no step budget.
+    public var maxSteps: Int?
+    /// Stop once this many rows have been trained on in total (tokens); nil = no token budget.
+    public var maxTokens: Int?
+
+    public init(logIntervalSteps: Int = 100, deadFeatureWindowTokens: Int = 1_000_000,
+                featureFrequencyWindowTokens: Int = 1_000_000, checkpointIntervalSteps: Int = 0,
+                keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil) {
+        self.logIntervalSteps = logIntervalSteps
+        self.deadFeatureWindowTokens = deadFeatureWindowTokens
+        self.featureFrequencyWindowTokens = featureFrequencyWindowTokens
+        self.checkpointIntervalSteps = checkpointIntervalSteps
+        self.keptCheckpointCount = keptCheckpointCount
+        self.maxSteps = maxSteps
+        self.maxTokens = maxTokens
+    }
+
+    /// Throws `SAEConfigError` naming the first field out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ value: Any, _ expected: String) throws {
+            if !ok { throw SAEConfigError(field: field, value: "\(value)", expected: expected) }
+        }
+        try check(logIntervalSteps > 0, "logIntervalSteps", logIntervalSteps, "a positive step count")
+        try check(deadFeatureWindowTokens > 0, "deadFeatureWindowTokens", deadFeatureWindowTokens, "a positive token count")
+        try check(featureFrequencyWindowTokens > 0, "featureFrequencyWindowTokens", featureFrequencyWindowTokens,
+                  "a positive token count")
+        try check(checkpointIntervalSteps >= 0, "checkpointIntervalSteps", checkpointIntervalSteps, "0 or more steps")
+        try check(keptCheckpointCount >= 1, "keptCheckpointCount", keptCheckpointCount, "at least 1")
+        if let maxSteps { try check(maxSteps > 0, "maxSteps", maxSteps, "a positive step count") }
+        if let maxTokens { try check(maxTokens > 0, "maxTokens", maxTokens, "a positive token count") }
+    }
+}
