@@ -1,0 +1,113 @@
+import ActStore
+import Foundation
+
+/// Rows of one chunk after decoding and filtering, with their global row numbers.
+struct DecodedChunk {
+    var values: [Float]
+    var rows: [Int]
+}
+
+/// Decodes a fixed sequence of chunks on worker threads, at most `ahead` chunks in front of
+/// the consumer, and hands them over strictly in sequence order — so what the trainer sees
+/// depends only on the sequence, never on thread timing.
+final class ChunkPipeline: @unchecked Sendable {
+    private let reader: StoreReader
+    private let column: String
+    private let width: Int
+    private let sequence: [Int]
+    private let rowRange: Range<Int>
+    private let minimumPosition: Int
+    private let ahead: Int
+
+    private let condition = NSCondition()
+    private var nextToClaim = 0
+    private var nextToTake = 0
+    private var ready: [Int: Result<DecodedChunk, Error>] = [:]
+    private var stopped = false
+    private var running = 0
+
+    init(reader: StoreReader, column: String, width: Int, sequence: [Int], rowRange: Range<Int>,
+         minimumPosition: Int, workers: Int, ahead: Int) {
+        self.reader = reader
+        self.column = column
+        self.width = width
+        self.sequence = sequence
+        self.rowRange = rowRange
+        self.minimumPosition = minimumPosition
+        self.ahead = ahead
+        running = workers
+        for _ in 0..<workers {
+            let thread = Thread { [self] in work() }
+            thread.name = "saestore-decode"
+            thread.start()
+        }
+    }
+
+    deinit { stop() }
+
+    /// Ends the workers (they finish the chunk in hand) and waits for them.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        while running > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    /// The next chunk in sequence, or nil after the last one.
+    func next() throws -> DecodedChunk? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard nextToTake < sequence.count else { return nil }
+        while ready[nextToTake] == nil { condition.wait() }
+        let result = ready.removeValue(forKey: nextToTake)!
+        nextToTake += 1
+        condition.broadcast()
+        return try result.get()
+    }
+
+    private func work() {
+        let decoder = reader.makeDecoder()
+        var positions: [UInt64] = []
+        while true {
+            condition.lock()
+            while !stopped && nextToClaim < sequence.count && nextToClaim >= nextToTake + ahead { condition.wait() }
+            if stopped || nextToClaim >= sequence.count {
+                running -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let index = nextToClaim
+            nextToClaim += 1
+            condition.unlock()
+
+            let result = Result { try decode(chunk: sequence[index], decoder: decoder, positions: &positions) }
+
+            condition.lock()
+            ready[index] = result
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func decode(chunk: Int, decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
+        var values: [Float] = []
+        try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)
+        let chunkRows = try reader.chunkRows(chunk)
+        if minimumPosition > 0 {
+            try reader.readChunk(column: TokenColumn.position, chunk: chunk, into: &positions, decoder: decoder)
+        }
+        let keep = chunkRows.filter { row in
+            rowRange.contains(row) && (minimumPosition == 0 || positions[row - chunkRows.lowerBound] >= UInt64(minimumPosition))
+        }
+        if keep.count == chunkRows.count { return DecodedChunk(values: values, rows: Array(chunkRows)) }
+        var kept = [Float]()
+        kept.reserveCapacity(keep.count * width)
+        for row in keep {
+            let start = (row - chunkRows.lowerBound) * width
+            kept.append(contentsOf: values[start..<start + width])
+        }
+        return DecodedChunk(values: kept, rows: keep)
+    }
+}

@@ -1,0 +1,195 @@
+import ActStore
+import Foundation
+
+/// Training batches streamed from a store column, shuffled at two levels: the order of
+/// chunks is permuted every epoch, and rows pass through a shuffle buffer from which each
+/// batch row is drawn uniformly (the refill-on-draw buffer of tf.data). Chunks are decoded
+/// on worker threads ahead of the trainer. Memory is the buffer plus the chunks in flight,
+/// whatever the store's size. Deterministic for a given seed.
+public final class StoreBatchSource: BatchSource {
+    public let config: StreamLoaderConfig
+    public let reader: StoreReader
+    public let rowWidth: Int
+    /// Rows one epoch yields (after the row range and position filter).
+    public private(set) var rowsPerEpoch: Int
+    /// Global row numbers of the rows in the last batch, in batch order.
+    public private(set) var lastBatchRows: [Int] = []
+
+    private let rowRange: Range<Int>
+    private let chunks: [Int]
+    private var epoch = 0
+    private var batchesInEpoch = 0
+    private var lastMaxRowCount = 0
+    private var rng = SeededGenerator(seed: 0)
+    private var pipeline: ChunkPipeline?
+
+    // The buffer: `bufferCount` rows, values and global row numbers.
+    private var buffer: [Float] = []
+    private var bufferRows: [Int] = []
+    private var bufferCount = 0
+    // The chunk being fed into the buffer.
+    private var incoming = DecodedChunk(values: [], rows: [])
+    private var incomingOffset = 0
+    private var streamDone = false
+
+    public init(reader: StoreReader, config: StreamLoaderConfig) throws {
+        try config.validate()
+        self.reader = reader
+        self.config = config
+        let spec = try reader.spec(config.column)
+        guard spec.codec.isFloat else {
+            throw StoreError.invalidArgument("column \(config.column) holds \(spec.codec.rawValue) integers, not activations")
+        }
+        if config.minimumPosition > 0 { _ = try reader.spec(TokenColumn.position) }
+        rowWidth = spec.width
+        let first = config.firstRow ?? 0
+        let end = config.endRow ?? reader.rowCount
+        guard first >= 0, end <= reader.rowCount, first < end else {
+            throw StoreError.invalidArgument("\(reader.path): rows \(first)..<\(end) are not within its \(reader.rowCount) rows, or empty")
+        }
+        rowRange = first..<end
+        let firstChunk = try reader.chunk(containing: first)
+        let lastChunk = try reader.chunk(containing: end - 1)
+        chunks = Array(firstChunk...lastChunk)
+        rowsPerEpoch = rowRange.count
+        if config.minimumPosition > 0 {
+            let positions = try reader.readIntegers(column: TokenColumn.position, rows: rowRange)
+            rowsPerEpoch = positions.reduce(0) { $0 + ($1 >= UInt64(config.minimumPosition) ? 1 : 0) }
+        }
+        guard rowsPerEpoch > 0 else { throw StoreError.invalidArgument("\(reader.path): no rows left after filtering positions below \(config.minimumPosition)") }
+        startEpoch(0)
+    }
+
+    deinit { pipeline?.stop() }
+
+    private func startEpoch(_ newEpoch: Int) {
+        pipeline?.stop()
+        epoch = newEpoch
+        batchesInEpoch = 0
+        rng = SeededGenerator(seed: config.seed &+ UInt64(newEpoch) &* 0x9E37_79B9_7F4A_7C15)
+        var order = chunks
+        if config.shuffle {
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
+        }
+        pipeline = ChunkPipeline(reader: reader, column: config.column, width: rowWidth, sequence: order, rowRange: rowRange,
+                                 minimumPosition: config.minimumPosition, workers: config.workerCount, ahead: config.prefetchChunks)
+        let capacity = config.shuffle ? min(config.shuffleBufferRows, rowsPerEpoch) : 0
+        if buffer.count != capacity * rowWidth {
+            buffer = [Float](repeating: 0, count: capacity * rowWidth)
+            bufferRows = [Int](repeating: 0, count: capacity)
+        }
+        bufferCount = 0
+        incoming = DecodedChunk(values: [], rows: [])
+        incomingOffset = 0
+        streamDone = false
+    }
+
+    /// The next row from the chunk stream into `body`; false when the epoch's stream is done.
+    private func pullRow(_ body: (ArraySlice<Float>, Int) -> Void) throws -> Bool {
+        while incomingOffset >= incoming.rows.count {
+            guard !streamDone, let chunk = try pipeline!.next() else {
+                streamDone = true
+                return false
+            }
+            incoming = chunk
+            incomingOffset = 0
+        }
+        let start = incomingOffset * rowWidth
+        body(incoming.values[start..<start + rowWidth], incoming.rows[incomingOffset])
+        incomingOffset += 1
+        return true
+    }
+
+    public func nextBatch(into batch: inout [Float], maxRowCount: Int) throws -> Int {
+        precondition(batch.count >= maxRowCount * rowWidth, "batch holds \(batch.count) floats, need \(maxRowCount * rowWidth)")
+        lastMaxRowCount = maxRowCount
+        lastBatchRows.removeAll(keepingCapacity: true)
+        let width = rowWidth
+        var produced = 0
+        if !config.shuffle {
+            while produced < maxRowCount {
+                let got = try pullRow { values, row in
+                    batch.replaceSubrange(produced * width..<(produced + 1) * width, with: values)
+                    lastBatchRows.append(row)
+                }
+                if !got { break }
+                produced += 1
+            }
+        } else {
+            let capacity = bufferRows.count
+            // Fill the buffer before the first draw of the epoch.
+            while bufferCount < capacity && !streamDone {
+                let slot = bufferCount
+                let got = try pullRow { values, row in
+                    buffer.replaceSubrange(slot * width..<(slot + 1) * width, with: values)
+                    bufferRows[slot] = row
+                }
+                if got { bufferCount += 1 }
+            }
+            while produced < maxRowCount && bufferCount > 0 {
+                let slot = rng.nextIndex(below: bufferCount)
+                batch.withUnsafeMutableBufferPointer { out in
+                    buffer.withUnsafeBufferPointer { buf in
+                        (out.baseAddress! + produced * width).update(from: buf.baseAddress! + slot * width, count: width)
+                    }
+                }
+                lastBatchRows.append(bufferRows[slot])
+                produced += 1
+                // Refill the drawn slot from the stream; once it is dry, shrink the buffer.
+                let refilled = try pullRow { values, row in
+                    buffer.replaceSubrange(slot * width..<(slot + 1) * width, with: values)
+                    bufferRows[slot] = row
+                }
+                if !refilled {
+                    let last = bufferCount - 1
+                    if slot != last {
+                        buffer.withUnsafeMutableBufferPointer { buf in
+                            (buf.baseAddress! + slot * width).update(from: buf.baseAddress! + last * width, count: width)
+                        }
+                        bufferRows[slot] = bufferRows[last]
+                    }
+                    bufferCount -= 1
+                }
+            }
+        }
+        if produced == 0 {
+            startEpoch(epoch + 1)
+            return 0
+        }
+        batchesInEpoch += 1
+        return produced
+    }
+
+    // MARK: resume
+
+    private struct Position: Codable {
+        var epoch: Int
+        var batchesInEpoch: Int
+        var maxRowCount: Int
+        var config: StreamLoaderConfig
+        var storeRowCount: Int
+    }
+
+    /// Epoch and batches served in it. The buffer is not saved (it can hold gigabytes):
+    /// `restore` replays the epoch's draws up to this point, which costs decoding at most
+    /// one epoch of chunks and gives exactly the batches an uninterrupted run would get.
+    public func position() throws -> Data {
+        try JSONEncoder().encode(Position(epoch: epoch, batchesInEpoch: batchesInEpoch, maxRowCount: lastMaxRowCount,
+                                          config: config, storeRowCount: reader.rowCount))
+    }
+
+    public func restore(position: Data) throws {
+        let saved = try JSONDecoder().decode(Position.self, from: position)
+        guard saved.config == config else {
+            throw StoreError.invalidArgument("the checkpoint's loader settings differ from this run's (column, rows, buffer, seed or filter); resume with the same settings")
+        }
+        guard saved.storeRowCount == reader.rowCount || config.endRow != nil else {
+            throw StoreError.invalidArgument("the store had \(saved.storeRowCount) rows when the checkpoint was written and has \(reader.rowCount) now")
+        }
+        startEpoch(saved.epoch)
+        var scratch = [Float](repeating: 0, count: max(saved.maxRowCount, 1) * rowWidth)
+        for _ in 0..<saved.batchesInEpoch {
+            _ = try nextBatch(into: &scratch, maxRowCount: saved.maxRowCount)
+        }
+    }
+}
