@@ -64,6 +64,24 @@ final class StoreRoundTripTests: XCTestCase {
         }
     }
 
+    func testContextCutsTheTokenAndItsNeighboursFromTheText() throws {
+        let path = temporaryDirectory(self)
+        let writer = try StoreWriter.create(at: path, manifest: manifest(width: 2, codec: .f16, chunkRows: 16))
+        let docs = (0..<3).map { makeDocument($0, width: 2, tokens: 40) }
+        for doc in docs { try writer.append(doc) }
+        try writer.commit()
+        let reader = try StoreReader(path: path)
+        for (row, doc, t) in [(0, 0, 0), (45, 1, 5), (119, 2, 39)] {
+            let c = try XCTUnwrap(try reader.context(row: row, window: 3))
+            let bytes = Array(docs[doc].text.utf8)
+            let lo = max(0, t - 3), hi = min(39, t + 3)
+            XCTAssertEqual(c.before, String(decoding: bytes[Int(docs[doc].byteStarts[lo])..<Int(docs[doc].byteStarts[t])], as: UTF8.self))
+            XCTAssertEqual(c.token, String(decoding: bytes[Int(docs[doc].byteStarts[t])..<Int(docs[doc].byteEnds[t])], as: UTF8.self))
+            XCTAssertEqual(c.after, String(decoding: bytes[Int(docs[doc].byteEnds[t])..<Int(docs[doc].byteEnds[hi])], as: UTF8.self))
+            XCTAssertEqual(c.document, doc)
+        }
+    }
+
     func testUncommittedRowsAreDroppedAndAppendingResumes() throws {
         let path = temporaryDirectory(self)
         let width = 8
