@@ -121,7 +121,7 @@ final class GPT2ReferenceTests: XCTestCase {
         var worst: Float = 0
         var x: Float = -12
         while x <= 12 {
-            let fast = Kernels.tanh16(SIMD16(repeating: x))[0]
+            let fast = Kernels.fastTanh(x)
             worst = max(worst, abs(fast - tanhf(x)))
             x += 0.001
         }

@@ -16,37 +16,26 @@ extension Kernels {
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, kind: GELUKind) {
         switch kind {
         case .tanh:
-            var i = 0
-            let raw = UnsafeMutableRawPointer(x)
-            while i + 16 <= count {
-                let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                raw.storeBytes(of: geluTanh(v), toByteOffset: i * 4, as: SIMD16<Float>.self)
-                i += 16
-            }
-            while i < count {
-                x[i] = geluTanh(SIMD16<Float>(repeating: x[i]))[0]
-                i += 1
+            // A plain branch-free loop: LLVM vectorises it (explicit SIMD16 code with scalar
+            // operands was lowered lane by lane and ran 4× slower).
+            for i in 0..<count {
+                let v = x[i]
+                x[i] = 0.5 * v * (1 + fastTanh(sqrtTwoOverPi * (v + 0.044715 * v * v * v)))
             }
         case .exact:
             for i in 0..<count { x[i] = 0.5 * x[i] * (1 + erf(x[i] / Float(2).squareRoot())) }
         }
     }
 
-    @inline(__always)
-    static func geluTanh(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let u = sqrtTwoOverPi * (x + 0.044715 * x * x * x)
-        return 0.5 * x * (1 + tanh16(u))
-    }
-
     /// tanh as Eigen's rational approximation (a degree-13/6 minimax fit on the clamped
     /// range, max error a few float ulps), because libm's scalar tanhf made GELU the
     /// largest non-BLAS cost of the forward pass.
     @inline(__always)
-    static func tanh16(_ input: SIMD16<Float>) -> SIMD16<Float> {
+    static func fastTanh(_ input: Float) -> Float {
         let clamp: Float = 7.90531110763549805
-        let x = input.clamped(lowerBound: SIMD16(repeating: -clamp), upperBound: SIMD16(repeating: clamp))
+        let x = max(min(input, clamp), -clamp)
         let x2 = x * x
-        var p = SIMD16<Float>(repeating: -2.76076847742355e-16)
+        var p: Float = -2.76076847742355e-16
         p = p * x2 + 2.00018790482477e-13
         p = p * x2 - 8.60467152213735e-11
         p = p * x2 + 5.12229709037114e-08
@@ -54,7 +43,7 @@ extension Kernels {
         p = p * x2 + 6.37261928875436e-04
         p = p * x2 + 4.89352455891786e-03
         p = p * x
-        var q = SIMD16<Float>(repeating: 1.19825839466702e-06)
+        var q: Float = 1.19825839466702e-06
         q = q * x2 + 1.18534705686654e-04
         q = q * x2 + 2.26843463243900e-03
         q = q * x2 + 4.89352518554385e-03
