@@ -39,7 +39,7 @@ struct ForwardBench: ParsableCommand {
                 "seconds_median": median, "seconds_all": times,
                 "tokens_per_second": Double(batch * context) / median,
                 "sgemm_gflops_per_second": flops / median / 1e9,
-                "openblas_core": GPT2Model.blasKernelSelection.description,
+                "openblas_core": GPT2Model.blasCoreName,
             ]
             let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

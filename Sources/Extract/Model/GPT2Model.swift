@@ -23,7 +23,6 @@ public final class GPT2Model {
 
     /// Copies `weights` in; throws if any array's size disagrees with `config`.
     public init(config: GPT2Config, weights: GPT2Weights) throws {
-        _ = BLAS.kernelSelection
         try config.validate()
         try weights.validate(for: config)
         self.config = config
@@ -37,12 +36,9 @@ public final class GPT2Model {
         set { BLAS.threadCount = newValue }
     }
 
-    /// The OpenBLAS kernel family in use and why. Reading it (or creating any model) makes the
-    /// once-per-process choice described in docs/MODEL.md: on AVX-512 CPUs that OpenBLAS 0.3.21
-    /// does not know (Zen 4/5) it switches from the AVX2 to the AVX-512 kernels unless
-    /// OPENBLAS_CORETYPE is set. Callers that run sgemm on other threads should read this first,
-    /// before those threads start.
-    public static var blasKernelSelection: BLASKernelSelection { BLAS.kernelSelection }
+    /// The kernel family OpenBLAS uses on this CPU ("Haswell", "SkylakeX", "Cooperlake", …),
+    /// chosen at load time from the CPU or from the OPENBLAS_CORETYPE environment variable.
+    public static var blasCoreName: String { BLAS.coreName }
 
     // MARK: - Public forward calls
 
