@@ -1,0 +1,96 @@
+import Foundation
+
+/// Turns a `--model` argument into checked model files.
+///
+/// - An existing directory (or anything written as a path) is used as is; it must hold
+///   config.json, model.safetensors, vocab.json and merges.txt. Pickle checkpoints are never
+///   loaded.
+/// - Otherwise the argument is a hub id `[ORG/]NAME[@REVISION]`. The local Hugging Face cache
+///   is searched first, under the id as given and under its alias (`gpt2` and
+///   `openai-community/gpt2` are one repository but two cache folders). Missing files are
+///   downloaded into the cache under the id as given, unless HF_HUB_OFFLINE is set.
+///
+/// Environment: HF_HUB_CACHE, HF_HOME, HOME (cache location); HF_HUB_OFFLINE; HF_ENDPOINT
+/// (default https://huggingface.co); HF_TOKEN (gated repositories); HF_HUB_DOWNLOAD_TIMEOUT
+/// (idle seconds per request, default 60).
+public struct HFModelLocator {
+    public let environment: [String: String]
+    public let progress: ((HubProgress) -> Void)?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, progress: ((HubProgress) -> Void)? = nil) {
+        self.environment = environment
+        self.progress = progress
+    }
+
+    /// The cache this locator reads and fills.
+    public var cache: HFCache { HFCache(environment: environment) }
+
+    /// huggingface_hub treats 1/ON/YES/TRUE (any case) as set.
+    public var isOffline: Bool {
+        ["1", "on", "yes", "true"].contains((environment["HF_HUB_OFFLINE"] ?? "").lowercased())
+    }
+
+    public var endpoint: String {
+        var value = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
+        while value.hasSuffix("/") { value.removeLast() }
+        return value
+    }
+
+    public func resolve(_ model: String) throws -> ModelFiles {
+        if let directory = localDirectory(model) {
+            return try ModelFiles.validated(directory: directory)
+        }
+        let reference = try HFRepoReference(parsing: model)
+        let cache = self.cache
+
+        var searched: [String] = []
+        for candidate in reference.cacheCandidates {
+            searched.append(cache.repoFolder(candidate))
+            guard let commit = cache.commit(repoID: candidate, revision: reference.revision) else { continue }
+            let snapshot = cache.snapshotFolder(repoID: candidate, commit: commit)
+            if ModelFiles.missingFiles(in: snapshot).isEmpty {
+                return ModelFiles(directory: snapshot, repoID: reference.repoID, revision: reference.revision, commit: commit)
+            }
+        }
+
+        // Fill the cache folder of the id as given, keeping whatever it already has.
+        var commit = cache.commit(repoID: reference.repoID, revision: reference.revision)
+        let missing = commit.map { ModelFiles.missingFiles(in: cache.snapshotFolder(repoID: reference.repoID, commit: $0)) }
+            ?? ModelFiles.requiredFileNames
+        if isOffline {
+            throw HubError.offlineAndNotCached(repoID: reference.repoID, revision: reference.revision, missing: missing, searched: searched)
+        }
+        let downloader = HubDownloader(endpoint: endpoint, token: environment["HF_TOKEN"], timeoutSeconds: downloadTimeoutSeconds,
+                                       cache: cache, progress: progress)
+        for file in ModelFiles.requiredFileNames {
+            if let commit, !ModelFiles.missingFiles(in: cache.snapshotFolder(repoID: reference.repoID, commit: commit)).contains(file) {
+                continue
+            }
+            // Once a commit is known, ask for it rather than the branch, so that all four files
+            // come from one snapshot even if the branch moves meanwhile.
+            let stored = try downloader.fetch(repoID: reference.repoID, revision: commit ?? reference.revision, file: file)
+            if commit == nil { commit = stored }
+        }
+        guard let commit else {
+            throw HubError.io(path: cache.repoFolder(reference.repoID), operation: "resolve revision \(reference.revision)", message: "no commit known after download")
+        }
+        try cache.writeRef(repoID: reference.repoID, revision: reference.revision, commit: commit)
+        return try ModelFiles.validated(directory: cache.snapshotFolder(repoID: reference.repoID, commit: commit),
+                                        repoID: reference.repoID, revision: reference.revision, commit: commit)
+    }
+
+    private var downloadTimeoutSeconds: Double {
+        environment["HF_HUB_DOWNLOAD_TIMEOUT"].flatMap(Double.init).flatMap { $0 > 0 ? $0 : nil } ?? 60
+    }
+
+    /// The argument as a directory path when it names something on disk or is written as a
+    /// path (absolute, ./, ../, ~, or more than one '/'); nil for a hub id.
+    private func localDirectory(_ model: String) -> String? {
+        let expanded = HFCache.expandTilde(model, environment: environment)
+        let idPart = model.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        let looksLikePath = expanded.hasPrefix("/") || model.hasPrefix("./") || model.hasPrefix("../") || model.hasPrefix("~")
+            || model == "." || model == ".." || idPart.split(separator: "/", omittingEmptySubsequences: false).count > 2 || idPart.hasSuffix("/")
+        if looksLikePath || FileManager.default.fileExists(atPath: expanded) { return expanded }
+        return nil
+    }
+}

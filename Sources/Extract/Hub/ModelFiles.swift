@@ -1,0 +1,57 @@
+import Foundation
+
+/// The files of a GPT-2 model in Hugging Face layout, all checked to exist.
+public struct ModelFiles: Sendable, Equatable {
+    /// The directory holding the files (a cache snapshot for hub models).
+    public let directory: String
+    public let configPath: String
+    public let weightsPath: String
+    public let vocabPath: String
+    public let mergesPath: String
+    /// Hub repository id as requested (nil for a local directory).
+    public let repoID: String?
+    /// Revision as requested, e.g. "main" (nil for a local directory).
+    public let revision: String?
+    /// The commit the revision resolved to (nil for a local directory, or when the server
+    /// gave none).
+    public let commit: String?
+
+    /// Files every model directory must hold, in the order they are checked and fetched.
+    public static let requiredFileNames = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
+
+    public init(directory: String, repoID: String? = nil, revision: String? = nil, commit: String? = nil) {
+        self.directory = directory
+        configPath = (directory as NSString).appendingPathComponent("config.json")
+        weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        vocabPath = (directory as NSString).appendingPathComponent("vocab.json")
+        mergesPath = (directory as NSString).appendingPathComponent("merges.txt")
+        self.repoID = repoID
+        self.revision = revision
+        self.commit = commit
+    }
+
+    /// The model files in `directory`, or an error naming what is missing (and any pickle
+    /// checkpoint present, which is never loaded).
+    public static func validated(directory: String, repoID: String? = nil, revision: String? = nil, commit: String? = nil) throws -> ModelFiles {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw HubError.notADirectory(path: directory)
+        }
+        let missing = missingFiles(in: directory)
+        guard missing.isEmpty else {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            let pickles = contents.filter { $0 == "pytorch_model.bin" || $0.hasSuffix(".pt") || $0.hasSuffix(".pth") || $0.hasSuffix(".ckpt") || $0.hasSuffix(".pkl") }.sorted()
+            throw HubError.directoryIncomplete(directory: directory, missing: missing, pickleFiles: pickles)
+        }
+        return ModelFiles(directory: directory, repoID: repoID, revision: revision, commit: commit)
+    }
+
+    /// Required files not present (a dangling cache symlink counts as missing).
+    static func missingFiles(in directory: String) -> [String] {
+        requiredFileNames.filter { name in
+            var isDirectory: ObjCBool = false
+            let path = (directory as NSString).appendingPathComponent(name)
+            return !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue)
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// Reading and writing tensor files made elsewhere: safetensors and NumPy .npy.
-public enum TensorIO {}

@@ -1,0 +1,20 @@
+/// Where one tensor lives in a file and how to read it.
+public struct TensorInfo: Sendable, Equatable {
+    /// Tensor name as stored in the header.
+    public let name: String
+    public let dtype: TensorDType
+    /// Dimensions, outermost first (C order). Empty for a scalar.
+    public let shape: [Int]
+    /// Absolute byte range of the tensor's data within the file.
+    public let byteRange: Range<Int>
+
+    public init(name: String, dtype: TensorDType, shape: [Int], byteRange: Range<Int>) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.byteRange = byteRange
+    }
+
+    /// Product of the dimensions (1 for a scalar).
+    public var elementCount: Int { shape.reduce(1, *) }
+}
