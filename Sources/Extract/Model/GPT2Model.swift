@@ -1,3 +1,5 @@
+import Foundation
+
 /// GPT-2 forward pass in f32 on OpenBLAS, with SAELens hook points that can be read
 /// (`activations`) or replaced (`nextTokenLoss(replacing:with:)`).
 ///
@@ -27,6 +29,20 @@ public final class GPT2Model {
         try weights.validate(for: config)
         self.config = config
         self.parameters = ParameterArena(weights)
+    }
+
+    /// Loads `config.json` and `model.safetensors` from a Hugging Face model directory.
+    public convenience init(directory: String) throws {
+        let configPath = (directory as NSString).appendingPathComponent("config.json")
+        let weightsPath = (directory as NSString).appendingPathComponent("model.safetensors")
+        let config = try GPT2Config.load(path: configPath)
+        try self.init(config: config, weights: GPT2Weights.load(path: weightsPath, config: config))
+    }
+
+    /// Loads the model from resolved hub / local files (see `HFModelLocator`).
+    public convenience init(files: ModelFiles) throws {
+        let config = try GPT2Config.load(path: files.configPath)
+        try self.init(config: config, weights: GPT2Weights.load(path: files.weightsPath, config: config))
     }
 
     /// OpenBLAS's worker count (process-wide, shared with every other sgemm user).
