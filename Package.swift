@@ -42,6 +42,15 @@ let package = Package(
             ],
             swiftSettings: optimised),
 
+        // Side-by-side benchmarks' Swift half (benchmarks/*/run.sh drive it).
+        .executableTarget(
+            name: "saestore-bench",
+            dependencies: [
+                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "benchmarks/swift", swiftSettings: optimised),
+
         // A child process the crash tests SIGKILL at random points while it writes a store.
         .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
                           path: "Tests/CrashWriter", swiftSettings: optimised),

@@ -1,0 +1,30 @@
+extension Kernels {
+    /// Hugging Face Conv1D: out = inp · weight + bias.
+    // out: (N,OC), inp: (N,C), weight: (C,OC), bias: (OC)
+    static func matmul(_ out: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                       weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                       N: Int, C: Int, OC: Int) {
+        broadcastRows(out, bias, N: N, width: OC)
+        BLAS.sgemm(out, ldc: OC, inp, lda: C, weight, ldb: OC, m: N, n: OC, k: C, beta: 1)
+    }
+
+    /// Conv1D added onto an existing stream: residual += inp · weight + bias. Used when
+    /// nobody needs the branch's output on its own, saving one (N,C) write and read.
+    // residual: (N,OC), inp: (N,C), weight: (C,OC), bias: (OC)
+    static func matmulAccumulate(_ residual: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
+                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                                 N: Int, C: Int, OC: Int) {
+        for n in 0..<N { add(residual + n * OC, bias, count: OC) }
+        BLAS.sgemm(residual, ldc: OC, inp, lda: C, weight, ldb: OC, m: N, n: OC, k: C, beta: 1)
+    }
+
+    // out: (N,width), row: (width)
+    static func broadcastRows(_ out: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, N: Int, width: Int) {
+        for n in 0..<N { (out + n * width).update(from: row, count: width) }
+    }
+
+    /// y += x elementwise.
+    static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] += x[i] }
+    }
+}

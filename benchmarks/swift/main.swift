@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// Swift half of the side-by-side benchmarks in benchmarks/; each subcommand prints JSON lines.
+struct SAEStoreBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "saestore-bench",
+        abstract: "Benchmarks for saestore (driven by benchmarks/*/run.sh).",
+        subcommands: [ForwardBench.self, SgemmBench.self])
+}
+SAEStoreBench.main()
