@@ -82,6 +82,33 @@ final class StoreRoundTripTests: XCTestCase {
         }
     }
 
+    func testDocumentAppendedInPartsEqualsDocumentAppendedWhole() throws {
+        let whole = temporaryDirectory(self, "whole"), parts = temporaryDirectory(self, "parts")
+        let doc = makeDocument(3, width: 5, tokens: 230)
+        let a = try StoreWriter.create(at: whole, manifest: manifest(width: 5, codec: .f32, chunkRows: 64))
+        try a.append(doc)
+        try a.commit()
+        let b = try StoreWriter.create(at: parts, manifest: manifest(width: 5, codec: .f32, chunkRows: 64))
+        try b.beginDocument(text: doc.text, source: doc.source, sourceIndex: doc.sourceIndex)
+        for range in [0..<100, 100..<101, 101..<230] {
+            var part = doc
+            part.tokenIDs = Array(doc.tokenIDs[range]); part.positions = Array(doc.positions[range])
+            part.byteStarts = Array(doc.byteStarts[range]); part.byteEnds = Array(doc.byteEnds[range])
+            part.activations = [hookName: Array(doc.activations[hookName]![range.lowerBound * 5..<range.upperBound * 5])]
+            try b.appendTokens(part)
+            XCTAssertThrowsError(try b.commit(), "no commit inside a document")
+        }
+        try b.endDocument()
+        try b.commit()
+        let x = try StoreReader(path: whole), y = try StoreReader(path: parts)
+        var vx: [Float] = [], vy: [Float] = []
+        try x.readRows(column: hookName, rows: 0..<230, into: &vx)
+        try y.readRows(column: hookName, rows: 0..<230, into: &vy)
+        XCTAssertTrue(bitsEqual(vx, vy))
+        XCTAssertEqual(try x.document(0), try y.document(0))
+        XCTAssertEqual(try y.context(row: 150, window: 2), try x.context(row: 150, window: 2))
+    }
+
     func testUncommittedRowsAreDroppedAndAppendingResumes() throws {
         let path = temporaryDirectory(self)
         let width = 8

@@ -30,6 +30,7 @@ public final class StoreWriter {
     private var pendingDocs: [(id: Int, record: DocumentRecord, text: [UInt8])] = []
     private var pendingSources: [(id: Int, name: String)] = []
     private var sourceIDs: [String: Int] = [:]
+    private var openDocument: (id: Int, record: DocumentRecord, text: [UInt8], source: String)?
 
     private var compressors: [Int: ZstdCompressor] = [:]
     private let textCompressor = ZstdCompressor(level: 3)
@@ -177,33 +178,76 @@ public final class StoreWriter {
     /// Adds a document's rows; returns its document id. Nothing is durable until `commit`.
     @discardableResult
     public func append(_ doc: DocumentRows) throws -> Int {
+        let id = try beginDocument(text: doc.text, source: doc.source, sourceIndex: doc.sourceIndex)
+        do {
+            try appendTokens(doc)
+            try endDocument()
+        } catch {
+            if failure == nil { openDocument = nil }  // rejected before any row went in
+            throw error
+        }
+        return id
+    }
+
+    /// Starts a document whose rows then arrive in one or more `appendTokens` calls, so a
+    /// long document never has to be held in memory whole. A commit may not happen between
+    /// `beginDocument` and `endDocument`: a document is never half in.
+    @discardableResult
+    public func beginDocument(text: String, source: String, sourceIndex: Int) throws -> Int {
         try checkHealthy()
         guard manifest.hasDocuments else {
             throw StoreError.invalidArgument("\(path) holds bare imported rows; documents cannot be added to it")
         }
-        try validate(doc)
+        guard openDocument == nil else {
+            throw StoreError.invalidArgument("beginDocument while document \(openDocument!.id) is still open")
+        }
         let docID = committed.docCount + pendingDocs.count
-        let firstRow = committed.rowCount + pendingRowCount
-        let sourceID = sourceID(for: doc.source)
-        let textBytes = Array(doc.text.utf8)
-        let text = textBytes.isEmpty ? [] : try textCompressor.compress(textBytes)
-        let record = DocumentRecord(firstRow: firstRow, tokenCount: doc.rowCount, sourceID: sourceID,
-                                    sourceIndex: doc.sourceIndex, textByteCount: textBytes.count)
+        let textBytes = Array(text.utf8)
+        let compressedText = textBytes.isEmpty ? [] : try textCompressor.compress(textBytes)
+        let record = DocumentRecord(firstRow: committed.rowCount + pendingRowCount, tokenCount: 0,
+                                    sourceID: sourceID(for: source), sourceIndex: sourceIndex, textByteCount: textBytes.count)
+        openDocument = (docID, record, compressedText, source)
+        return docID
+    }
+
+    /// Rows of the open document: `part`'s tokens and activations (its text, source and
+    /// index are ignored here; they were given to `beginDocument`).
+    public func appendTokens(_ part: DocumentRows) throws {
+        try checkHealthy()
+        guard let open = openDocument else { throw StoreError.invalidArgument("appendTokens without beginDocument") }
+        do {
+            try validate(part, textByteCount: open.record.textByteCount, source: open.source, index: open.record.sourceIndex)
+        } catch {
+            // Earlier parts of this document are already buffered: it cannot be taken back
+            // without dropping everything uncommitted.
+            if open.record.tokenCount > 0 { failure = error }
+            throw error
+        }
         for (index, spec) in manifest.columns.enumerated() {
             switch spec.name {
-            case TokenColumn.tokenID: buffers[index].append(integers: doc.tokenIDs)
-            case TokenColumn.docID: buffers[index].append(repeating: UInt64(docID), count: doc.rowCount)
-            case TokenColumn.position: buffers[index].append(integers: doc.positions)
-            case TokenColumn.byteStart: buffers[index].append(integers: doc.byteStarts)
-            case TokenColumn.byteEnd: buffers[index].append(integers: doc.byteEnds)
-            default: buffers[index].append(floats: doc.activations[spec.name]!)
+            case TokenColumn.tokenID: buffers[index].append(integers: part.tokenIDs)
+            case TokenColumn.docID: buffers[index].append(repeating: UInt64(open.id), count: part.rowCount)
+            case TokenColumn.position: buffers[index].append(integers: part.positions)
+            case TokenColumn.byteStart: buffers[index].append(integers: part.byteStarts)
+            case TokenColumn.byteEnd: buffers[index].append(integers: part.byteEnds)
+            default: buffers[index].append(floats: part.activations[spec.name]!)
             }
         }
-        pendingDocs.append((docID, record, text))
-        bufferedRowCount += doc.rowCount
-        pendingRowCount += doc.rowCount
+        openDocument!.record.tokenCount += part.rowCount
+        bufferedRowCount += part.rowCount
+        pendingRowCount += part.rowCount
         try cutFullChunks()
-        return docID
+    }
+
+    /// Closes the open document; it is committed with the next `commit`.
+    public func endDocument() throws {
+        try checkHealthy()
+        guard let open = openDocument else { throw StoreError.invalidArgument("endDocument without beginDocument") }
+        guard open.record.tokenCount > 0 else {
+            throw StoreError.invalidArgument("document \(open.record.sourceIndex) of \(open.source) has no tokens")
+        }
+        pendingDocs.append((open.id, open.record, open.text))
+        openDocument = nil
     }
 
     /// Adds bare rows (no documents) to a store created for imports.
@@ -227,14 +271,12 @@ public final class StoreWriter {
         try cutFullChunks()
     }
 
-    private func validate(_ doc: DocumentRows) throws {
+    private func validate(_ doc: DocumentRows, textByteCount: Int, source: String, index: Int) throws {
         let n = doc.rowCount
-        let where_ = "document \(doc.sourceIndex) of \(doc.source)"
-        guard n > 0 else { throw StoreError.invalidArgument("\(where_) has no tokens") }
+        let where_ = "document \(index) of \(source)"
         guard doc.positions.count == n, doc.byteStarts.count == n, doc.byteEnds.count == n else {
             throw StoreError.invalidArgument("\(where_): \(n) token ids but \(doc.positions.count) positions, \(doc.byteStarts.count)/\(doc.byteEnds.count) span bounds")
         }
-        let textByteCount = doc.text.utf8.count
         for i in 0..<n where doc.byteStarts[i] > doc.byteEnds[i] || Int(doc.byteEnds[i]) > textByteCount {
             throw StoreError.invalidArgument("\(where_): token \(i) span \(doc.byteStarts[i])..<\(doc.byteEnds[i]) is outside its \(textByteCount)-byte text")
         }
@@ -309,6 +351,9 @@ public final class StoreWriter {
     /// bytes saying how far that source has been read), in one atomic step.
     public func commit(cursor: [String: [UInt8]] = [:]) throws {
         try checkHealthy()
+        if let open = openDocument {
+            throw StoreError.invalidArgument("commit while document \(open.id) is open: end it first (a document is never half in)")
+        }
         if bufferedRowCount > 0 { try cutChunk(rowCount: bufferedRowCount) }
         var state = committed
         state.rowCount += pendingRowCount
@@ -368,6 +413,7 @@ public final class StoreWriter {
         pendingDocs.removeAll()
         for (_, name) in pendingSources { sourceIDs[name] = nil }
         pendingSources.removeAll()
+        openDocument = nil
         failure = nil
     }
 
