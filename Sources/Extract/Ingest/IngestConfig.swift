@@ -1,0 +1,88 @@
+import ActStore
+
+/// What `saestore ingest` extracts and how it stores it.
+public struct IngestConfig: Codable, Sendable, Equatable {
+    /// Hook names (TransformerLens/SAELens), one store column each.
+    public var hooks: [String]
+    /// Tokens per model window, BOS included when `prependBOS`.
+    public var contextSize: Int
+    /// Start every window with <|endoftext|> (50256) as BOS, as SAELens does by default.
+    public var prependBOS: Bool
+    /// Stop once the store holds this many documents (nil: the whole corpus).
+    public var maxDocuments: Int?
+    /// Stop once the store holds this many rows (tokens, BOS rows included).
+    public var maxTokens: Int?
+    /// On-disk dtype of the activation columns.
+    public var dtype: ColumnCodec
+    /// zstd level of the activation columns.
+    public var compressionLevel: Int
+    /// Windows per forward pass (B).
+    public var batchWindows: Int
+    /// Rows per store chunk.
+    public var chunkRows: Int
+    /// Commit at least this often, in seconds (a crash loses at most this much work).
+    public var commitIntervalSeconds: Double
+    /// Also commit after this many documents.
+    public var commitEveryDocuments: Int
+
+    public init(hooks: [String], contextSize: Int = 128, prependBOS: Bool = true, maxDocuments: Int? = nil, maxTokens: Int? = nil,
+                dtype: ColumnCodec = .f16, compressionLevel: Int = 3, batchWindows: Int = 8, chunkRows: Int = 8192,
+                commitIntervalSeconds: Double = 30, commitEveryDocuments: Int = 2000) {
+        self.hooks = hooks
+        self.contextSize = contextSize
+        self.prependBOS = prependBOS
+        self.maxDocuments = maxDocuments
+        self.maxTokens = maxTokens
+        self.dtype = dtype
+        self.compressionLevel = compressionLevel
+        self.batchWindows = batchWindows
+        self.chunkRows = chunkRows
+        self.commitIntervalSeconds = commitIntervalSeconds
+        self.commitEveryDocuments = commitEveryDocuments
+    }
+
+    public func validate(modelContext: Int) throws {
+        if hooks.isEmpty { throw StoreError.invalidArgument("give at least one --hook") }
+        if Set(hooks).count != hooks.count { throw StoreError.invalidArgument("a hook is given twice") }
+        if contextSize < (prependBOS ? 2 : 1) || contextSize > modelContext {
+            throw StoreError.invalidArgument("--context must be \(prependBOS ? 2 : 1)...\(modelContext) (the model's n_positions), got \(contextSize)")
+        }
+        if !dtype.isFloat { throw StoreError.invalidArgument("--dtype must be f32, f16, bf16 or int8") }
+        if batchWindows < 1 { throw StoreError.invalidArgument("--batch must be at least 1") }
+        if let maxDocuments, maxDocuments < 1 { throw StoreError.invalidArgument("--max-docs must be at least 1") }
+        if let maxTokens, maxTokens < 1 { throw StoreError.invalidArgument("--max-tokens must be at least 1") }
+        if commitEveryDocuments < 1 || commitIntervalSeconds <= 0 { throw StoreError.invalidArgument("commit interval must be positive") }
+    }
+
+    /// Tokens of text per window (the BOS takes one position).
+    var textTokensPerWindow: Int { contextSize - (prependBOS ? 1 : 0) }
+}
+
+/// Where an ingest is, for progress displays.
+public struct IngestProgress: Sendable {
+    public var source: String
+    public var documents: Int
+    public var rows: Int
+    /// Rows added by this run.
+    public var rowsAdded: Int
+    public var seconds: Double
+    public var rowsPerSecond: Double { seconds > 0 ? Double(rowsAdded) / seconds : 0 }
+    public var badLines: Int
+}
+
+/// What an ingest run did.
+public struct IngestSummary: Codable, Sendable {
+    public var documentsAdded = 0
+    public var rowsAdded = 0
+    public var documentsInStore = 0
+    public var rowsInStore = 0
+    /// Documents that tokenized to nothing (skipped, still counted by the cursor).
+    public var emptyDocuments = 0
+    public var badLines = 0
+    public var seconds = 0.0
+    public var rowsPerSecond = 0.0
+    /// Stopped early by the caller (Ctrl-C); rerun the same command to continue.
+    public var interrupted = false
+    /// The store already held everything asked for.
+    public var alreadyComplete = false
+}
