@@ -105,9 +105,8 @@ final class SAELensExportTests: XCTestCase {
     }
 
     func testSAELensLoadsTheExport() throws {
-        let python = ProcessInfo.processInfo.environment["SAESTORE_PYTHON"] ?? "python3"
-        guard shell(python, ["-c", "import sae_lens"]).status == 0 else {
-            throw XCTSkip("\(python) cannot import sae_lens (pip install sae-lens, or set SAESTORE_PYTHON)")
+        guard let python = pythonWith("sae_lens") else {
+            throw XCTSkip("python3 cannot import sae_lens (pip install sae-lens, or set SAESTORE_PYTHON)")
         }
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -126,20 +125,8 @@ final class SAELensExportTests: XCTestCase {
             arguments += [saeDir.path, probe]
         }
         // One Python process for all three: importing sae_lens takes seconds.
-        let result = shell(python, arguments)
+        let result = runProcess(python, arguments)
         XCTAssertEqual(result.status, 0, result.output)
     }
 
-    private func shell(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }
