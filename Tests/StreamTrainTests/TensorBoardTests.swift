@@ -43,6 +43,17 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(values[1][2]?.first?.float, 12.5)
         XCTAssertEqual(try ProtoReader.fields(records[2])[2]?.first?.varint, 20)
 
+        // A resumed run's file hides the killed run's later steps with SessionLog START.
+        let resumed = try TensorBoardWriter(directory: dir, hostName: "testhost", date: Date(timeIntervalSince1970: 1_700_000_000),
+                                            resumingFromStep: 6)
+        XCTAssertEqual(resumed.fileURL.lastPathComponent, "events.out.tfevents.1700000000.testhost.1")
+        try resumed.flush()
+        let resumedRecords = try TFRecordReader.records(Array(try Data(contentsOf: resumed.fileURL)))
+        XCTAssertEqual(resumedRecords.count, 2)
+        let start = try ProtoReader.fields(resumedRecords[1])
+        XCTAssertEqual(start[2]?.first?.varint, 7)
+        XCTAssertEqual(try ProtoReader.fields(try XCTUnwrap(start[7]?.first?.bytes))[1]?.first?.varint, 1)
+
         // A flipped data byte must break the record's CRC.
         var corrupt = Array(try Data(contentsOf: writer.fileURL))
         corrupt[corrupt.count - 6] ^= 0x40
@@ -50,9 +61,8 @@ final class TensorBoardTests: XCTestCase {
     }
 
     func testTensorBoardReaderAcceptsEventFile() throws {
-        let python = ProcessInfo.processInfo.environment["SAESTORE_PYTHON"] ?? "python3"
-        guard run(python, ["-c", "import tensorboard"]).status == 0 else {
-            throw XCTSkip("\(python) cannot import tensorboard (pip install tensorboard, or set SAESTORE_PYTHON)")
+        guard let python = pythonWith("tensorboard") else {
+            throw XCTSkip("python3 cannot import tensorboard (pip install tensorboard, or set SAESTORE_PYTHON)")
         }
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -62,7 +72,7 @@ final class TensorBoardTests: XCTestCase {
         try writer.flush()
         let expected = #"{"losses/mse_loss": [[1, 0.5], [2, 0.25]], "metrics/l0": [[1, 3.0], [2, 4.0]]}"#
         let script = packageRoot.appendingPathComponent("scripts/check_tfevents.py").path
-        let result = run(python, [script, dir.path, expected])
+        let result = runProcess(python, [script, dir.path, expected])
         XCTAssertEqual(result.status, 0, "check_tfevents.py: \(result.output)")
     }
 
@@ -91,18 +101,6 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertEqual(steps, [10, 20, 30])
     }
 
-    private func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        do { try process.run() } catch { return (-1, "\(error)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }
 
 /// Parses TFRecord framing back, verifying both masked CRCs.

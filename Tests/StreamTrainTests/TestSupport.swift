@@ -45,3 +45,24 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Runs `executable` (looked up on PATH) and returns its status and combined output.
+func runProcess(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [executable] + arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch { return (-1, "\(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// The Python that has the optional checkers' packages ($SAESTORE_PYTHON, else python3), or
+/// nil when it cannot import `module`.
+func pythonWith(_ module: String) -> String? {
+    let python = ProcessInfo.processInfo.environment["SAESTORE_PYTHON"] ?? "python3"
+    return runProcess(python, ["-c", "import \(module)"]).status == 0 ? python : nil
+}

@@ -27,7 +27,7 @@ public enum CRC32C {
     }
 
     /// Continues a CRC-32C (`crc` of the bytes so far; 0 to start) over `bytes`.
-    public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = ~crc
         var index = 0
         let count = bytes.count

@@ -46,30 +46,3 @@ struct ProtobufWriter {
         lengthDelimited(field, Array(value.utf8))
     }
 }
-
-/// TensorBoard's Event { wall_time = 1: double, step = 2: int64, file_version = 3: string,
-/// summary = 5: Summary }, Summary { value = 1: repeated Value }, Value { tag = 1: string,
-/// simple_value = 2: float }.
-enum TensorBoardEvent {
-    static func fileVersion(wallTime: Double) -> [UInt8] {
-        var event = ProtobufWriter()
-        event.double(1, wallTime)
-        event.string(3, "brain.Event:2")
-        return event.bytes
-    }
-
-    static func scalars(_ values: [(tag: String, value: Float)], step: Int, wallTime: Double) -> [UInt8] {
-        var summary = ProtobufWriter()
-        for (tag, value) in values {
-            var entry = ProtobufWriter()
-            entry.string(1, tag)
-            entry.float(2, value)
-            summary.lengthDelimited(1, entry.bytes)
-        }
-        var event = ProtobufWriter()
-        event.double(1, wallTime)
-        event.int64(2, Int64(step))
-        event.lengthDelimited(5, summary.bytes)
-        return event.bytes
-    }
-}

@@ -3,14 +3,17 @@ import Foundation
 /// Writes `DIR/events.out.tfevents.<unix seconds>.<host>` natively: TFRecord-framed Event
 /// protos, the first one carrying file_version "brain.Event:2", then one Event per metrics
 /// record with every scalar as a Summary.Value (simple_value). TensorBoard and `wandb sync DIR`
-/// read it. A resumed run opens a new file in the same directory; TensorBoard merges them.
+/// read it. A resumed run opens a new file in the same directory (TensorBoard merges them) that
+/// starts with a SessionLog START at the first replayed step, so the records the killed run
+/// wrote after its checkpoint are purged rather than shown twice.
 public final class TensorBoardWriter: MetricsLogger {
     /// The event file being written.
     public let fileURL: URL
     private let handle: FileHandle
 
+    /// - Parameter resumingFromStep: the step of the checkpoint a resumed run starts from.
     public init(directory: URL, hostName: String = ProcessInfo.processInfo.hostName,
-                date: Date = Date()) throws {
+                date: Date = Date(), resumingFromStep: Int? = nil) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let seconds = Int(date.timeIntervalSince1970)
         var url = directory.appendingPathComponent("events.out.tfevents.\(seconds).\(hostName)")
@@ -26,6 +29,9 @@ public final class TensorBoardWriter: MetricsLogger {
         fileURL = url
         handle = try FileHandle(forWritingTo: url)
         try write(TensorBoardEvent.fileVersion(wallTime: date.timeIntervalSince1970))
+        if let resumingFromStep {
+            try write(TensorBoardEvent.sessionStart(step: resumingFromStep + 1, wallTime: date.timeIntervalSince1970))
+        }
     }
 
     deinit { try? handle.close() }

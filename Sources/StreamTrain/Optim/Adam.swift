@@ -98,19 +98,3 @@ public struct Adam: Sendable {
         }
     }
 }
-
-/// What Adam remembers between steps; `Codable` for checkpoints.
-public struct AdamState: Codable, Equatable, Sendable {
-    /// Steps taken so far (t in the bias corrections).
-    public var stepCount: Int
-    /// m per tensor slot.
-    public var firstMoments: [[Float]]
-    /// v per tensor slot.
-    public var secondMoments: [[Float]]
-
-    public init(stepCount: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
-        self.stepCount = stepCount
-        self.firstMoments = firstMoments
-        self.secondMoments = secondMoments
-    }
-}

@@ -61,18 +61,3 @@ public struct SparseAutoencoder: Equatable, Sendable {
         return out
     }
 }
-
-/// A tensor whose size does not match the SAE's dimensions.
-public struct SAEShapeError: Error, CustomStringConvertible, Equatable {
-    /// Which tensor or size.
-    public let tensor: String
-    /// What its size should be.
-    public let expected: String
-    /// What it is.
-    public let found: String
-
-    public var description: String {
-        "SAE tensor \(tensor): expected \(expected), found \(found). "
-            + "Hint: d_in and d_sae must agree with every weight tensor."
-    }
-}

@@ -42,10 +42,11 @@ public struct RunDirectory: Sendable {
     }
 
     /// metrics.jsonl and TensorBoard loggers; when resuming from the checkpoint of step N,
-    /// pass N so metrics.jsonl drops the records the resumed run will write again.
+    /// pass N so metrics.jsonl drops, and TensorBoard hides, the records the resumed run will
+    /// write again.
     public func makeLoggers(resumingFromStep step: Int? = nil) throws -> [MetricsLogger] {
         [try MetricsJSONLWriter(url: metricsURL, keepingStepsUpTo: step),
-         try TensorBoardWriter(directory: tensorBoardDirectory)]
+         try TensorBoardWriter(directory: tensorBoardDirectory, resumingFromStep: step)]
     }
 
     /// The run's checkpoint store.

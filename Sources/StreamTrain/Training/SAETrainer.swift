@@ -241,8 +241,14 @@ public final class SAETrainer {
         }
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
                                           workspace: &workspace, gradients: &gradients)
-        guard losses.total.isFinite else {
+        // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
+        guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
             throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
+        }
+        // A finite loss can still overflow Float in the backward pass; one scan over the
+        // gradients (1/B of the step's work) keeps such a step from reaching the weights.
+        for (index, tensor) in gradients.tensors.enumerated() where !tensor.allSatisfy(\.isFinite) {
+            throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAEWeights.tensorNames[index])
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
         optimizer.step(&sae.weights, gradients: gradients)

@@ -5,6 +5,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case nonFiniteActivations(step: Int, row: Int, element: Int, value: Float)
     /// The loss came out NaN or ±Inf (the weights are left as they were before this step).
     case nonFiniteLoss(step: Int, mse: Double, l1: Double)
+    /// The loss was finite but a gradient overflowed (the weights are left as they were).
+    case nonFiniteGradients(step: Int, tensor: String)
     /// The source delivered no rows in a whole epoch.
     case emptySource(epoch: Int)
     /// The source's rows are not as wide as the SAE's input.
@@ -22,6 +24,9 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case let .nonFiniteLoss(step, mse, l1):
             return "step \(step): loss is not finite (mse \(mse), l1 \(l1)); the step was not applied. "
                 + "Hint: lower the learning rate or enable normalizeActivations; resume from the last checkpoint."
+        case let .nonFiniteGradients(step, tensor):
+            return "step \(step): the gradient of \(tensor) is not finite; the step was not applied. "
+                + "Hint: the activations are too large for Float; enable normalizeActivations or lower the learning rate."
         case let .emptySource(epoch):
             return "epoch \(epoch): the data source returned no rows. Hint: check the store and the row filter."
         case let .widthMismatch(sourceWidth, saeWidth):
