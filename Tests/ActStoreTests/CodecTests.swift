@@ -6,6 +6,9 @@ final class CodecTests: XCTestCase {
     func testCRC32CKnownVectorAndFastEqualsReference() {
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
         XCTAssertEqual(CRC32C.checksum([]), 0)
+        // RFC 3720 (iSCSI) B.4: 32 bytes of zeros → 0x8A9136AA, of 0xFF → 0x62A8AB43.
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
+        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
         var rng = TestRNG(state: 7)
         for length in [1, 7, 8, 9, 63, 64, 65, 1000, 4099] {
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }

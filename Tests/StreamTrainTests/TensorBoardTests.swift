@@ -1,21 +1,9 @@
 import Foundation
 import XCTest
+import ActStore
 @testable import StreamTrain
 
 final class TensorBoardTests: XCTestCase {
-    func testCRC32CKnownVectorAndSlicingMatchesBitwise() {
-        XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
-        XCTAssertEqual(CRC32C.bitwiseChecksum(Array("123456789".utf8)), 0xE306_9283)
-        // RFC 3720 (iSCSI) B.4: 32 bytes of zeros → 0x8A9136AA, of 0xFF → 0x62A8AB43.
-        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
-        XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)), 0x62A8_AB43)
-        var rng = SeededGenerator(seed: 5)
-        for length in 0..<70 {
-            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-            XCTAssertEqual(CRC32C.checksum(bytes), CRC32C.bitwiseChecksum(bytes), "length \(length)")
-        }
-    }
-
     func testEventFileStructure() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -115,13 +103,13 @@ enum TFRecordReader {
             guard offset + 12 <= bytes.count else { throw Corrupt(detail: "truncated header at \(offset)") }
             let lengthBytes = Array(bytes[offset..<(offset + 8)])
             let length = Int(lengthBytes.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
-            guard u32(offset + 8) == CRC32C.masked(CRC32C.bitwiseChecksum(lengthBytes)) else {
+            guard u32(offset + 8) == CRC32C.masked(CRC32C.checksum(lengthBytes)) else {
                 throw Corrupt(detail: "length CRC at \(offset)")
             }
             let start = offset + 12
             guard start + length + 4 <= bytes.count else { throw Corrupt(detail: "truncated record at \(offset)") }
             let data = Array(bytes[start..<(start + length)])
-            guard u32(start + length) == CRC32C.masked(CRC32C.bitwiseChecksum(data)) else {
+            guard u32(start + length) == CRC32C.masked(CRC32C.checksum(data)) else {
                 throw Corrupt(detail: "data CRC at \(offset)")
             }
             out.append(data)

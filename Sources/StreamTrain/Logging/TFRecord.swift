@@ -1,3 +1,4 @@
+import ActStore
 /// TFRecord framing: u64 LE length, masked CRC-32C of those 8 bytes, the data, masked
 /// CRC-32C of the data (both CRCs u32 LE).
 enum TFRecord {

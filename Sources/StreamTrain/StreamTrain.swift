@@ -1,2 +1,0 @@
-/// Sparse autoencoders trained from the store.
-public enum StreamTrain {}
