@@ -61,6 +61,8 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],
                     resources: [.copy("Fixtures")], swiftSettings: optimised),
+        // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
+        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO"], swiftSettings: optimised),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,6 +4,6 @@ struct SAEStore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "saestore",
         abstract: "Activation store, streaming SAE trainer and feature browser for GPT-2.",
-        subcommands: [InfoCommand.self, LookupCommand.self, VerifyCommand.self, ImportCommand.self, ExportCommand.self, TokenizeCommand.self])
+        subcommands: [TrainCommand.self, InfoCommand.self, LookupCommand.self, VerifyCommand.self, ImportCommand.self, ExportCommand.self, TokenizeCommand.self])
 }
 SAEStore.main()

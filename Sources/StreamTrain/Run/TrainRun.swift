@@ -1,0 +1,74 @@
+import ActStore
+import Foundation
+
+/// A training run from a store into a run directory: the loader, the trainer, its loggers
+/// and checkpoints, and the SAELens export at the end.
+///
+///   RUN/run.json      TrainRunConfig (what --resume checks against)
+///   RUN/config.json   SAEConfig + trainer options (RunDirectory)
+///   RUN/metrics.jsonl, RUN/tb/, RUN/checkpoints/step-N/, RUN/sae/
+public enum TrainRun {
+    public static func runConfigURL(_ run: URL) -> URL { run.appendingPathComponent("run.json") }
+
+    public static func loadConfig(run: URL) throws -> TrainRunConfig {
+        try JSONDecoder().decode(TrainRunConfig.self, from: Data(contentsOf: runConfigURL(run)))
+    }
+
+    /// Trains. With `resume`, continues from the run's latest checkpoint, which needs the
+    /// same settings; without it, a run directory that already has checkpoints is refused.
+    public static func run(directory: URL, config: TrainRunConfig, resume: Bool,
+                           progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainRunSummary {
+        try config.validate()
+        let reader = try StoreReader(path: config.store)
+        let spec = try reader.spec(config.loader.column)
+        guard spec.width == config.sae.dIn else {
+            throw TrainingError.widthMismatch(sourceWidth: spec.width, saeWidth: config.sae.dIn)
+        }
+        let run = try RunDirectory(url: directory)
+        let checkpoints = run.checkpointStore(keptCount: config.trainer.keptCheckpointCount)
+        let existing = (try? checkpoints.steps()) ?? []
+        var resumedFrom: Int?
+        let trainer: SAETrainer
+        if resume, !existing.isEmpty {
+            let saved = try loadConfig(run: directory)
+            guard saved == config else {
+                throw StoreError.invalidArgument("\(directory.path) was started with other settings (see its run.json); resume with the same options, or train into a new --out")
+            }
+            let checkpoint = try checkpoints.loadLatest()!
+            trainer = try SAETrainer(resumingFrom: checkpoint, options: config.trainer)
+            resumedFrom = checkpoint.step
+        } else {
+            if !existing.isEmpty {
+                throw StoreError.invalidArgument("\(directory.path) already holds a run (checkpoints up to step \(existing.max()!)); pass --resume to continue it, or choose another --out")
+            }
+            trainer = try SAETrainer(config: config.sae, options: config.trainer)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(config).write(to: runConfigURL(directory), options: .atomic)
+            try run.saveConfig(config.sae, options: config.trainer)
+        }
+        let loggers = try run.makeLoggers(resumingFromStep: resumedFrom)
+        let tokensAtStart = trainer.state.tokenCount
+        let start = Date()
+        let summary: TrainingSummary
+        if config.stream {
+            var source = try StoreBatchSource(reader: reader, config: config.loader)
+            summary = try trainer.train(source: &source, loggers: loggers, checkpoints: checkpoints, progress: progress)
+        } else {
+            var source = try InMemoryStoreSource(reader: reader, config: config.loader)
+            summary = try trainer.train(source: &source, loggers: loggers, checkpoints: checkpoints, progress: progress)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        let layer = SAELensMetadata.layer(ofHook: config.loader.column)
+        let metadata = SAELensMetadata(modelName: reader.manifest.model, hookName: config.loader.column, hookLayer: layer,
+                                       contextSize: reader.manifest.contextSize, prependBos: reader.manifest.prependBOS,
+                                       datasetPath: config.store)
+        try SAELensExporter.export(trainer, metadata: metadata, to: run.saeDirectory)
+        let tokens = summary.tokenCount - tokensAtStart
+        return TrainRunSummary(steps: summary.stepCount, tokens: summary.tokenCount, epochs: summary.epochsCompleted, seconds: seconds,
+                               tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0, resumedFromStep: resumedFrom,
+                               stopReason: "\(summary.stopReason)", mse: summary.lastMetrics?.mse, l0: summary.lastMetrics?.l0,
+                               explainedVariance: summary.lastMetrics?.explainedVariance,
+                               deadFeatureFraction: summary.lastMetrics?.deadFeatureFraction, exportDirectory: run.saeDirectory.path)
+    }
+}

@@ -1,0 +1,46 @@
+import ActStore
+
+/// Everything a `saestore train` run needs, saved as RUN/run.json so `--resume` and later
+/// analysis (`saestore features --sae RUN`) know the store, the hook and the rows.
+public struct TrainRunConfig: Codable, Sendable, Equatable {
+    /// Store directory the activations stream from.
+    public var store: String
+    /// Column, rows, shuffle buffer, workers, seed and position filter.
+    public var loader: StreamLoaderConfig
+    /// The SAE and its optimiser (dIn is the column's width).
+    public var sae: SAEConfig
+    /// Logging, checkpoints and budgets.
+    public var trainer: SAETrainerOptions
+    /// true: stream from the store; false: read the rows into memory first (small stores).
+    public var stream: Bool
+
+    public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool) {
+        self.store = store
+        self.loader = loader
+        self.sae = sae
+        self.trainer = trainer
+        self.stream = stream
+    }
+
+    public func validate() throws {
+        try loader.validate()
+        try sae.validate()
+        try trainer.validate()
+    }
+}
+
+/// What a training run did.
+public struct TrainRunSummary: Codable, Sendable {
+    public var steps: Int
+    public var tokens: Int
+    public var epochs: Int
+    public var seconds: Double
+    public var tokensPerSecond: Double
+    public var resumedFromStep: Int?
+    public var stopReason: String
+    public var mse: Double?
+    public var l0: Double?
+    public var explainedVariance: Double?
+    public var deadFeatureFraction: Double?
+    public var exportDirectory: String
+}

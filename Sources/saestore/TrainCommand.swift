@@ -1,0 +1,101 @@
+import ActStore
+import ArgumentParser
+import Foundation
+import StreamTrain
+
+/// `saestore train --stream --store S --hook H --out RUN`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a sparse autoencoder on a store column (the seed's SAE by default).",
+        discussion: """
+            Defaults are the seed's: tied SAE (decoder = encoderᵀ, own bias), 8x latents, Adam lr 1e-3, \
+            L1 1e-3, batch 512, 100 epochs. Loss = mean over rows and elements of (x̂−x)² + λ · mean over \
+            rows of Σ|f| (docs/SAE.md). RUN gets run.json, config.json, metrics.jsonl, tb/ (TensorBoard), \
+            checkpoints/ and sae/ (SAELens format). Ctrl-C, then the same command with --resume, continues \
+            from the last checkpoint.
+            """)
+
+    @Flag(inversion: .prefixedNo, help: "Stream from the store (default); --no-stream reads the rows into memory first.")
+    var stream = true
+    @Option(help: "Store directory.") var store: String
+    @Option(help: "Column (hook) to train on.") var hook: String
+    @Option(help: "Run directory.") var out: String
+
+    @Option(help: "tied (seed), standard (SAELens), or topk.") var arch = "tied"
+    @Option(help: "Latents per input dimension.") var expansion = 8
+    @Option(help: "Active latents per row for topk.") var k = 32
+    @Option(help: "Learning rate.") var lr = 1e-3
+    @Option(help: "L1 coefficient λ (default 1e-3; 0 for topk).") var l1: Double?
+    @Option(help: "Rows per step.") var batch = 512
+    @Option(help: "Passes over the rows.") var epochs = 100
+    @Option(help: "Stop after this many training rows.") var maxTokens: Int?
+    @Option(help: "Stop after this many steps.") var maxSteps: Int?
+    @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
+    @Option(help: "none, or expected_average_only_in (scale rows so E‖x‖ = √d_in).") var normalize = "none"
+    @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
+
+    @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
+    @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
+    @Option(help: "Shuffle buffer size in rows.") var shuffleBufferRows = 65536
+    @Option(help: "Decode threads.") var workers = 1
+    @Option(help: "Metrics every N steps.") var logEvery = 100
+    @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
+    @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Flag(help: "No progress display.") var quiet = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        guard let architecture = SAEArchitecture(rawValue: arch) else {
+            throw ValidationError("--arch must be tied, standard or topk, not \(arch)")
+        }
+        guard let normalization = ActivationNormalization(rawValue: normalize) else {
+            throw ValidationError("--normalize must be none or expected_average_only_in, not \(normalize)")
+        }
+        let reader = try StoreReader(path: store)
+        let spec = try reader.spec(hook)
+        guard spec.codec.isFloat else { throw ValidationError("\(hook) is a metadata column, not activations") }
+        let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
+
+        var sae = SAEConfig(architecture: architecture, dIn: spec.width)
+        sae.expansionFactor = expansion
+        sae.k = architecture == .topk ? k : 0
+        sae.l1Coefficient = l1 ?? (architecture == .topk ? 0 : 1e-3)
+        sae.learningRate = lr
+        sae.batchSize = batch
+        sae.epochs = epochs
+        sae.seed = seed
+        sae.normalizeActivations = normalization
+        sae.decoderUnitNorm = decoderUnitNorm
+        let options = SAETrainerOptions(logIntervalSteps: logEvery, checkpointIntervalSteps: checkpointEvery,
+                                        maxSteps: maxSteps, maxTokens: maxTokens)
+        let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
+                                        shuffleBufferRows: shuffleBufferRows, workerCount: workers, seed: seed,
+                                        minimumPosition: minPosition)
+        let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream)
+
+        let rowsPerEpoch = try StoreBatchSource(reader: reader, config: loader).rowsPerEpoch
+        let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)
+        let bar = Progress("train", unit: "tok", quiet: quiet || json)
+        var latest = ""
+        let summary = try TrainRun.run(directory: URL(fileURLWithPath: out), config: config, resume: resume) { event in
+            switch event {
+            case let .stepFinished(_, tokens, epoch, loss):
+                bar.update(tokens, of: totalTokens, extra: "epoch \(epoch)  loss \(String(format: "%.4g", loss))  \(latest)")
+            case let .metrics(m):
+                latest = String(format: "L0 %.1f  FVE %.3f  dead %.1f%%", m.l0, m.explainedVariance, 100 * m.deadFeatureFraction)
+            default:
+                break
+            }
+        }
+        bar.finish()
+        if json { return try printJSON(summary) }
+        if let step = summary.resumedFromStep { print("resumed from step \(step)") }
+        print("trained \(summary.steps) steps, \(summary.tokens) tokens, \(summary.epochs) epochs in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.tokensPerSecond)) tokens/s)")
+        if let mse = summary.mse, let l0 = summary.l0, let fve = summary.explainedVariance, let dead = summary.deadFeatureFraction {
+            print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))
+        }
+        print("SAELens export: \(summary.exportDirectory)")
+        print("metrics: \(out)/metrics.jsonl   TensorBoard: tensorboard --logdir \(out)/tb")
+    }
+}

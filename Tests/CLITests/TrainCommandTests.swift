@@ -1,0 +1,96 @@
+import ActStore
+import Foundation
+import TensorIO
+import XCTest
+
+final class TrainCommandTests: XCTestCase {
+    private func makeStore(rows: Int = 6000, width: Int = 32) throws -> String {
+        let dir = temporaryPath(self, "store")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let npy = dir + "/acts.npy"
+        let writer = try NPYWriter(path: npy, rowCount: rows, width: width)
+        try writer.append(rows: syntheticActivations(rows: rows, width: width, seed: 9))
+        try writer.finish()
+        let store = dir + "/s.store"
+        let result = try saestore(["import", store, "--column", "blocks.0.hook_resid_pre", npy, "--dtype", "f16", "--chunk-rows", "500", "--quiet"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return store
+    }
+
+    private func trainArguments(_ store: String, _ out: String) -> [String] {
+        ["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--epochs", "6", "--batch", "128",
+         "--shuffle-buffer-rows", "2000", "--checkpoint-every", "15", "--log-every", "10", "--seed", "3", "--quiet"]
+    }
+
+    /// SIGKILL a training run at random instants, resume each time with --resume: the final
+    /// SAE equals an uninterrupted run's bit for bit (the loader replays its shuffle exactly).
+    func testKilledTrainingResumesToTheSameWeights() throws {
+        let store = try makeStore()
+        let clean = temporaryPath(self, "clean")
+        XCTAssertEqual(try saestore(trainArguments(store, clean)).status, 0)
+        let started = Date()
+        _ = try saestore(trainArguments(store, temporaryPath(self, "timing")))
+        let seconds = Date().timeIntervalSince(started)
+
+        let killed = temporaryPath(self, "killed")
+        var kills = 0
+        var rng = SystemRandomNumberGenerator()
+        for attempt in 0..<12 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try saestoreExecutable())
+            process.arguments = trainArguments(store, killed) + (attempt == 0 ? [] : ["--resume"])
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32(seconds * 1e6 * Double.random(in: 0.15...0.5, using: &rng)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+            if process.terminationReason == .exit && process.terminationStatus == 0 { break }
+        }
+        let last = try saestore(trainArguments(store, killed) + ["--resume"])
+        XCTAssertEqual(last.status, 0, last.stderr)
+        XCTAssertGreaterThan(kills, 0)
+
+        let a = try SafetensorsFile(path: clean + "/sae/sae_weights.safetensors")
+        let b = try SafetensorsFile(path: killed + "/sae/sae_weights.safetensors")
+        for name in ["W_enc", "W_dec", "b_enc", "b_dec"] {
+            XCTAssertEqual(try a.floats(name), try b.floats(name), "\(name) after \(kills) kills")
+        }
+        // metrics.jsonl of the resumed run has each step once, in order.
+        let steps = try String(contentsOfFile: killed + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").compactMap { line -> Int? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int
+        }
+        XCTAssertEqual(steps, steps.sorted())
+        XCTAssertEqual(Set(steps).count, steps.count)
+    }
+
+    func testBadInputsFailWithClearMessages() throws {
+        let store = try makeStore(rows: 600)
+        let out = temporaryPath(self, "bad")
+        let missing = try saestore(["train", "--store", store, "--hook", "blocks.9.hook_resid_pre", "--out", out])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("has no column \"blocks.9.hook_resid_pre\""), missing.stderr)
+        let noStore = try saestore(["train", "--store", out + "/nothing", "--hook", "h", "--out", out])
+        XCTAssertTrue(noStore.stderr.contains("is not a saestore store"), noStore.stderr)
+        let badArch = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--arch", "gated"])
+        XCTAssertTrue(badArch.stderr.contains("--arch must be"), badArch.stderr)
+    }
+
+    func testTrainingStopsOnNaNActivationsNamingTheStep() throws {
+        let dir = temporaryPath(self, "nan")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var values = syntheticActivations(rows: 1000, width: 8, seed: 1)
+        values[700 * 8 + 3] = .nan
+        let writer = try NPYWriter(path: dir + "/a.npy", rowCount: 1000, width: 8)
+        try writer.append(rows: values)
+        try writer.finish()
+        XCTAssertEqual(try saestore(["import", dir + "/s.store", "--column", "x", dir + "/a.npy", "--dtype", "f32", "--quiet"]).status, 0)
+        let result = try saestore(["train", "--store", dir + "/s.store", "--hook", "x", "--out", dir + "/run", "--epochs", "2", "--batch", "100", "--quiet", "--no-stream"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.lowercased().contains("step"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("nan") || result.stderr.contains("NaN"), result.stderr)
+    }
+}
