@@ -34,10 +34,12 @@ let package = Package(
                 swiftSettings: optimised),
         .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS"],
                 swiftSettings: optimised),
+        .target(name: "Features", dependencies: ["ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"],
+                swiftSettings: optimised),
         .executableTarget(
             name: "saestore",
             dependencies: [
-                "ActStore", "Extract", "StreamTrain", "TensorIO",
+                "ActStore", "Extract", "StreamTrain", "TensorIO", "Features",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimised),
@@ -61,6 +63,8 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],
                     resources: [.copy("Fixtures")], swiftSettings: optimised),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"],
+                    swiftSettings: optimised),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
         .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO"], swiftSettings: optimised),
     ],

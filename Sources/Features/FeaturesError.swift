@@ -1,0 +1,19 @@
+/// Errors of feature analysis, each naming what did not fit and how to fix it.
+public enum FeaturesError: Error, CustomStringConvertible, Equatable {
+    /// The SAE's d_in is not the column's width.
+    case widthMismatch(sae: String, dIn: Int, column: String, width: Int)
+    /// Results were computed on another store (or another state of it).
+    case foreignResults(results: String, expectedStore: String, foundStore: String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case let .widthMismatch(sae, dIn, column, width):
+            return "the SAE in \(sae) takes d_in \(dIn), but column \(column) is \(width) wide; use the SAE trained on this hook"
+        case let .foreignResults(results, expected, found):
+            return "\(results) was computed on \(found), not \(expected); rerun `saestore features` on this store"
+        case let .invalidArgument(message):
+            return message
+        }
+    }
+}

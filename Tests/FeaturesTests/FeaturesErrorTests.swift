@@ -1,0 +1,10 @@
+import XCTest
+@testable import Features
+
+final class FeaturesErrorTests: XCTestCase {
+    func testMessagesNameTheMismatch() {
+        let error = FeaturesError.widthMismatch(sae: "runs/l2/sae", dIn: 768, column: "blocks.2.hook_resid_pre", width: 128)
+        XCTAssertTrue(error.description.contains("768"))
+        XCTAssertTrue(error.description.contains("128"))
+    }
+}
