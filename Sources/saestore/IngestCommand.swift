@@ -1,0 +1,106 @@
+import ActStore
+import ArgumentParser
+import Dispatch
+import Extract
+import Foundation
+
+/// `saestore ingest`: corpus → GPT-2 activations → store, resumable.
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Run GPT-2 over a corpus and store hook activations with their tokens and text.",
+        discussion: """
+            Each document is tokenized (GPT-2 BPE, with byte spans) and run in windows of --context \
+            tokens (BOS first by default); one store column per --hook. Interrupt it (Ctrl-C) or lose \
+            the machine, then rerun the same command: it continues from the last commit, with no \
+            duplicate and no lost row. --model is a directory or a hub id (default: $SAESTORE_MODEL, \
+            then gpt2 from the local cache or the hub).
+            """)
+
+    @Option(help: "Model directory or hub id (gpt2, openai-community/gpt2).") var model: String?
+    @Option(parsing: .upToNextOption, help: "Corpus files (.txt, .jsonl, .jsonl.zst, .jsonl.gz).") var corpus: [String]
+    @Option(help: "Store directory (created, or continued).") var store: String
+    @Option(help: "Hook to store, e.g. blocks.6.hook_resid_pre (repeatable).") var hook: [String]
+    @Option(help: "Tokens per window, BOS included.") var context = 128
+    @Flag(inversion: .prefixedNo, help: "Start every window with <|endoftext|> as BOS.") var prependBos = true
+    @Option(help: "Stop once the store holds this many documents.") var maxDocs: Int?
+    @Option(help: "Stop once the store holds this many tokens (rows).") var maxTokens: Int?
+    @Option(help: "Activation dtype on disk: f32, f16, bf16, int8 (lossy).") var dtype = "f16"
+    @Option(help: "zstd level.") var level = 3
+    @Option(help: "Windows per forward pass.") var batch = 8
+    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "Rows per chunk.") var chunkRows = 8192
+    @Option(help: "Commit at least every N seconds.") var commitSeconds = 30.0
+    @OptionGroup var corpusArguments: CorpusArguments
+    @Flag(help: "No progress display.") var quiet = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if corpus.isEmpty { throw ValidationError("Give at least one --corpus file.") }
+        if hook.isEmpty { throw ValidationError("Give at least one --hook, e.g. --hook blocks.6.hook_resid_pre.") }
+        for file in corpus where !FileManager.default.fileExists(atPath: file) {
+            throw ValidationError("The corpus file \(file) does not exist.")
+        }
+    }
+
+    func run() throws {
+        guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
+            throw ValidationError("--dtype must be f32, f16, bf16 or int8, not \(dtype)")
+        }
+        if let threads { GPT2Model.blasThreadCount = threads }
+        let (files, name) = try resolveModel(model, quiet: quiet || json)
+        let gpt2 = try GPT2Model(files: files)
+        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        let config = IngestConfig(hooks: hook, contextSize: context, prependBOS: prependBos, maxDocuments: maxDocs,
+                                  maxTokens: maxTokens, dtype: codec, compressionLevel: level, batchWindows: batch,
+                                  chunkRows: chunkRows, commitIntervalSeconds: commitSeconds)
+        let ingester = try Ingester(model: gpt2, tokenizer: tokenizer, modelName: name, config: config)
+
+        let interrupted = InterruptFlag()
+        let bar = Progress("ingest", unit: "tok", quiet: quiet || json)
+        let budget = maxTokens
+        let summary = try ingester.run(store: store, sources: corpus, open: { path, skip in
+            try CorpusReader(path: path, options: corpusArguments.options(skipDocuments: skip))
+        }, shouldStop: { interrupted.isSet }, progress: { p in
+            let source = (p.source as NSString).lastPathComponent
+            bar.update(p.rows, of: budget, extra: "docs \(p.documents)  \(source)" + (p.badLines > 0 ? "  bad lines \(p.badLines)" : ""))
+        })
+        bar.finish()
+        if json { return try printJSON(summary) }
+        if summary.alreadyComplete {
+            print("\(store) already holds this ingest (\(summary.documentsInStore) documents, \(summary.rowsInStore) tokens); nothing to add")
+        } else {
+            print("added \(summary.documentsAdded) documents, \(summary.rowsAdded) tokens in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.rowsPerSecond)) tokens/s)")
+            print("store \(store): \(summary.documentsInStore) documents, \(summary.rowsInStore) tokens")
+        }
+        if summary.emptyDocuments > 0 { print("skipped \(summary.emptyDocuments) empty documents") }
+        if summary.badLines > 0 { print("skipped \(summary.badLines) bad lines (run `saestore corpus FILE` to list them; --strict makes them fatal)") }
+        if summary.interrupted {
+            print("interrupted: rerun the same command to continue")
+            throw ExitCode(130)
+        }
+    }
+}
+
+/// Set by SIGINT/SIGTERM; the ingest finishes its batch, commits and stops.
+final class InterruptFlag: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var set = false
+
+    init() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.withLock { self.set = true }
+                FileHandle.standardError.write(Data("\nstopping after this batch (committing)…\n".utf8))
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool { lock.withLock { set } }
+}

@@ -1,0 +1,61 @@
+import ActStore
+import Foundation
+import XCTest
+
+final class IngestCommandTests: XCTestCase {
+    private func modelDirectory() throws -> String {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/data/models/tiny-shakespeare-gpt2").path
+        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not present") }
+        return path
+    }
+
+    /// JSONL with a bad line: ingest counts it, stores the rest, and lookup prints each
+    /// token inside its own text; rerunning adds nothing.
+    func testIngestJSONLThenLookupThenRerun() throws {
+        let model = try modelDirectory()
+        let dir = temporaryPath(self, "ingest")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let lines = [#"{"text": "First Citizen: Before we proceed any further, hear me speak."}"#,
+                     #"{"text": "All: Speak, speak."#,  // truncated JSON: a bad line
+                     #"{"id": 3, "text": "Second Citizen: One word, good citizens.\nWe are accounted poor citizens."}"#]
+        try lines.joined(separator: "\n").write(toFile: dir + "/c.jsonl", atomically: true, encoding: .utf8)
+        let store = dir + "/s.store"
+        let args = ["ingest", "--model", model, "--corpus", dir + "/c.jsonl", "--store", store, "--hook", "blocks.2.hook_resid_pre",
+                    "--context", "8", "--quiet", "--json"]
+        let first = try saestore(args)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["documentsAdded"] as? Int, 2)
+        XCTAssertEqual(summary["badLines"] as? Int, 1)
+
+        let reader = try StoreReader(path: store)
+        XCTAssertEqual(try reader.text(ofDocument: 1), "Second Citizen: One word, good citizens.\nWe are accounted poor citizens.")
+        let lookup = try saestore(["lookup", store, "--doc", "1", "--pos", "3", "--window", "2", "--json"])
+        XCTAssertEqual(lookup.status, 0, lookup.stderr)
+        let context = try JSONSerialization.jsonObject(with: Data(lookup.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(context["document"] as? Int, 1)
+        XCTAssertEqual(context["sourceIndex"] as? Int, 2, "the JSONL line number (0-based) of the document")
+        let token = context["token"] as! String
+        XCTAssertTrue(["Second", " Citizen", ":", " One", " word"].contains(token), token)
+
+        let again = try saestore(args)
+        let second = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(second["rowsAdded"] as? Int, 0)
+        XCTAssertEqual(second["alreadyComplete"] as? Bool, true)
+    }
+
+    func testMissingCorpusAndUnknownHookAreOneClearSentence() throws {
+        let model = try modelDirectory()
+        let dir = temporaryPath(self, "bad")
+        let missing = try saestore(["ingest", "--model", model, "--corpus", dir + "/nope.txt", "--store", dir + "/s", "--hook", "blocks.0.hook_resid_pre"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("does not exist"), missing.stderr)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "hello".write(toFile: dir + "/c.txt", atomically: true, encoding: .utf8)
+        let badHook = try saestore(["ingest", "--model", model, "--corpus", dir + "/c.txt", "--store", dir + "/s", "--hook", "blocks.9.hook_resid_pre"])
+        XCTAssertNotEqual(badHook.status, 0)
+        XCTAssertTrue(badHook.stderr.contains("blocks.9"), badHook.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/s"), "a failed start leaves no store behind")
+    }
+}
