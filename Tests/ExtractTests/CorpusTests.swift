@@ -513,6 +513,23 @@ final class CorpusTests: XCTestCase {
         XCTAssertGreaterThan(agreedRejections, 400, "mutations must mostly break the lines for both parsers")
     }
 
+    /// The eight-bytes-at-a-time string scan against a plain per-byte test: the lowest flagged
+    /// byte must be exactly the first quote, backslash, control or non-ASCII byte.
+    func testSpecialByteMaskFindsTheFirstSpecialByte() {
+        var rng = SeededGenerator(seed: 8)
+        let interesting: [UInt8] = [0x00, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xC3, 0xFF, 0x61]
+        func isSpecial(_ byte: UInt8) -> Bool { byte == 0x22 || byte == 0x5C || byte < 0x20 || byte >= 0x80 }
+        for trial in 0..<20_000 {
+            let bytes: [UInt8] = (0..<8).map { _ in
+                trial % 2 == 0 ? interesting.randomElement(using: &rng)! : UInt8.random(in: 0x20...0x7E, using: &rng)
+            }
+            let word = bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+            let mask = JSONLineParser.specialByteMask(word)
+            let expected = bytes.firstIndex(where: isSpecial)
+            XCTAssertEqual(mask == 0 ? nil : mask.trailingZeroBitCount >> 3, expected, "\(bytes)")
+        }
+    }
+
     func testNestingDepthIsBounded() throws {
         var parser = JSONLineParser(field: "text")
         let deep = Array(("{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + ", \"text\": \"t\"}").utf8)

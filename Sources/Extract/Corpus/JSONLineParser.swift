@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Pulls one top-level string field out of a JSON Lines record, validating the whole line.
 ///
 /// Hand-written rather than `JSONSerialization` because a corpus is mostly the text field: the
@@ -20,8 +26,6 @@ struct JSONLineParser {
 
     let field: String
     private let fieldBytes: [UInt8]
-    /// Reused for strings with escapes.
-    private var scratch: [UInt8] = []
 
     init(field: String) {
         self.field = field
@@ -39,12 +43,17 @@ struct JSONLineParser {
             case .missing: return .bad(.missingField(field))
             case let .other(kind): return .bad(.fieldNotString(field, found: kind))
             case let .string(range, hasEscapes):
-                if !hasEscapes {
-                    return .text(String(decoding: UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), as: UTF8.self),
-                                 replacedLoneSurrogate: false)
+                let contents = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
+                if !hasEscapes { return .text(String(decoding: contents, as: UTF8.self), replacedLoneSurrogate: false) }
+                // Unescaped text is never longer than its escaped form, so it is decoded straight
+                // into the string's storage.
+                var replaced = false
+                let text = String(unsafeUninitializedCapacity: range.count) { output in
+                    let result = Self.unescape(contents, into: output)
+                    replaced = result.replacedLoneSurrogate
+                    return result.byteCount
                 }
-                let replaced = Self.unescape(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), into: &scratch)
-                return .text(String(decoding: scratch, as: UTF8.self), replacedLoneSurrogate: replaced)
+                return .text(text, replacedLoneSurrogate: replaced)
             }
         } catch let failure as Failure {
             switch failure {
@@ -154,9 +163,11 @@ struct JSONLineParser {
                     return true
                 }
             }
-            var decoded: [UInt8] = []
-            _ = JSONLineParser.unescape(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), into: &decoded)
-            return decoded == fieldBytes
+            var decoded = [UInt8](repeating: 0, count: range.count)
+            let byteCount = decoded.withUnsafeMutableBufferPointer {
+                JSONLineParser.unescape(UnsafeBufferPointer(start: base + range.lowerBound, count: range.count), into: $0).byteCount
+            }
+            return decoded.prefix(byteCount).elementsEqual(fieldBytes)
         }
 
         /// Skips (and checks) one value; returns its kind for messages.
@@ -258,8 +269,12 @@ struct JSONLineParser {
             while true {
                 // Eight plain bytes at a time: no quote, backslash, control byte or non-ASCII byte.
                 while offset + 8 <= count {
-                    let word = UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self)
-                    if Self.hasSpecialByte(word) { break }
+                    let word = UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
+                    let special = JSONLineParser.specialByteMask(word)
+                    if special != 0 {
+                        offset += special.trailingZeroBitCount >> 3
+                        break
+                    }
                     offset += 8
                 }
                 guard offset < count else { throw Failure.syntax(offset: offset, expected: "'\"' closing the string") }
@@ -285,18 +300,6 @@ struct JSONLineParser {
         }
 
         @inline(__always)
-        static func hasSpecialByte(_ word: UInt64) -> Bool {
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highs: UInt64 = 0x8080_8080_8080_8080
-            // Classic SWAR tests (exact as booleans): a byte < 0x20, a byte >= 0x80, a zero byte after xor.
-            let control = (word &- ones &* 0x20) & ~word & highs
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let quoteHit = (quote &- ones) & ~quote & highs
-            let backslashHit = (backslash &- ones) & ~backslash & highs
-            return (control | (word & highs) | quoteHit | backslashHit) != 0
-        }
-
         mutating func skipEscape() throws {
             guard let byte = peek() else { throw Failure.syntax(offset: offset, expected: "an escape character after '\\'") }
             switch byte {
@@ -317,6 +320,22 @@ struct JSONLineParser {
         }
     }
 
+    /// High bit set in each byte that is '"', '\\', < 0x20 or >= 0x80 (and possibly in bytes
+    /// above the first such byte: the lowest flag is exact, as borrows only run upwards).
+    /// `word` holds eight bytes in memory order (little-endian value).
+    @inline(__always)
+    static func specialByteMask(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        // Classic SWAR tests (exact as booleans): a byte < 0x20, a byte >= 0x80, a zero byte after xor.
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quoteHit = (quote &- ones) & ~quote & highs
+        let backslashHit = (backslash &- ones) & ~backslash & highs
+        return control | (word & highs) | quoteHit | backslashHit
+    }
+
     static func hexValue(_ byte: UInt8) -> UInt32? {
         switch byte {
         case 0x30...0x39: return UInt32(byte - 0x30)
@@ -326,37 +345,45 @@ struct JSONLineParser {
         }
     }
 
-    /// Decodes the contents of a string `scanString` has checked into UTF-8 bytes; returns true
-    /// if an unpaired surrogate escape was replaced by U+FFFD.
-    static func unescape(_ contents: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) -> Bool {
-        output.removeAll(keepingCapacity: true)
-        output.reserveCapacity(contents.count)
+    /// Decodes the contents of a string `scanString` has checked into UTF-8 bytes. `output` must
+    /// hold at least `contents.count` bytes (unescaping never lengthens a string).
+    static func unescape(_ contents: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>)
+        -> (byteCount: Int, replacedLoneSurrogate: Bool) {
+        precondition(output.count >= contents.count, "unescape needs an output as long as its input")
+        guard let source = contents.baseAddress, let target = output.baseAddress else { return (0, false) }
+        let count = contents.count
         var replaced = false
         var index = 0
+        var written = 0
         func hex4(at position: Int) -> UInt32 {
             var value: UInt32 = 0
-            for offset in 0..<4 { value = value << 4 | hexValue(contents[position + offset])! }
+            for offset in 0..<4 { value = value << 4 | hexValue(source[position + offset])! }
             return value
         }
-        while index < contents.count {
-            var runEnd = index
-            while runEnd < contents.count && contents[runEnd] != UInt8(ascii: "\\") { runEnd += 1 }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: contents[index..<runEnd]))
+        func put(_ byte: UInt8) {
+            target[written] = byte
+            written += 1
+        }
+        while index < count {
+            let runEnd = memchr(source + index, Int32(UInt8(ascii: "\\")), count - index)
+                .map { source.distance(to: $0.assumingMemoryBound(to: UInt8.self)) } ?? count
+            (target + written).update(from: source + index, count: runEnd - index)
+            written += runEnd - index
             index = runEnd
-            guard index < contents.count else { break }
-            let escape = contents[index + 1]
+            guard index < count else { break }
+            let escape = source[index + 1]
             index += 2
             switch escape {
-            case UInt8(ascii: "b"): output.append(0x08)
-            case UInt8(ascii: "f"): output.append(0x0C)
-            case UInt8(ascii: "n"): output.append(0x0A)
-            case UInt8(ascii: "r"): output.append(0x0D)
-            case UInt8(ascii: "t"): output.append(0x09)
+            case UInt8(ascii: "b"): put(0x08)
+            case UInt8(ascii: "f"): put(0x0C)
+            case UInt8(ascii: "n"): put(0x0A)
+            case UInt8(ascii: "r"): put(0x0D)
+            case UInt8(ascii: "t"): put(0x09)
             case UInt8(ascii: "u"):
                 var scalar = hex4(at: index)
                 index += 4
                 if (0xD800...0xDBFF).contains(scalar) {
-                    if index + 6 <= contents.count && contents[index] == UInt8(ascii: "\\") && contents[index + 1] == UInt8(ascii: "u"),
+                    if index + 6 <= count && source[index] == UInt8(ascii: "\\") && source[index + 1] == UInt8(ascii: "u"),
                        case let low = hex4(at: index + 2), (0xDC00...0xDFFF).contains(low) {
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                         index += 6
@@ -368,10 +395,10 @@ struct JSONLineParser {
                     scalar = 0xFFFD
                     replaced = true
                 }
-                UTF8Check.append(scalar, to: &output)
-            default: output.append(escape) // \" \\ \/
+                written += UTF8Check.encode(scalar, into: target + written)
+            default: put(escape) // \" \\ \/
             }
         }
-        return replaced
+        return (written, replaced)
     }
 }

@@ -30,6 +30,7 @@ final class RecordSplitter {
     private let countsLines: Bool
     private let maxCapacity: Int
 
+    /// malloc'ed (see `reallocate`).
     private var storage: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// Unconsumed bytes are `storage[start..<end]`; no delimiter starts in `start..<scanFrom`.
@@ -54,10 +55,17 @@ final class RecordSplitter {
         self.countsLines = countsLines
         maxCapacity = maxRecordBytes + delimiter.count + 2 * blockBytes
         capacity = min(2 * blockBytes, maxCapacity)
-        storage = .allocate(capacity: capacity)
+        storage = Self.reallocate(nil, capacity)
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage) }
+
+    /// realloc rather than allocate-copy-free: large blocks grow in place (mremap) on Linux, so
+    /// a record near the limit does not briefly need twice the memory.
+    private static func reallocate(_ pointer: UnsafeMutablePointer<UInt8>?, _ byteCount: Int) -> UnsafeMutablePointer<UInt8> {
+        guard let grown = realloc(pointer, byteCount) else { preconditionFailure("out of memory growing a record buffer to \(byteCount) bytes") }
+        return grown.assumingMemoryBound(to: UInt8.self)
+    }
 
     /// Decompressed bytes consumed so far (through the end of the last record's delimiter).
     var consumedByteCount: Int { storageByteOffset + start }
@@ -138,10 +146,7 @@ final class RecordSplitter {
         }
         if capacity - end < blockBytes {
             let newCapacity = max(end + blockBytes, min(2 * capacity, maxCapacity))
-            let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
-            grown.update(from: storage, count: end)
-            storage.deallocate()
-            storage = grown
+            storage = Self.reallocate(storage, newCapacity)
             capacity = newCapacity
         }
         let count = try source.read(into: UnsafeMutableRawBufferPointer(start: storage + end, count: capacity - end))
