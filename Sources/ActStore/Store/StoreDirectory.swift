@@ -87,6 +87,20 @@ enum StoreDirectory {
         }
     }
 
+    /// Every source's committed cursor.
+    static func readCursor(_ env: LMDBEnvironment, store: String) throws -> [String: [UInt8]] {
+        try StoreDirectory.mapIndexErrors(store: store, table: "cursor") {
+            try env.withTransaction(write: false) { txn in
+                var cursor: [String: [UInt8]] = [:]
+                try txn.scan(.cursor) { key, value in
+                    cursor[String(decoding: key, as: UTF8.self)] = Array(value)
+                    return true
+                }
+                return cursor
+            }
+        }
+    }
+
     static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw StoreError.io(path: path, operation: "mkdir", errno: errno)

@@ -269,15 +269,6 @@ public final class StoreReader: @unchecked Sendable {
 
     /// Per-source cursors as of the reader's snapshot.
     public func cursor() throws -> [String: [UInt8]] {
-        try StoreDirectory.mapIndexErrors(store: path, table: "cursor") {
-            try env.withTransaction(write: false) { txn in
-                var cursor: [String: [UInt8]] = [:]
-                try txn.scan(.cursor) { key, value in
-                    cursor[String(decoding: key, as: UTF8.self)] = Array(value)
-                    return true
-                }
-                return cursor
-            }
-        }
+        try StoreDirectory.readCursor(env, store: path)
     }
 }

@@ -161,16 +161,7 @@ public final class StoreWriter {
 
     /// The cursor each source was committed with (what the last commit said was done).
     public func committedCursor() throws -> [String: [UInt8]] {
-        try StoreDirectory.mapIndexErrors(store: path, table: "cursor") {
-            try env.withTransaction(write: false) { txn in
-                var cursor: [String: [UInt8]] = [:]
-                try txn.scan(.cursor) { key, value in
-                    cursor[String(decoding: key, as: UTF8.self)] = Array(value)
-                    return true
-                }
-                return cursor
-            }
-        }
+        try StoreDirectory.readCursor(env, store: path)
     }
 
     // MARK: append
