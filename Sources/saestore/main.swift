@@ -5,6 +5,7 @@ struct SAEStore: ParsableCommand {
         commandName: "saestore",
         abstract: "Activation store, streaming SAE trainer and feature browser for GPT-2.",
         subcommands: [
+            QuickstartCommand.self,
             IngestCommand.self,
             TrainCommand.self,
             LookupCommand.self,

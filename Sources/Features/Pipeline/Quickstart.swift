@@ -1,0 +1,69 @@
+import ActStore
+import Extract
+import Foundation
+import StreamTrain
+
+/// What the quickstart reports while it runs; the CLI draws it.
+public enum QuickstartEvent: Sendable {
+    case stage(String)
+    case ingest(IngestProgress)
+    case train(TrainingProgress)
+    case scan(rowsDone: Int, rowsTotal: Int)
+}
+
+/// Where everything ended up.
+public struct QuickstartSummary: Codable, Sendable {
+    public var store: String
+    public var run: String
+    public var features: String?
+    public var report: String?
+    public var ingest: IngestSummary
+    public var train: TrainRunSummary
+    public var trainingRows: Range<Int>
+    public var analysisRows: Range<Int>
+}
+
+/// The seed pipeline end to end: ingest → train the seed SAE → scan features → report.
+/// Every stage resumes: a second run reuses the store, continues or reuses the training
+/// run, and rebuilds only what is missing.
+public enum Quickstart {
+    public static func run(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer,
+                           shouldStop: @escaping () -> Bool = { false },
+                           event: @escaping (QuickstartEvent) -> Void = { _ in }) throws -> QuickstartSummary {
+        try FileManager.default.createDirectory(atPath: plan.outputDirectory, withIntermediateDirectories: true)
+
+        event(.stage("ingest"))
+        let ingester = try Ingester(model: model, tokenizer: tokenizer, modelName: plan.modelName, config: plan.ingest)
+        let options = CorpusOptions(separator: plan.corpusSeparator)
+        let ingest = try ingester.run(store: plan.storePath, sources: plan.corpora, open: { path, skip in
+            var opened = options
+            opened.skipDocuments = skip
+            return try CorpusReader(path: path, options: opened)
+        }, shouldStop: shouldStop, progress: { event(.ingest($0)) })
+        if ingest.interrupted { throw FeaturesError.invalidArgument("interrupted during ingest; run the same command again to continue") }
+
+        let reader = try StoreReader(path: plan.storePath)
+        guard reader.documentCount >= 2 else {
+            throw FeaturesError.invalidArgument("the corpus gave \(reader.documentCount) document(s); the quickstart needs at least 2 (one to train on, one to analyse)")
+        }
+        // The first trainingDocuments documents train the SAE; the rest are for analysis.
+        let trainingDocs = min(plan.trainingDocuments, reader.documentCount - 1)
+        let split = try reader.document(trainingDocs).firstRow
+        let trainingRows = 0..<split
+        let analysisRows = split..<reader.rowCount
+
+        event(.stage("train"))
+        let width = try reader.spec(plan.hook).width
+        var sae = SAEConfig(architecture: .tied, dIn: width)
+        sae.expansionFactor = plan.expansion
+        sae.epochs = plan.epochs
+        let loader = StreamLoaderConfig(column: plan.hook, firstRow: trainingRows.lowerBound, endRow: trainingRows.upperBound,
+                                        shuffleBufferRows: 1 << 16, minimumPosition: 1)
+        let options_ = SAETrainerOptions(logIntervalSteps: 50, checkpointIntervalSteps: 500)
+        let config = TrainRunConfig(store: plan.storePath, loader: loader, sae: sae, trainer: options_, stream: true)
+        let train = try TrainRun.run(directory: URL(fileURLWithPath: plan.runPath), config: config, resume: true) { event(.train($0)) }
+
+        return QuickstartSummary(store: plan.storePath, run: plan.runPath, features: nil, report: nil, ingest: ingest, train: train,
+                                 trainingRows: trainingRows, analysisRows: analysisRows)
+    }
+}
