@@ -14,7 +14,7 @@ struct TokenizeCommand: ParsableCommand {
             the text's UTF-8) and the token's text.
             """)
 
-    @Option(help: "Model directory holding vocab.json and merges.txt.")
+    @Option(help: "Model directory (or one holding vocab.json and merges.txt), or a hub id.")
     var model: String
 
     @Flag(help: "Print one JSON object per text (text, ids, and with --spans, spans and tokens).")
@@ -136,18 +136,21 @@ struct TokenizeCommand: ParsableCommand {
 
 /// Where a model's tokenizer files are. For now `--model` must be a local directory; hub ids
 /// are resolved elsewhere and can replace this one function.
+/// The tokenizer files of `--model`: a directory holding vocab.json and merges.txt (a full
+/// model directory or just a tokenizer), or a hub id resolved like every other command's.
 func tokenizerFiles(forModel model: String) throws -> (vocabPath: String, mergesPath: String) {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw TokenizerError.unreadableFile(path: model, reason: "not a directory")
+    if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
+        let directory = URL(fileURLWithPath: model)
+        let vocabPath = directory.appendingPathComponent("vocab.json").path
+        let mergesPath = directory.appendingPathComponent("merges.txt").path
+        for path in [vocabPath, mergesPath] where !FileManager.default.fileExists(atPath: path) {
+            throw TokenizerError.unreadableFile(path: path, reason: "no such file")
+        }
+        return (vocabPath, mergesPath)
     }
-    let directory = URL(fileURLWithPath: model)
-    let vocabPath = directory.appendingPathComponent("vocab.json").path
-    let mergesPath = directory.appendingPathComponent("merges.txt").path
-    for path in [vocabPath, mergesPath] where !FileManager.default.fileExists(atPath: path) {
-        throw TokenizerError.unreadableFile(path: path, reason: "no such file")
-    }
-    return (vocabPath, mergesPath)
+    let files = try resolveModel(model, quiet: false).files
+    return (files.vocabPath, files.mergesPath)
 }
 
 private extension String {

@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
     @Option(help: "Shuffle buffer size in rows.") var shuffleBufferRows = 65536
+    @Option(help: "Shuffle buffer size in MiB (overrides --shuffle-buffer-rows).") var shuffleBufferMib: Double?
     @Option(help: "Decode threads.") var workers = 1
     @Option(help: "Metrics every N steps.") var logEvery = 100
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
@@ -69,8 +70,9 @@ struct TrainCommand: ParsableCommand {
         sae.decoderUnitNorm = decoderUnitNorm
         let options = SAETrainerOptions(logIntervalSteps: logEvery, checkpointIntervalSteps: checkpointEvery,
                                         maxSteps: maxSteps, maxTokens: maxTokens)
+        let bufferRows = shuffleBufferMib.map { max(1, Int($0 * 1_048_576) / (spec.width * 4)) } ?? shuffleBufferRows
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
-                                        shuffleBufferRows: shuffleBufferRows, workerCount: workers, seed: seed,
+                                        shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream)
 
