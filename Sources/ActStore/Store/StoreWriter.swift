@@ -61,7 +61,13 @@ public final class StoreWriter {
             try? fm.removeItem(atPath: StoreDirectory.indexPath(path))
             try? fm.removeItem(atPath: StoreDirectory.segmentsPath(path))
         }
-        try StoreDirectory.makeDirectory(path)
+        do {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+            let code = underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : EIO
+            throw StoreError.io(path: path, operation: "create directory", errno: code)
+        }
         try StoreDirectory.makeDirectory(StoreDirectory.indexPath(path))
         try StoreDirectory.makeDirectory(StoreDirectory.segmentsPath(path))
         let lock = try acquireLock(path)
