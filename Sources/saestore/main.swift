@@ -8,6 +8,8 @@ struct SAEStore: ParsableCommand {
             QuickstartCommand.self,
             IngestCommand.self,
             TrainCommand.self,
+            FeaturesCommand.self,
+            FeatureCommand.self,
             LookupCommand.self,
             InfoCommand.self,
             VerifyCommand.self,

@@ -1,0 +1,44 @@
+/// One token of an example's window: its row, id, text and the feature's activation on it.
+public struct ExampleToken: Codable, Sendable, Equatable {
+    public var row: Int
+    public var tokenID: UInt32
+    /// The token's bytes in its document (empty for a BOS row).
+    public var text: String
+    /// The feature's activation on this row (recomputed from the stored activations).
+    public var activation: Float
+}
+
+/// A row where a feature fired, resolved to its text: the token and `window` tokens of its
+/// document on each side, each with the feature's activation.
+public struct FeatureExample: Codable, Sendable, Equatable {
+    /// SAE feature id.
+    public var feature: Int
+    public var row: Int
+    /// The activation the scan found.
+    public var activation: Float
+    /// Document and token index inside it; nil for bare rows (imported without text).
+    public var document: Int?
+    public var tokenIndex: Int?
+    public var source: String?
+    public var sourceIndex: Int?
+    /// The window, in order; empty for bare rows.
+    public var tokens: [ExampleToken]
+    /// Index of the example's own row in `tokens` (-1 when there are none).
+    public var centerIndex: Int
+
+    /// The example's own token.
+    public var token: ExampleToken? { centerIndex >= 0 ? tokens[centerIndex] : nil }
+}
+
+/// What to resolve: a feature's activation at a row.
+public struct ExampleRequest: Sendable, Equatable {
+    public var feature: Int
+    public var row: Int
+    public var activation: Float
+
+    public init(feature: Int, row: Int, activation: Float) {
+        self.feature = feature
+        self.row = row
+        self.activation = activation
+    }
+}

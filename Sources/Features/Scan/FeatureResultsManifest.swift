@@ -1,0 +1,37 @@
+import Foundation
+
+/// results.json: what was scanned, with what, and how to read results.safetensors.
+public struct FeatureResultsManifest: Codable, Sendable, Equatable {
+    /// Version of this results layout (docs/FEATURES.md).
+    public var formatVersion: Int
+    /// ISO 8601 time the scan finished.
+    public var createdAt: String
+    /// The store scanned, as it was.
+    public var store: StoreIdentity
+    /// The SAE used.
+    public var sae: SAEIdentity
+    /// Scan settings (column, k, quantiles, rows, features, seed).
+    public var config: FeatureScanConfig
+    /// Rows scanned (the row range's length).
+    public var rowsScanned: Int
+    /// Features scanned.
+    public var featureCount: Int
+    /// Features that never fired.
+    public var deadFeatureCount: Int
+    /// Histogram bins (ActivationHistogram): 2^minimumExponent ... 2^maximumExponent, binsPerOctave per octave.
+    public var histogramMinimumExponent: Int
+    public var histogramMaximumExponent: Int
+    public var histogramBinsPerOctave: Int
+    /// Model directory whose unembedding gave the logit effects (nil: not computed).
+    public var model: String?
+    /// Promoted / suppressed tokens kept per feature (0 without a model).
+    public var logitTokenCount: Int
+    /// Wall time of the scan, seconds.
+    public var scanSeconds: Double
+    /// Rows per second over all passes.
+    public var rowsPerSecond: Double
+
+    public static let currentFormatVersion = 1
+    public static let fileName = "results.json"
+    public static let dataFileName = "results.safetensors"
+}

@@ -1,0 +1,52 @@
+import ActStore
+import Foundation
+import StreamTrain
+
+/// `saestore features`: scan, logit effects (with a model), results written to a directory.
+public enum FeatureScanJob {
+    /// Scans `reader` with `sae` and writes DIR/results.json + DIR/results.safetensors.
+    /// With `modelDirectory`, each feature's logit effect is computed and stored too.
+    public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
+                           out: URL, progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
+        // Fail on a bad model before scanning, not after.
+        let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
+        let identity = try StoreIdentity(reader: reader, column: config.column)
+        let start = Date()
+        let tables = try FeatureScanner.scan(reader: reader, sae: sae.loaded.sae, saeName: sae.directory.path,
+                                             config: config, progress: progress)
+        let seconds = Date().timeIntervalSince(start)
+        var logits: LogitEffectTable?
+        if let unembedding {
+            logits = try LogitEffect.compute(decoder: decoderRows(sae.loaded.sae, tables.featureIDs), featureCount: tables.featureCount,
+                                             unembedding: unembedding, tokenCount: 10)
+        }
+        let passes = config.quantileCount > 0 ? 2.0 : 1.0
+        let manifest = FeatureResultsManifest(
+            formatVersion: FeatureResultsManifest.currentFormatVersion,
+            createdAt: ISO8601DateFormatter().string(from: Date()), store: identity, sae: sae.identity, config: config,
+            rowsScanned: tables.rowsScanned, featureCount: tables.featureCount,
+            deadFeatureCount: tables.fireCounts.filter { $0 == 0 }.count,
+            histogramMinimumExponent: ActivationHistogram.minimumExponent,
+            histogramMaximumExponent: ActivationHistogram.maximumExponent,
+            histogramBinsPerOctave: ActivationHistogram.binsPerOctave,
+            model: modelDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+            logitTokenCount: logits?.tokenCount ?? 0, scanSeconds: seconds,
+            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0)
+        let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
+        try results.write(to: out)
+        return results
+    }
+
+    /// Decoder rows of the given features, (ids.count, dIn).
+    static func decoderRows(_ sae: SparseAutoencoder, _ ids: [Int]) -> [Float] {
+        let C = sae.dIn, H = sae.dSAE
+        var out: [Float] = []
+        out.reserveCapacity(ids.count * C)
+        if sae.architecture.isTied {
+            for id in ids { for c in 0..<C { out.append(sae.weights.wEnc[c * H + id]) } }
+        } else {
+            for id in ids { out += sae.weights.wDec[id * C..<(id + 1) * C] }
+        }
+        return out
+    }
+}

@@ -1,0 +1,81 @@
+import StreamTrain
+
+/// The scan's plain definition, which `FeatureScanner` is held to in the tests: encode
+/// every row with loops, then per feature sort all firing rows, count, sum and bucket.
+/// Memory is rows × features; for small stores only.
+public enum FeatureScanReference {
+    /// Latent activations of `rowCount` rows with plain loops: pre = (x − b_dec?) · W_enc +
+    /// b_enc, then ReLU, or TopK (keep the k largest pre-activations, ties to the lower
+    /// index, then ReLU). (rowCount, dSAE)
+    public static func encode(_ sae: SparseAutoencoder, rows x: [Float], rowCount: Int) -> [Float] {
+        let C = sae.dIn, H = sae.dSAE, w = sae.weights
+        var out = [Float](repeating: 0, count: rowCount * H)
+        for b in 0..<rowCount {
+            var pre = w.bEnc
+            for c in 0..<C {
+                let xc = x[b * C + c] - (sae.applyBDecToInput ? w.bDec[c] : 0)
+                for j in 0..<H { pre[j] += xc * w.wEnc[c * H + j] }
+            }
+            if sae.architecture == .topk {
+                let keep = Set((0..<H).sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }.prefix(sae.k))
+                for j in 0..<H { out[b * H + j] = keep.contains(j) ? max(pre[j], 0) : 0 }
+            } else {
+                for j in 0..<H { out[b * H + j] = max(pre[j], 0) }
+            }
+        }
+        return out
+    }
+
+    /// Tables from activations `acts` (rows.count, dSAE) of the rows `rows` (ascending).
+    public static func tables(acts: [Float], rows: [Int], dSAE H: Int, config: FeatureScanConfig) -> FeatureTables {
+        let ids = config.features ?? Array(0..<H)
+        let k = config.topK, Q = config.quantileCount, s = Q > 0 ? config.samplesPerQuantile : 0
+        var tables = FeatureTables(featureIDs: ids, topK: k, quantileCount: Q, samplesPerQuantile: s, rowsScanned: rows.count,
+                                   fireCounts: [], activationSums: [], topRows: [], topActivations: [], histograms: [],
+                                   quantileCounts: [], quantileRows: [], quantileActivations: [])
+        func best(_ a: (row: Int, activation: Float), _ b: (row: Int, activation: Float)) -> Bool {
+            a.activation > b.activation || (a.activation == b.activation && a.row < b.row)
+        }
+        for id in ids {
+            var firing: [(row: Int, activation: Float)] = []
+            var sum = 0.0
+            var histogram = [Int](repeating: 0, count: ActivationHistogram.binCount)
+            for (b, row) in rows.enumerated() {
+                let a = acts[b * H + id]
+                if a > 0 {
+                    firing.append((row, a))
+                    sum += Double(a)
+                    histogram[ActivationHistogram.referenceBin(a)] += 1
+                }
+            }
+            tables.fireCounts.append(firing.count)
+            tables.activationSums.append(sum)
+            tables.histograms += histogram
+            let sorted = firing.sorted(by: best)
+            for i in 0..<k {
+                tables.topRows.append(i < sorted.count ? sorted[i].row : -1)
+                tables.topActivations.append(i < sorted.count ? sorted[i].activation : 0)
+            }
+            guard Q > 0 else { continue }
+            let maxActivation = sorted.first?.activation ?? 0
+            let scale = maxActivation > 0 ? Float(Q) / maxActivation : 0
+            for q in 0..<Q {
+                let members = firing.filter { QuantileSampler.bucket($0.activation, scale: scale, bucketCount: Q) == q }
+                tables.quantileCounts.append(members.count)
+                typealias Prioritised = (example: (row: Int, activation: Float), priority: UInt64)
+                let prioritised: [Prioritised] = members.map { example in
+                    (example, QuantileSampler.priority(seed: config.seed, feature: id, row: example.row))
+                }
+                let byPriority = prioritised.sorted { (a: Prioritised, b: Prioritised) -> Bool in
+                    a.priority < b.priority || (a.priority == b.priority && a.example.row < b.example.row)
+                }
+                let sample = byPriority.prefix(s).map { $0.example }.sorted(by: best)
+                for i in 0..<s {
+                    tables.quantileRows.append(i < sample.count ? sample[i].row : -1)
+                    tables.quantileActivations.append(i < sample.count ? sample[i].activation : 0)
+                }
+            }
+        }
+        return tables
+    }
+}

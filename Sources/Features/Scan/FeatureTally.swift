@@ -1,0 +1,117 @@
+/// Pass one of the scan for a contiguous range of features: each feature's exact top-k rows
+/// (a min-heap whose root is the worst kept example), firing count, activation sum and
+/// histogram. Ranges are disjoint, so tallies of different ranges update in parallel.
+///
+/// Most activations never enter a heap: a full heap's root activation is kept in
+/// `thresholds`, and a value below it is skipped with one compare.
+final class FeatureTally {
+    /// Local feature indices covered, [lowerBound, upperBound).
+    let features: Range<Int>
+    let k: Int
+    /// Per feature: k slots; slots [0, heapCounts[f]) form a heap, worst example at the root.
+    var heapActivations: [Float]
+    var heapRows: [Int]
+    var heapCounts: [Int]
+    /// 0 while a heap has room (every firing row is a candidate), then its root's activation.
+    var thresholds: [Float]
+    var fireCounts: [Int]
+    var activationSums: [Double]
+    /// (features, ActivationHistogram.binCount)
+    var histograms: [Int]
+
+    init(features: Range<Int>, k: Int) {
+        self.features = features
+        self.k = k
+        let n = features.count
+        heapActivations = [Float](repeating: 0, count: n * k)
+        heapRows = [Int](repeating: -1, count: n * k)
+        heapCounts = [Int](repeating: 0, count: n)
+        thresholds = [Float](repeating: 0, count: n)
+        fireCounts = [Int](repeating: 0, count: n)
+        activationSums = [Double](repeating: 0, count: n)
+        histograms = [Int](repeating: 0, count: n * ActivationHistogram.binCount)
+    }
+
+    /// Example a is worse than b: lower activation, or equal activation and a later row.
+    @inline(__always)
+    static func isWorse(_ a: Float, _ rowA: Int, than b: Float, _ rowB: Int) -> Bool {
+        a < b || (a == b && rowA > rowB)
+    }
+
+    /// Adds a batch. `acts` is (B, H) row-major latent activations with this tally's features
+    /// at columns [features); `rows` are the batch rows' global row numbers.
+    // acts: (B,H)
+    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
+        let lo = features.lowerBound, n = features.count, k = self.k
+        let binCount = ActivationHistogram.binCount
+        heapActivations.withUnsafeMutableBufferPointer { heapActs in
+        heapRows.withUnsafeMutableBufferPointer { heapRows in
+        heapCounts.withUnsafeMutableBufferPointer { heapCounts in
+        thresholds.withUnsafeMutableBufferPointer { thresholds in
+        fireCounts.withUnsafeMutableBufferPointer { fireCounts in
+        activationSums.withUnsafeMutableBufferPointer { sums in
+        histograms.withUnsafeMutableBufferPointer { histograms in
+            for b in 0..<B {
+                let row = rows[b]
+                let base = acts.baseAddress! + b * H + lo
+                for f in 0..<n {
+                    let a = base[f]
+                    guard a > 0 else { continue }
+                    fireCounts[f] += 1
+                    sums[f] += Double(a)
+                    histograms[f * binCount + ActivationHistogram.bin(a)] += 1
+                    guard a >= thresholds[f] else { continue }
+                    let heapActs = heapActs.baseAddress! + f * k, heapRows = heapRows.baseAddress! + f * k
+                    var count = heapCounts[f]
+                    if count < k {
+                        FeatureTally.push(a, row, acts: heapActs, rows: heapRows, count: count)
+                        count += 1
+                        heapCounts[f] = count
+                        if count == k { thresholds[f] = heapActs[0] }
+                    } else if FeatureTally.isWorse(heapActs[0], heapRows[0], than: a, row) {
+                        FeatureTally.replaceRoot(a, row, acts: heapActs, rows: heapRows, count: count)
+                        thresholds[f] = heapActs[0]
+                    }
+                }
+            }
+        }}}}}}}
+    }
+
+    @inline(__always)
+    static func push(_ a: Float, _ row: Int, acts: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Int>, count: Int) {
+        var i = count
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard isWorse(a, row, than: acts[parent], rows[parent]) else { break }
+            acts[i] = acts[parent]
+            rows[i] = rows[parent]
+            i = parent
+        }
+        acts[i] = a
+        rows[i] = row
+    }
+
+    @inline(__always)
+    static func replaceRoot(_ a: Float, _ row: Int, acts: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Int>, count: Int) {
+        var i = 0
+        while true {
+            var child = 2 * i + 1
+            if child >= count { break }
+            if child + 1 < count && isWorse(acts[child + 1], rows[child + 1], than: acts[child], rows[child]) { child += 1 }
+            guard isWorse(acts[child], rows[child], than: a, row) else { break }
+            acts[i] = acts[child]
+            rows[i] = rows[child]
+            i = child
+        }
+        acts[i] = a
+        rows[i] = row
+    }
+
+    /// Feature f's kept examples, best first (larger activation, then smaller row).
+    func sortedExamples(_ f: Int) -> [(row: Int, activation: Float)] {
+        let start = f * k
+        var examples = (0..<heapCounts[f]).map { (row: heapRows[start + $0], activation: heapActivations[start + $0]) }
+        examples.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
+        return examples
+    }
+}

@@ -1,0 +1,112 @@
+/// Pass two of the scan for a range of features: once pass one knows each feature's max,
+/// bucket i of Q holds the firing rows with activation in [i, i+1) × max / Q (the last one
+/// including the max), as SAEDashboard's quantile intervals do. Each bucket keeps the
+/// `samplesPerBucket` rows with the smallest sampling priority, a hash of (seed, feature,
+/// row): a uniform sample without replacement ("bottom-k" sampling) that depends neither on
+/// row order nor on how features are split across threads.
+final class QuantileSampler {
+    let features: Range<Int>
+    let bucketCount: Int
+    let samplesPerBucket: Int
+    let seed: UInt64
+    /// SAE feature id of each local feature (the priority hash uses it, not the local index).
+    let featureIDs: [Int]
+    /// bucketCount / max per feature (0 for a feature that never fired: nothing to bucket).
+    let scales: [Float]
+    /// (features, Q): rows that fell in each bucket.
+    var bucketCounts: [Int]
+    /// (features, Q, s): kept samples; slots [0, filled) are used.
+    var priorities: [UInt64]
+    var sampleRows: [Int]
+    var sampleActivations: [Float]
+    /// (features, Q)
+    var filled: [Int]
+    /// (features, Q): largest kept priority once a bucket is full, else UInt64.max.
+    var cutoffs: [UInt64]
+
+    init(features: Range<Int>, featureIDs: [Int], maxima: [Float], bucketCount: Int, samplesPerBucket: Int, seed: UInt64) {
+        self.features = features
+        self.featureIDs = featureIDs
+        self.bucketCount = bucketCount
+        self.samplesPerBucket = samplesPerBucket
+        self.seed = seed
+        scales = maxima.map { $0 > 0 ? Float(bucketCount) / $0 : 0 }
+        let buckets = features.count * bucketCount
+        bucketCounts = [Int](repeating: 0, count: buckets)
+        priorities = [UInt64](repeating: 0, count: buckets * samplesPerBucket)
+        sampleRows = [Int](repeating: -1, count: buckets * samplesPerBucket)
+        sampleActivations = [Float](repeating: 0, count: buckets * samplesPerBucket)
+        filled = [Int](repeating: 0, count: buckets)
+        cutoffs = [UInt64](repeating: .max, count: buckets)
+    }
+
+    /// The bucket of a positive activation, given bucketCount / max.
+    @inline(__always)
+    static func bucket(_ a: Float, scale: Float, bucketCount: Int) -> Int {
+        min(Int(a * scale), bucketCount - 1)
+    }
+
+    /// SplitMix64's finaliser over (seed, feature, row): the sampling priority.
+    @inline(__always)
+    static func priority(seed: UInt64, feature: Int, row: Int) -> UInt64 {
+        var z = seed &+ UInt64(bitPattern: Int64(feature)) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: Int64(row)) &* 0xD1B5_4A32_D192_ED03
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    // acts: (B,H)
+    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
+        let lo = features.lowerBound, n = features.count, Q = bucketCount, s = samplesPerBucket
+        scales.withUnsafeBufferPointer { scales in
+        featureIDs.withUnsafeBufferPointer { ids in
+        bucketCounts.withUnsafeMutableBufferPointer { counts in
+        priorities.withUnsafeMutableBufferPointer { priorities in
+        sampleRows.withUnsafeMutableBufferPointer { sampleRows in
+        sampleActivations.withUnsafeMutableBufferPointer { sampleActs in
+        filled.withUnsafeMutableBufferPointer { filled in
+        cutoffs.withUnsafeMutableBufferPointer { cutoffs in
+            for b in 0..<B {
+                let row = rows[b]
+                let base = acts.baseAddress! + b * H + lo
+                for f in 0..<n {
+                    let a = base[f]
+                    guard a > 0 else { continue }
+                    let q = f * Q + QuantileSampler.bucket(a, scale: scales[f], bucketCount: Q)
+                    counts[q] += 1
+                    let p = QuantileSampler.priority(seed: seed, feature: ids[f], row: row)
+                    guard p < cutoffs[q] else { continue }
+                    let slots = q * s
+                    if filled[q] < s {
+                        priorities[slots + filled[q]] = p
+                        sampleRows[slots + filled[q]] = row
+                        sampleActs[slots + filled[q]] = a
+                        filled[q] += 1
+                        if filled[q] == s { cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value }
+                    } else {
+                        let worst = QuantileSampler.largest(priorities, slots, s).index
+                        priorities[slots + worst] = p
+                        sampleRows[slots + worst] = row
+                        sampleActs[slots + worst] = a
+                        cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value
+                    }
+                }
+            }
+        }}}}}}}}
+    }
+
+    @inline(__always)
+    static func largest(_ p: UnsafeMutableBufferPointer<UInt64>, _ start: Int, _ count: Int) -> (index: Int, value: UInt64) {
+        var index = 0, value = p[start]
+        for i in 1..<count where p[start + i] > value { index = i; value = p[start + i] }
+        return (index, value)
+    }
+
+    /// Feature f's samples in bucket q, highest activation first (ties: smaller row).
+    func samples(_ f: Int, bucket q: Int) -> [(row: Int, activation: Float)] {
+        let slots = (f * bucketCount + q) * samplesPerBucket
+        var out = (0..<filled[f * bucketCount + q]).map { (row: sampleRows[slots + $0], activation: sampleActivations[slots + $0]) }
+        out.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
+        return out
+    }
+}

@@ -1,0 +1,50 @@
+import ActStore
+import Foundation
+import StreamTrain
+
+/// Which SAE the results came from: its directory, a hash of its files, and its shape.
+public struct SAEIdentity: Codable, Sendable, Equatable {
+    /// The SAELens directory (cfg.json, sae_weights.safetensors), absolute.
+    public var path: String
+    /// CRC-32C of cfg.json, then of sae_weights.safetensors, hex.
+    public var hash: String
+    /// "standard", "tied" or "topk".
+    public var architecture: String
+    public var dIn: Int
+    public var dSAE: Int
+    /// Latents kept per row (topk only).
+    public var k: Int
+    /// cfg.json's metadata.hook_name, when present.
+    public var hookName: String?
+    /// cfg.json's metadata.model_name, when present.
+    public var modelName: String?
+
+    public init(directory: URL, loaded: SAELensSAE) throws {
+        path = directory.standardizedFileURL.path
+        hash = try SAEIdentity.hash(directory: directory)
+        architecture = loaded.sae.architecture.rawValue
+        dIn = loaded.sae.dIn
+        dSAE = loaded.sae.dSAE
+        k = loaded.sae.k
+        hookName = loaded.metadata.hookName
+        modelName = loaded.metadata.modelName
+    }
+
+    /// Hashes the two files that define the SAE (streamed: weights can be large).
+    public static func hash(directory: URL) throws -> String {
+        var parts: [String] = []
+        for name in ["cfg.json", "sae_weights.safetensors"] {
+            let path = directory.appendingPathComponent(name).path
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw FeaturesError.invalidArgument("cannot read \(path)")
+            }
+            defer { try? handle.close() }
+            var crc: UInt32 = 0
+            while let block = try handle.read(upToCount: 1 << 22), !block.isEmpty {
+                crc = block.withUnsafeBytes { CRC32C.checksum($0, seed: crc) }
+            }
+            parts.append(String(format: "%08x", crc))
+        }
+        return parts.joined(separator: "-")
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Feature scan and lookup benchmarks, one run, on this machine:
+#  1. scan rows/s: `saestore features` (pass 1: exact top-k, counts, histograms; --quantiles 0)
+#     against a PyTorch CPU implementation of the same top-k scan (bench_torch.py, 2 threads)
+#     on the same rows (.npy → `saestore import`, f16 store) and the same SAELens SAE, for a
+#     GPT-2-small-like shape (768 → 6144) and the tiny model's (128 → 1024). Also the full
+#     two-pass scan (quantile samples) for reference.
+#  2. lookups on a 1M-row store with documents: `saestore-bench lookup` (p50/p99 of
+#     StoreReader.context and of a feature's 20 examples).
+# Results: benchmarks/features/results.json. Needs /work/venv-style python with torch,
+# numpy, safetensors (PYTHON=...). Shared cores make single runs noisy: compare ratios.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PYTHON=${PYTHON:-/work/venv/bin/python}
+SCRATCH=${SCRATCH:-${TMPDIR:-/tmp}/saestore-features-bench}
+CONFIGS=${CONFIGS:-"100000:768:6144 1000000:128:1024"}
+swift build -c release --product saestore >/dev/null
+swift build -c release --product saestore-bench >/dev/null
+BIN=.build/release
+mkdir -p "$SCRATCH"
+: > benchmarks/features/results.jsonl
+for cfg in $CONFIGS; do
+  IFS=: read -r rows din dsae <<<"$cfg"
+  dir="$SCRATCH/$rows-$din-$dsae"
+  if [ ! -f "$dir/store/index/data.mdb" ]; then
+    rm -rf "$dir"
+    "$PYTHON" benchmarks/features/make_data.py "$dir" --rows "$rows" --d-in "$din" --d-sae "$dsae" >/dev/null
+    "$BIN/saestore" import "$dir/store" --column blocks.0.hook_resid_pre "$dir/x.npy" --dtype f16 --quiet >/dev/null
+    # Torch reads the same values the store holds (f16-rounded).
+    "$PYTHON" - "$dir" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+x = np.load(f"{d}/x.npy", mmap_mode="r+")
+for s in range(0, x.shape[0], 65536): x[s:s+65536] = x[s:s+65536].astype(np.float16).astype(np.float32)
+x.flush()
+PY
+  fi
+  torch_json=$("$PYTHON" benchmarks/features/bench_torch.py "$dir/x.npy" "$dir/sae" --top-k 20 --threads 2)
+  swift_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out1" --top-k 20 --quantiles 0 --no-report --json --quiet --workers 1)
+  full_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out2" --top-k 20 --quantiles 10 --no-report --json --quiet --workers 1)
+  "$PYTHON" - "$cfg" "$torch_json" "$swift_json" "$full_json" "$dir" <<'PY' | tee -a benchmarks/features/results.jsonl
+import json, sys
+import numpy as np
+from safetensors.numpy import load_file
+cfg, t, s, f, d = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5]
+rows, din, dsae = map(int, cfg.split(":"))
+print(json.dumps({"bench": "scan", "rows": rows, "d_in": din, "d_sae": dsae, "top_k": 20,
+                  "torch_rows_per_s": round(t["rows_per_s"]), "saestore_rows_per_s": round(s["rowsPerSecond"]),
+                  "ratio_saestore_over_torch": round(s["rowsPerSecond"] / t["rows_per_s"], 2),
+                  "saestore_two_pass_rows_per_s": round(f["rowsPerSecond"] / 2),
+                  "alive_torch": t["alive"], "alive_saestore": s["featureCount"] - s["deadFeatureCount"]}))
+PY
+done
+"$BIN/saestore-bench" lookup --rows 1000000 --store "$SCRATCH/lookup.store" | sed 's/^/{"bench": "lookup", /; s/^{"bench": "lookup", {/{"bench": "lookup", /' | tee -a benchmarks/features/results.jsonl
+"$PYTHON" - <<'PY'
+import json
+rows = [json.loads(l) for l in open("benchmarks/features/results.jsonl")]
+json.dump(rows, open("benchmarks/features/results.json", "w"), indent=1)
+for r in rows:
+    if r["bench"] == "scan":
+        print(f"scan {r['d_in']}->{r['d_sae']} ({r['rows']} rows): saestore {r['saestore_rows_per_s']:,} rows/s, "
+              f"torch {r['torch_rows_per_s']:,} rows/s, ratio {r['ratio_saestore_over_torch']}x "
+              f"(full two-pass scan: {r['saestore_two_pass_rows_per_s']:,} rows/s)")
+    elif "p50_ms" in r:
+        print(f"{r['stage']}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, {r['per_second']:,.0f}/s on {int(r['store_rows']):,} rows")
+PY
+rm -f benchmarks/features/results.jsonl
