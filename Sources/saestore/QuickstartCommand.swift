@@ -68,9 +68,10 @@ struct QuickstartCommand: ParsableCommand {
         } else {
             print(")")
         }
-        if let report = summary.report { print("report:   \(report)") }
+        if let report = summary.report { print("report:   \(report)  (open it in a browser; no network needed)") }
         print("")
         print("next:")
+        if let features = summary.features { print("  saestore feature \(features) --id 10") }
         print("  saestore lookup \(summary.store) --row \(summary.analysisRows.lowerBound + 5) --window 12")
         print("  saestore info \(summary.store)")
         print("  tensorboard --logdir \(summary.run)/tb")

@@ -63,7 +63,25 @@ public enum Quickstart {
         let config = TrainRunConfig(store: plan.storePath, loader: loader, sae: sae, trainer: options_, stream: true)
         let train = try TrainRun.run(directory: URL(fileURLWithPath: plan.runPath), config: config, resume: true) { event(.train($0)) }
 
-        return QuickstartSummary(store: plan.storePath, run: plan.runPath, features: nil, report: nil, ingest: ingest, train: train,
-                                 trainingRows: trainingRows, analysisRows: analysisRows)
+        // Maximum-activating examples among the documents the SAE did not train on.
+        event(.stage("features"))
+        let featuresURL = URL(fileURLWithPath: plan.featuresPath)
+        let reportPath = featuresURL.appendingPathComponent("index.html").path
+        let source = try SAESource(path: plan.runPath)
+        let scanConfig = FeatureScanConfig(column: plan.hook, firstRow: analysisRows.lowerBound, endRow: analysisRows.upperBound)
+        if let existing = try? FeatureResults.load(directory: featuresURL), existing.manifest.config == scanConfig,
+           existing.manifest.sae == source.identity, FileManager.default.fileExists(atPath: reportPath) {
+            // Already scanned with this SAE on these rows, and the report is there.
+        } else {
+            _ = try FeatureScanJob.run(reader: reader, sae: source, config: scanConfig, modelDirectory: plan.modelDirectory,
+                                       out: featuresURL) { p in
+                event(.scan(rowsDone: (p.pass - 1) * p.rowsTotal + p.rowsDone, rowsTotal: p.passCount * p.rowsTotal))
+            }
+            event(.stage("report"))
+            let inspector = try FeatureInspector(resultsDirectory: featuresURL, model: plan.modelDirectory, window: 12)
+            try FeatureReport.write(inspector: inspector, to: featuresURL) { _, _ in }
+        }
+        return QuickstartSummary(store: plan.storePath, run: plan.runPath, features: plan.featuresPath, report: reportPath,
+                                 ingest: ingest, train: train, trainingRows: trainingRows, analysisRows: analysisRows)
     }
 }
