@@ -20,11 +20,11 @@ struct QuickstartCommand: ParsableCommand {
     @Option(help: "Model directory or hub id.") var model: String?
     @Option(parsing: .upToNextOption, help: "Corpus files (.txt, .jsonl, .jsonl.zst, .jsonl.gz).") var corpus: [String] = []
     @Option(help: "Output directory.") var out = "quickstart"
-    @Option(help: "small (minutes) or full (the seed's 20,000 + 5,000 documents, 100 epochs).") var budget = "small"
+    @Option(help: "small (minutes), full (the seed's 20,000 + 5,000 documents, 100 epochs) or tiny (seconds, a smoke run).") var budget = "small"
     @Flag(help: "No progress display.") var quiet = false
 
     func run() throws {
-        guard let budget = QuickstartBudget(rawValue: budget) else { throw ValidationError("--budget must be small or full") }
+        guard let budget = QuickstartBudget(rawValue: budget) else { throw ValidationError("--budget must be small, full or tiny") }
         let bar = Progress("download", unit: "B", quiet: quiet)
         let locator = HFModelLocator { bar.update(Int($0.bytesDone), of: $0.totalBytes.map { Int($0) }, extra: $0.file) }
         let choice = try QuickstartPlanner.chooseModel(explicit: model, locator: locator)

@@ -5,6 +5,8 @@ import StreamTrain
 
 /// The seed pipeline at a size: how much to ingest, train and analyse.
 public enum QuickstartBudget: String, Codable, Sendable, CaseIterable {
+    /// Seconds: a smoke run of every stage (what the tests use).
+    case tiny
     /// Minutes on 2 cores: a few hundred documents, a few epochs.
     case small
     /// The seed's settings: 20,000 documents for training, 5,000 for the MAE analysis, 100 epochs.
@@ -96,8 +98,12 @@ public enum QuickstartPlanner {
         for file in files where !FileManager.default.fileExists(atPath: file) {
             throw FeaturesError.invalidArgument("the corpus file \(file) does not exist")
         }
-        let trainingDocuments = budget == .full ? 20_000 : (usesDemoCorpus ? 750 : 400)
-        let analysisDocuments = budget == .full ? 5_000 : (usesDemoCorpus ? 189 : 100)
+        let (trainingDocuments, analysisDocuments): (Int, Int)
+        switch budget {
+        case .tiny: (trainingDocuments, analysisDocuments) = (60, 20)
+        case .small: (trainingDocuments, analysisDocuments) = usesDemoCorpus ? (750, 189) : (400, 100)
+        case .full: (trainingDocuments, analysisDocuments) = (20_000, 5_000)
+        }
         let ingest = IngestConfig(hooks: ["blocks.\(hookLayer).hook_resid_pre"], contextSize: min(128, config.maxPositions),
                                   maxDocuments: trainingDocuments + analysisDocuments, dtype: .f16, batchWindows: 8)
         let small = config.embeddingWidth <= 256
@@ -105,6 +111,6 @@ public enum QuickstartPlanner {
                               corpora: files, usesDemoCorpus: usesDemoCorpus, corpusSeparator: separator, budget: budget,
                               outputDirectory: outputDirectory, hook: ingest.hooks[0], trainingDocuments: trainingDocuments,
                               analysisDocuments: analysisDocuments, ingest: ingest,
-                              epochs: budget == .full ? 100 : (small ? 30 : 3), expansion: 8)
+                              epochs: budget == .full ? 100 : budget == .tiny ? 2 : (small ? 30 : 3), expansion: 8)
     }
 }
