@@ -41,6 +41,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Shuffle buffer size in MiB (overrides --shuffle-buffer-rows).") var shuffleBufferMib: Double?
     @Option(help: "Decode threads.") var workers = 1
     @Option(help: "Metrics every N steps.") var logEvery = 100
+    @Option(help: "A latent is dead when it fired on none of the last N training rows (default: one epoch, at most 1M).") var deadWindowTokens: Int?
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
     @Flag(help: "No progress display.") var quiet = false
@@ -68,15 +69,19 @@ struct TrainCommand: ParsableCommand {
         sae.seed = seed
         sae.normalizeActivations = normalization
         sae.decoderUnitNorm = decoderUnitNorm
-        let options = SAETrainerOptions(logIntervalSteps: logEvery, checkpointIntervalSteps: checkpointEvery,
-                                        maxSteps: maxSteps, maxTokens: maxTokens)
+        let rowsPerEpoch = try StoreBatchSource(reader: reader, config: StreamLoaderConfig(
+            column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound, minimumPosition: minPosition, shuffle: false)).rowsPerEpoch
+        // Over a window longer than the run, every latent that fired during the dense start
+        // of training would count as alive forever.
+        let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)
+        let options = SAETrainerOptions(logIntervalSteps: logEvery, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
+                                        checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens)
         let bufferRows = shuffleBufferMib.map { max(1, Int($0 * 1_048_576) / (spec.width * 4)) } ?? shuffleBufferRows
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream)
 
-        let rowsPerEpoch = try StoreBatchSource(reader: reader, config: loader).rowsPerEpoch
         let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)
         let bar = Progress("train", unit: "tok", quiet: quiet || json)
         var latest = ""
