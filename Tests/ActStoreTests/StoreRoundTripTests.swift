@@ -109,6 +109,31 @@ final class StoreRoundTripTests: XCTestCase {
         XCTAssertEqual(try y.context(row: 150, window: 2), try x.context(row: 150, window: 2))
     }
 
+    func testCachedRandomReadsEqualUncachedAndFollowRefresh() throws {
+        let path = temporaryDirectory(self)
+        let writer = try StoreWriter.create(at: path, manifest: manifest(width: 6, codec: .f16, chunkRows: 32))
+        for i in 0..<6 { try writer.append(makeDocument(i, width: 6, tokens: 30)) }
+        try writer.commit()
+        let cached = try StoreReader(path: path)
+        let uncached = try StoreReader(path: path)
+        uncached.decodedCacheBytes = 0
+        for start in [0, 5, 31, 33, 100, 5, 31] {
+            var a: [Float] = [], b: [Float] = []
+            try cached.readRows(column: hookName, rows: start..<start + 3, into: &a)
+            try uncached.readRows(column: hookName, rows: start..<start + 3, into: &b)
+            XCTAssertTrue(bitsEqual(a, b), "rows \(start)")
+            XCTAssertEqual(try cached.readIntegers(column: TokenColumn.tokenID, rows: start..<start + 2),
+                           try uncached.readIntegers(column: TokenColumn.tokenID, rows: start..<start + 2))
+        }
+        // The last chunk was partial and cached; after more rows land, a refresh must not serve it stale.
+        let lastRow = cached.rowCount - 1
+        _ = try cached.readIntegers(column: TokenColumn.docID, rows: lastRow..<lastRow + 1)
+        try writer.append(makeDocument(6, width: 6, tokens: 30))
+        try writer.commit()
+        try cached.refresh()
+        XCTAssertEqual(try cached.readIntegers(column: TokenColumn.docID, rows: lastRow..<lastRow + 2), [5, 6])
+    }
+
     func testUncommittedRowsAreDroppedAndAppendingResumes() throws {
         let path = temporaryDirectory(self)
         let width = 8

@@ -15,6 +15,14 @@ public final class StoreReader: @unchecked Sendable {
     private var mappings: [Int: SegmentMapping] = [:]
     private var sourceNames: [Int: String] = [:]
     private var decoderPool: [ChunkDecoder] = []
+    private let cache = DecodedChunkCache(budgetBytes: 64 << 20)
+
+    /// Bytes of decoded chunks kept for `readRows`/`readIntegers`/lookups (default 64 MiB;
+    /// 0 turns the cache off).
+    public var decodedCacheBytes: Int {
+        get { cache.budgetBytes }
+        set { cache.budgetBytes = newValue; if newValue == 0 { cache.removeAll() } }
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -47,6 +55,7 @@ public final class StoreReader: @unchecked Sendable {
             manifest = newManifest
             recordsByColumn.removeAll()
             mappings.removeAll()
+            cache.removeAll()
             return true
         }
     }
@@ -157,7 +166,13 @@ public final class StoreReader: @unchecked Sendable {
                 let chunkRows = try self.chunkRows(chunk)
                 let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
                 if overlap.isEmpty { break }
-                try decoder.decode(reader: self, column: column, chunk: chunk, floats: &scratch)
+                if case .floats(let cached)? = cache.get(column: column, chunk: chunk) {
+                    scratch = cached
+                } else {
+                    try decoder.decode(reader: self, column: column, chunk: chunk, floats: &scratch)
+                    // Only partial reads are cached: a whole-chunk read is a scan.
+                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .floats(scratch)) }
+                }
                 let start = (overlap.lowerBound - chunkRows.lowerBound) * width
                 out.append(contentsOf: scratch[start..<start + overlap.count * width])
                 if overlap.upperBound == rows.upperBound { break }
@@ -180,7 +195,12 @@ public final class StoreReader: @unchecked Sendable {
                 let chunkRows = try self.chunkRows(chunk)
                 let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
                 if overlap.isEmpty { break }
-                try decoder.decode(reader: self, column: column, chunk: chunk, integers: &scratch)
+                if case .integers(let cached)? = cache.get(column: column, chunk: chunk) {
+                    scratch = cached
+                } else {
+                    try decoder.decode(reader: self, column: column, chunk: chunk, integers: &scratch)
+                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .integers(scratch)) }
+                }
                 let start = (overlap.lowerBound - chunkRows.lowerBound) * width
                 out.append(contentsOf: scratch[start..<start + overlap.count * width])
                 if overlap.upperBound == rows.upperBound { break }
