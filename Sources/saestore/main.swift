@@ -14,6 +14,8 @@ struct SAEStore: ParsableCommand {
             ExportCommand.self,
             TokenizeCommand.self,
             CorpusCommand.self,
+            EvaluateCommand.self,
+            SweepCommand.self,
         ])
 }
 SAEStore.main()
