@@ -27,7 +27,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "A feature is dense when it fires on more than this fraction of rows.") var denseThreshold = 0.1
     @Option(help: "Leave out rows below this context position (default: the run's --min-position, else 0).") var minPosition: Int?
     @Flag(help: "Also measure <|endoftext|> rows (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
-    @Option(help: "Residual dimensions as units: absolute (|x|) or positive (max(x, 0)).") var residual = "absolute"
+    @Option(help: "Residual dimensions as units: positive (max(x, 0), as a top-k of raw values picks) or absolute (|x|).") var residual = "positive"
     @Flag(help: "Skip the MLP-neuron and residual-dimension baselines.") var noBaselines = false
     @Option(help: "Windows per forward pass.") var batch = 8
     @Option(help: "BLAS threads (default: all cores).") var threads: Int?

@@ -90,7 +90,8 @@ struct SweepCommand: ParsableCommand {
         var latest: [String: String] = [:]
         let result = try SAESweep.run(config, model: gpt2, modelName: modelName) { event in
             switch event {
-            case let .training(member, .stepFinished(_, tokens, epoch, _)) where member == latest.keys.sorted().first ?? member:
+            case let .training(_, .stepFinished(_, tokens, epoch, _)):
+                // Members step on the same batches, so any member's count is the sweep's.
                 trainBar.update(tokens, of: totalTokens, extra: "epoch \(epoch)  " + latest.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "  "))
             case let .training(member, .metrics(m)):
                 latest[member] = String(format: "L0 %.1f FVE %.3f", m.l0, m.explainedVariance)

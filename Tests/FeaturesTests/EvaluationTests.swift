@@ -210,7 +210,6 @@ final class EvaluationTests: XCTestCase {
         XCTAssertEqual(result.monosemanticity.map(\.kind), ["SAE features", "MLP neurons", "residual dimensions"])
         let neurons = result.monosemanticity[1]
         XCTAssertEqual(neurons.source, F.neuronHook)
-        XCTAssertEqual(result.downstream?.neuronHook, F.neuronHook)
         let tokens = try RowTokens(reader: reader, rows: rows)
         var stored: [Float] = []
         try reader.readRows(column: F.neuronHook, rows: rows, into: &stored)

@@ -96,6 +96,28 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "the SVG is well-formed XML")
     }
 
+    /// With a model, the clean and zero-ablated losses are computed once and reused: every
+    /// member's downstream numbers equal those of evaluating it alone.
+    func testSweepWithAModelEqualsEvaluatingEachMemberAlone() throws {
+        let model = try F.model()
+        let store = try F.modelStore(self, model: model, documents: F.documents(lengths: [90, 70, 64, 50]))
+        let out = F.temporaryPath(self, "sweep")
+        var config = sweepConfig(store: store, out: out, l1: [1e-3, 3e-2])
+        config.endRow = 200
+        config.epochs = 1
+        let result = try SAESweep.run(config, model: model, modelName: "random")
+        for member in result.members {
+            let alone = try SAEEvaluation.run(EvaluationConfig(sae: member.runDirectory, topK: 5, windowsPerBatch: 4),
+                                              model: model, modelName: "random")
+            XCTAssertEqual(member.evaluation?.downstream, alone.downstream, member.name)
+            XCTAssertEqual(member.evaluation?.features, alone.features, member.name)
+        }
+        XCTAssertEqual(result.members[0].evaluation?.monosemanticity.map(\.kind), ["SAE features", "MLP neurons", "residual dimensions"])
+        let svg = try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8)
+        XCTAssertEqual(svg.components(separatedBy: "<circle").count - 1, 4, "two panels: FVE and CE loss recovered")
+        XCTAssertTrue(svg.contains("CE loss recovered"))
+    }
+
     func testBadSweepsAreRefused() throws {
         let store = try store()
         let out = F.temporaryPath(self, "sweep")

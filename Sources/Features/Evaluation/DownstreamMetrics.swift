@@ -18,6 +18,4 @@ public struct DownstreamMetrics: Codable, Sendable, Equatable {
     public var zeroAblationLoss: Double
     /// (zero − sae) / (zero − clean): SAELens' `ce_loss_score`.
     public var lossRecovered: Double
-    /// The MLP hook whose neurons were measured as a baseline, if any.
-    public var neuronHook: String?
 }

@@ -26,7 +26,10 @@ struct DownstreamSplice {
         }
     }
 
+    /// With `reusing`, the clean and zero-ablated losses are taken from an earlier evaluation of
+    /// the same windows (they do not depend on the SAE) instead of being recomputed.
     func run(sae: ScaledSAE, windowsPerBatch: Int, neuronTracker: inout UnitActivationTracker?,
+             reusing previous: DownstreamMetrics? = nil,
              progress: (EvaluationProgress) -> Void) throws -> DownstreamMetrics {
         // The splice closures escape (the model keeps them optional), so they capture locals.
         var sae = sae
@@ -68,7 +71,7 @@ struct DownstreamSplice {
                     return values
                 }()
                 let tolerance = consistencyTolerance
-                let loss = Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T))
+                let loss = previous != nil ? 0 : Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T))
                 let withSAE = Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T, replacing: hook) { activation in
                     if let stored = firstWindowStore {
                         mismatch = Self.compare(model: Array(activation[0..<(T * C)]), store: stored, tolerance: tolerance)
@@ -83,7 +86,7 @@ struct DownstreamSplice {
                                                         detail: "at rows \(batch[0].rows.lowerBound)..\(batch[0].rows.upperBound) \(mismatch)")
                 }
                 checkedConsistency = true
-                let ablated = Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T, replacing: hook) { activation in
+                let ablated = previous != nil ? 0 : Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T, replacing: hook) { activation in
                     for i in activation.indices { activation[i] = 0 }
                 })
                 let count = Double(B * (T - 1))
@@ -97,11 +100,16 @@ struct DownstreamSplice {
             }
         }
         let n = Double(max(predicted, 1))
-        let (cleanLoss, saeLoss, zeroLoss) = (clean / n, spliced / n, zeroed / n)
+        var (cleanLoss, saeLoss, zeroLoss) = (clean / n, spliced / n, zeroed / n)
+        if let previous {
+            precondition(previous.windowCount == total && previous.predictedTokenCount == predicted,
+                         "reused losses come from other windows (\(previous.windowCount) windows, \(previous.predictedTokenCount) tokens; now \(total), \(predicted))")
+            (cleanLoss, zeroLoss) = (previous.cleanLoss, previous.zeroAblationLoss)
+        }
         return DownstreamMetrics(
             model: modelName, windowCount: total, predictedTokenCount: predicted, splicedRowCount: splicedRows,
             cleanLoss: cleanLoss, saeLoss: saeLoss, zeroAblationLoss: zeroLoss,
-            lossRecovered: (zeroLoss - saeLoss) / (zeroLoss - cleanLoss), neuronHook: neuronHook?.description)
+            lossRecovered: (zeroLoss - saeLoss) / (zeroLoss - cleanLoss))
     }
 
     /// nil when the model's activation of a window matches the store's within `tolerance` of the

@@ -34,7 +34,7 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
     public init(sae: String, store: String? = nil, hook: String? = nil, firstRow: Int? = nil, endRow: Int? = nil,
                 maxRowCount: Int? = nil, topK: Int = 20, denseThreshold: Double = 0.1,
                 excludeSpecialTokens: Bool = true, minimumPosition: Int? = nil,
-                residualActivation: ResidualActivation = .absolute, baselines: Bool = true,
+                residualActivation: ResidualActivation = .positive, baselines: Bool = true,
                 windowsPerBatch: Int = 8, blockRowCount: Int = 4096) {
         self.sae = sae
         self.store = store

@@ -8,7 +8,11 @@ import StreamTrain
 public enum SAEEvaluation {
     /// Rows whose activations are read, encoded, measured and (with a model) spliced.
     /// `model` enables the downstream loss and the MLP-neuron baseline; `modelName` labels it.
+    /// `previous`: an evaluation of another SAE on the same store, column, rows and model (a
+    /// sweep's first member) whose clean and zero-ablated losses are reused, saving two of the
+    /// three forward passes; ignored when any of those differ.
     public static func run(_ config: EvaluationConfig, model: GPT2Model? = nil, modelName: String? = nil,
+                           reusingModelLossesOf previous: EvaluationResult? = nil,
                            progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         try config.validate()
         let evaluated = try EvaluatedSAE.load(path: config.sae)
@@ -117,8 +121,13 @@ public enum SAEEvaluation {
             }
             let splice = DownstreamSplice(model: model, modelName: modelName ?? "model", hook: hookPoint, neuronHook: neuronHook,
                                           reader: reader, column: spec, tokens: tokens, included: included)
+            let reusable = previous.flatMap { p -> DownstreamMetrics? in
+                guard p.store == storePath, p.hook == hook, p.firstRow == rows.lowerBound, p.endRow == rows.upperBound,
+                      p.excludedRowCount == rows.count - includedCount, p.downstream?.model == (modelName ?? "model") else { return nil }
+                return p.downstream
+            }
             downstream = try splice.run(sae: scaledSAE, windowsPerBatch: config.windowsPerBatch,
-                                        neuronTracker: &neuronTracker, progress: progress)
+                                        neuronTracker: &neuronTracker, reusing: reusable, progress: progress)
             if downstream?.windowCount == 0 {
                 notes.append("no complete window lies inside rows \(rows.lowerBound)..\(rows.upperBound): no downstream loss")
             }

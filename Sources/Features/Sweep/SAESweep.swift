@@ -62,7 +62,9 @@ public enum SAESweep {
                 // The baselines do not depend on the SAE: measure them once.
                 evaluationConfig.baselines = evaluationConfig.baselines && !baselinesMeasured
                 baselinesMeasured = true
-                let result = try SAEEvaluation.run(evaluationConfig, model: model, modelName: modelName) { event in
+                let previous = results.lazy.compactMap(\.evaluation).first
+                let result = try SAEEvaluation.run(evaluationConfig, model: model, modelName: modelName,
+                                                   reusingModelLossesOf: previous) { event in
                     progress(.evaluating(member: member.name, event: event))
                 }
                 try result.write(to: run.url)

@@ -69,7 +69,9 @@ struct SweepPlot {
         let span = max(ys.max()! - ys.min()!, 0.01)
         let step = Self.niceStep(span * 1.3 / 5)
         let yLow = floor((ys.min()! - 0.1 * span) / step) * step
-        let yHigh = ceil((ys.max()! + 0.1 * span) / step) * step
+        var yHigh = ceil((ys.max()! + 0.1 * span) / step) * step
+        // FVE and CE loss recovered are at most 1: keep only room for labels above it.
+        if ys.max()! <= 1 { yHigh = min(yHigh, (1 / step).rounded(.up) * step + 0.4 * step) }
         func sy(_ value: Double) -> Double { bottom - (value - yLow) / (yHigh - yLow) * (bottom - top) }
 
         // Grid and ticks.
@@ -88,7 +90,7 @@ struct SweepPlot {
         }
         let decimals = max(0, Int(-floor(log10(step) + 1e-9)))
         var y = yLow
-        while y <= yHigh + step / 2 {
+        while y <= yHigh + step * 1e-6 {
             let py = sy(y)
             out += "<line x1=\(q(left)) y1=\(q(py)) x2=\(q(right)) y2=\(q(py)) stroke=\"#ddd\"/>\n"
             out += "<text x=\(q(left - 8)) y=\(q(py + 4)) text-anchor=\"end\" font-size=\"12\">\(String(format: "%.\(decimals)f", y))</text>\n"
@@ -98,17 +100,60 @@ struct SweepPlot {
         let cy = (top + bottom) / 2, cx = originX + 20
         out += "<text x=\(q(cx)) y=\(q(cy)) text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 \(cx) \(cy))\">\(Self.escape(yLabel))</text>\n"
 
-        // The trade-off curve, in L0 order, then the points and their labels.
+        // The trade-off curve, in L0 order, then the points, then labels placed where they
+        // overlap neither another label nor a point (greedy, in L0 order).
         let sorted = points.sorted { $0.x < $1.x }
-        out += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(sorted.map { "\(fmt(sx($0.x))),\(fmt(sy($0.y)))" }.joined(separator: " "))\"/>\n"
-        for point in sorted {
-            let px = sx(point.x), py = sy(point.y)
-            out += "<circle cx=\(q(px)) cy=\(q(py)) r=\"5\" fill=\"#1f77b4\" stroke=\"white\" stroke-width=\"1.5\"/>\n"
-            let nearRight = px > left + 0.7 * (right - left)
-            out += "<text x=\(q(px + (nearRight ? -9 : 9))) y=\(q(py - 9)) text-anchor=\"\(nearRight ? "end" : "start")\" font-size=\"12\" fill=\"#123\">\(Self.escape(point.label)) (\(String(format: "%.\(decimals + 1)f", point.y)))</text>\n"
+        let placed = sorted.map { (x: sx($0.x), y: sy($0.y)) }
+        out += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"\(placed.map { "\(fmt($0.x)),\(fmt($0.y))" }.joined(separator: " "))\"/>\n"
+        for p in placed {
+            out += "<circle cx=\(q(p.x)) cy=\(q(p.y)) r=\"5\" fill=\"#1f77b4\" stroke=\"white\" stroke-width=\"1.5\"/>\n"
+        }
+        var taken = placed.map { Box(left: $0.x - 6, top: $0.y - 6, right: $0.x + 6, bottom: $0.y + 6) }
+        let area = Box(left: left, top: top, right: right, bottom: bottom)
+        for (point, p) in zip(sorted, placed) {
+            let text = "\(point.label): \(valueFormat(point.y))"
+            let width = Double(text.count) * 7.0
+            // The first free place; if there is none, the one overlapping least.
+            var best: (x: Double, y: Double, anchorEnd: Bool, box: Box)?
+            var fewestOverlaps = Int.max
+            for (dx, dy) in Self.labelOffsets {
+                let anchorEnd = dx < 0
+                let x = p.x + dx, y = p.y + dy
+                let box = Box(left: anchorEnd ? x - width : x, top: y - 11, right: anchorEnd ? x : x + width, bottom: y + 3)
+                let overlaps = taken.filter { $0.overlaps(box) }.count + (area.contains(box) ? 0 : 100)
+                if overlaps < fewestOverlaps {
+                    fewestOverlaps = overlaps
+                    best = (x, y, anchorEnd, box)
+                }
+                if overlaps == 0 { break }
+            }
+            let label = best!
+            taken.append(label.box)
+            if abs(label.y - p.y) > 20 {
+                out += "<line x1=\(q(p.x)) y1=\(q(p.y)) x2=\(q(label.x)) y2=\(q(label.y - 4)) stroke=\"#999\" stroke-width=\"0.8\"/>\n"
+            }
+            out += "<text x=\(q(label.x)) y=\(q(label.y)) text-anchor=\"\(label.anchorEnd ? "end" : "start")\" font-size=\"12\" fill=\"#123\">\(Self.escape(text))</text>\n"
         }
         out += "</g>\n"
         return out
+    }
+
+    /// Where a label may go relative to its point (pixels; negative dx anchors the text's end),
+    /// nearest first.
+    static let labelOffsets: [(Double, Double)] = [
+        (9, -9), (9, 17), (-9, -9), (-9, 17), (9, -26), (-9, -26), (9, 34), (-9, 34),
+        (12, -44), (-12, -44), (12, 52), (-12, 52), (14, -62), (-14, -62), (14, 70), (-14, 70),
+    ]
+
+    /// A label's or point's extent, for overlap tests.
+    struct Box {
+        var left, top, right, bottom: Double
+        func overlaps(_ other: Box) -> Bool {
+            left < other.right && other.left < right && top < other.bottom && other.top < bottom
+        }
+        func contains(_ other: Box) -> Bool {
+            other.left >= left && other.right <= right && other.top >= top && other.bottom <= bottom
+        }
     }
 
     /// 1, 2 or 5 × a power of ten, at least `raw`.
@@ -126,6 +171,9 @@ struct SweepPlot {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
+
+    /// Values near 1 differ in the third or fourth digit, so labels keep four decimals.
+    private func valueFormat(_ value: Double) -> String { String(format: "%.4f", value) }
 
     private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
     private func q(_ value: Double) -> String { "\"\(fmt(value))\"" }

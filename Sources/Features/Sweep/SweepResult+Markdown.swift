@@ -42,7 +42,7 @@ extension SweepResult {
             lines.append("| units | activation | measured | top-\(k) same token | ≥½max token mass | ≥½max token entropy (bits) |")
             lines.append("|---|---|---|---|---|---|")
             for b in baselines {
-                lines.append("| \(b.kind) (\(b.source)) | \(b.activation) | \(b.measuredUnitCount)/\(b.unitCount) | "
+                lines.append("| \(b.kind) (\(b.source)) | \(b.activation.replacingOccurrences(of: "|", with: "\\|")) | \(b.measuredUnitCount)/\(b.unitCount) | "
                              + "\(number(b.summary(.topKTokenShare)?.median, "%.2f")) | \(number(b.summary(.tokenMassShare)?.median, "%.2f")) | "
                              + "\(number(b.summary(.tokenEntropyBits)?.median, "%.2f")) |")
             }

@@ -48,7 +48,9 @@ extension UnitActivationTracker {
         }
         guard total > 0 else { return (0, 0) }
         var entropy = 0.0, largest = 0.0
-        for value in mass.values {
+        // A fixed summation order: dictionaries iterate in a per-instance order, and the result
+        // must not change between runs.
+        for value in mass.values.sorted() {
             let p = value / total
             largest = max(largest, p)
             if p > 0 { entropy -= p * log2(p) }
