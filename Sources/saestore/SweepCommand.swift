@@ -41,7 +41,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Rows to evaluate on (default: the rows not trained on).") var evalRows: String?
     @Option(help: "Evaluate on at most this many rows.") var maxEvalRows: Int?
     @Option(help: "GPT-2 model directory or hub id, for CE loss recovered and the MLP-neuron baseline.") var model: String?
-    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "BLAS threads while the SAEs train (each SAE has its own thread).") var trainThreads = 1
+    @Option(help: "BLAS threads for the evaluation (default: all cores).") var threads: Int?
     @Flag(help: "Print sweep.json to stdout.") var json = false
     @Flag(help: "No progress display.") var quiet = false
 
@@ -72,7 +73,7 @@ struct SweepCommand: ParsableCommand {
             expansionFactor: expansion, learningRate: lr, batchSize: batch, epochs: epochs, seed: seed,
             firstRow: range?.lowerBound, endRow: range?.upperBound, maxTokens: maxTokens, minimumPosition: minPosition,
             shuffleBufferRows: shuffleBufferRows, workerCount: workers, logIntervalSteps: logEvery,
-            decoderUnitNorm: decoderUnitNorm, evaluation: evaluation)
+            decoderUnitNorm: decoderUnitNorm, blasThreads: trainThreads, evaluation: evaluation)
         try config.validate()
         var gpt2: GPT2Model?
         var modelName: String?

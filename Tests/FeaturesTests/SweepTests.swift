@@ -1,4 +1,5 @@
 import ActStore
+import Extract
 import Foundation
 import StreamTrain
 import XCTest
@@ -43,9 +44,9 @@ final class SweepTests: XCTestCase {
         }
     }
 
-    /// Every member equals `saestore train` run alone with the same settings: bitwise weights
-    /// and the same metrics records (OpenBLAS never splits a sum, so thread timing cannot
-    /// change a value).
+    /// Every member equals `saestore train` run alone with the same settings and OpenBLAS thread
+    /// count: bitwise weights and the same metrics records (members run concurrently, but no
+    /// value depends on thread timing).
     func testMembersEqualSeparatelyTrainedSAEs() throws {
         let store = try store()
         for (architecture, l1, ks) in [(SAEArchitecture.tied, [1e-3, 1e-2, 3e-2], [Int]()), (.topk, [], [2, 5])] {
@@ -57,6 +58,9 @@ final class SweepTests: XCTestCase {
             XCTAssertEqual(result.batchCount, 2 * batchesPerEpoch, "each batch (and each epoch end) is read once")
             for (member, runConfig) in zip(result.members, try config.members(dIn: F.width)) {
                 let alone = F.temporaryPath(self, "alone")
+                let threads = GPT2Model.blasThreadCount
+                GPT2Model.blasThreadCount = config.blasThreads
+                defer { GPT2Model.blasThreadCount = threads }
                 _ = try TrainRun.run(directory: URL(fileURLWithPath: alone), config: runConfig.run, resume: false)
                 XCTAssertEqual(try tensors(member.runDirectory), try tensors(alone), member.name)
                 XCTAssertEqual(try metrics(member.runDirectory), try metrics(alone), member.name)
@@ -133,6 +137,9 @@ final class SweepTests: XCTestCase {
         refuses(sweepConfig(store: store, out: out, architecture: .topk, l1: [0, 1e-3], ks: [4]), "at most one --l1")
         refuses(sweepConfig(store: store, out: out, l1: [1e-3, 0.001]), "twice")
         refuses(sweepConfig(store: store, out: out, l1: [1e-3], ks: [3]), "topk only")
+        config = sweepConfig(store: store, out: out)
+        config.endRow = nil
+        refuses(config, "leaving none to evaluate on")
         config = sweepConfig(store: store, out: out, l1: [1e-2])
         config.epochs = 1
         config.evaluation = nil

@@ -42,6 +42,10 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     public var decoderUnitNorm: Bool
     /// Batches the broadcaster keeps ahead of the slowest member (memory: this × batch floats).
     public var batchesAhead: Int
+    /// OpenBLAS threads while the members train (each member has its own thread already). 1 is
+    /// fastest on few cores; sgemm's results depend on the thread count in the last bits, so a
+    /// member equals bitwise a `saestore train` run with the same count (OPENBLAS_NUM_THREADS=1).
+    public var blasThreads: Int
     /// How each member is evaluated afterwards (sae and store are filled in per member); nil =
     /// no evaluation.
     public var evaluation: EvaluationConfig?
@@ -51,7 +55,8 @@ public struct SweepConfig: Codable, Sendable, Equatable {
                 learningRate: Double = 1e-3, batchSize: Int = 512, epochs: Int = 100, seed: UInt64 = 0,
                 firstRow: Int? = nil, endRow: Int? = nil, maxTokens: Int? = nil, minimumPosition: Int = 0,
                 shuffleBufferRows: Int = 1 << 16, workerCount: Int = 1, logIntervalSteps: Int = 100,
-                decoderUnitNorm: Bool = false, batchesAhead: Int = 4, evaluation: EvaluationConfig? = nil) {
+                decoderUnitNorm: Bool = false, batchesAhead: Int = 4, blasThreads: Int = 1,
+                evaluation: EvaluationConfig? = nil) {
         self.store = store
         self.hook = hook
         self.out = out
@@ -72,6 +77,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
         self.logIntervalSteps = logIntervalSteps
         self.decoderUnitNorm = decoderUnitNorm
         self.batchesAhead = batchesAhead
+        self.blasThreads = blasThreads
         self.evaluation = evaluation
     }
 
@@ -125,6 +131,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
         }
         try check(l1Coefficients.allSatisfy { $0.isFinite && $0 >= 0 }, "--l1 values must be finite and >= 0")
         try check(batchesAhead >= 1, "batches ahead must be at least 1, got \(batchesAhead)")
+        try check(blasThreads >= 1, "BLAS threads must be at least 1, got \(blasThreads)")
         try check(batchSize >= 1 && epochs >= 1, "batch and epochs must be at least 1")
         try evaluation?.validate()
     }
