@@ -17,6 +17,8 @@ struct SAEStore: ParsableCommand {
             ExportCommand.self,
             TokenizeCommand.self,
             CorpusCommand.self,
+            EvaluateCommand.self,
+            SweepCommand.self,
         ])
 }
 SAEStore.main()

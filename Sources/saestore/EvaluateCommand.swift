@@ -1,0 +1,81 @@
+import ActStore
+import ArgumentParser
+import Extract
+import Features
+import Foundation
+
+/// `saestore evaluate --store S --sae RUN|SAE_DIR [--model M]`.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure an SAE on held-out rows: reconstruction, CE loss recovered, monosemanticity.",
+        discussion: """
+            Rows default to those the run did not train on (run.json), else all rows. Reconstruction: MSE per \
+            element, fraction of variance explained, L0, dead and dense features. With --model: next-token loss \
+            clean, with the hook replaced by the SAE's reconstruction and zero-ablated, and CE loss recovered \
+            = (zero − SAE)/(zero − clean). Monosemanticity of SAE features against MLP neurons (with --model) and \
+            residual dimensions. Writes evaluation.json into the run (or --out). docs/EVALUATION.md defines every number.
+            """)
+
+    @Option(help: "Store directory (default: the run's store from run.json).") var store: String?
+    @Option(help: "Run directory (from `saestore train`) or SAELens SAE directory.") var sae: String
+    @Option(help: "Column (hook) to evaluate (default: the run's or cfg.json's hook).") var hook: String?
+    @Option(help: "Rows to evaluate: A..B, A.., ..B (default: the rows the run did not train on, else all).") var rows: String?
+    @Option(help: "Use at most this many rows from the start of the range.") var maxRows: Int?
+    @Option(help: "GPT-2 model directory or hub id, for CE loss recovered and the MLP-neuron baseline.") var model: String?
+    @Option(help: "Examples per unit for the top-k same-token share.") var topK = 20
+    @Option(help: "A feature is dense when it fires on more than this fraction of rows.") var denseThreshold = 0.1
+    @Option(help: "Leave out rows below this context position (default: the run's --min-position, else 0).") var minPosition: Int?
+    @Flag(help: "Also measure <|endoftext|> rows (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
+    @Option(help: "Residual dimensions as units: positive (max(x, 0), as a top-k of raw values picks) or absolute (|x|).") var residual = "positive"
+    @Flag(help: "Skip the MLP-neuron and residual-dimension baselines.") var noBaselines = false
+    @Option(help: "Windows per forward pass.") var batch = 8
+    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "Directory for evaluation.json (default: the run directory, else the SAE directory).") var out: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(help: "No progress display.") var quiet = false
+
+    func run() throws {
+        guard let residualActivation = ResidualActivation(rawValue: residual) else {
+            throw ValidationError("--residual must be absolute or positive, not \(residual)")
+        }
+        if let threads { GPT2Model.blasThreadCount = threads }
+        var range: Range<Int>?
+        if let rows {
+            let storePath = try store ?? EvaluatedSAE.load(path: sae).runConfig?.store
+            guard let storePath else { throw ValidationError("--rows needs --store (the SAE has no run.json naming one)") }
+            range = try RowRange.parse(rows, rowCount: StoreReader(path: storePath).rowCount)
+        }
+        let config = EvaluationConfig(
+            sae: sae, store: store, hook: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
+            maxRowCount: maxRows, topK: topK, denseThreshold: denseThreshold,
+            excludeSpecialTokens: !includeSpecialTokens, minimumPosition: minPosition,
+            residualActivation: residualActivation, baselines: !noBaselines, windowsPerBatch: batch)
+        var gpt2: GPT2Model?
+        var modelName: String?
+        if let model {
+            let (files, name) = try resolveModel(model, quiet: quiet || json)
+            gpt2 = try GPT2Model(files: files)
+            modelName = name
+        }
+        let encodeBar = Progress("encode", unit: "rows", quiet: quiet || json)
+        let windowBar = Progress("model", unit: "windows", quiet: quiet || json)
+        let result = try SAEEvaluation.run(config, model: gpt2, modelName: modelName) { event in
+            switch event {
+            case let .rowsEncoded(done, total): encodeBar.update(done, of: total)
+            case let .windowsRun(done, total): encodeBar.finish(); windowBar.update(done, of: total)
+            }
+        }
+        encodeBar.finish()
+        windowBar.finish()
+        let directory = out.map { URL(fileURLWithPath: $0) }
+            ?? result.runDirectory.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: result.saeDirectory)
+        let written = try result.write(to: directory)
+        if json {
+            print(String(decoding: try result.jsonData(), as: UTF8.self))
+        } else {
+            print(result.table())
+            print("\nwrote \(written.path)")
+        }
+    }
+}
