@@ -297,7 +297,7 @@ final class EvaluationTests: XCTestCase {
         }
         let narrow = try F.saeDirectory(self, try F.randomSAE(width: 8))
         expect(try self.evaluate(store: store, sae: narrow), ["d_in 8", "16 wide"]) {
-            if case EvaluationError.widthMismatch = $0 { return true } else { return false }
+            if case FeaturesError.widthMismatch = $0 { return true } else { return false }
         }
         expect(try self.evaluate(store: store, sae: good) { $0.hook = "blocks.7.hook_resid_pre" }, ["blocks.7.hook_resid_pre", F.hook]) {
             if case EvaluationError.hookNotInStore = $0 { return true } else { return false }

@@ -8,8 +8,6 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case hookNotInStore(store: String, hook: String, available: [String])
     /// The column holds integers (token metadata), not activations.
     case notActivations(store: String, column: String)
-    /// The SAE's d_in is not the column's width.
-    case widthMismatch(sae: String, dIn: Int, column: String, width: Int)
     /// The run trained on every row, so nothing is held out.
     case noHeldOutRows(run: String, trainedRows: Range<Int>)
     /// The rows to evaluate are empty (after filters).
@@ -35,8 +33,6 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             return "store \(store) has no column \(hook); it has \(available.joined(separator: ", ")). Evaluate on the store the SAE was trained on, or pass --hook"
         case let .notActivations(store, column):
             return "column \(column) of \(store) holds integers (token metadata), not activations; pass an activation column with --hook"
-        case let .widthMismatch(sae, dIn, column, width):
-            return "the SAE in \(sae) takes d_in \(dIn), but column \(column) is \(width) wide; use the SAE trained on this hook"
         case let .noHeldOutRows(run, trained):
             return "\(run) trained on rows \(trained.lowerBound)..\(trained.upperBound), i.e. every row of the store, so none are held out; pass --rows A..B to evaluate on rows anyway"
         case let .noRows(store, rows, reason):

@@ -27,7 +27,7 @@ public enum SAEEvaluation {
         guard spec.codec.isFloat else { throw EvaluationError.notActivations(store: storePath, column: hook) }
         let sae = evaluated.sae
         guard spec.width == sae.dIn else {
-            throw EvaluationError.widthMismatch(sae: evaluated.saeDirectory.path, dIn: sae.dIn, column: hook, width: spec.width)
+            throw FeaturesError.widthMismatch(sae: evaluated.saeDirectory.path, dIn: sae.dIn, column: hook, width: spec.width)
         }
         var (rows, selection) = try selectRows(config, evaluated: evaluated, store: storePath, rowCount: reader.rowCount)
         if let maxRowCount = config.maxRowCount {
