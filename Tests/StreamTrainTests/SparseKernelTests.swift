@@ -41,15 +41,19 @@ final class SparseKernelTests: XCTestCase {
             }
 
             var residuals = [Float](repeating: 0, count: B * C)
+            var cursors = [Int32](repeating: -1, count: B)
             let refResiduals = SparseKernelsReference.decode(f: f, decoder: decoder, bDec: bDec, x: x, B: B, C: C, H: H)
             var dPre = [Float](repeating: 0, count: B * H)
             sparse.withPointers { sp in
                 residuals.withUnsafeMutableBufferPointer { res in
-                    let res = res.baseAddress!
-                    pool.run { part in
-                        SparseKernels.decode(out: res, rowStarts: sp.rowStarts, latents: sp.latents, values: sp.values,
-                                             decoder: decoder, bDec: bDec, subtracting: x, C: C,
-                                             rows: WorkerPool.range(B, part: part, of: 3))
+                    cursors.withUnsafeMutableBufferPointer { cursors in
+                        let res = res.baseAddress!, cursors = cursors.baseAddress!
+                        pool.run { part in
+                            // Blocks of 7 latents: many blocks, most rows resuming mid-row.
+                            SparseKernels.decode(out: res, rowStarts: sp.rowStarts, latents: sp.latents, values: sp.values,
+                                                 decoder: decoder, bDec: bDec, subtracting: x, cursors: cursors, C: C, H: H,
+                                                 latentBlock: 7, rows: WorkerPool.range(B, part: part, of: 3))
+                        }
                     }
                 }
             }
@@ -58,12 +62,15 @@ final class SparseKernelTests: XCTestCase {
             for weighted in [false, true] {
                 sparse.withPointers { sp in
                     norms.withUnsafeBufferPointer { norms in
-                        let weights = weighted ? norms.baseAddress! : nil
-                        pool.run { part in
-                            SparseKernels.latentGradients(grads: sp.grads, rowStarts: sp.rowStarts, latents: sp.latents,
-                                                          residuals: residuals, decoder: decoder, scale: s,
-                                                          l1PerRow: l1PerRow, l1Weights: weights, C: C,
-                                                          rows: WorkerPool.range(B, part: part, of: 3))
+                        cursors.withUnsafeMutableBufferPointer { cursors in
+                            let weights = weighted ? norms.baseAddress! : nil, cursors = cursors.baseAddress!
+                            pool.run { part in
+                                SparseKernels.latentGradients(grads: sp.grads, rowStarts: sp.rowStarts, latents: sp.latents,
+                                                              residuals: residuals, decoder: decoder, scale: s,
+                                                              l1PerRow: l1PerRow, l1Weights: weights, cursors: cursors,
+                                                              C: C, H: H, latentBlock: weighted ? 7 : H,
+                                                              rows: WorkerPool.range(B, part: part, of: 3))
+                            }
                         }
                     }
                 }
@@ -108,18 +115,22 @@ final class SparseKernelTests: XCTestCase {
                 assertClose(dDecoder.map(Double.init), ref, relative: 1e-5, absolute: 1e-9, "\(label) weighted \(weighted) dW_dec")
             }
 
-            // dW_enc, untied and tied (decoder share added).
+            // dW_enc, untied and tied (decoder share added); H = 200 leaves a partial tile.
             for isTied in [false, true] {
                 var dWEnc = [Float](repeating: .nan, count: C * H)
+                var scratch = [Float](repeating: .nan, count: 3 * SparseKernels.encoderTileLatentCount * C)
                 sparse.withPointers { sp in
                     dWEnc.withUnsafeMutableBufferPointer { out in
-                        let out = out.baseAddress!
-                        let tied = isTied ? (residuals: UnsafePointer<Float>(residuals), values: UnsafePointer(sp.values), scale: s) : nil
-                        pool.run { part in
-                            SparseKernels.encoderWeightGradients(dWEnc: out, input: input, rowStarts: sp.rowStarts,
-                                                                 latents: sp.latents, grads: sp.grads, tied: tied,
-                                                                 B: B, C: C, H: H,
-                                                                 inputRange: WorkerPool.range(C, part: part, of: 3))
+                        scratch.withUnsafeMutableBufferPointer { scratch in
+                            let out = out.baseAddress!, scratch = scratch.baseAddress!
+                            let tied = isTied ? (residuals: UnsafePointer<Float>(residuals), values: UnsafePointer(sp.values), scale: s) : nil
+                            pool.run { part in
+                                SparseKernels.encoderWeightGradients(
+                                    dWEnc: out, scratch: scratch + part * SparseKernels.encoderTileLatentCount * C,
+                                    input: input, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
+                                    slotEntries: sp.slotEntries, grads: sp.grads, tied: tied, C: C, H: H,
+                                    latentRange: WorkerPool.range(H, part: part, of: 3))
+                            }
                         }
                     }
                 }
@@ -321,26 +332,38 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
-    func testParallelAdamEqualsSerialAdam() {
+    func testAdamLanesAndThreadsEqualTheScalarUpdate() {
+        // The 8-lane update, with or without the pool, is bitwise the scalar formula (sizes
+        // leave lane remainders and an empty tensor).
         var rng = SeededGenerator(seed: 5)
         let sizes = [1001, 7, 0, 33]
-        var weights = SAEWeights(wEnc: (0..<sizes[0]).map { _ in rng.nextSymmetric(bound: 1) },
+        let weights = SAEWeights(wEnc: (0..<sizes[0]).map { _ in rng.nextSymmetric(bound: 1) },
                                  bEnc: (0..<sizes[1]).map { _ in rng.nextSymmetric(bound: 1) }, wDec: [],
                                  bDec: (0..<sizes[3]).map { _ in rng.nextSymmetric(bound: 1) })
         var serial = Adam(learningRate: 1e-3, tensorSizes: sizes), parallel = serial
         var a = weights, b = weights
+        var p = weights.wEnc, m = [Float](repeating: 0, count: sizes[0]), v = m
         let pool = WorkerPool(threadCount: 3)
-        for _ in 0..<3 {
+        for step in 1...3 {
             let g = SAEWeights(wEnc: (0..<sizes[0]).map { _ in rng.nextSymmetric(bound: 1) },
                                bEnc: (0..<sizes[1]).map { _ in rng.nextSymmetric(bound: 1) }, wDec: [],
                                bDec: (0..<sizes[3]).map { _ in rng.nextSymmetric(bound: 1) })
             serial.step(&a, gradients: g)
             parallel.step(&b, gradients: g, pool: pool)
+            let stepSize = Float(1e-3 / (1 - pow(0.9, Double(step))))
+            let correction2Sqrt = Float((1 - pow(0.999, Double(step))).squareRoot())
+            for i in 0..<sizes[0] {
+                m[i] = m[i] + Float(1 - 0.9) * (g.wEnc[i] - m[i])
+                v[i] = v[i] * Float(0.999) + Float(1 - 0.999) * g.wEnc[i] * g.wEnc[i]
+                p[i] = p[i] - stepSize * (m[i] / (v[i].squareRoot() / correction2Sqrt + Float(1e-8)))
+            }
         }
         XCTAssertEqual(a, b)
         XCTAssertEqual(serial.state, parallel.state)
-        weights = a
-        XCTAssertNotEqual(weights.wEnc, (0..<sizes[0]).map { _ in 0 })
+        XCTAssertEqual(a.wEnc, p)
+        XCTAssertEqual(serial.state.firstMoments[0], m)
+        XCTAssertEqual(serial.state.secondMoments[0], v)
+        XCTAssertNotEqual(a.wEnc, weights.wEnc)
     }
 
     // MARK: - Helpers

@@ -101,16 +101,38 @@ public struct Adam: Sendable {
         }
     }
 
-    @inline(__always)
+    /// The update over `range`, eight lanes at a time. Lanes do exactly the scalar operations
+    /// in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
+    /// the result is bitwise the scalar loop's.
     private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
                                _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
                                _ c: Coefficients, _ range: Range<Int>) {
-        for i in range {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ q: UnsafePointer<Float>) -> V { UnsafeRawPointer(q).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ x: V, _ q: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(q).storeBytes(of: x, as: V.self)
+        }
+        let firstWeight = V(repeating: c.firstWeight), beta2 = V(repeating: c.beta2)
+        let secondWeight = V(repeating: c.secondWeight), correction2Sqrt = V(repeating: c.correction2Sqrt)
+        let epsilon = V(repeating: c.epsilon), stepSize = V(repeating: c.stepSize)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let gi = load(g + i)
+            let mi = load(m + i) + firstWeight * (gi - load(m + i))
+            let vi = load(v + i) * beta2 + secondWeight * gi * gi
+            let denominator = vi.squareRoot() / correction2Sqrt + epsilon
+            store(mi, m + i)
+            store(vi, v + i)
+            store(load(p + i) - stepSize * (mi / denominator), p + i)
+            i += 8
+        }
+        while i < range.upperBound {
             // torch's lerp for weight < 0.5: self + weight · (end − self)
             m[i] = m[i] + c.firstWeight * (g[i] - m[i])
             v[i] = v[i] * c.beta2 + c.secondWeight * g[i] * g[i]
             let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
             p[i] = p[i] - c.stepSize * (m[i] / denominator)
+            i += 1
         }
     }
 }

@@ -23,10 +23,14 @@ struct SAEWorkspace {
     var topkValues: [Float]
     /// Open latents (f > 0) per row of the batch, (B).
     var rowOpenCounts: [Int32]
+    /// Per-row entry cursors of the blocked decoder-side kernels, (B).
+    var rowCursors: [Int32]
     /// The batch's open latents for the sparse kernels.
     var sparse: SparseLatents
     /// The tied SAE's decoder rows W_encᵀ, (dSAE, dIn); allocated by the first sparse step.
     var decoderRows: [Float] = []
+    /// Per pool thread, one tile of `SparseKernels.encoderWeightGradients` rows, (threads, 16, dIn).
+    var encoderTileScratch: [Float]
     /// Whether the last `lossAndGradients` took the sparse path.
     var lastStepWasSparse = false
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
@@ -41,7 +45,9 @@ struct SAEWorkspace {
         let C = sae.dIn, H = sae.dSAE
         self.maxRowCount = maxRowCount
         pool = WorkerPool(threadCount: threadCount)
+        encoderTileScratch = [Float](repeating: 0, count: threadCount * SparseKernels.encoderTileLatentCount * C)
         rowOpenCounts = [Int32](repeating: 0, count: maxRowCount)
+        rowCursors = [Int32](repeating: 0, count: maxRowCount)
         // Sized for the densest batch `auto` sends to the sparse kernels; forced sparse on
         // denser batches grows it once.
         sparse = SparseLatents(maxRowCount: maxRowCount, latentCount: H,

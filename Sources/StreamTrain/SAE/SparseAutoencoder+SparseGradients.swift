@@ -20,22 +20,27 @@ extension SparseAutoencoder {
         // x̂ − x, then dL/dpre at the open entries (rows split over the pool).
         ws.sparse.withPointers { sp in
             ws.residuals.withUnsafeMutableBufferPointer { res in
-                decoder.withUnsafeBufferPointer { decoder in
-                    weights.bDec.withUnsafeBufferPointer { bDec in
-                        x.withUnsafeBufferPointer { x in
-                            ws.decoderRowNorms.withUnsafeBufferPointer { norms in
-                                let res = res.baseAddress!, decoder = decoder.baseAddress!
-                                let bDec = bDec.baseAddress!, x = x.baseAddress!
-                                let l1Weights = weighted ? norms.baseAddress! : nil
-                                pool.run { part in
-                                    let rows = WorkerPool.range(B, part: part, of: parts)
-                                    SparseKernels.decode(out: res, rowStarts: sp.rowStarts, latents: sp.latents,
-                                                         values: sp.values, decoder: decoder, bDec: bDec,
-                                                         subtracting: x, C: C, rows: rows)
-                                    SparseKernels.latentGradients(grads: sp.grads, rowStarts: sp.rowStarts,
-                                                                  latents: sp.latents, residuals: res,
-                                                                  decoder: decoder, scale: s, l1PerRow: l1PerRow,
-                                                                  l1Weights: l1Weights, C: C, rows: rows)
+                ws.rowCursors.withUnsafeMutableBufferPointer { cursors in
+                    decoder.withUnsafeBufferPointer { decoder in
+                        weights.bDec.withUnsafeBufferPointer { bDec in
+                            x.withUnsafeBufferPointer { x in
+                                ws.decoderRowNorms.withUnsafeBufferPointer { norms in
+                                    let res = res.baseAddress!, cursors = cursors.baseAddress!
+                                    let decoder = decoder.baseAddress!, bDec = bDec.baseAddress!, x = x.baseAddress!
+                                    let l1Weights = weighted ? norms.baseAddress! : nil
+                                    let block = SparseKernels.decoderBlockLatentCount(C: C)
+                                    pool.run { part in
+                                        let rows = WorkerPool.range(B, part: part, of: parts)
+                                        SparseKernels.decode(out: res, rowStarts: sp.rowStarts, latents: sp.latents,
+                                                             values: sp.values, decoder: decoder, bDec: bDec,
+                                                             subtracting: x, cursors: cursors, C: C, H: H,
+                                                             latentBlock: block, rows: rows)
+                                        SparseKernels.latentGradients(grads: sp.grads, rowStarts: sp.rowStarts,
+                                                                      latents: sp.latents, residuals: res,
+                                                                      decoder: decoder, scale: s, l1PerRow: l1PerRow,
+                                                                      l1Weights: l1Weights, cursors: cursors,
+                                                                      C: C, H: H, latentBlock: block, rows: rows)
+                                    }
                                 }
                             }
                         }
@@ -54,37 +59,65 @@ extension SparseAutoencoder {
             }
         }
 
-        // dW_enc (input dimensions split over the pool) and, untied, dW_dec (latents split).
-        if !architecture.isTied { buildLatentMajorIndex(rowCount: B, workspace: &ws) }
+        // dW_enc and, untied, dW_dec, latents split over the pool.
+        buildLatentMajorIndex(rowCount: B, workspace: &ws)
+        encoderWeightGradients(x, scale: s, workspace: &ws, gradients: &g)
+        if !architecture.isTied {
+            decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws, gradients: &g)
+        }
+
+        decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
+        return losses
+    }
+
+    /// dW_enc from the latent-major index (tied: with the decoder's share).
+    private func encoderWeightGradients(_ x: [Float], scale s: Float, workspace ws: inout SAEWorkspace,
+                                        gradients g: inout SAEWeights) {
+        let C = dIn, H = dSAE
+        let pool = ws.pool
         let input = applyBDecToInput ? ws.centered : x
+        let tileFloats = SparseKernels.encoderTileLatentCount * C
         ws.sparse.withPointers { sp in
             g.wEnc.withUnsafeMutableBufferPointer { dWEnc in
-                g.wDec.withUnsafeMutableBufferPointer { dWDec in
+                ws.encoderTileScratch.withUnsafeMutableBufferPointer { scratch in
                     input.withUnsafeBufferPointer { inp in
                         ws.residuals.withUnsafeBufferPointer { res in
-                            weights.wDec.withUnsafeBufferPointer { wDec in
-                                ws.latentActSums.withUnsafeBufferPointer { sums in
-                                    ws.decoderRowNorms.withUnsafeBufferPointer { norms in
-                                        let dWEnc = dWEnc.baseAddress!, inp = inp.baseAddress!
-                                        let res = res.baseAddress!
-                                        let tied = architecture.isTied ? (residuals: res, values: UnsafePointer(sp.values), scale: s) : nil
-                                        let dWDec = architecture.isTied ? nil : dWDec.baseAddress!
-                                        let l1 = weighted ? (perRow: l1PerRow, latentSums: sums.baseAddress!,
-                                                             decoder: wDec.baseAddress!, norms: norms.baseAddress!) : nil
-                                        pool.run { part in
-                                            SparseKernels.encoderWeightGradients(
-                                                dWEnc: dWEnc, input: inp, rowStarts: sp.rowStarts, latents: sp.latents,
-                                                grads: sp.grads, tied: tied, B: B, C: C, H: H,
-                                                inputRange: WorkerPool.range(C, part: part, of: parts))
-                                            if let dWDec {
-                                                SparseKernels.decoderWeightGradients(
-                                                    dDecoder: dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
-                                                    slotEntries: sp.slotEntries, values: sp.values, residuals: res,
-                                                    scale: s, l1: l1, C: C,
-                                                    latentRange: WorkerPool.range(H, part: part, of: parts))
-                                            }
-                                        }
-                                    }
+                            let dWEnc = dWEnc.baseAddress!, scratch = scratch.baseAddress!, inp = inp.baseAddress!
+                            let tied = architecture.isTied
+                                ? (residuals: res.baseAddress!, values: UnsafePointer(sp.values), scale: s) : nil
+                            pool.run { part in
+                                SparseKernels.encoderWeightGradients(
+                                    dWEnc: dWEnc, scratch: scratch + part * tileFloats, input: inp,
+                                    latentStarts: sp.latentStarts, slotRows: sp.slotRows, slotEntries: sp.slotEntries,
+                                    grads: sp.grads, tied: tied, C: C, H: H,
+                                    latentRange: WorkerPool.range(H, part: part, of: pool.threadCount))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dW_dec from the latent-major index, with the decoder-norm L1 term when `l1PerRow` is given.
+    private func decoderWeightGradients(scale s: Float, l1PerRow: Float?, workspace ws: inout SAEWorkspace,
+                                        gradients g: inout SAEWeights) {
+        let C = dIn, H = dSAE
+        let pool = ws.pool
+        ws.sparse.withPointers { sp in
+            g.wDec.withUnsafeMutableBufferPointer { dWDec in
+                ws.residuals.withUnsafeBufferPointer { res in
+                    weights.wDec.withUnsafeBufferPointer { wDec in
+                        ws.latentActSums.withUnsafeBufferPointer { sums in
+                            ws.decoderRowNorms.withUnsafeBufferPointer { norms in
+                                let dWDec = dWDec.baseAddress!, res = res.baseAddress!
+                                let l1 = l1PerRow.map { (perRow: $0, latentSums: sums.baseAddress!,
+                                                         decoder: wDec.baseAddress!, norms: norms.baseAddress!) }
+                                pool.run { part in
+                                    SparseKernels.decoderWeightGradients(
+                                        dDecoder: dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
+                                        slotEntries: sp.slotEntries, values: sp.values, residuals: res, scale: s,
+                                        l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount))
                                 }
                             }
                         }
@@ -92,26 +125,28 @@ extension SparseAutoencoder {
                 }
             }
         }
-
-        decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
-        return losses
     }
 
     /// x̂ = f · W_dec + b_dec (tied: f · W_encᵀ + b_dec, from `ws.decoderRows`) into
     /// `ws.residuals` from the CSR (`gatherOpenLatents` first).
     func decodeOpenLatents(rowCount B: Int, workspace ws: inout SAEWorkspace) {
-        let C = dIn
+        let C = dIn, H = dSAE
         let pool = ws.pool
         let decoder = architecture.isTied ? ws.decoderRows : weights.wDec
         ws.sparse.withPointers { sp in
             ws.residuals.withUnsafeMutableBufferPointer { out in
-                decoder.withUnsafeBufferPointer { decoder in
-                    weights.bDec.withUnsafeBufferPointer { bDec in
-                        let out = out.baseAddress!, decoder = decoder.baseAddress!, bDec = bDec.baseAddress!
-                        pool.run { part in
-                            SparseKernels.decode(out: out, rowStarts: sp.rowStarts, latents: sp.latents,
-                                                 values: sp.values, decoder: decoder, bDec: bDec, subtracting: nil,
-                                                 C: C, rows: WorkerPool.range(B, part: part, of: pool.threadCount))
+                ws.rowCursors.withUnsafeMutableBufferPointer { cursors in
+                    decoder.withUnsafeBufferPointer { decoder in
+                        weights.bDec.withUnsafeBufferPointer { bDec in
+                            let out = out.baseAddress!, cursors = cursors.baseAddress!
+                            let decoder = decoder.baseAddress!, bDec = bDec.baseAddress!
+                            pool.run { part in
+                                SparseKernels.decode(out: out, rowStarts: sp.rowStarts, latents: sp.latents,
+                                                     values: sp.values, decoder: decoder, bDec: bDec, subtracting: nil,
+                                                     cursors: cursors, C: C, H: H,
+                                                     latentBlock: SparseKernels.decoderBlockLatentCount(C: C),
+                                                     rows: WorkerPool.range(B, part: part, of: pool.threadCount))
+                            }
                         }
                     }
                 }

@@ -50,19 +50,40 @@ enum SparseKernels {
 
     // MARK: - Forward
 
-    /// x̂ = f · D + b_dec for rows in `rows`, minus x when `x` is given.
-    // out: (B,C), CSR of f: (B,H), decoder: (H,C), bDec: (C), x: (B,C)
+    /// Latents per block of the decoder-side row kernels: about 512 KiB of decoder rows, so a
+    /// block stays in L2 while every row of the part takes its entries from it (a row's
+    /// entries are in ascending latent order, so each row resumes where the last block ended).
+    /// Without blocking each entry pulls its decoder row from L3 or memory.
+    /// (The kernels take the block as a parameter so tests can force many small blocks.)
+    static func decoderBlockLatentCount(C: Int) -> Int { max(16, (512 * 1024) / (4 * C)) }
+
+    /// x̂ = f · D + b_dec for rows in `rows`, minus x when `x` is given. Each row's entries
+    /// are summed in ascending latent order (the blocks only reorder work across rows).
+    // out: (B,C), CSR of f: (B,H), decoder: (H,C), bDec: (C), x: (B,C), cursors: (B) scratch
     static func decode(out: UnsafeMutablePointer<Float>, rowStarts: UnsafePointer<Int32>,
                        latents: UnsafePointer<Int32>, values: UnsafePointer<Float>,
                        decoder: UnsafePointer<Float>, bDec: UnsafePointer<Float>,
-                       subtracting x: UnsafePointer<Float>?, C: Int, rows: Range<Int>) {
+                       subtracting x: UnsafePointer<Float>?, cursors: UnsafeMutablePointer<Int32>,
+                       C: Int, H: Int, latentBlock block: Int, rows: Range<Int>) {
         for b in rows {
-            let o = out + b * C
-            o.update(from: bDec, count: C)
-            for e in Int(rowStarts[b])..<Int(rowStarts[b + 1]) {
-                axpy(values[e], decoder + Int(latents[e]) * C, o, C)
+            (out + b * C).update(from: bDec, count: C)
+            cursors[b] = rowStarts[b]
+        }
+        var blockEnd = 0
+        while blockEnd < H {
+            blockEnd = min(blockEnd + block, H)
+            for b in rows {
+                let o = out + b * C, end = Int(rowStarts[b + 1])
+                var e = Int(cursors[b])
+                while e < end && Int(latents[e]) < blockEnd {
+                    axpy(values[e], decoder + Int(latents[e]) * C, o, C)
+                    e += 1
+                }
+                cursors[b] = Int32(e)
             }
-            if let x { subtract(x + b * C, from: o, C) }
+        }
+        if let x {
+            for b in rows { subtract(x + b * C, from: out + b * C, C) }
         }
     }
 
@@ -70,17 +91,26 @@ enum SparseKernels {
 
     /// dL/dpre at every open entry of rows in `rows`: s·(x̂ − x)[b] · D[j] plus the L1 term
     /// λ/B · w_j (w_j = `l1Weights[j]`, or 1 when nil). Closed entries have none: the
-    /// activation's gradient is 0 there, so they are simply not stored.
-    // grads: (nnz), residuals: (B,C), decoder: (H,C), l1Weights: (H)
+    /// activation's gradient is 0 there, so they are simply not stored. Blocked like `decode`.
+    // grads: (nnz), residuals: (B,C), decoder: (H,C), l1Weights: (H), cursors: (B) scratch
     static func latentGradients(grads: UnsafeMutablePointer<Float>, rowStarts: UnsafePointer<Int32>,
                                 latents: UnsafePointer<Int32>, residuals: UnsafePointer<Float>,
                                 decoder: UnsafePointer<Float>, scale s: Float, l1PerRow: Float,
-                                l1Weights: UnsafePointer<Float>?, C: Int, rows: Range<Int>) {
-        for b in rows {
-            let r = residuals + b * C
-            for e in Int(rowStarts[b])..<Int(rowStarts[b + 1]) {
-                let j = Int(latents[e])
-                grads[e] = s * dot(r, decoder + j * C, C) + (l1Weights.map { l1PerRow * $0[j] } ?? l1PerRow)
+                                l1Weights: UnsafePointer<Float>?, cursors: UnsafeMutablePointer<Int32>,
+                                C: Int, H: Int, latentBlock block: Int, rows: Range<Int>) {
+        for b in rows { cursors[b] = rowStarts[b] }
+        var blockEnd = 0
+        while blockEnd < H {
+            blockEnd = min(blockEnd + block, H)
+            for b in rows {
+                let r = residuals + b * C, end = Int(rowStarts[b + 1])
+                var e = Int(cursors[b])
+                while e < end && Int(latents[e]) < blockEnd {
+                    let j = Int(latents[e])
+                    grads[e] = s * dot(r, decoder + j * C, C) + (l1Weights.map { l1PerRow * $0[j] } ?? l1PerRow)
+                    e += 1
+                }
+                cursors[b] = Int32(e)
             }
         }
     }
@@ -112,63 +142,43 @@ enum SparseKernels {
         }
     }
 
-    /// dW_enc[c, j] = Σ_b inp[b,c] · dpre[b,j] over the open entries, for input dimensions c in
-    /// `inputRange` (whole rows of dW_enc, zero where latent j was closed in every row). With
-    /// `tied` given, adds the decoder's share s · Σ_b (x̂ − x)[b,c] · f[b,j] (the tied decoder is
-    /// W_encᵀ). Rows of dW_enc are scattered into four at a time so each pass over the CSR
-    /// serves four of them.
-    // dWEnc: (C,H), inp: (B,C), CSR of dpre (and f): (B,H), residuals: (B,C)
+    /// Latents per tile of `encoderWeightGradients`: 16 floats are one 64-byte cache line of a
+    /// W_enc row, and 16 rows of scratch (16 · C floats) stay in L1/L2 for C up to ~1 K.
+    static let encoderTileLatentCount = 16
+
+    /// dW_enc[:, j] = Σ_b dpre[b,j] · inp[b] for latents in `latentRange` (zero columns for
+    /// latents that did not fire). With `tied` given, adds the decoder's share
+    /// s · Σ_b f[b,j] · (x̂ − x)[b] (the tied decoder is W_encᵀ).
+    ///
+    /// W_enc is (C,H), so a latent's gradient is a strided column. Each tile of 16 latents is
+    /// summed as 16 contiguous rows in `scratch` (vector axpys over C) and then written out
+    /// transposed, one full cache line per input dimension.
+    // dWEnc: (C,H), scratch: (16,C), input: (B,C), latent-major index of dpre (and f): (B,H),
+    // residuals: (B,C)
     static func encoderWeightGradients(
-        dWEnc: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-        rowStarts: UnsafePointer<Int32>, latents: UnsafePointer<Int32>, grads: UnsafePointer<Float>,
+        dWEnc: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+        latentStarts: UnsafePointer<Int32>, slotRows: UnsafePointer<Int32>, slotEntries: UnsafePointer<Int32>,
+        grads: UnsafePointer<Float>,
         tied: (residuals: UnsafePointer<Float>, values: UnsafePointer<Float>, scale: Float)?,
-        B: Int, C: Int, H: Int, inputRange: Range<Int>
+        C: Int, H: Int, latentRange: Range<Int>
     ) {
-        var c = inputRange.lowerBound
-        while c < inputRange.upperBound {
-            let width = min(4, inputRange.upperBound - c)
-            (dWEnc + c * H).update(repeating: 0, count: width * H)
-            if width == 4 {
-                let o0 = dWEnc + c * H, o1 = o0 + H, o2 = o1 + H, o3 = o2 + H
-                for b in 0..<B {
-                    let inp = input + b * C + c
-                    let x0 = inp[0], x1 = inp[1], x2 = inp[2], x3 = inp[3]
-                    let entries = Int(rowStarts[b])..<Int(rowStarts[b + 1])
-                    if let tied {
-                        let res = tied.residuals + b * C + c
-                        let r0 = tied.scale * res[0], r1 = tied.scale * res[1]
-                        let r2 = tied.scale * res[2], r3 = tied.scale * res[3]
-                        for e in entries {
-                            let j = Int(latents[e]), d = grads[e], f = tied.values[e]
-                            o0[j] += x0 * d + r0 * f
-                            o1[j] += x1 * d + r1 * f
-                            o2[j] += x2 * d + r2 * f
-                            o3[j] += x3 * d + r3 * f
-                        }
-                    } else {
-                        for e in entries {
-                            let j = Int(latents[e]), d = grads[e]
-                            o0[j] += x0 * d
-                            o1[j] += x1 * d
-                            o2[j] += x2 * d
-                            o3[j] += x3 * d
-                        }
-                    }
-                }
-            } else {
-                for i in 0..<width {
-                    let o = dWEnc + (c + i) * H
-                    for b in 0..<B {
-                        let x = input[b * C + c + i]
-                        let r = tied.map { $0.scale * $0.residuals[b * C + c + i] } ?? 0
-                        for e in Int(rowStarts[b])..<Int(rowStarts[b + 1]) {
-                            let j = Int(latents[e])
-                            o[j] += x * grads[e] + (tied.map { r * $0.values[e] } ?? 0)
-                        }
-                    }
+        var j0 = latentRange.lowerBound
+        while j0 < latentRange.upperBound {
+            let width = min(encoderTileLatentCount, latentRange.upperBound - j0)
+            scratch.update(repeating: 0, count: width * C)
+            for t in 0..<width {
+                let row = scratch + t * C
+                for slot in Int(latentStarts[j0 + t])..<Int(latentStarts[j0 + t + 1]) {
+                    let b = Int(slotRows[slot]), e = Int(slotEntries[slot])
+                    axpy(grads[e], input + b * C, row, C)
+                    if let tied { axpy(tied.scale * tied.values[e], tied.residuals + b * C, row, C) }
                 }
             }
-            c += width
+            for c in 0..<C {
+                let out = dWEnc + c * H + j0
+                for t in 0..<width { out[t] = scratch[t * C + c] }
+            }
+            j0 += width
         }
     }
 
