@@ -122,14 +122,16 @@ final class SparseKernelTests: XCTestCase {
                 sparse.withPointers { sp in
                     dWEnc.withUnsafeMutableBufferPointer { out in
                         scratch.withUnsafeMutableBufferPointer { scratch in
-                            let out = out.baseAddress!, scratch = scratch.baseAddress!
-                            let tied = isTied ? (residuals: UnsafePointer<Float>(residuals), values: UnsafePointer(sp.values), scale: s) : nil
-                            pool.run { part in
-                                SparseKernels.encoderWeightGradients(
-                                    dWEnc: out, scratch: scratch + part * SparseKernels.encoderTileLatentCount * C,
-                                    input: input, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
-                                    slotEntries: sp.slotEntries, grads: sp.grads, tied: tied, C: C, H: H,
-                                    latentRange: WorkerPool.range(H, part: part, of: 3))
+                            residuals.withUnsafeBufferPointer { res in
+                                let out = out.baseAddress!, scratch = scratch.baseAddress!
+                                let tied = isTied ? (residuals: res.baseAddress!, values: UnsafePointer(sp.values), scale: s) : nil
+                                pool.run { part in
+                                    SparseKernels.encoderWeightGradients(
+                                        dWEnc: out, scratch: scratch + part * SparseKernels.encoderTileLatentCount * C,
+                                        input: input, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
+                                        slotEntries: sp.slotEntries, grads: sp.grads, tied: tied, C: C, H: H,
+                                        latentRange: WorkerPool.range(H, part: part, of: 3))
+                                }
                             }
                         }
                     }

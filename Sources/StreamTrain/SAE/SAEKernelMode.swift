@@ -10,9 +10,11 @@ public enum SAEKernelMode: String, Codable, Sendable, CaseIterable {
     case sparse
 
     /// Density at or below which `auto` takes the sparse path (fraction of B·d_sae).
-    /// Measured with `saestore-bench sparse --sweep` (docs/SAE.md): on 2 cores the sparse
-    /// step overtakes the dense one between 10 % and 20 % density at d_in 768 / d_sae 6144
-    /// and at d_in 128 / d_sae 1024; 0.1 keeps auto on the faster side at both.
+    /// Measured with `saestore-bench sparse --sweep` (benchmarks/sparse, docs/SAE.md) on 2
+    /// cores, batch 512: the dense step is faster from 10–15 % density (standard, d_in 768,
+    /// d_sae 6144), 15–20 % (tied, topk) and 20–30 % (tied, d_in 128, d_sae 1024); at 10 % the
+    /// sparse step takes 0.66–0.83 of the dense one's time in all four, so 0.1 keeps `auto` on
+    /// the faster side of every crossover.
     public static let autoDensityThreshold = 0.1
 
     /// Whether a batch of this density takes the sparse path.
