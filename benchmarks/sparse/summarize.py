@@ -88,5 +88,19 @@ if encodes:
                           for name in ("encode", "encode_sparse", "reconstruct_auto", "reconstruct_dense"))
         print(f"  {r['label']} (L0 {r['l0']:.1f}): {parts}")
         summary["encode"].append(r)
-json.dump({"summary": summary, "raw": rows}, open(out_path, "w"), indent=1)
+
+
+def compact(r):
+    """Raw rows without per-step timings and MSEs; the warm-up's curves every 50 steps."""
+    r = {k: v for k, v in r.items() if k not in ("step_seconds", "mses")}
+    if r.get("run") == "warmup":
+        r = {k: (v[::50] + v[-1:] if isinstance(v, list) else v) for k, v in r.items()}
+    return {k: ([float(f"{x:.8g}") for x in v] if isinstance(v, list) and v and isinstance(v[0], float) else v)
+            for k, v in r.items()}
+
+
+with open(out_path, "w") as f:
+    f.write('{"summary": ' + json.dumps(summary, indent=1) + ',\n "raw": [\n  ')
+    f.write(",\n  ".join(json.dumps(compact(r)) for r in rows))
+    f.write("\n ]\n}\n")
 print(f"\nraw and summary: {out_path}")

@@ -1,5 +1,5 @@
 /// The sparse products of an SAE step, over a batch's open latents in `SparseLatents` form.
-/// Each kernel fills one part of its output (a range of rows, latents or input dimensions) so
+/// Each kernel fills one part of its output (a range of rows or of latents) so
 /// that `WorkerPool` parts never write the same element; `SparseKernelsReference` holds the
 /// plain loops each one is tested against.
 ///
