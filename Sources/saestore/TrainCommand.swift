@@ -34,6 +34,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
     @Option(help: "none, or expected_average_only_in (scale rows so E‖x‖ = √d_in).") var normalize = "none"
     @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
+    @Option(help: "Kernels after the encoder product: auto (sparse when ≤ 10% of (row, latent) pairs are active), dense or sparse. Same results to Float rounding.")
+    var kernels = "auto"
+    @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core).") var kernelThreads: Int?
 
     @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
@@ -50,6 +53,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         guard let architecture = SAEArchitecture(rawValue: arch) else {
             throw ValidationError("--arch must be tied, standard or topk, not \(arch)")
+        }
+        guard let kernelMode = SAEKernelMode(rawValue: kernels) else {
+            throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")
         }
         guard let normalization = ActivationNormalization(rawValue: normalize) else {
             throw ValidationError("--normalize must be none or expected_average_only_in, not \(normalize)")
@@ -75,7 +81,8 @@ struct TrainCommand: ParsableCommand {
         // of training would count as alive forever.
         let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)
         let options = SAETrainerOptions(logIntervalSteps: logEvery, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
-                                        checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens)
+                                        checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens,
+                                        kernels: kernelMode, kernelThreadCount: kernelThreads)
         let bufferRows = shuffleBufferMib.map { max(1, Int($0 * 1_048_576) / (spec.width * 4)) } ?? shuffleBufferRows
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,

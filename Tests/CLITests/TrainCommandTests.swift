@@ -77,6 +77,31 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(noStore.stderr.contains("is not a saestore store"), noStore.stderr)
         let badArch = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--arch", "gated"])
         XCTAssertTrue(badArch.stderr.contains("--arch must be"), badArch.stderr)
+        let badKernels = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--kernels", "fast"])
+        XCTAssertTrue(badKernels.stderr.contains("--kernels must be auto, dense or sparse"), badKernels.stderr)
+        let badThreads = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--kernel-threads", "0"])
+        XCTAssertTrue(badThreads.stderr.contains("kernelThreadCount"), badThreads.stderr)
+    }
+
+    /// --kernels sparse and --kernels dense train the same SAE (to Float rounding; docs/SAE.md).
+    func testSparseAndDenseKernelsTrainTheSameSAE() throws {
+        let store = try makeStore(rows: 1200)
+        var weights: [[String: [Float]]] = []
+        for kernels in ["dense", "sparse"] {
+            let out = temporaryPath(self, kernels)
+            let result = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out,
+                                       "--arch", "topk", "--k", "8", "--batch", "100", "--max-steps", "20",
+                                       "--kernels", kernels, "--quiet"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let file = try SafetensorsFile(path: out + "/sae/sae_weights.safetensors")
+            weights.append(Dictionary(uniqueKeysWithValues: try ["W_enc", "W_dec", "b_enc", "b_dec"].map { ($0, try file.floats($0)) }))
+            let saved = try String(contentsOfFile: out + "/run.json", encoding: .utf8)
+            XCTAssertTrue(saved.contains("\"kernels\" : \"\(kernels)\""), saved)
+        }
+        for name in ["W_enc", "W_dec", "b_enc", "b_dec"] {
+            let worst = zip(weights[0][name]!, weights[1][name]!).map { abs($0 - $1) }.max() ?? .nan
+            XCTAssertLessThanOrEqual(worst, 1e-4, name)
+        }
     }
 
     func testTrainingStopsOnNaNActivationsNamingTheStep() throws {

@@ -38,13 +38,18 @@ public struct Adam: Sendable {
 
     /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order).
     public mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights) {
+        step(&weights, gradients: gradients, pool: nil)
+    }
+
+    /// `step`, each tensor split over `pool`'s threads (elementwise, so the result is the same).
+    mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?) {
         precondition(state.firstMoments.count == 4, "Adam sized for \(state.firstMoments.count) tensors, SAE has 4")
         state.stepCount += 1
         let c = coefficients()
-        Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c)
-        Adam.update(&weights.bEnc, gradients.bEnc, &state.firstMoments[1], &state.secondMoments[1], c)
-        Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c)
-        Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c)
+        Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c, pool: pool)
+        Adam.update(&weights.bEnc, gradients.bEnc, &state.firstMoments[1], &state.secondMoments[1], c, pool: nil)
+        Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c, pool: pool)
+        Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c, pool: nil)
     }
 
     /// One step of a single tensor in `slot`; call `advance()` once before the tensors of a step.
@@ -78,23 +83,56 @@ public struct Adam: Sendable {
     }
 
     static func update(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
-                       _ c: Coefficients) {
+                       _ c: Coefficients, pool: WorkerPool? = nil) {
         precondition(p.count == g.count && p.count == m.count && p.count == v.count,
                      "Adam: parameter \(p.count), gradient \(g.count), moments \(m.count)/\(v.count)")
+        let count = p.count
+        guard count > 0 else { return }
         p.withUnsafeMutableBufferPointer { p in
             g.withUnsafeBufferPointer { g in
                 m.withUnsafeMutableBufferPointer { m in
                     v.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<p.count {
-                            // torch's lerp for weight < 0.5: self + weight · (end − self)
-                            m[i] = m[i] + c.firstWeight * (g[i] - m[i])
-                            v[i] = v[i] * c.beta2 + c.secondWeight * g[i] * g[i]
-                            let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
-                            p[i] = p[i] - c.stepSize * (m[i] / denominator)
-                        }
+                        let p = p.baseAddress!, g = g.baseAddress!, m = m.baseAddress!, v = v.baseAddress!
+                        guard let pool else { return update(p, g, m, v, c, 0..<count) }
+                        pool.run { part in update(p, g, m, v, c, WorkerPool.range(count, part: part, of: pool.threadCount)) }
                     }
                 }
             }
+        }
+    }
+
+    /// The update over `range`, eight lanes at a time. Lanes do exactly the scalar operations
+    /// in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
+    /// the result is bitwise the scalar loop's.
+    private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+                               _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
+                               _ c: Coefficients, _ range: Range<Int>) {
+        typealias V = SIMD8<Float>
+        @inline(__always) func load(_ q: UnsafePointer<Float>) -> V { UnsafeRawPointer(q).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ x: V, _ q: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(q).storeBytes(of: x, as: V.self)
+        }
+        let firstWeight = V(repeating: c.firstWeight), beta2 = V(repeating: c.beta2)
+        let secondWeight = V(repeating: c.secondWeight), correction2Sqrt = V(repeating: c.correction2Sqrt)
+        let epsilon = V(repeating: c.epsilon), stepSize = V(repeating: c.stepSize)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let gi = load(g + i)
+            let mi = load(m + i) + firstWeight * (gi - load(m + i))
+            let vi = load(v + i) * beta2 + secondWeight * gi * gi
+            let denominator = vi.squareRoot() / correction2Sqrt + epsilon
+            store(mi, m + i)
+            store(vi, v + i)
+            store(load(p + i) - stepSize * (mi / denominator), p + i)
+            i += 8
+        }
+        while i < range.upperBound {
+            // torch's lerp for weight < 0.5: self + weight · (end − self)
+            m[i] = m[i] + c.firstWeight * (g[i] - m[i])
+            v[i] = v[i] * c.beta2 + c.secondWeight * g[i] * g[i]
+            let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
+            p[i] = p[i] - c.stepSize * (m[i] / denominator)
+            i += 1
         }
     }
 }

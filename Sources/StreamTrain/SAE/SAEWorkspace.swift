@@ -17,15 +17,42 @@ struct SAEWorkspace {
     var latentActSums: [Double]
     /// Rows of the batch in which latent j fired (f > 0), (dSAE).
     var firedRowCounts: [Int32]
-    /// TopK's per-row heap of latent indices, (k).
+    /// TopK's per-row heap of latent indices, k per pool thread.
     var topkHeap: [Int]
-    /// TopK's kept values, (k).
+    /// TopK's kept values, k per pool thread.
     var topkValues: [Float]
+    /// Open latents (f > 0) per row of the batch, (B).
+    var rowOpenCounts: [Int32]
+    /// Per-row entry cursors of the blocked decoder-side kernels, (B).
+    var rowCursors: [Int32]
+    /// The batch's open latents for the sparse kernels.
+    var sparse: SparseLatents
+    /// The tied SAE's decoder rows W_encᵀ, (dSAE, dIn); allocated by the first sparse step.
+    var decoderRows: [Float] = []
+    /// Per pool thread, one tile of `SparseKernels.encoderWeightGradients` rows, (threads, 16, dIn).
+    var encoderTileScratch: [Float]
+    /// Whether the last `lossAndGradients` took the sparse path.
+    var lastStepWasSparse = false
+    /// Threads for the SAE's own kernels (shared by copies of this workspace).
+    let pool: WorkerPool
 
-    init(sae: SparseAutoencoder, maxRowCount: Int) {
+    /// Buffers for batches of up to `maxRowCount` rows; `threadCount` parts per kernel.
+    /// `reservingSparse: false` starts the sparse entry buffers empty (they grow when first used):
+    /// for encoders that may never run a sparse kernel.
+    init(sae: SparseAutoencoder, maxRowCount: Int, threadCount: Int = WorkerPool.defaultThreadCount,
+         reservingSparse: Bool = true) {
         precondition(maxRowCount > 0, "a workspace needs room for at least one row")
         let C = sae.dIn, H = sae.dSAE
         self.maxRowCount = maxRowCount
+        pool = WorkerPool(threadCount: threadCount)
+        encoderTileScratch = [Float](repeating: 0, count: threadCount * SparseKernels.encoderTileLatentCount * C)
+        rowOpenCounts = [Int32](repeating: 0, count: maxRowCount)
+        rowCursors = [Int32](repeating: 0, count: maxRowCount)
+        // Sized for the densest batch `auto` sends to the sparse kernels; forced sparse on
+        // denser batches grows it once.
+        sparse = SparseLatents(maxRowCount: maxRowCount, latentCount: H,
+                               initialCapacity: reservingSparse
+                                   ? Int(Double(maxRowCount * H) * SAEKernelMode.autoDensityThreshold) : 0)
         centered = sae.applyBDecToInput ? [Float](repeating: 0, count: maxRowCount * C) : []
         acts = [Float](repeating: 0, count: maxRowCount * H)
         actGrads = [Float](repeating: 0, count: maxRowCount * H)
@@ -33,7 +60,7 @@ struct SAEWorkspace {
         decoderRowNorms = [Float](repeating: 1, count: H)
         latentActSums = [Double](repeating: 0, count: H)
         firedRowCounts = [Int32](repeating: 0, count: H)
-        topkHeap = [Int](repeating: 0, count: max(sae.k, 1))
-        topkValues = [Float](repeating: 0, count: max(sae.k, 1))
+        topkHeap = [Int](repeating: 0, count: max(sae.k, 1) * threadCount)
+        topkValues = [Float](repeating: 0, count: max(sae.k, 1) * threadCount)
     }
 }

@@ -1,8 +1,10 @@
 extension SparseAutoencoder {
-    /// Encodes rows 0..<B of `x` into `ws.acts` (f) and fills `ws.firedRowCounts`,
-    /// `ws.latentActSums` and, for the standard SAE, `ws.decoderRowNorms`.
+    /// Encodes rows 0..<B of `x` into `ws.acts` (f) and `ws.rowOpenCounts` (latents with
+    /// f > 0 per row); returns the batch's open count. Nothing on the decoder side: this is all
+    /// an encode-only scan needs.
     // x: (B,C), ws.acts: (B,H)
-    func encodeBatch(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) {
+    @discardableResult
+    func encodeLatents(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) -> Int {
         let C = dIn, H = dSAE
         precondition(B > 0 && B <= ws.maxRowCount, "batch of \(B) rows, workspace holds \(ws.maxRowCount)")
         precondition(x.count >= B * C, "batch holds \(x.count) floats, \(B) rows need \(B * C)")
@@ -28,15 +30,11 @@ extension SparseAutoencoder {
         if architecture == .topk {
             applyTopK(rowCount: B, workspace: &ws)
         } else {
-            ws.acts.withUnsafeMutableBufferPointer { acts in
-                // `< 0` rather than `!(> 0)`: a NaN must survive to the loss check, not turn into 0.
-                for i in 0..<(B * H) where acts[i] < 0 { acts[i] = 0 }
-            }
+            applyReLU(rowCount: B, workspace: &ws)
         }
-        tallyActivations(rowCount: B, workspace: &ws)
-        if architecture.weightsL1ByDecoderNorm {
-            computeDecoderRowNorms(into: &ws.decoderRowNorms)
-        }
+        var open = 0
+        for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
+        return open
     }
 
     /// Writes x̂ − x for rows 0..<B into `ws.residuals` (needs `encodeBatch` first).
@@ -83,20 +81,56 @@ extension SparseAutoencoder {
         }
     }
 
+    /// ReLU in place, counting each row's open latents; rows are split over the pool.
+    // ws.acts: (B,H) pre-activations in, f out; ws.rowOpenCounts: (B)
+    private func applyReLU(rowCount B: Int, workspace ws: inout SAEWorkspace) {
+        let H = dSAE
+        let pool = ws.pool
+        ws.acts.withUnsafeMutableBufferPointer { acts in
+            ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
+                let acts = acts.baseAddress!, counts = counts.baseAddress!
+                pool.run { part in
+                    for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                        let row = acts + b * H
+                        var open: Int32 = 0
+                        for j in 0..<H {
+                            // `< 0` rather than `!(> 0)`: a NaN must survive to the loss check, not turn into 0.
+                            if row[j] < 0 { row[j] = 0 } else if row[j] > 0 { open += 1 }
+                        }
+                        counts[b] = open
+                    }
+                }
+            }
+        }
+    }
+
     /// Keeps each row's k largest pre-activations (ties: the lower latent index wins), ReLU'd;
-    /// zeroes the rest. A size-k min-heap makes it O(H log k) per row.
-    // ws.acts: (B,H) pre-activations in, f out
+    /// zeroes the rest. A size-k min-heap makes it O(H log k) per row; rows are split over the pool.
+    // ws.acts: (B,H) pre-activations in, f out; ws.rowOpenCounts: (B)
     private func applyTopK(rowCount B: Int, workspace ws: inout SAEWorkspace) {
         let H = dSAE, K = k
+        let pool = ws.pool
         ws.acts.withUnsafeMutableBufferPointer { acts in
-            ws.topkHeap.withUnsafeMutableBufferPointer { heap in
-                ws.topkValues.withUnsafeMutableBufferPointer { kept in
-                    for b in 0..<B {
-                        let row = acts.baseAddress! + b * H
-                        TopKSelection.select(row: row, count: H, k: K, heap: heap.baseAddress!)
-                        for i in 0..<K { kept[i] = row[heap[i]] }
-                        row.update(repeating: 0, count: H)
-                        for i in 0..<K where kept[i] > 0 { row[heap[i]] = kept[i] }
+            ws.topkHeap.withUnsafeMutableBufferPointer { heaps in
+                ws.topkValues.withUnsafeMutableBufferPointer { keptValues in
+                    ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
+                        let acts = acts.baseAddress!, heaps = heaps.baseAddress!
+                        let keptValues = keptValues.baseAddress!, counts = counts.baseAddress!
+                        pool.run { part in
+                            let heap = heaps + part * K, kept = keptValues + part * K
+                            for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                                let row = acts + b * H
+                                TopKSelection.select(row: row, count: H, k: K, heap: heap)
+                                for i in 0..<K { kept[i] = row[heap[i]] }
+                                row.update(repeating: 0, count: H)
+                                var open: Int32 = 0
+                                for i in 0..<K where kept[i] > 0 {
+                                    row[heap[i]] = kept[i]
+                                    open += 1
+                                }
+                                counts[b] = open
+                            }
+                        }
                     }
                 }
             }
@@ -104,7 +138,7 @@ extension SparseAutoencoder {
     }
 
     // ws.latentActSums, ws.firedRowCounts: (H), from ws.acts: (B,H)
-    private func tallyActivations(rowCount B: Int, workspace ws: inout SAEWorkspace) {
+    func tallyActivations(rowCount B: Int, workspace ws: inout SAEWorkspace) {
         let H = dSAE
         ws.latentActSums.withUnsafeMutableBufferPointer { sums in
             ws.firedRowCounts.withUnsafeMutableBufferPointer { fired in
@@ -125,14 +159,23 @@ extension SparseAutoencoder {
         }
     }
 
+    /// ‖W_dec[j]‖ for every latent, latents split over `pool` when given (each norm is summed
+    /// in the same order whatever the split).
     // norms: (H), from W_dec: (H,C)
-    func computeDecoderRowNorms(into norms: inout [Float]) {
-        let C = dIn
+    func computeDecoderRowNorms(into norms: inout [Float], pool: WorkerPool? = nil) {
+        let C = dIn, H = dSAE
         weights.wDec.withUnsafeBufferPointer { w in
-            for j in 0..<dSAE {
-                var sumSquares: Float = 0
-                for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                norms[j] = sumSquares.squareRoot()
+            norms.withUnsafeMutableBufferPointer { norms in
+                let w = w.baseAddress!, norms = norms.baseAddress!
+                func rowNorms(_ latents: Range<Int>) {
+                    for j in latents {
+                        var sumSquares: Float = 0
+                        for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
+                        norms[j] = sumSquares.squareRoot()
+                    }
+                }
+                guard let pool else { return rowNorms(0..<H) }
+                pool.run { part in rowNorms(WorkerPool.range(H, part: part, of: pool.threadCount)) }
             }
         }
     }

@@ -2,13 +2,28 @@ extension SparseAutoencoder {
     /// Loss and gradients for rows 0..<B of `x` (docs/SAE.md): loss = MSE + λ·L1 with
     /// MSE = Σ(x̂−x)²/(B·C) and L1 = Σ_b Σ_j |f_bj|·w_j / B (w_j = ‖W_dec[j]‖ for standard,
     /// 1 otherwise). Every buffer is preallocated; `gradients` is overwritten.
+    ///
+    /// After the encoder product, `kernels` picks the sgemm path below (the reference) or the
+    /// sparse one (`sparseLossAndGradients`) from the batch's measured density.
     // x: (B,C); gradients: shaped like `weights`
     func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
-                          workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights) -> SAELosses {
-        let C = dIn, H = dSAE
-        encodeBatch(x, rowCount: B, workspace: &ws)
-        decodeResiduals(x, rowCount: B, workspace: &ws)
+                          workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights,
+                          kernels: SAEKernelMode = .dense) -> SAELosses {
+        let open = encodeLatents(x, rowCount: B, workspace: &ws)
+        if architecture.weightsL1ByDecoderNorm {
+            computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)
+        }
+        ws.lastStepWasSparse = kernels.usesSparse(density: Double(open) / Double(B * dSAE))
+        if ws.lastStepWasSparse {
+            return sparseLossAndGradients(x, rowCount: B, openCount: open, l1Coefficient: l1Coefficient,
+                                          workspace: &ws, gradients: &g)
+        }
+        return denseLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, workspace: &ws, gradients: &g)
+    }
 
+    /// The loss terms from `ws.residuals` (x̂ − x) and the per-latent tallies.
+    func losses(rowCount B: Int, l1Coefficient: Double, workspace ws: SAEWorkspace) -> SAELosses {
+        let C = dIn, H = dSAE
         var sumSquares = 0.0
         ws.residuals.withUnsafeBufferPointer { res in
             for i in 0..<(B * C) { sumSquares += Double(res[i]) * Double(res[i]) }
@@ -22,13 +37,16 @@ extension SparseAutoencoder {
         }
         let mse = sumSquares / Double(B * C)
         let l1 = l1Sum / Double(B)
-        let losses = SAELosses(mse: mse, l1: l1, total: mse + l1Coefficient * l1,
-                               activeLatentCount: activeCount)
+        return SAELosses(mse: mse, l1: l1, total: mse + l1Coefficient * l1, activeLatentCount: activeCount)
+    }
 
-        // dL/dx̂ = s·(x̂ − x); s is folded into the gemm alphas instead of a separate pass.
-        let s = Float(2.0 / Double(B * C))
-        let l1PerRow = Float(l1Coefficient) / Float(B)
-
+    /// db_dec = s · Σ_b (x̂ − x)[b], and with `apply_b_dec_to_input` its share of the encoder
+    /// input: inp = x − b_dec, so b_dec also receives −W_enc · Σ_b dPre_b = −W_enc · db_enc
+    /// (needs `g.bEnc` first).
+    // g.bDec: (C), ws.residuals: (B,C), W_enc: (C,H), g.bEnc: (H)
+    func decoderBiasGradient(rowCount B: Int, scale s: Float, workspace ws: SAEWorkspace,
+                             gradients g: inout SAEWeights) {
+        let C = dIn, H = dSAE
         g.bDec.withUnsafeMutableBufferPointer { dbDec in
             ws.residuals.withUnsafeBufferPointer { res in
                 for c in 0..<C {
@@ -38,6 +56,31 @@ extension SparseAutoencoder {
                 }
             }
         }
+        if applyBDecToInput {
+            g.bDec.withUnsafeMutableBufferPointer { dbDec in
+                weights.wEnc.withUnsafeBufferPointer { w in
+                    g.bEnc.withUnsafeBufferPointer { dbEnc in
+                        BLAS.gemv(M: C, N: H, alpha: -1, a: w.baseAddress!, x: dbEnc.baseAddress!,
+                                  beta: 1, y: dbDec.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The sgemm path: every product dense over all B × H (row, latent) pairs.
+    private func denseLossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
+                                       workspace ws: inout SAEWorkspace,
+                                       gradients g: inout SAEWeights) -> SAELosses {
+        let C = dIn, H = dSAE
+        tallyActivations(rowCount: B, workspace: &ws)
+        decodeResiduals(x, rowCount: B, workspace: &ws)
+        let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
+        let weighted = architecture.weightsL1ByDecoderNorm
+
+        // dL/dx̂ = s·(x̂ − x); s is folded into the gemm alphas instead of a separate pass.
+        let s = Float(2.0 / Double(B * C))
+        let l1PerRow = Float(l1Coefficient) / Float(B)
 
         // dL/df = s·(x̂−x)·W_decᵀ (tied: ·W_enc), then the L1 term and the activation's mask.
         ws.actGrads.withUnsafeMutableBufferPointer { dF in
@@ -118,17 +161,7 @@ extension SparseAutoencoder {
             }
         }
 
-        if applyBDecToInput {
-            // inp = x − b_dec, so b_dec also receives −W_enc · Σ_b dPre_b = −W_enc · db_enc.
-            g.bDec.withUnsafeMutableBufferPointer { dbDec in
-                weights.wEnc.withUnsafeBufferPointer { w in
-                    g.bEnc.withUnsafeBufferPointer { dbEnc in
-                        BLAS.gemv(M: C, N: H, alpha: -1, a: w.baseAddress!, x: dbEnc.baseAddress!,
-                                  beta: 1, y: dbDec.baseAddress!)
-                    }
-                }
-            }
-        }
+        decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
         return losses
     }
 }

@@ -18,11 +18,16 @@ public final class SAETrainer {
     /// Counters and firing history.
     public private(set) var state: TrainerState
 
+    /// Steps this trainer object took on the sparse kernels (not saved in checkpoints).
+    public private(set) var sparseStepCount = 0
+
     private var workspace: SAEWorkspace
     private var gradients: SAEWeights
     private var batch: [Float]
     private var window: MetricsWindow
     private var pendingLoaderPosition: Data?
+    /// One partial sum per pool thread for the gradients' finiteness check.
+    private var finiteCheckSums: [Float]
 
     /// A fresh SAE initialised from `config.seed`.
     public init(config: SAEConfig, options: SAETrainerOptions = SAETrainerOptions()) throws {
@@ -39,9 +44,12 @@ public final class SAETrainer {
         optimizer = Adam(config: config, weights: weights)
         state = TrainerState(latentCount: config.latentCount, generator: generator)
         if config.normalizeActivations == .none { state.activationScale = 1 }
-        workspace = SAEWorkspace(sae: sae, maxRowCount: config.batchSize)
+        workspace = SAEWorkspace(sae: sae, maxRowCount: config.batchSize,
+                                 threadCount: options.kernelThreadCount ?? WorkerPool.defaultThreadCount,
+                                 reservingSparse: options.kernels != .dense)
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
+        finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
         window = MetricsWindow(dIn: config.dIn)
     }
 
@@ -240,20 +248,21 @@ public final class SAETrainer {
             }
         }
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
-                                          workspace: &workspace, gradients: &gradients)
+                                          workspace: &workspace, gradients: &gradients, kernels: options.kernels)
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
         guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
             throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
         }
         // A finite loss can still overflow Float in the backward pass; one scan over the
         // gradients (1/B of the step's work) keeps such a step from reaching the weights.
-        for (index, tensor) in gradients.tensors.enumerated() where !tensor.allSatisfy(\.isFinite) {
+        if let index = firstNonFiniteGradient() {
             throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAEWeights.tensorNames[index])
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
-        optimizer.step(&sae.weights, gradients: gradients)
+        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool)
         if config.decoderUnitNorm { normalizeDecoderRows() }
 
+        if workspace.lastStepWasSparse { sparseStepCount += 1 }
         state.stepCount = nextStep
         state.tokenCount += B
         state.epochTokenCount += B
@@ -277,30 +286,73 @@ public final class SAETrainer {
         }
     }
 
+    private static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
+
+    /// Slot (`SAEWeights.tensorNames`) of the first gradient tensor holding a NaN or ±Inf.
+    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either.
+    private func firstNonFiniteGradient() -> Int? {
+        let pool = workspace.pool
+        for (index, path) in SAETrainer.gradientPaths.enumerated() {
+            let tensor = gradients[keyPath: path]
+            let count = tensor.count
+            guard count > 0 else { continue }
+            tensor.withUnsafeBufferPointer { t in
+                finiteCheckSums.withUnsafeMutableBufferPointer { sums in
+                    let t = t.baseAddress!, sums = sums.baseAddress!
+                    pool.run { part in
+                        let range = WorkerPool.range(count, part: part, of: pool.threadCount)
+                        var acc = SIMD8<Float>()
+                        var i = range.lowerBound
+                        while i + 8 <= range.upperBound {
+                            acc += UnsafeRawPointer(t + i).loadUnaligned(as: SIMD8<Float>.self) * 0
+                            i += 8
+                        }
+                        var sum = acc.sum()
+                        while i < range.upperBound {
+                            sum += t[i] * 0
+                            i += 1
+                        }
+                        sums[part] = sum
+                    }
+                }
+            }
+            if !finiteCheckSums.allSatisfy({ $0 == 0 }) { return index }
+        }
+        return nil
+    }
+
     /// Anthropic / SAELens: with rows held at unit norm, only the gradient component
     /// orthogonal to each row moves it along the sphere: g_j −= (g_j · w_j) w_j.
     private func removeGradientParallelToDecoderRows() {
-        let C = config.dIn
+        let C = config.dIn, H = config.latentCount
+        let pool = workspace.pool
         gradients.wDec.withUnsafeMutableBufferPointer { g in
             sae.weights.wDec.withUnsafeBufferPointer { w in
-                for j in 0..<config.latentCount {
-                    var dot: Float = 0
-                    for c in 0..<C { dot += g[j * C + c] * w[j * C + c] }
-                    for c in 0..<C { g[j * C + c] -= dot * w[j * C + c] }
+                let g = g.baseAddress!, w = w.baseAddress!
+                pool.run { part in
+                    for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
+                        var dot: Float = 0
+                        for c in 0..<C { dot += g[j * C + c] * w[j * C + c] }
+                        for c in 0..<C { g[j * C + c] -= dot * w[j * C + c] }
+                    }
                 }
             }
         }
     }
 
     private func normalizeDecoderRows() {
-        let C = config.dIn
+        let C = config.dIn, H = config.latentCount
+        let pool = workspace.pool
         sae.weights.wDec.withUnsafeMutableBufferPointer { w in
-            for j in 0..<config.latentCount {
-                var sumSquares: Float = 0
-                for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                let norm = sumSquares.squareRoot()
-                guard norm > 0 else { continue }
-                for c in 0..<C { w[j * C + c] /= norm }
+            let w = w.baseAddress!
+            pool.run { part in
+                for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
+                    var sumSquares: Float = 0
+                    for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
+                    let norm = sumSquares.squareRoot()
+                    guard norm > 0 else { continue }
+                    for c in 0..<C { w[j * C + c] /= norm }
+                }
             }
         }
     }

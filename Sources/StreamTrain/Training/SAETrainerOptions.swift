@@ -15,10 +15,18 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
     public var maxSteps: Int?
     /// Stop once this many rows have been trained on in total (tokens); nil = no token budget.
     public var maxTokens: Int?
+    /// Kernels after the encoder product: `auto` (sparse when a batch's density — open (row,
+    /// latent) pairs / (B·d_sae) — is at most `SAEKernelMode.autoDensityThreshold`), `dense`
+    /// (sgemm, the reference) or `sparse`. Same loss and gradients to Float rounding (docs/SAE.md).
+    public var kernels: SAEKernelMode
+    /// Threads for the SAE's own kernels, Adam included (threads, >= 1); nil = one per core.
+    /// Results do not depend on it. OpenBLAS's thread count (sgemm) is set separately.
+    public var kernelThreadCount: Int?
 
     public init(logIntervalSteps: Int = 100, deadFeatureWindowTokens: Int = 1_000_000,
                 featureFrequencyWindowTokens: Int = 1_000_000, checkpointIntervalSteps: Int = 0,
-                keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil) {
+                keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil,
+                kernels: SAEKernelMode = .auto, kernelThreadCount: Int? = nil) {
         self.logIntervalSteps = logIntervalSteps
         self.deadFeatureWindowTokens = deadFeatureWindowTokens
         self.featureFrequencyWindowTokens = featureFrequencyWindowTokens
@@ -26,6 +34,27 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
         self.keptCheckpointCount = keptCheckpointCount
         self.maxSteps = maxSteps
         self.maxTokens = maxTokens
+        self.kernels = kernels
+        self.kernelThreadCount = kernelThreadCount
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case logIntervalSteps, deadFeatureWindowTokens, featureFrequencyWindowTokens
+        case checkpointIntervalSteps, keptCheckpointCount, maxSteps, maxTokens, kernels, kernelThreadCount
+    }
+
+    /// Decodes options saved before `kernels` and `kernelThreadCount` existed with their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(logIntervalSteps: try c.decode(Int.self, forKey: .logIntervalSteps),
+                  deadFeatureWindowTokens: try c.decode(Int.self, forKey: .deadFeatureWindowTokens),
+                  featureFrequencyWindowTokens: try c.decode(Int.self, forKey: .featureFrequencyWindowTokens),
+                  checkpointIntervalSteps: try c.decode(Int.self, forKey: .checkpointIntervalSteps),
+                  keptCheckpointCount: try c.decode(Int.self, forKey: .keptCheckpointCount),
+                  maxSteps: try c.decodeIfPresent(Int.self, forKey: .maxSteps),
+                  maxTokens: try c.decodeIfPresent(Int.self, forKey: .maxTokens),
+                  kernels: try c.decodeIfPresent(SAEKernelMode.self, forKey: .kernels) ?? .auto,
+                  kernelThreadCount: try c.decodeIfPresent(Int.self, forKey: .kernelThreadCount))
     }
 
     /// Throws `SAEConfigError` naming the first field out of range.
@@ -41,5 +70,9 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
         try check(keptCheckpointCount >= 1, "keptCheckpointCount", keptCheckpointCount, "at least 1")
         if let maxSteps { try check(maxSteps > 0, "maxSteps", maxSteps, "a positive step count") }
         if let maxTokens { try check(maxTokens > 0, "maxTokens", maxTokens, "a positive token count") }
+        if let kernelThreadCount {
+            try check(kernelThreadCount >= 1 && kernelThreadCount <= 256, "kernelThreadCount", kernelThreadCount,
+                      "1...256 threads, or nil for one per core")
+        }
     }
 }
