@@ -8,8 +8,8 @@ from an in-memory tensor of the benchmark's activations (benchmarks/train/make_d
            ‖W_dec[j]‖ (same loss normalisation)
 
 Adam (lr 1e-3), batch 512 drawn uniformly (a fresh randperm per epoch, rows gathered by index
-like saestore's ArrayBatchSource). Warm-up steps, then `--steps` timed steps; the timed steps'
-mean L0 (active latents per row) is reported beside tokens/s. One JSON line per architecture.
+like saestore's ArrayBatchSource). Warm-up steps, then `--steps` timed steps (each from fetching
+its batch to the end of Adam's update, as on the Swift side); the timed steps' mean L0 (active latents per row) is reported beside tokens/s. One JSON line per architecture.
 
     /work/venv/bin/python benchmarks/train/bench_torch.py DATA.npy --arch tied standard --threads 2
 """
@@ -46,7 +46,7 @@ class StandardSAE(torch.nn.Module):
         torch.nn.init.kaiming_uniform_(w_dec)
         w_dec = 0.1 * w_dec / w_dec.norm(dim=1, keepdim=True)
         self.W_dec = torch.nn.Parameter(w_dec)
-        self.W_enc = torch.nn.Parameter(w_dec.T.clone())
+        self.W_enc = torch.nn.Parameter(w_dec.T.contiguous())  # as SAELens: a contiguous copy
         self.b_enc = torch.nn.Parameter(torch.zeros(d_sae))
         self.b_dec = torch.nn.Parameter(torch.zeros(d_in))
 
@@ -80,10 +80,9 @@ def main():
         optimizer = torch.optim.Adam(sae.parameters(), lr=args.lr)
         order, cursor = torch.randperm(rows), 0
         l0_sum, mse_sum, timed_rows = 0.0, 0.0, 0
-        start = None
+        step_seconds = []
         for step in range(args.warmup + args.steps):
-            if step == args.warmup:
-                start = time.perf_counter()
+            started = time.perf_counter()
             if cursor + args.batch > rows:
                 order, cursor = torch.randperm(rows), 0
             x = data[order[cursor:cursor + args.batch]]
@@ -95,15 +94,21 @@ def main():
             loss.backward()
             optimizer.step()
             if step >= args.warmup:
-                # .item() syncs nothing on CPU; the counts are a small share of the step.
+                # The metrics are computed outside the timed span (saestore's trainer counts
+                # active latents inside its step).
+                step_seconds.append(time.perf_counter() - started)
                 l0_sum += (f > 0).sum().item()
                 mse_sum += mse.item() * len(x)
                 timed_rows += len(x)
-        seconds = time.perf_counter() - start
+        seconds = sum(step_seconds)
+        median = sorted(step_seconds)[len(step_seconds) // 2]
+        p10 = sorted(step_seconds)[len(step_seconds) // 10]
         print(json.dumps({
             "impl": "torch", "arch": arch, "d_in": d_in, "d_sae": args.expansion * d_in, "batch": args.batch,
             "threads": args.threads, "warmup_steps": args.warmup, "steps": args.steps, "seconds": seconds,
-            "tokens_per_second": timed_rows / seconds, "l0": l0_sum / timed_rows, "mse": mse_sum / timed_rows,
+            "tokens_per_second": timed_rows / seconds, "step_seconds_median": median,
+            "tokens_per_second_median_step": args.batch / median, "step_seconds_p10": p10,
+            "tokens_per_second_p10_step": args.batch / p10, "l0": l0_sum / timed_rows, "mse": mse_sum / timed_rows,
             "torch": torch.__version__, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         }), flush=True)
 

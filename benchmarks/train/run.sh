@@ -12,8 +12,11 @@
 # steps; the timed steps' mean L0 is reported beside tokens/s. PyTorch reads an in-memory tensor
 # (uniform batches); Swift reads the same rows from memory (ArrayBatchSource) and from the store
 # (StoreBatchSource, BUFFER_ROWS-row shuffle buffer, WORKERS decode threads). THREADS threads each.
-# The CPU is shared, so the sides alternate ROUNDS times; the table gives the best round of each
-# (least disturbed) with the median beside it.
+# The CPU is shared (other jobs come and go), so the sides alternate ROUNDS times (memory and store
+# swap order every round) and the table gives each one's best round (the least disturbed), the
+# median round beside it. tokens/s = timed rows / the timed steps' summed wall-clock time. The Swift
+# side also measures the time the trainer spends inside the source's nextBatch ("loader ms/step"),
+# which is what streaming adds and is far less sensitive to the machine's load.
 #
 #   benchmarks/train/run.sh                       # results in benchmarks/train/results.json
 #   ROUNDS=3 STEPS=40 WORK=/tmp/x benchmarks/train/run.sh
@@ -23,10 +26,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-/work/venv/bin/python}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-20}
-STEPS=${STEPS:-40}
-TINY_STEPS=${TINY_STEPS:-400}
+STEPS=${STEPS:-30}
+TINY_STEPS=${TINY_STEPS:-200}
 ROWS=${ROWS:-65536}
 THREADS=${THREADS:-2}
 BUFFER_ROWS=${BUFFER_ROWS:-16384}
@@ -67,8 +70,9 @@ for round in $(seq "$ROUNDS"); do
         echo "round $round/$ROUNDS $dataset (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
         "$PYTHON" benchmarks/train/bench_torch.py "$npy" --arch tied standard --warmup "$WARMUP" --steps "$steps" \
             --threads "$THREADS" 2>/dev/null | label "$dataset" >>"$RAW"
+        order=(); (( round % 2 == 0 )) && order=(--store-first)
         "$BENCH" train --data "$npy" --store "$store" --arch tied standard --warmup "$WARMUP" --steps "$steps" \
-            --threads "$THREADS" --buffer-rows "$BUFFER_ROWS" --workers "$WORKERS" | label "$dataset" >>"$RAW"
+            --threads "$THREADS" --buffer-rows "$BUFFER_ROWS" --workers "$WORKERS" "${order[@]}" | label "$dataset" >>"$RAW"
     done
 done
 
@@ -80,41 +84,57 @@ def pick(dataset, arch, impl, source=None):
     return [r for r in rows if r["dataset"] == dataset and r["arch"] == arch and r["impl"] == impl
             and (source is None or r.get("source") == source)]
 
-def best_median(runs):
-    rates = [r["tokens_per_second"] for r in runs]
-    return max(rates), statistics.median(rates)
+def best(runs, key="tokens_per_second"):
+    return max(r[key] for r in runs)
 
-core = next(r["openblas_core"] for r in rows if r["impl"] == "swift")
+def median(runs, key="tokens_per_second"):
+    return statistics.median(r[key] for r in runs)
+
+core = next(r["openblas_core"] for r in rows if r["impl"] == "swift" and "openblas_core" in r)
 torch_info = next(r for r in rows if r["impl"] == "torch")
 print(f"\nOpenBLAS kernel {core} (OPENBLAS_CORETYPE={sys.argv[3] or 'unset'}); torch {torch_info['torch']} "
-      f"({torch_info['cpu_capability']}); {torch_info['threads']} threads each; best round (median)")
-print(f"{'data':<5}{'arch':<9}{'d_in x d_sae':>13}{'torch tok/s':>17}{'swift mem tok/s':>19}{'swift store tok/s':>19}"
-      f"{'swift/torch':>16}{'store/mem':>16}{'L0 torch':>10}{'L0 swift':>10}")
+      f"(CPU capability {torch_info['cpu_capability']}); {torch_info['threads']} threads each.")
+print("tokens/s: best of the rounds (median round). p10: from each side's 10th-percentile step time, best round.")
+print(f"{'data':<5}{'arch':<9}{'d_in x d_sae':>13}{'torch':>16}{'swift memory':>16}{'swift store':>16}"
+      f"{'swift/torch (p10)':>19}{'store/memory':>14}{'cost bound':>12}{'L0 torch|swift':>16}")
 summary = []
 for dataset in dict.fromkeys(r["dataset"] for r in rows):
+    decode = [r for r in rows if r["dataset"] == dataset and r.get("source") == "decode"]
+    decode_ms = min(r["decode_seconds_per_batch"] for r in decode) * 1e3
     for arch in ("tied", "standard"):
         t, m, s = pick(dataset, arch, "torch"), pick(dataset, arch, "swift", "memory"), pick(dataset, arch, "swift", "store")
         if not (t and m and s):
             continue
-        (tb, tm), (mb, mm), (sb, sm) = best_median(t), best_median(m), best_median(s)
-        # store/memory per round (the two run back to back in one process), then best and median
-        per_round = [b["tokens_per_second"] / a["tokens_per_second"] for a, b in zip(m, s)]
-        l0_t = statistics.median(r["l0"] for r in t)
-        l0_s = statistics.median(r["l0"] for r in m + s)
+        tb, mb, sb = best(t), best(m), best(s)
+        tm, mm, sm = median(t), median(m), median(s)
+        t10, m10 = best(t, "tokens_per_second_p10_step"), best(m, "tokens_per_second_p10_step")
+        fetch_m = median(m, "fetch_seconds_per_step") * 1e3
+        fetch_s = median(s, "fetch_seconds_per_step") * 1e3
+        # Streaming's cost per step: the extra wait in nextBatch, plus the decode CPU time the
+        # worker takes from the two cores the trainer's sgemm uses (charged in full).
+        step_ms = m[0]["batch"] / mb * 1e3
+        bound = step_ms / (step_ms + max(fetch_s - fetch_m, 0) + decode_ms)
+        l0_t, l0_s = median(t, "l0"), median(m + s, "l0")
         shape = f"{m[0]['d_in']}x{m[0]['d_sae']}"
-        print(f"{dataset:<5}{arch:<9}{shape:>13}{tb:>10.0f} ({tm:>4.0f}){mb:>12.0f} ({mm:>4.0f}){sb:>12.0f} ({sm:>4.0f})"
-              f"{mb / tb:>9.2f}x ({mm / tm:.2f}x){max(per_round):>9.3f} ({statistics.median(per_round):.3f}){l0_t:>10.0f}{l0_s:>10.0f}")
+        print(f"{dataset:<5}{arch:<9}{shape:>13}{tb:>8.0f} ({tm:>5.0f}){mb:>8.0f} ({mm:>5.0f}){sb:>8.0f} ({sm:>5.0f})"
+              f"{mb / tb:>9.2f} ({m10 / t10:.2f}){sb / mb:>9.3f} ({sm / mm:.2f}){bound:>10.3f}{l0_t:>9.0f} | {l0_s:<5.0f}")
         summary.append({"dataset": dataset, "arch": arch, "d_in": m[0]["d_in"], "d_sae": m[0]["d_sae"],
                         "batch": m[0]["batch"], "threads": m[0]["threads"], "openblas_core": core,
-                        "steps": m[0]["steps"], "warmup_steps": m[0]["warmup_steps"],
+                        "torch": torch_info["torch"], "torch_cpu_capability": torch_info["cpu_capability"],
+                        "rounds": len(m), "steps": m[0]["steps"], "warmup_steps": m[0]["warmup_steps"],
                         "torch_tokens_per_second_best": tb, "torch_tokens_per_second_median": tm,
                         "swift_memory_tokens_per_second_best": mb, "swift_memory_tokens_per_second_median": mm,
                         "swift_store_tokens_per_second_best": sb, "swift_store_tokens_per_second_median": sm,
                         "swift_over_torch_best": mb / tb, "swift_over_torch_median": mm / tm,
-                        "store_over_memory_best_round": max(per_round),
-                        "store_over_memory_median_round": statistics.median(per_round),
+                        "swift_over_torch_p10_step": m10 / t10,
+                        "store_over_memory_best": sb / mb, "store_over_memory_median": sm / mm,
+                        "loader_ms_per_step_memory": fetch_m, "loader_ms_per_step_store": fetch_s,
+                        "decode_ms_per_batch": decode_ms, "store_over_memory_cost_bound": bound,
                         "store_buffer_rows": s[0]["buffer_rows"], "store_workers": s[0]["workers"],
                         "l0_torch_median": l0_t, "l0_swift_median": l0_s})
 json.dump({"summary": summary, "raw": rows}, open(sys.argv[2], "w"), indent=1)
-print(f"swift/torch: in-memory Swift vs PyTorch; store/mem: streamed vs in-memory in the same process.\nRaw: {sys.argv[2]}")
+print("swift/torch: Swift from memory vs PyTorch. store/memory: Swift streamed from the store vs from memory\n"
+      "(best rounds; median round). cost bound: step / (step + extra ms in nextBatch + one thread's decode ms\n"
+      "per batch), the store/memory ratio if the decode worker's CPU time came entirely out of the trainer's.\n"
+      f"L0: mean active latents over the timed steps. Raw: {sys.argv[2]}")
 PY
