@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"], swiftSettings: optimised),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
                     exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
-        .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO"],
+        .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract"],
                     resources: [.copy("Fixtures")], swiftSettings: optimised),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"],
                     swiftSettings: optimised),

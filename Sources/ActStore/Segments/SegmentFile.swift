@@ -122,6 +122,19 @@ final class SegmentMapping: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
     }
 
+    /// Drops the pages covering a range from this process's mapping (MADV_DONTNEED). The file
+    /// is mapped read-only and shared, so nothing is lost: the bytes stay in the page cache and
+    /// a later access (by any thread, even one reading a neighbouring chunk on the same page)
+    /// simply faults them in again. Without this a streaming scan keeps every page it touched
+    /// mapped, and the process's resident size grows with the store.
+    func release(_ range: Range<Int>) {
+        guard let base, range.upperBound <= byteCount, !range.isEmpty else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = range.lowerBound / page * page
+        let end = min((range.upperBound + page - 1) / page * page, (byteCount + page - 1) / page * page)
+        madvise(base + start, end - start, MADV_DONTNEED)
+    }
+
     /// Asks the kernel to read a range ahead (the loader prefetches chunks it will decode).
     func willNeed(_ range: Range<Int>) {
         guard let base, range.upperBound <= byteCount, !range.isEmpty else { return }

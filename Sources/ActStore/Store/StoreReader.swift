@@ -216,6 +216,14 @@ public final class StoreReader: @unchecked Sendable {
         try mapping(segment: record.segment)?.willNeed(record.byteOffset..<record.byteOffset + record.compressedByteCount)
     }
 
+    /// Unmaps a chunk's bytes from this process after it has been decoded (streaming loaders
+    /// call it, so resident memory stays bounded by what they hold, not by the store's size);
+    /// the bytes stay in the page cache and the chunk can still be read at any time.
+    public func release(column name: String, chunk: Int) throws {
+        let record = try records(column: try columnIndex(name))[chunk]
+        try mapping(segment: record.segment)?.release(record.byteOffset..<record.byteOffset + record.compressedByteCount)
+    }
+
     private func checkRange(_ rows: Range<Int>) throws {
         let count = rowCount
         guard rows.lowerBound >= 0, rows.upperBound <= count else {

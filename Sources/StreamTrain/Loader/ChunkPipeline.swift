@@ -94,9 +94,14 @@ final class ChunkPipeline: @unchecked Sendable {
     private func decode(chunk: Int, decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
         var values: [Float] = []
         try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)
+        // Decoded bytes are done with: unmapping them keeps the process's resident size
+        // bounded by the buffer and the chunks in flight, not by the store (they stay in the
+        // page cache for the next epoch).
+        try reader.release(column: column, chunk: chunk)
         let chunkRows = try reader.chunkRows(chunk)
         if minimumPosition > 0 {
             try reader.readChunk(column: TokenColumn.position, chunk: chunk, into: &positions, decoder: decoder)
+            try reader.release(column: TokenColumn.position, chunk: chunk)
         }
         let keep = chunkRows.filter { row in
             rowRange.contains(row) && (minimumPosition == 0 || positions[row - chunkRows.lowerBound] >= UInt64(minimumPosition))
