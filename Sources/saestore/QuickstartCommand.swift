@@ -38,6 +38,13 @@ struct QuickstartCommand: ParsableCommand {
         print("model \(plan.modelName), hook \(plan.hook), corpus \(plan.corpora.joined(separator: " "))\(plan.usesDemoCorpus ? " (bundled demo)" : "")")
         print("plan: \(plan.trainingDocuments) documents to train on, \(plan.analysisDocuments) to analyse, \(plan.epochs) epochs → \(out)/")
 
+        if budget == .full {
+            let e = try QuickstartPlanner.estimate(plan, model: gpt2, tokenizer: tokenizer)
+            let note = e.documentsAvailable.map { ", only \($0) documents in the corpus" } ?? ""
+            print("estimate: \(e.ingestTokens) tokens to ingest (\(Int(e.tokensPerDocument)) per document\(note)) ≈ \(Progress.duration(e.ingestSeconds)), "
+                  + "training \(plan.epochs) epochs ≈ \(Progress.duration(e.trainSeconds)) (dense steps; sparse kernels make it shorter), "
+                  + "total ≈ \(Progress.duration(e.totalSeconds))")
+        }
         let interrupted = InterruptFlag()
         let ingestBar = Progress("ingest", unit: "tok", quiet: quiet)
         let trainBar = Progress("train", unit: "tok", quiet: quiet)

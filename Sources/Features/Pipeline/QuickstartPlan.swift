@@ -114,3 +114,61 @@ public enum QuickstartPlanner {
                               epochs: budget == .full ? 100 : budget == .tiny ? 2 : (small ? 30 : 3), expansion: 8)
     }
 }
+
+/// How long a plan will take here, measured before it starts: the corpus's first documents
+/// are tokenized for tokens per document, one forward batch and one SAE step are timed.
+public struct QuickstartEstimate: Sendable {
+    public var tokensPerDocument: Double
+    public var documentsAvailable: Int?
+    public var ingestTokens: Int
+    public var ingestSeconds: Double
+    public var trainSeconds: Double
+    public var totalSeconds: Double { ingestSeconds + trainSeconds }
+}
+
+extension QuickstartPlanner {
+    public static func estimate(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer) throws -> QuickstartEstimate {
+        // Tokens per document from up to 200 documents of the first corpus file.
+        let reader = try CorpusReader(path: plan.corpora[0], options: CorpusOptions(separator: plan.corpusSeparator))
+        var sampled = 0, tokens = 0
+        while sampled < 200, let document = try reader.next() {
+            tokens += tokenizer.encode(document.text).count
+            sampled += 1
+        }
+        // Count (without tokenizing) up to the documents the plan wants, to know if the corpus has them.
+        let wanted = plan.trainingDocuments + plan.analysisDocuments
+        var available = sampled
+        var exhausted = sampled < 200
+        if !exhausted {
+            while available < wanted, try reader.next() != nil { available += 1 }
+            exhausted = available < wanted
+        }
+        exhausted = exhausted && plan.corpora.count == 1
+        let perDocument = Double(tokens) / Double(max(sampled, 1))
+        let documents = min(wanted, exhausted ? available : Int.max)
+        let ingestTokens = Int(perDocument * Double(documents))
+
+        let hook = try HookPoint(parsing: plan.hook, config: model.config)
+        let T = plan.ingest.contextSize, B = plan.ingest.batchWindows
+        let batch = [UInt32](repeating: 50256, count: B * T)
+        _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
+        var start = Date()
+        _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
+        let forwardTokensPerSecond = Double(B * T) / max(Date().timeIntervalSince(start), 1e-6)
+
+        var config = SAEConfig(architecture: .tied, dIn: hook.width(model.config))
+        config.expansionFactor = plan.expansion
+        let trainer = try SAETrainer(config: config)
+        var rng = SeededGenerator(seed: 1)
+        let rows = (0..<(config.batchSize * config.dIn)).map { _ in rng.nextSymmetric(bound: 1) }
+        try trainer.step(rows: rows, rowCount: config.batchSize)
+        start = Date()
+        try trainer.step(rows: rows, rowCount: config.batchSize)
+        // A dense step: an upper bound, since sparse kernels take over once the SAE is sparse.
+        let trainTokensPerSecond = Double(config.batchSize) / max(Date().timeIntervalSince(start), 1e-6)
+        let trainingTokens = perDocument * Double(min(plan.trainingDocuments, documents)) * Double(plan.epochs)
+        return QuickstartEstimate(tokensPerDocument: perDocument, documentsAvailable: exhausted ? available : nil,
+                                  ingestTokens: ingestTokens, ingestSeconds: Double(ingestTokens) / forwardTokensPerSecond,
+                                  trainSeconds: trainingTokens / trainTokensPerSecond)
+    }
+}
