@@ -95,11 +95,17 @@ final class FeatureReportTests: XCTestCase {
         // Read stderr on another thread so neither pipe can fill and stall the browser.
         final class Box: @unchecked Sendable { var data = Data() }
         let log = Box()
-        let reading = Thread { log.data = err.fileHandleForReading.readDataToEndOfFile() }
+        // The semaphore orders the reader's write of log.data before our read of it (polling
+        // Thread.isFinished did not, and ThreadSanitizer reported the race).
+        let readDone = DispatchSemaphore(value: 0)
+        let reading = Thread {
+            log.data = err.fileHandleForReading.readDataToEndOfFile()
+            readDone.signal()
+        }
         reading.start()
         let dom = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        while !reading.isFinished { usleep(1000) }
+        readDone.wait()
         return (String(decoding: dom, as: UTF8.self), String(decoding: log.data, as: UTF8.self))
     }
 

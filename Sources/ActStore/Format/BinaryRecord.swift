@@ -34,6 +34,17 @@ struct RecordReader {
     mutating func u32() throws -> UInt32 { UInt32(truncatingIfNeeded: try little(4)) }
     mutating func u64() throws -> UInt64 { try little(8) }
 
+    /// A u64 count or offset as an Int. Values of 2^62 or more are refused as damage rather
+    /// than trapping in `Int(_:)`: no store holds that many rows or bytes, and the bound keeps
+    /// the sum of two decoded fields (firstRow + rowCount, byteOffset + length) from overflowing.
+    mutating func count() throws -> Int {
+        let value = try u64()
+        guard value < Self.countLimit else { throw Short() }
+        return Int(value)
+    }
+
+    static let countLimit: UInt64 = 1 << 62
+
     mutating func raw(_ count: Int) throws -> [UInt8] {
         guard count >= 0, offset + count <= bytes.count else { throw Short() }
         defer { offset += count }
@@ -62,6 +73,8 @@ enum IndexKey {
         guard key.count == 8 else { return nil }
         var v: UInt64 = 0
         for b in key { v = v << 8 | UInt64(b) }
+        // Keys and values decoded here are ids and rows, used as Int: see RecordReader.count().
+        guard v < RecordReader.countLimit else { return nil }
         return v
     }
 
@@ -72,6 +85,7 @@ enum IndexKey {
         let column = Int(key[0]) << 8 | Int(key[1])
         var chunk: UInt64 = 0
         for b in key[2..<10] { chunk = chunk << 8 | UInt64(b) }
+        guard chunk < RecordReader.countLimit else { return nil }
         return (column, Int(chunk))
     }
 }

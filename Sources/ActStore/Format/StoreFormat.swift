@@ -45,12 +45,12 @@ struct CommitState: Equatable {
     init(decoding bytes: [UInt8]) throws {
         var r = RecordReader(bytes)
         guard try r.u8() == 1 else { throw RecordReader.Short() }
-        rowCount = Int(try r.u64())
-        docCount = Int(try r.u64())
-        chunkCount = Int(try r.u64())
+        rowCount = try r.count()
+        docCount = try r.count()
+        chunkCount = try r.count()
         tailSegment = Int(try r.u32())
-        tailSegmentByteCount = Int(try r.u64())
-        commitCount = Int(try r.u64())
+        tailSegmentByteCount = try r.count()
+        commitCount = try r.count()
     }
 }
 
@@ -108,10 +108,10 @@ public struct ChunkRecord: Equatable, Sendable {
         byteShuffle = try r.u8() != 0
         _ = try r.u8()
         segment = Int(try r.u32())
-        byteOffset = Int(try r.u64())
+        byteOffset = try r.count()
         compressedByteCount = Int(try r.u32())
         rawByteCount = Int(try r.u32())
-        firstRow = Int(try r.u64())
+        firstRow = try r.count()
         rowCount = Int(try r.u32())
         checksum = try r.u32()
     }
@@ -152,10 +152,10 @@ public struct DocumentRecord: Equatable, Sendable {
     init(decoding bytes: [UInt8]) throws {
         var r = RecordReader(bytes)
         guard try r.u8() == 1 else { throw RecordReader.Short() }
-        firstRow = Int(try r.u64())
+        firstRow = try r.count()
         tokenCount = Int(try r.u32())
         sourceID = Int(try r.u32())
-        sourceIndex = Int(try r.u64())
+        sourceIndex = try r.count()
         textByteCount = Int(try r.u32())
         guard r.remaining == 0 else { throw RecordReader.Short() }
     }

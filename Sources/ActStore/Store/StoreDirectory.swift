@@ -83,7 +83,7 @@ enum StoreDirectory {
             }
             throw StoreError.index(store: store, detail: error.description)
         } catch is RecordReader.Short {
-            throw StoreError.corruptIndex(store: store, table: table, detail: "a record is shorter than its format or has an unknown version")
+            throw StoreError.corruptIndex(store: store, table: table, detail: "a record is shorter than its format, has an unknown version or a count beyond 2^62")
         }
     }
 

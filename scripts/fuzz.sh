@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Builds and runs the libFuzzer targets in fuzz/<target>/main.swift (docs/RELIABILITY.md).
+#
+#   scripts/fuzz.sh                 # every target, FUZZ_SECONDS (default 60) each
+#   scripts/fuzz.sh npy jsonl       # some targets
+#   FUZZ_SECONDS=5 scripts/fuzz.sh  # a smoke run
+#
+# Each target is one swiftc invocation with -sanitize=fuzzer,address that compiles the
+# harness together with the module sources it fuzzes, so harnesses reach internal parsers
+# without @testable (which a fuzzer binary cannot use). Modules the sources `import` but whose
+# code is compiled in anyway (TensorIO for ActStore's codec) are satisfied by an empty stub
+# module. Not part of Package.swift, so `swift build` and CI are untouched.
+#
+# Output: .build-fuzz/bin/<target> binaries, .build-fuzz/corpus/<target> (seeded from committed
+# fixtures, grown by libFuzzer), .build-fuzz/logs/<target>.log, and crash-* / leak-* files in
+# .build-fuzz/artifacts/<target>/. A crash exits non-zero; reproduce with
+# `.build-fuzz/bin/<target> <crash file>`.
+set -euo pipefail
+# Swift's own crash backtracer fights ASan over the crashed process; libFuzzer reports instead.
+export SWIFT_BACKTRACE=enable=no
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/.build-fuzz
+seconds=${FUZZ_SECONDS:-60}
+all_targets=(safetensors npy tokenizer jsonl corpus records chunk)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
+mkdir -p "$out/bin" "$out/stubs" "$out/logs" "$out/scratch"
+
+# swiftc prints hundreds of harmless gold warnings about ASan's local symbols.
+quiet_link() { grep -v "Cannot export local symbol" || true; }
+
+stub() {  # an empty module named $1, for `import $1` in sources compiled into the target
+    [ -f "$out/stubs/$1.swiftmodule" ] && return
+    echo "// stub" > "$out/stubs/$1.swift"
+    swiftc -emit-module -parse-as-library -module-name "$1" "$out/stubs/$1.swift" -o "$out/stubs/$1.swiftmodule"
+}
+
+sources() {
+    case $1 in
+    safetensors|npy) ls Sources/TensorIO/*.swift Sources/TensorIO/*/*.swift ;;
+    tokenizer) ls Sources/Extract/Tokenizer/*.swift ;;
+    jsonl|corpus) ls Sources/Extract/Corpus/*.swift ;;
+    records|chunk) ls Sources/TensorIO/*.swift Sources/TensorIO/*/*.swift Sources/ActStore/Format/*.swift Sources/ActStore/Codec/*.swift Sources/ActStore/Store/StoreError.swift ;;
+    esac
+}
+
+seed() {  # $1 target, $2 corpus dir
+    case $1 in
+    safetensors) find Tests -name '*.safetensors' -size -300k -exec cp {} "$2/" \; ;;
+    npy) cp Tests/TensorIOTests/Fixtures/*.npy "$2/" ;;
+    tokenizer)
+        # GPT-2's real files cut to a self-consistent prefix (the first 256 byte tokens and the
+        # first merges whose parts and result are among them), when shared/data has them.
+        local tok=../shared/data/gpt2-tokenizer
+        if [ -f $tok/vocab.json ] && command -v python3 > /dev/null; then
+            python3 - "$tok" "$2/gpt2-prefix" <<'PY'
+import json, sys
+vocab = json.load(open(sys.argv[1] + "/vocab.json", encoding="utf-8"))
+lines = open(sys.argv[1] + "/merges.txt", encoding="utf-8").read().split("\n")[1:]
+keep = {t: i for t, i in vocab.items() if i < 256}
+merges = []
+for line in lines:
+    if len(merges) == 40: break
+    a, b = line.split(" ")
+    if a in keep and b in keep and a + b in vocab:
+        keep[a + b] = vocab[a + b]; merges.append(line)
+ids = sorted(keep.values()); remap = {i: n for n, i in enumerate(ids)}
+small = {t: remap[i] for t, i in keep.items()}
+open(sys.argv[2], "wb").write(json.dumps(small).encode() + b"\0#version: 0.2\n" + "\n".join(merges).encode() + b"\n")
+PY
+        fi
+        printf '{"a": 0, "b": 1, "ab": 2, "\\u0120": 3}\0#version: 0.2\na b\n' > "$2/hand-pair" ;;
+    jsonl)
+        printf '{"text": "hello"}' > "$2/plain"
+        printf '{"id": 3, "text": "a\\u00e9\\n\\ud83d\\ude00", "meta": {"x": [1, 2.5e3, true, null]}}' > "$2/escapes"
+        printf '{"text": "x", "text": "y"}' > "$2/repeat" ;;
+    corpus)
+        printf '\000{"text": "one"}\n{"text": "two"}\n' > "$2/jsonl"
+        { printf '\001'; printf '{"text": "zst"}\n{"text": "two"}\n' | zstd -q -c; } > "$2/zst"
+        { printf '\002'; printf '{"text": "gz"}\n' | gzip -c; } > "$2/gz"
+        printf '\004para one\n\npara two\n' > "$2/text" ;;
+    records)
+        printf '\001\000\000\000\000\000\000\000\011\000\000\000\000\000\000\000\002\000\000\000\000\000\000\000\003\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000' > "$2/commit"
+        printf '\001\001\001\000\000\000\000\000\010\000\000\000\000\000\000\000\100\000\000\000\200\000\000\000\000\000\000\000\000\000\000\000\040\000\000\000\001\002\003\004' > "$2/chunk"
+        printf '\001\000\000\000\000\000\000\000\000\005\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\042\000\000\000' > "$2/doc" ;;
+    chunk) SAESTORE_FUZZ_WRITE_SEEDS="$2" "$out/bin/chunk" -runs=0 "$out/scratch" > /dev/null 2>&1 ;;
+    esac
+}
+
+stub TensorIO
+status=0
+for target in "${targets[@]}"; do
+    echo "== $target: build"
+    # shellcheck disable=SC2046
+    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" \
+        -I "$out/stubs" -I Sources/CZstd -I Sources/CZlib \
+        $(sources "$target") fuzz/common/*.swift "fuzz/$target/main.swift" \
+        -lzstd -lz -o "$out/bin/$target" 2>&1 | quiet_link
+    corpus=$out/corpus/$target
+    artifacts=$out/artifacts/$target
+    mkdir -p "$corpus" "$artifacts"
+    [ -z "$(ls -A "$corpus")" ] && seed "$target" "$corpus"
+    echo "== $target: fuzz ${seconds}s ($(ls "$corpus" | wc -l) inputs in corpus)"
+    if FUZZ_SCRATCH_DIR="$out/scratch" "$out/bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+        -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" > "$out/logs/$target.log" 2>&1; then
+        echo "   ok: $(grep -E '^#[0-9]+.*(DONE|pulse)' "$out/logs/$target.log" | tail -1)"
+        grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" | sed 's/^/   /'
+    else
+        status=1
+        echo "   FAILED: see $out/logs/$target.log and $artifacts/"
+        grep -E 'ERROR|Fatal error|Precondition|crash-|SUMMARY' "$out/logs/$target.log" | head -5 | sed 's/^/   /'
+    fi
+done
+exit $status
