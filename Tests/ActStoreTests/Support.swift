@@ -11,15 +11,9 @@ func temporaryDirectory(_ test: XCTestCase, _ name: String = #function) -> Strin
 }
 
 /// SplitMix64: deterministic test data.
-struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+typealias TestRNG = SplitMix64
+
+extension SplitMix64 {
     mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
     /// Roughly Gaussian (sum of uniforms), like residual-stream values.
     mutating func gaussian() -> Float { (0..<4).reduce(Float(0)) { s, _ in s + uniform() } - 2 }

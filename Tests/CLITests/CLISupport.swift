@@ -1,3 +1,4 @@
+import TensorIO
 import Foundation
 import XCTest
 

@@ -4,6 +4,7 @@
 // random instants and checks that the resumed store equals an uninterrupted one.
 //
 // usage: crash-writer STORE DOCS COMMIT_EVERY [CODEC]
+import TensorIO
 import ActStore
 import Foundation
 

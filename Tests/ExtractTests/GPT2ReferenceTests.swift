@@ -1,3 +1,4 @@
+import TensorIO
 import XCTest
 @testable import Extract
 

@@ -1,3 +1,4 @@
+import TensorIO
 import ActStore
 import Foundation
 import StreamTrain
@@ -22,15 +23,9 @@ func temporaryPath(_ test: XCTestCase, _ name: String) -> String {
 }
 
 /// SplitMix64, for deterministic test data.
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
 }
 
