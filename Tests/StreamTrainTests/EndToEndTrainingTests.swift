@@ -17,7 +17,7 @@ import XCTest
 /// FVE 0.9943, L0 58.2, alive 99.6 % (seeds 1/2: 0.9940/0.9940, L0 59.0/60.0); docs/TRAINING.md.
 /// The acceptance is within 0.01 FVE and 15 % L0 of PyTorch's, and the bounds below
 /// are that band around PyTorch's mean (FVE ≥ 0.9841, L0 in 50.0...67.6), so the test fails
-/// exactly when saestore leaves it. About 20 s (ingest ~3 s, 1797 steps) on 2 cores.
+/// exactly when saestore leaves it. 16–21 s on 2 cores (ingest, 1797 steps, evaluation).
 final class EndToEndTrainingTests: XCTestCase {
     static let hook = "blocks.2.hook_resid_pre"
     static let pytorchFVE = 0.9941
