@@ -8,12 +8,12 @@ import Darwin
 
 /// A whole file mapped read-only. Tensor files are read through the mapping so that opening a
 /// multi-gigabyte checkpoint costs nothing until bytes are touched.
-final class MappedFile: @unchecked Sendable {
-    let path: String
-    let byteCount: Int
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let byteCount: Int
     private let base: UnsafeRawPointer?
 
-    init(path: String) throws {
+    public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw TensorIOError.io(path: path, operation: "open", message: MappedFile.lastError()) }
@@ -41,7 +41,7 @@ final class MappedFile: @unchecked Sendable {
     }
 
     /// Calls `body` with the bytes in `range`; the caller has already checked the range.
-    func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    public func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         precondition(range.lowerBound >= 0 && range.upperBound <= byteCount, "MappedFile: range \(range) outside \(byteCount) bytes of \(path)")
         guard let base else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))

@@ -13,7 +13,9 @@ struct FeaturesCommand: ParsableCommand {
             count, mean and a log-binned histogram; pass 2 (skipped with --quantiles 0) samples rows uniformly \
             from each bucket [i, i+1) × max / Q. DIR gets results.json + results.safetensors (read by \
             `saestore feature DIR --id F`) and, unless --no-report, index.html with a page per live feature \
-            (open it from disk; no network needed). docs/FEATURES.md has the details.
+            (open it from disk; no network needed). Every example's window is stored too \
+            (results.examples, --example-window tokens a side), so showing a feature later reads it instead of \
+            recomputing it. docs/FEATURES.md has the details.
             """)
 
     @Option(help: "Store directory (default: the store of the training run given to --sae).") var store: String?
@@ -30,6 +32,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Seed of the quantile sampling.") var seed: UInt64 = 0
     @Option(help: "Hugging Face model directory: adds each feature's logit effect and token texts.") var model: String?
     @Option(help: "Tokens of context on each side of a report example.") var window = 8
+    @Option(help: "Tokens of context stored on each side of every example (results.examples): `saestore feature --window` up to this is read, not recomputed.") var exampleWindow = 12
     @Flag(help: "Write results only, no HTML report.") var noReport = false
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -55,7 +58,8 @@ struct FeaturesCommand: ParsableCommand {
                                        batchRows: batchRows, seed: seed)
         let outURL = URL(fileURLWithPath: out)
         let bar = Progress("scan", unit: "rows", quiet: quiet || json)
-        let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model, out: outURL) { p in
+        let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model, out: outURL,
+                                             exampleWindow: exampleWindow) { p in
             bar.update((p.pass - 1) * p.rowsTotal + p.rowsDone, of: p.passCount * p.rowsTotal, extra: "pass \(p.pass)/\(p.passCount)")
         }
         bar.finish()

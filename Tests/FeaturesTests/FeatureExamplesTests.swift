@@ -7,9 +7,9 @@ import XCTest
 
 /// Scan, results and examples on a real ingested store (skipped without ../shared/data).
 final class FeatureExamplesTests: XCTestCase {
-    private func scanned(_ fixture: TinyModelFixture, window: Int = 3) throws -> (FeatureInspector, URL) {
+    private func scanned(_ fixture: TinyModelFixture, window: Int = 3, sae: String? = nil) throws -> (FeatureInspector, URL) {
         let out = URL(fileURLWithPath: temporaryPath(self, "tiny-results"))
-        let source = try SAESource(path: fixture.saeDirectory)
+        let source = try SAESource(path: sae ?? fixture.saeDirectory)
         _ = try FeatureScanJob.run(reader: try StoreReader(path: fixture.store), sae: source,
                                    config: FeatureScanConfig(column: try source.column(nil), topK: 10, quantileCount: 5,
                                                              samplesPerQuantile: 2, batchRows: 333),
@@ -112,6 +112,117 @@ final class FeatureExamplesTests: XCTestCase {
         let changed = try SparseAutoencoder(architecture: .standard, dIn: 128, dSAE: fixture.sae.dSAE, applyBDecToInput: true, weights: weights)
         let other = try ExactData.export(self, changed, hook: TinyModelFixture.hook)
         XCTAssertThrowsError(try FeatureInspector(resultsDirectory: out, sae: other)) { error in
+            guard case .saeChanged? = error as? FeaturesError else { return XCTFail("\(error)") }
+        }
+    }
+
+    /// The windows stored at scan time are what resolving from the store gives, for every
+    /// example (top and quantile samples) of many features: texts, rows, token ids equal and
+    /// activations bitwise equal for the ReLU SAE (the same dot product computes both), within
+    /// 1e-6 for TopK (encoded in batches of other sizes, so sgemm may round differently); for
+    /// the stored window and for narrower ones cut from it. A wider window resolves from the store.
+    func testStoredWindowsEqualExamplesResolvedFromTheStore() throws {
+        let fixture = try TinyModelFixture.get()
+        let topk = try ExactData.export(self, ExactData.sae(.topk, dIn: 128, dSAE: 96, k: 12, seed: 21), hook: TinyModelFixture.hook)
+        for (sae, tolerance) in [(fixture.saeDirectory, Float(0)), (topk, 1e-6)] {
+            let (_, out) = try scanned(fixture, sae: sae)
+            let manifest = try FeatureResults.load(directory: out).manifest
+            XCTAssertEqual(manifest.examples?.window, 12)
+            let ids = Array(stride(from: 0, to: manifest.sae.dSAE, by: 5))
+            var compared = 0
+            for window in [0, 3, 12] {
+                let stored = try FeatureInspector(resultsDirectory: out, window: window)
+                XCTAssertNotNil(stored.storedWindows)
+                let resolved = try FeatureInspector(resultsDirectory: out, window: window, useStoredWindows: false)
+                XCTAssertNil(resolved.storedWindows)
+                let a = try stored.details(features: ids), b = try resolved.details(features: ids)
+                XCTAssertEqual(a.count, b.count)
+                for (x, y) in zip(a, b) {
+                    let ex = x.topExamples + x.quantiles.flatMap(\.examples), ey = y.topExamples + y.quantiles.flatMap(\.examples)
+                    XCTAssertEqual(ex.count, ey.count)
+                    for (e, r) in zip(ex, ey) {
+                        XCTAssertEqual(e.tokens.map(\.text), r.tokens.map(\.text), "feature \(x.feature) row \(e.row)")
+                        XCTAssertEqual(e.tokens.map(\.row), r.tokens.map(\.row))
+                        XCTAssertEqual(e.tokens.map(\.tokenID), r.tokens.map(\.tokenID))
+                        XCTAssertLessThanOrEqual(e.tokens.count, 2 * window + 1)
+                        XCTAssertEqual([e.row, e.centerIndex, e.document ?? -1, e.tokenIndex ?? -1, e.sourceIndex ?? -1],
+                                       [r.row, r.centerIndex, r.document ?? -1, r.tokenIndex ?? -1, r.sourceIndex ?? -1])
+                        XCTAssertEqual(e.source, r.source)
+                        for (p, q) in zip(e.tokens, r.tokens) {
+                            XCTAssertEqual(p.activation, q.activation, accuracy: tolerance * max(1, abs(q.activation)), "feature \(x.feature) row \(p.row)")
+                        }
+                        compared += e.tokens.count
+                    }
+                    if tolerance == 0 { XCTAssertEqual(x, y, "feature \(x.feature), window \(window)") }
+                }
+            }
+            XCTAssertGreaterThan(compared, 1000)
+            XCTAssertNil(try FeatureInspector(resultsDirectory: out, window: 13).storedWindows, "a wider window than stored")
+        }
+    }
+
+    /// Results written before the stored windows (no results.examples, no `examples` in
+    /// results.json) are served from the store, as before; a damaged or foreign examples file
+    /// is refused, naming the file.
+    func testResultsWithoutStoredWindowsAreResolvedAndDamagedOnesRefused() throws {
+        let fixture = try TinyModelFixture.get()
+        let (inspector, out) = try scanned(fixture)
+        let expected = try inspector.details(features: [0, 9, 40])
+        let examplesURL = out.appendingPathComponent(ExampleWindowsFile.fileName)
+        let manifestURL = out.appendingPathComponent(FeatureResultsManifest.fileName)
+        let saved = try Data(contentsOf: examplesURL), savedManifest = try Data(contentsOf: manifestURL)
+
+        // Damage: a truncated file, then one with a changed byte in a feature's block.
+        try saved.prefix(saved.count - 1).write(to: examplesURL)
+        XCTAssertThrowsError(try FeatureInspector(resultsDirectory: out, window: 3)) { error in
+            guard case .badResults(let path, let detail)? = error as? FeaturesError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, examplesURL.path)
+            XCTAssertTrue(detail.contains("rerun"), detail)
+        }
+        var flipped = saved
+        let info = try XCTUnwrap(try FeatureResults.load(directory: out).manifest.examples)
+        let table = 32 + 8 * (inspector.results.tables.featureCount + 1)
+        flipped[table + 4] ^= 0x40  // first example's row, feature 0's block
+        try flipped.write(to: examplesURL)
+        XCTAssertEqual(flipped.count, info.byteCount)
+        XCTAssertThrowsError(try FeatureInspector(resultsDirectory: out, window: 3).detail(feature: 0)) { error in
+            guard case .badResults? = error as? FeaturesError else { return XCTFail("\(error)") }
+        }
+
+        // Older results: no file, no manifest entry.
+        try FileManager.default.removeItem(at: examplesURL)
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: savedManifest) as? [String: Any])
+        json.removeValue(forKey: "examples")
+        try JSONSerialization.data(withJSONObject: json).write(to: manifestURL)
+        let old = try FeatureInspector(resultsDirectory: out, window: 3)
+        XCTAssertNil(old.storedWindows)
+        XCTAssertEqual(try old.details(features: [0, 9, 40]), expected)
+    }
+
+    /// The SAE check reads no weights while the files keep their stat stamps, and still
+    /// refuses weights rewritten in place with the same size and a restored mtime (the
+    /// ctime moves), and accepts a byte-identical copy elsewhere (stamps differ, hash equal).
+    func testSAECheckUsesStampsAndFallsBackToTheHash() throws {
+        let fixture = try TinyModelFixture.get()
+        let copy = temporaryPath(self, "sae-copy")
+        try FileManager.default.copyItem(atPath: fixture.saeDirectory, toPath: copy)
+        let (_, out) = try scanned(fixture, sae: copy)
+        let identity = try FeatureResults.load(directory: out).manifest.sae
+        XCTAssertEqual(identity.fileStamps?.count, 2)
+        XCTAssertNil(try identity.changedHash(directory: URL(fileURLWithPath: copy)))
+        XCTAssertNil(try identity.changedHash(directory: URL(fileURLWithPath: fixture.saeDirectory)), "same bytes elsewhere")
+        XCTAssertNoThrow(try FeatureInspector(resultsDirectory: out, sae: fixture.saeDirectory))
+
+        let weights = URL(fileURLWithPath: copy + "/sae_weights.safetensors")
+        let mtime = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: weights.path)[.modificationDate] as? Date)
+        var bytes = try Data(contentsOf: weights)
+        bytes[bytes.count - 1] ^= 0x01
+        let handle = try FileHandle(forWritingTo: weights)
+        try handle.write(contentsOf: bytes)
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: weights.path)
+        XCTAssertNotNil(try identity.changedHash(directory: URL(fileURLWithPath: copy)))
+        XCTAssertThrowsError(try FeatureInspector(resultsDirectory: out)) { error in
             guard case .saeChanged? = error as? FeaturesError else { return XCTFail("\(error)") }
         }
     }

@@ -49,63 +49,75 @@ public final class ExampleResolver {
 
     /// Examples for `requests`, in request order.
     public func resolve(_ requests: [ExampleRequest]) throws -> [FeatureExample] {
-        guard !requests.isEmpty else { return [] }
+        var out = [FeatureExample?](repeating: nil, count: requests.count)
+        try resolve(requests) { i, example in out[i] = example }
+        return out.map { $0! }
+    }
+
+    /// Resolves `requests`, handing each example to `emit` (with its request index) as soon
+    /// as its window is complete. Chunks are visited in ascending order and an example only
+    /// lives from its window's first chunk to its last, so memory stays at the examples that
+    /// overlap one chunk however many are requested (the scan resolves every feature's
+    /// examples this way, in one pass over the store).
+    public func resolve(_ requests: [ExampleRequest], emit: (Int, FeatureExample) throws -> Void) throws {
+        guard !requests.isEmpty else { return }
         let hasDocuments = reader.manifest.hasDocuments
         let C = sae.dIn, H = sae.dSAE
-        // Each request's window rows, and the chunks they touch.
-        var windows: [Range<Int>] = []
-        var examples: [FeatureExample] = []
-        windows.reserveCapacity(requests.count)
-        examples.reserveCapacity(requests.count)
-        for request in requests {
+        // Each request's window rows and the chunks it spans; bare rows are emitted at once.
+        struct Plan { var rows: Range<Int>; var document: Int; var tokenIndex: Int; var sourceID: Int; var sourceIndex: Int; var chunks: ClosedRange<Int> }
+        var plans: [Plan?] = []
+        plans.reserveCapacity(requests.count)
+        for (i, request) in requests.enumerated() {
             guard (0..<sae.dSAE).contains(request.feature) else {
                 throw FeaturesError.invalidArgument("feature \(request.feature) does not exist (the SAE has \(sae.dSAE))")
             }
-            var example = FeatureExample(feature: request.feature, row: request.row, activation: request.activation,
-                                         document: nil, tokenIndex: nil, source: nil, sourceIndex: nil, tokens: [], centerIndex: -1)
             if hasDocuments, let doc = try reader.documentID(containing: request.row) {
                 let record = try document(doc)
                 let rows = max(record.firstRow, request.row - window)..<min(record.rows.upperBound, request.row + window + 1)
-                windows.append(rows)
-                example.document = doc
-                example.tokenIndex = request.row - record.firstRow
-                example.source = try source(record.sourceID)
-                example.sourceIndex = record.sourceIndex
-                example.centerIndex = request.row - rows.lowerBound
-                example.tokens = rows.map { ExampleToken(row: $0, tokenID: 0, text: "", activation: 0) }
+                let chunks = try reader.chunk(containing: rows.lowerBound)...reader.chunk(containing: rows.upperBound - 1)
+                plans.append(Plan(rows: rows, document: doc, tokenIndex: request.row - record.firstRow,
+                                  sourceID: record.sourceID, sourceIndex: record.sourceIndex, chunks: chunks))
             } else {
                 // Bare rows (imported without text) have no window to show.
                 _ = try reader.chunk(containing: request.row)
-                windows.append(request.row..<request.row + 1)
-            }
-            examples.append(example)
-        }
-        var byChunk: [Int: [Int]] = [:]
-        for (i, rows) in windows.enumerated() where examples[i].document != nil {
-            for chunk in try reader.chunk(containing: rows.lowerBound)...reader.chunk(containing: rows.upperBound - 1) {
-                byChunk[chunk, default: []].append(i)
+                plans.append(nil)
+                try emit(i, FeatureExample(feature: request.feature, row: request.row, activation: request.activation,
+                                           document: nil, tokenIndex: nil, source: nil, sourceIndex: nil, tokens: [], centerIndex: -1))
             }
         }
+        // Requests by first chunk, and every chunk some window touches, ascending.
+        let order = plans.indices.filter { plans[$0] != nil }.sorted { plans[$0]!.chunks.lowerBound < plans[$1]!.chunks.lowerBound }
+        var touched = Set<Int>()
+        for i in order { for chunk in plans[i]!.chunks { touched.insert(chunk) } }
+        var next = 0
+        var active: [Int: FeatureExample] = [:]
 
         var values: [Float] = []
         var tokenIDs: [UInt64] = [], starts: [UInt64] = [], ends: [UInt64] = []
         var encoder: SAEEncoder?
         var encoderCapacity = 0
         var encoded: [Float] = []
-        for chunk in byChunk.keys.sorted() {
-            let members = byChunk[chunk]!
+        for chunk in touched.sorted() {
+            while next < order.count, plans[order[next]]!.chunks.lowerBound == chunk {
+                let i = order[next], plan = plans[i]!, request = requests[i]
+                active[i] = FeatureExample(feature: request.feature, row: request.row, activation: request.activation,
+                                           document: plan.document, tokenIndex: plan.tokenIndex, source: try source(plan.sourceID),
+                                           sourceIndex: plan.sourceIndex,
+                                           tokens: plan.rows.map { ExampleToken(row: $0, tokenID: 0, text: "", activation: 0) },
+                                           centerIndex: request.row - plan.rows.lowerBound)
+                next += 1
+            }
+            let members = active.keys.sorted()
             let chunkRows = try reader.chunkRows(chunk)
             try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)
-            if hasDocuments {
-                try reader.readChunk(column: TokenColumn.tokenID, chunk: chunk, into: &tokenIDs, decoder: decoder)
-                try reader.readChunk(column: TokenColumn.byteStart, chunk: chunk, into: &starts, decoder: decoder)
-                try reader.readChunk(column: TokenColumn.byteEnd, chunk: chunk, into: &ends, decoder: decoder)
-            }
+            try reader.readChunk(column: TokenColumn.tokenID, chunk: chunk, into: &tokenIDs, decoder: decoder)
+            try reader.readChunk(column: TokenColumn.byteStart, chunk: chunk, into: &starts, decoder: decoder)
+            try reader.readChunk(column: TokenColumn.byteEnd, chunk: chunk, into: &ends, decoder: decoder)
             // TopK: encode the chunk's needed rows once, all latents.
             var encodedOffset: [Int: Int] = [:]
             if sae.architecture == .topk {
                 var needed = Set<Int>()
-                for i in members { for row in windows[i] where chunkRows.contains(row) { needed.insert(row) } }
+                for i in members { for row in plans[i]!.rows where chunkRows.contains(row) { needed.insert(row) } }
                 let rows = needed.sorted()
                 var batch = [Float](repeating: 0, count: rows.count * C)
                 for (n, row) in rows.enumerated() {
@@ -120,8 +132,11 @@ public final class ExampleResolver {
                 encoder!.encode(batch, rowCount: rows.count, into: &encoded)
             }
             for i in members {
-                let f = examples[i].feature
-                for row in windows[i] where chunkRows.contains(row) {
+                let plan = plans[i]!
+                var example = active.removeValue(forKey: i)!
+                let f = example.feature
+                let text = try self.text(plan.document)
+                for row in plan.rows where chunkRows.contains(row) {
                     let local = row - chunkRows.lowerBound
                     let activation: Float
                     if let offset = encodedOffset[row] {
@@ -129,19 +144,23 @@ public final class ExampleResolver {
                     } else {
                         activation = dot(values, local * C, f)
                     }
-                    let t = row - windows[i].lowerBound
-                    examples[i].tokens[t].activation = activation
-                    examples[i].tokens[t].tokenID = UInt32(tokenIDs[local])
-                    let text = try self.text(examples[i].document!)
+                    let t = row - plan.rows.lowerBound
+                    example.tokens[t].activation = activation
+                    example.tokens[t].tokenID = UInt32(tokenIDs[local])
                     let start = Int(starts[local]), end = Int(ends[local])
                     guard start <= end, end <= text.count else {
-                        throw StoreError.corruptIndex(store: reader.path, table: "texts", detail: "row \(row): span \(start)..<\(end) is outside document \(examples[i].document!)'s \(text.count) bytes")
+                        throw StoreError.corruptIndex(store: reader.path, table: "texts", detail: "row \(row): span \(start)..<\(end) is outside document \(plan.document)'s \(text.count) bytes")
                     }
-                    examples[i].tokens[t].text = String(decoding: text[start..<end], as: UTF8.self)
+                    example.tokens[t].text = String(decoding: text[start..<end], as: UTF8.self)
+                }
+                if plan.chunks.upperBound == chunk {
+                    try emit(i, example)
+                } else {
+                    active[i] = example
                 }
             }
         }
-        return examples
+        precondition(active.isEmpty && next == order.count, "ExampleResolver: \(active.count) examples left unresolved")
     }
 
     /// ReLU(pre-activation) of feature f on the row at `offset` of `values`.

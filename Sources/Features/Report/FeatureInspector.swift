@@ -4,35 +4,55 @@ import Foundation
 import StreamTrain
 
 /// Answers questions about scanned features from their stored results, without rescanning:
-/// opens the store the results were computed on (refusing another store) and the SAE they
-/// were computed with (refusing changed weights), and resolves examples to text.
+/// opens the store the results were computed on (refusing another store) and checks the SAE
+/// they were computed with (refusing changed files), then serves each feature's examples
+/// from DIR/results.examples, the windows resolved at scan time. Only results without that
+/// file, or a window wider than the stored one, resolve examples from the store (decoding
+/// activation chunks and encoding the window rows with the SAE, loaded then).
 public final class FeatureInspector {
     public let results: FeatureResults
     public let resultsDirectory: URL
     public let reader: StoreReader
-    public let sae: SAESource
-    public let resolver: ExampleResolver
+    /// The SAELens directory of the SAE (checked against the results; loaded only when needed).
+    public let saeDirectory: URL
+    /// Tokens of context on each side of an example.
+    public let window: Int
+    /// The stored windows, when the results have them and `window` fits in them.
+    public let storedWindows: ExampleWindowsFile?
     /// The model's tokenizer, when a model directory is known (scan time or `model`).
     public let tokenizer: GPT2Tokenizer?
     /// Logit effects computed now, when the scan had no model but one is given.
     private let lateLogits: LogitEffectTable?
+    private var loadedSAE: SAESource?
+    private var loadedResolver: ExampleResolver?
 
     /// - Parameters:
     ///   - store: use this store instead of the recorded path (it must hold the same data).
     ///   - sae: use this SAE directory or run instead of the recorded one (same files).
     ///   - model: a model directory for the logit effect and token texts.
     ///   - window: tokens of context on each side of an example.
-    public init(resultsDirectory: URL, store: String? = nil, sae: String? = nil, model: String? = nil, window: Int = 8) throws {
+    ///   - useStoredWindows: false resolves every example from the store, as results without
+    ///     stored windows are (the tests hold both ways equal).
+    public init(resultsDirectory: URL, store: String? = nil, sae: String? = nil, model: String? = nil, window: Int = 8,
+                useStoredWindows: Bool = true) throws {
+        guard window >= 0 else { throw FeaturesError.invalidArgument("--window must be >= 0, got \(window)") }
         results = try FeatureResults.load(directory: resultsDirectory)
         self.resultsDirectory = resultsDirectory
+        self.window = window
         let resultsPath = resultsDirectory.appendingPathComponent(FeatureResultsManifest.fileName).path
         reader = try results.openStore(store, resultsPath: resultsPath)
-        self.sae = try SAESource(path: sae ?? results.manifest.sae.path)
-        guard self.sae.identity.hash == results.manifest.sae.hash else {
-            throw FeaturesError.saeChanged(results: resultsPath, sae: self.sae.directory.path,
-                                           expectedHash: results.manifest.sae.hash, foundHash: self.sae.identity.hash)
+        saeDirectory = try SAESource.directory(of: sae ?? results.manifest.sae.path)
+        // Stat, not hash, while the SAE files are the ones the scan stamped (SAEIdentity).
+        if let found = try results.manifest.sae.changedHash(directory: saeDirectory) {
+            throw FeaturesError.saeChanged(results: resultsPath, sae: saeDirectory.path,
+                                           expectedHash: results.manifest.sae.hash, foundHash: found)
         }
-        resolver = try ExampleResolver(reader: reader, sae: self.sae.loaded.sae, column: results.manifest.config.column, window: window)
+        if useStoredWindows, let info = results.manifest.examples, window <= info.window {
+            storedWindows = try ExampleWindowsFile(path: resultsDirectory.appendingPathComponent(ExampleWindowsFile.fileName).path,
+                                                   info: info, featureCount: results.tables.featureCount)
+        } else {
+            storedWindows = nil
+        }
         let modelDirectory = model ?? results.manifest.model
         if let modelDirectory, FileManager.default.fileExists(atPath: modelDirectory + "/vocab.json") {
             tokenizer = try GPT2Tokenizer(vocabPath: modelDirectory + "/vocab.json", mergesPath: modelDirectory + "/merges.txt")
@@ -40,7 +60,9 @@ public final class FeatureInspector {
             tokenizer = nil
         }
         if results.logits == nil, let model {
-            lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(self.sae.loaded.sae, results.tables.featureIDs),
+            let source = try SAESource(path: saeDirectory.path)
+            loadedSAE = source
+            lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(source.loaded.sae, results.tables.featureIDs),
                                                  featureCount: results.tables.featureCount,
                                                  unembedding: try Unembedding(modelDirectory: model), tokenCount: 10)
         } else {
@@ -48,25 +70,47 @@ public final class FeatureInspector {
         }
     }
 
+    /// The SAE, loaded on first use (the stored windows do not need it).
+    public func sae() throws -> SAESource {
+        if let loadedSAE { return loadedSAE }
+        let source = try SAESource(path: saeDirectory.path)
+        loadedSAE = source
+        return source
+    }
+
+    /// Resolves examples from the store, built on first use.
+    public func resolver() throws -> ExampleResolver {
+        if let loadedResolver { return loadedResolver }
+        let resolver = try ExampleResolver(reader: reader, sae: try sae().loaded.sae, column: results.manifest.config.column, window: window)
+        loadedResolver = resolver
+        return resolver
+    }
+
     /// The feature with SAE id `id`: statistics, examples resolved to text, logit effect.
     public func detail(feature id: Int, quantiles: Bool = true) throws -> FeatureDetail {
         try details(features: [id], quantiles: quantiles)[0]
     }
 
-    /// Several features at once (their examples share chunk reads).
+    /// Several features at once (resolved from the store, their examples share chunk reads).
     public func details(features ids: [Int], quantiles: Bool = true) throws -> [FeatureDetail] {
         let t = results.tables
         let locals = try ids.map { try results.featureIndex($0) }
-        var requests: [ExampleRequest] = []
-        for (id, f) in zip(ids, locals) {
-            requests += t.topExamples(f).map { ExampleRequest(feature: id, row: $0.row, activation: $0.activation) }
-            if quantiles {
-                for q in 0..<t.quantileCount {
-                    requests += t.quantileSamples(f, bucket: q).map { ExampleRequest(feature: id, row: $0.row, activation: $0.activation) }
-                }
-            }
+        func expected(_ f: Int) -> [(row: Int, activation: Float)] {
+            var list = t.topExamples(f)
+            if quantiles { for q in 0..<t.quantileCount { list += t.quantileSamples(f, bucket: q) } }
+            return list
         }
-        var examples = try resolver.resolve(requests)[...]
+        var examples: ArraySlice<FeatureExample>
+        if let storedWindows {
+            var all: [FeatureExample] = []
+            for (id, f) in zip(ids, locals) { all += try storedWindows.examples(feature: f, id: id, window: window, expected: expected(f)) }
+            examples = all[...]
+        } else {
+            let requests = zip(ids, locals).flatMap { id, f in
+                expected(f).map { ExampleRequest(feature: id, row: $0.row, activation: $0.activation) }
+            }
+            examples = try resolver().resolve(requests)[...]
+        }
         let logits = results.logits ?? lateLogits
         return zip(ids, locals).map { id, f in
             let top = Array(examples.prefix(t.topExamples(f).count))

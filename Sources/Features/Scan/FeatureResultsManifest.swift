@@ -30,6 +30,9 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     public var scanSeconds: Double
     /// Rows per second over all passes.
     public var rowsPerSecond: Double
+    /// The stored example windows (DIR/results.examples); nil in results written before
+    /// them, which `saestore feature` serves by resolving examples from the store and SAE.
+    public var examples: ExampleWindowsInfo?
 
     public static let currentFormatVersion = 1
     public static let fileName = "results.json"

@@ -4,13 +4,18 @@ import StreamTrain
 
 /// `saestore features`: scan, logit effects (with a model), results written to a directory.
 public enum FeatureScanJob {
-    /// Scans `reader` with `sae` and writes DIR/results.json + DIR/results.safetensors.
+    /// Scans `reader` with `sae` and writes DIR/results.json + DIR/results.safetensors +
+    /// DIR/results.examples (every reported example with `exampleWindow` tokens of context on
+    /// each side and the feature's activation on each, resolved once here so that showing a
+    /// feature later reads them instead of the store's chunks and the SAE).
     /// With `modelDirectory`, each feature's logit effect is computed and stored too.
     public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
-                           out: URL, progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
+                           out: URL, exampleWindow: Int = 12,
+                           progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
         // Fail on a bad model before scanning, not after.
         let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
         let identity = try StoreIdentity(reader: reader, column: config.column)
+        let resolver = try ExampleResolver(reader: reader, sae: sae.loaded.sae, column: config.column, window: exampleWindow)
         let start = Date()
         let tables = try FeatureScanner.scan(reader: reader, sae: sae.loaded.sae, saeName: sae.directory.path,
                                              config: config, progress: progress)
@@ -20,6 +25,10 @@ public enum FeatureScanJob {
             logits = try LogitEffect.compute(decoder: decoderRows(sae.loaded.sae, tables.featureIDs), featureCount: tables.featureCount,
                                              unembedding: unembedding, tokenCount: 10)
         }
+        // Examples before the manifest: a directory with a results.json has all its files.
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let examples = try ExampleWindowsFile.write(tables: tables, resolver: resolver,
+                                                    to: out.appendingPathComponent(ExampleWindowsFile.fileName))
         let passes = config.quantileCount > 0 ? 2.0 : 1.0
         let manifest = FeatureResultsManifest(
             formatVersion: FeatureResultsManifest.currentFormatVersion,
@@ -31,7 +40,7 @@ public enum FeatureScanJob {
             histogramBinsPerOctave: ActivationHistogram.binsPerOctave,
             model: modelDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
             logitTokenCount: logits?.tokenCount ?? 0, scanSeconds: seconds,
-            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0)
+            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples)
         let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
         try results.write(to: out)
         return results

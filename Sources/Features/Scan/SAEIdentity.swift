@@ -18,9 +18,16 @@ public struct SAEIdentity: Codable, Sendable, Equatable {
     public var hookName: String?
     /// cfg.json's metadata.model_name, when present.
     public var modelName: String?
+    /// stat(2) of the hashed files, taken before hashing them (nil in older results): while
+    /// they still match, the files are the hashed ones and need not be read again.
+    public var fileStamps: [FileStamp]?
+
+    static let fileNames = ["cfg.json", "sae_weights.safetensors"]
 
     public init(directory: URL, loaded: SAELensSAE) throws {
         path = directory.standardizedFileURL.path
+        // Stamps first: a write during hashing changes the stamp, so it is caught later.
+        fileStamps = SAEIdentity.stamps(directory: directory)
         hash = try SAEIdentity.hash(directory: directory)
         architecture = loaded.sae.architecture.rawValue
         dIn = loaded.sae.dIn
@@ -33,7 +40,7 @@ public struct SAEIdentity: Codable, Sendable, Equatable {
     /// Hashes the two files that define the SAE (streamed: weights can be large).
     public static func hash(directory: URL) throws -> String {
         var parts: [String] = []
-        for name in ["cfg.json", "sae_weights.safetensors"] {
+        for name in fileNames {
             let path = directory.appendingPathComponent(name).path
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw FeaturesError.invalidArgument("cannot read \(path)")
@@ -46,5 +53,20 @@ public struct SAEIdentity: Codable, Sendable, Equatable {
             parts.append(String(format: "%08x", crc))
         }
         return parts.joined(separator: "-")
+    }
+
+    static func stamps(directory: URL) -> [FileStamp]? {
+        let stamps = fileNames.compactMap { FileStamp.of(directory: directory.path, name: $0) }
+        return stamps.count == fileNames.count ? stamps : nil
+    }
+
+    /// Whether the SAE files in `directory` are the ones this identity describes: by their
+    /// stamps when those match (a stat per file, no read), else by hashing them again (a
+    /// moved or copied SAE has other stamps but the same hash). Returns the hash found when
+    /// they differ, nil when they are the same files.
+    public func changedHash(directory: URL) throws -> String? {
+        if let fileStamps, SAEIdentity.stamps(directory: directory) == fileStamps { return nil }
+        let found = try SAEIdentity.hash(directory: directory)
+        return found == hash ? nil : found
     }
 }

@@ -13,21 +13,27 @@ public struct SAESource: Sendable {
 
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
+        directory = try SAESource.directory(of: path)
+        runConfig = directory == url ? nil : try TrainRun.loadConfig(run: url)
+        loaded = try SAELensSAE.load(directory: directory)
+        identity = try SAEIdentity(directory: directory, loaded: loaded)
+    }
+
+    /// The SAELens directory `path` names (itself, or RUN/sae for a run), without loading it.
+    public static func directory(of path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path)
         let fm = FileManager.default
         if fm.fileExists(atPath: TrainRun.runConfigURL(url).path) {
-            runConfig = try TrainRun.loadConfig(run: url)
-            directory = url.appendingPathComponent("sae")
+            let directory = url.appendingPathComponent("sae")
             guard fm.fileExists(atPath: directory.appendingPathComponent("cfg.json").path) else {
                 throw FeaturesError.invalidArgument("\(path) is a training run without an exported SAE (no sae/cfg.json); let `saestore train` finish, or resume it")
             }
+            return directory
         } else if fm.fileExists(atPath: url.appendingPathComponent("cfg.json").path) {
-            runConfig = nil
-            directory = url
+            return url
         } else {
             throw FeaturesError.invalidArgument("\(path) is neither a training run (run.json) nor a SAELens SAE directory (cfg.json, sae_weights.safetensors)")
         }
-        loaded = try SAELensSAE.load(directory: directory)
-        identity = try SAEIdentity(directory: directory, loaded: loaded)
     }
 
     /// The column to scan: the one given, else the run's, else cfg.json's hook_name.
