@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "saestore-bench",
             dependencies: [
-                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS",
+                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "Features",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/swift", swiftSettings: optimised),

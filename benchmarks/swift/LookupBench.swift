@@ -1,24 +1,38 @@
 import TensorIO
 import ActStore
 import ArgumentParser
+import Features
 import Foundation
+import StreamTrain
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Single-row lookup latency on a store of documents (default 1M rows): builds the store
 /// with StoreWriter (random word "tokens" with real byte spans, a width-64 f16 activation
-/// column), then times, warm, (1) `StoreReader.context(row:window:)` — what `saestore lookup`
-/// does — and (2) a feature's examples: 20 scattered rows resolved as Features'
-/// ExampleResolver resolves them (row → doc → text, the token columns' chunks and the
-/// activation column's chunk decoded once per chunk, the feature's activation on every
-/// window row by a dot product). JSON lines out.
+/// column), an SAE on it (SAELens directory, biases set so each latent fires on ~3% of rows)
+/// and `saestore features` results (FeatureScanJob: top 20, 10 quantiles × 5 samples, windows
+/// of ±12 stored), all kept for reruns. Then times, cold (first touch: the files' pages
+/// dropped from the page cache with posix_fadvise(DONTNEED) and a fresh reader/inspector)
+/// and warm (the same requests again):
+///  (a) `StoreReader.context(row:window:)`, what `saestore lookup` does;
+///  (b) a feature's examples, `FeatureInspector.detail(feature:)`, what `saestore feature`
+///      calls: from the stored windows, and resolved from the store (the path results
+///      without stored windows take: chunk decode + encoder on the window rows).
+/// JSON lines out.
 struct LookupBench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lookup", abstract: "Row → text lookup latency (p50/p99) on a large store.")
+    static let configuration = CommandConfiguration(commandName: "lookup", abstract: "Row → text and feature-example latency (p50/p99) on a large store.")
 
     @Option(help: "Rows in the store.") var rows = 1_000_000
     @Option(help: "Activation width.") var width = 64
-    @Option(help: "Timed lookups.") var lookups = 5000
-    @Option(help: "Timed feature-example sets (20 rows each).") var features = 300
+    @Option(help: "SAE latents.") var latents = 512
+    @Option(help: "Timed lookups (each of the cold and warm passes).") var lookups = 5000
+    @Option(help: "Timed features (each pass; at most --latents).") var features = 300
+    @Option(help: "Features timed on the resolve-from-store path (slower).") var resolvedFeatures = 60
+    @Option(help: "Warm passes over the features (more samples for the p99; the first, cold, pass is one).") var warmPasses = 10
     @Option(help: "Tokens of context on each side.") var window = 12
-    @Option(help: "Store directory (built if missing, kept for reruns).") var store = NSTemporaryDirectory() + "saestore-lookup-bench.store"
+    @Option(help: "Store directory (built if missing, kept for reruns; the SAE and results go beside it).")
+    var store = NSTemporaryDirectory() + "saestore-lookup-bench.store"
 
     func run() throws {
         var rng = SplitMix(state: 42)
@@ -27,70 +41,97 @@ struct LookupBench: ParsableCommand {
             try build(&rng)
             emit(["stage": "build", "rows": Double(rows), "seconds": Date().timeIntervalSince(t0)])
         }
+        let saePath = store + ".sae", resultsPath = store + ".features"
+        if !FileManager.default.fileExists(atPath: saePath + "/cfg.json") { try makeSAE(saePath) }
+        if !FileManager.default.fileExists(atPath: resultsPath + "/" + FeatureResultsManifest.fileName) {
+            let results = try FeatureScanJob.run(reader: try StoreReader(path: store), sae: try SAESource(path: saePath),
+                                                 config: FeatureScanConfig(column: "act", topK: 20, quantileCount: 10, samplesPerQuantile: 5),
+                                                 modelDirectory: nil, out: URL(fileURLWithPath: resultsPath), exampleWindow: window)
+            let m = results.manifest
+            emit(["stage": "features scan", "rows": Double(m.rowsScanned), "scan_seconds": m.scanSeconds, "rows_per_second": m.rowsPerSecond,
+                  "example_windows_seconds": m.examples?.seconds ?? 0, "examples": Double(m.examples?.exampleCount ?? 0),
+                  "examples_file_bytes": Double(m.examples?.byteCount ?? 0)])
+        }
+
+        // (a) lookup, cold then warm over the same rows.
+        evict(directory: store)
         let reader = try StoreReader(path: store)
         let rowCount = reader.rowCount
         let decoder = reader.makeDecoder()
+        let picked = (0..<lookups).map { _ in rng.below(rowCount) }
+        for pass in ["cold", "warm"] {
+            var times: [Double] = []
+            for row in picked {
+                let t = DispatchTime.now().uptimeNanoseconds
+                guard try reader.context(row: row, window: window, decoder: decoder) != nil else { throw ValidationError("row \(row) has no text") }
+                times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+            }
+            report("lookup context(row:window:\(window)) \(pass)", times, rowCount: rowCount)
+        }
 
-        // (1) lookup: warm the page cache and the reader's records, then time.
-        for _ in 0..<500 { _ = try reader.context(row: rng.below(rowCount), window: window, decoder: decoder) }
-        var times: [Double] = []
-        for _ in 0..<lookups {
-            let row = rng.below(rowCount)
-            let t = DispatchTime.now().uptimeNanoseconds
-            guard try reader.context(row: row, window: window, decoder: decoder) != nil else { throw ValidationError("row \(row) has no text") }
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
-        }
-        report("context(row:window:\(window))", times, rowCount: rowCount)
-
-        // (2) a feature's examples with their windows' activations.
-        let encoderRow = (0..<width).map { _ in Float(rng.below(2001) - 1000) / 1000 }
-        for _ in 0..<20 { _ = try featureExamples(reader, (0..<20).map { _ in rng.below(rowCount) }, encoderRow, decoder) }
-        times = []
-        for _ in 0..<features {
-            let picked = (0..<20).map { _ in rng.below(rowCount) }
-            let t = DispatchTime.now().uptimeNanoseconds
-            let tokens = try featureExamples(reader, picked, encoderRow, decoder)
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
-            precondition(tokens > 20, "resolved \(tokens) tokens")
-        }
-        report("feature examples (20 rows, ±\(window) tokens, activations)", times, rowCount: rowCount)
-    }
-
-    /// Resolves rows as ExampleResolver does; returns the tokens resolved.
-    private func featureExamples(_ reader: StoreReader, _ rows: [Int], _ encoderRow: [Float], _ decoder: ChunkDecoder) throws -> Int {
-        var windows: [Range<Int>] = []
-        var texts: [Int: [UInt8]] = [:]
-        for row in rows {
-            let doc = try reader.documentID(containing: row)!
-            let record = try reader.document(doc)
-            windows.append(max(record.firstRow, row - window)..<min(record.rows.upperBound, row + window + 1))
-            if texts[doc] == nil { texts[doc] = Array((try reader.text(ofDocument: doc) ?? "").utf8) }
-        }
-        var byChunk: [Int: [Int]] = [:]
-        for (i, w) in windows.enumerated() {
-            for chunk in try reader.chunk(containing: w.lowerBound)...reader.chunk(containing: w.upperBound - 1) { byChunk[chunk, default: []].append(i) }
-        }
-        var values: [Float] = [], ids: [UInt64] = [], starts: [UInt64] = [], ends: [UInt64] = []
-        var resolved = 0
-        var sink: Float = 0
-        for chunk in byChunk.keys.sorted() {
-            let chunkRows = try reader.chunkRows(chunk)
-            try reader.readChunk(column: "act", chunk: chunk, into: &values, decoder: decoder)
-            try reader.readChunk(column: TokenColumn.tokenID, chunk: chunk, into: &ids, decoder: decoder)
-            try reader.readChunk(column: TokenColumn.byteStart, chunk: chunk, into: &starts, decoder: decoder)
-            try reader.readChunk(column: TokenColumn.byteEnd, chunk: chunk, into: &ends, decoder: decoder)
-            for i in byChunk[chunk]! {
-                for row in windows[i] where chunkRows.contains(row) {
-                    let local = row - chunkRows.lowerBound
-                    var dot: Float = 0
-                    for c in 0..<width { dot += values[local * width + c] * encoderRow[c] }
-                    sink += max(dot, 0) + Float(ids[local] & 1) + Float(ends[local] - starts[local])
-                    resolved += 1
+        // (b) a feature's examples through FeatureInspector, as `saestore feature` shows them.
+        let ids = Array((0..<latents).shuffled(using: &rng).prefix(features))
+        for stored in [true, false] {
+            let what = stored ? "stored windows" : "resolved from the store"
+            evict(directory: resultsPath)
+            evict(directory: store)
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let inspector = try FeatureInspector(resultsDirectory: URL(fileURLWithPath: resultsPath), window: window, useStoredWindows: stored)
+            emit(["stage": "feature inspector open (\(what))", "ms": Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6])
+            precondition((inspector.storedWindows != nil) == stored, "stored windows \(inspector.storedWindows != nil)")
+            let timed = stored ? ids : Array(ids.prefix(resolvedFeatures))
+            var examples = 0
+            for pass in ["cold", "warm"] {
+                var times: [Double] = []
+                examples = 0
+                for id in Array(repeating: timed, count: pass == "cold" || !stored ? 1 : warmPasses).joined() {
+                    let t = DispatchTime.now().uptimeNanoseconds
+                    let detail = try inspector.detail(feature: id)
+                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                    examples += detail.topExamples.count + detail.quantiles.reduce(0) { $0 + $1.examples.count }
                 }
+                report("feature examples (\(what), ±\(window) tokens, \(examples / times.count) examples per feature) \(pass)", times, rowCount: rowCount)
             }
         }
-        precondition(sink.isFinite)
-        return resolved
+    }
+
+    /// An SAELens SAE on the "act" column whose latents each fire on about 3% of rows (b_enc
+    /// is minus the 97th percentile of each latent's pre-activation over the first rows).
+    private func makeSAE(_ path: String) throws {
+        var rng = SplitMix(state: 7)
+        let C = width, H = latents
+        func normal() -> Float {
+            let u = max(Double(rng.next() >> 11) / Double(1 << 53), 1e-12), v = Double(rng.next() >> 11) / Double(1 << 53)
+            return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+        }
+        let wEnc = (0..<(C * H)).map { _ in normal() / Float(C).squareRoot() }
+        let reader = try StoreReader(path: store)
+        let sampleRows = min(4096, reader.rowCount)
+        var x: [Float] = []
+        try reader.readRows(column: "act", rows: 0..<sampleRows, into: &x)
+        var bEnc = [Float](repeating: 0, count: H)
+        for j in 0..<H {
+            var pre = (0..<sampleRows).map { b in (0..<C).reduce(Float(0)) { $0 + x[b * C + $1] * wEnc[$1 * H + j] } }
+            pre.sort()
+            bEnc[j] = -pre[Int(0.97 * Double(sampleRows - 1))]
+        }
+        var wDec = [Float](repeating: 0, count: H * C)
+        for c in 0..<C { for j in 0..<H { wDec[j * C + c] = wEnc[c * H + j] } }
+        let sae = try SparseAutoencoder(architecture: .standard, dIn: C, dSAE: H, k: 0, applyBDecToInput: true,
+                                        weights: SAEWeights(wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: [Float](repeating: 0, count: C)))
+        try SAELensExporter.export(sae, metadata: SAELensMetadata(modelName: "synthetic", hookName: "act"), to: URL(fileURLWithPath: path))
+    }
+
+    /// Drops the clean page-cache pages of every file under `directory` (no root needed), so
+    /// the next reads come from disk: the "cold" passes.
+    private func evict(directory: String) {
+        guard let walker = FileManager.default.enumerator(atPath: directory) else { return }
+        for case let name as String in walker {
+            let fd = open(directory + "/" + name, O_RDONLY)
+            guard fd >= 0 else { continue }
+            _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+            close(fd)
+        }
     }
 
     private func build(_ rng: inout SplitMix) throws {
