@@ -5,8 +5,12 @@
 #     on the same rows (.npy → `saestore import`, f16 store) and the same SAELens SAE, for a
 #     GPT-2-small-like shape (768 → 6144) and the tiny model's (128 → 1024). Also the full
 #     two-pass scan (quantile samples) for reference.
-#  2. lookups on a 1M-row store with documents: `saestore-bench lookup` (p50/p99 of
-#     StoreReader.context and of a feature's 20 examples).
+#  2. lookups on a 1M-row store with documents: `saestore-bench lookup` builds the store, an
+#     SAE on it and `saestore features` results, then prints p50/p99 and lookups/s, cold
+#     (page cache dropped) and warm, of StoreReader.context (`saestore lookup`) and of one
+#     feature's examples through FeatureInspector.detail (`saestore feature`), from the stored
+#     windows and resolved from the store. Target: p99 < 1 ms warm for both.
+# ONLY=lookup runs part 2 alone (no torch needed; the scan rows of results.json are kept).
 # Results: benchmarks/features/results.json. Needs /work/venv-style python with torch,
 # numpy, safetensors (PYTHON=...). Shared cores make single runs noisy: compare ratios.
 set -euo pipefail
@@ -19,6 +23,7 @@ swift build -c release --product saestore-bench >/dev/null
 BIN=.build/release
 mkdir -p "$SCRATCH"
 : > benchmarks/features/results.jsonl
+[ "${ONLY:-}" = lookup ] && CONFIGS=""
 for cfg in $CONFIGS; do
   IFS=: read -r rows din dsae <<<"$cfg"
   dir="$SCRATCH/$rows-$din-$dsae"
@@ -51,10 +56,12 @@ print(json.dumps({"bench": "scan", "rows": rows, "d_in": din, "d_sae": dsae, "to
                   "alive_torch": t["alive"], "alive_saestore": s["featureCount"] - s["deadFeatureCount"]}))
 PY
 done
-"$BIN/saestore-bench" lookup --rows 1000000 --store "$SCRATCH/lookup.store" | sed 's/^/{"bench": "lookup", /; s/^{"bench": "lookup", {/{"bench": "lookup", /' | tee -a benchmarks/features/results.jsonl
-"$PYTHON" - <<'PY'
-import json
+"$BIN/saestore-bench" lookup --rows 1000000 --store "$SCRATCH/lookup.store" | grep -v '^{"rows"' | sed 's/^/{"bench": "lookup", /; s/^{"bench": "lookup", {/{"bench": "lookup", /' | tee -a benchmarks/features/results.jsonl
+ONLY="${ONLY:-}" "$PYTHON" - <<'PY'
+import json, os
 rows = [json.loads(l) for l in open("benchmarks/features/results.jsonl")]
+if os.environ["ONLY"] == "lookup" and os.path.exists("benchmarks/features/results.json"):
+    rows = [r for r in json.load(open("benchmarks/features/results.json")) if r["bench"] != "lookup"] + rows
 json.dump(rows, open("benchmarks/features/results.json", "w"), indent=1)
 for r in rows:
     if r["bench"] == "scan":
@@ -62,6 +69,12 @@ for r in rows:
               f"torch {r['torch_rows_per_s']:,} rows/s, ratio {r['ratio_saestore_over_torch']}x "
               f"(full two-pass scan: {r['saestore_two_pass_rows_per_s']:,} rows/s)")
     elif "p50_ms" in r:
-        print(f"{r['stage']}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, {r['per_second']:,.0f}/s on {int(r['store_rows']):,} rows")
+        print(f"{r['stage']}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms (CPU time p99 {r['cpu_p99_ms']:.3f} ms), "
+              f"{r['per_second']:,.0f}/s on {int(r['store_rows']):,} rows, load {r['load_1min']}")
+    elif "ms" in r:
+        print(f"{r['stage']}: {r['ms']:.1f} ms")
+    elif r["stage"] == "features scan":
+        print(f"lookup store scanned: {r['rows_per_second']:,.0f} rows/s; {int(r['examples']):,} example windows stored in "
+              f"{r['example_windows_seconds']:.2f} s ({r['examples_file_bytes'] / 1e6:.1f} MB)")
 PY
 rm -f benchmarks/features/results.jsonl

@@ -60,13 +60,12 @@ struct LookupBench: ParsableCommand {
         let decoder = reader.makeDecoder()
         let picked = (0..<lookups).map { _ in rng.below(rowCount) }
         for pass in ["cold", "warm"] {
-            var times: [Double] = []
+            var times: [Double] = [], cpu: [Double] = []
             for row in picked {
-                let t = DispatchTime.now().uptimeNanoseconds
-                guard try reader.context(row: row, window: window, decoder: decoder) != nil else { throw ValidationError("row \(row) has no text") }
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                let found = try timed(&times, &cpu) { try reader.context(row: row, window: window, decoder: decoder) }
+                guard found != nil else { throw ValidationError("row \(row) has no text") }
             }
-            report("lookup context(row:window:\(window)) \(pass)", times, rowCount: rowCount)
+            report("lookup context(row:window:\(window)) \(pass)", times, cpu, rowCount: rowCount)
         }
 
         // (b) a feature's examples through FeatureInspector, as `saestore feature` shows them.
@@ -79,18 +78,16 @@ struct LookupBench: ParsableCommand {
             let inspector = try FeatureInspector(resultsDirectory: URL(fileURLWithPath: resultsPath), window: window, useStoredWindows: stored)
             emit(["stage": "feature inspector open (\(what))", "ms": Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6])
             precondition((inspector.storedWindows != nil) == stored, "stored windows \(inspector.storedWindows != nil)")
-            let timed = stored ? ids : Array(ids.prefix(resolvedFeatures))
+            let timedIDs = stored ? ids : Array(ids.prefix(resolvedFeatures))
             var examples = 0
             for pass in ["cold", "warm"] {
-                var times: [Double] = []
+                var times: [Double] = [], cpu: [Double] = []
                 examples = 0
-                for id in Array(repeating: timed, count: pass == "cold" || !stored ? 1 : warmPasses).joined() {
-                    let t = DispatchTime.now().uptimeNanoseconds
-                    let detail = try inspector.detail(feature: id)
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                for id in Array(repeating: timedIDs, count: pass == "cold" || !stored ? 1 : warmPasses).joined() {
+                    let detail = try timed(&times, &cpu) { try inspector.detail(feature: id) }
                     examples += detail.topExamples.count + detail.quantiles.reduce(0) { $0 + $1.examples.count }
                 }
-                report("feature examples (\(what), ±\(window) tokens, \(examples / times.count) examples per feature) \(pass)", times, rowCount: rowCount)
+                report("feature examples (\(what), ±\(window) tokens, \(examples / times.count) examples per feature) \(pass)", times, cpu, rowCount: rowCount)
             }
         }
     }
@@ -160,12 +157,40 @@ struct LookupBench: ParsableCommand {
         try writer.commit()
     }
 
-    private func report(_ what: String, _ milliseconds: [Double], rowCount: Int) {
-        let sorted = milliseconds.sorted()
-        func pct(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] }
+    /// Runs `body`, appending its wall time and this thread's CPU time (ms). On a loaded
+    /// machine the wall time's tail is the scheduler (the thread waits for a core); the CPU
+    /// time is the work itself.
+    private func timed<T>(_ wall: inout [Double], _ cpu: inout [Double], _ body: () throws -> T) rethrows -> T {
+        let c0 = threadCPUNanoseconds()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let result = try body()
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        let c1 = threadCPUNanoseconds()
+        wall.append(Double(t1 - t0) / 1e6)
+        cpu.append(Double(c1 - c0) / 1e6)
+        return result
+    }
+
+    private func threadCPUNanoseconds() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    private func report(_ what: String, _ milliseconds: [Double], _ cpuMilliseconds: [Double], rowCount: Int) {
+        func pct(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(p * Double(sorted.count)))] }
+        let sorted = milliseconds.sorted(), cpu = cpuMilliseconds.sorted()
         let total = milliseconds.reduce(0, +)
-        emit(["stage": what, "store_rows": Double(rowCount), "count": Double(sorted.count), "p50_ms": pct(0.5), "p90_ms": pct(0.9), "p99_ms": pct(0.99),
-              "max_ms": sorted.last!, "mean_ms": total / Double(sorted.count), "per_second": Double(sorted.count) / (total / 1000)])
+        emit(["stage": what, "store_rows": Double(rowCount), "count": Double(sorted.count), "p50_ms": pct(sorted, 0.5), "p90_ms": pct(sorted, 0.9),
+              "p99_ms": pct(sorted, 0.99), "max_ms": sorted.last!, "mean_ms": total / Double(sorted.count),
+              "per_second": Double(sorted.count) / (total / 1000), "cpu_p50_ms": pct(cpu, 0.5), "cpu_p99_ms": pct(cpu, 0.99),
+              "load_1min": loadAverage()])
+    }
+
+    /// The 1-minute load average (/proc/loadavg; 0 where absent).
+    private func loadAverage() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return 0 }
+        return Double(text.split(separator: " ").first ?? "") ?? 0
     }
 
     private func emit(_ fields: [String: Any]) {
