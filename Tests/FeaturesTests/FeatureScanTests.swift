@@ -29,6 +29,10 @@ final class FeatureScanTests: XCTestCase {
             let scanned = try FeatureScanner.scan(reader: reader, sae: sae, saeName: "test", config: config)
             let expected = reference(sae, rows, range: 0..<rowCount, config: config)
             assertTablesEqual(scanned, expected, "\(architecture) all rows")
+            for kernels in [SAEKernelMode.dense, .sparse] {
+                assertTablesEqual(try FeatureScanner.scan(reader: reader, sae: sae, saeName: "test", config: config, kernels: kernels),
+                                  expected, "\(architecture) all rows, \(kernels) fold")
+            }
             // The data must really exercise ties: some feature's kept activations repeat.
             XCTAssertTrue((0..<scanned.featureCount).contains { f in
                 let acts = scanned.topExamples(f).map(\.activation)
@@ -41,6 +45,40 @@ final class FeatureScanTests: XCTestCase {
             config.batchRows = 37
             assertTablesEqual(try FeatureScanner.scan(reader: reader, sae: sae, saeName: "test", config: config),
                               reference(sae, rows, range: 130..<1111, config: config), "\(architecture) rows 130..<1111")
+        }
+    }
+
+    /// At low density (most latents closed, the case the sparse fold is for), the sparse fold
+    /// over the encoder's CSR, the dense fold and `auto` all equal brute force exactly, ties
+    /// included, with features split across threads and a feature subset (sliced encoder).
+    func testSparseFoldEqualsBruteForceAtLowDensity() throws {
+        let rowCount = 1200
+        let rows = ExactData.rows(rowCount, width: width, seed: 17)
+        let reader = try StoreReader(path: try ExactData.store(self, rows: rows, width: width, chunkRows: 100))
+        for (architecture, k) in [(SAEArchitecture.standard, 0), (.topk, 4)] {
+            var sae = ExactData.sae(architecture, dIn: width, dSAE: 400, k: k, seed: 23)
+            var weights = sae.weights
+            weights.bEnc = weights.bEnc.map { $0 - 10 }
+            sae = try SparseAutoencoder(architecture: architecture, dIn: width, dSAE: 400, k: k, applyBDecToInput: true, weights: weights)
+            var config = FeatureScanConfig(column: ExactData.column, topK: 6, quantileCount: 3, samplesPerQuantile: 2,
+                                           workerCount: 2, batchRows: 128, seed: 9)
+            let expected = reference(sae, rows, range: 0..<rowCount, config: config)
+            let density = Double(expected.fireCounts.reduce(0, +)) / Double(rowCount * 400)
+            XCTAssertLessThan(density, 0.03, "\(architecture): the data must be sparse")
+            XCTAssertGreaterThan(expected.fireCounts.filter { $0 > 0 }.count, 50, "\(architecture): enough live features")
+            XCTAssertTrue((0..<expected.featureCount).contains { f in
+                let acts = expected.topExamples(f).map(\.activation)
+                return Set(acts).count < acts.count
+            }, "\(architecture): no ties to break")
+            for kernels in [SAEKernelMode.sparse, .dense, .auto] {
+                assertTablesEqual(try FeatureScanner.scan(reader: reader, sae: sae, saeName: "test", config: config, kernels: kernels),
+                                  expected, "\(architecture) low density, \(kernels) fold")
+            }
+            config.features = [1, 2, 3, 50, 51, 200, 399]
+            config.firstRow = 77
+            config.endRow = 1001
+            assertTablesEqual(try FeatureScanner.scan(reader: reader, sae: sae, saeName: "test", config: config, kernels: .sparse),
+                              reference(sae, rows, range: 77..<1001, config: config), "\(architecture) low density subset, sparse fold")
         }
     }
 

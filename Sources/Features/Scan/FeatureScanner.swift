@@ -12,8 +12,12 @@ import StreamTrain
 /// that update in parallel. Memory: k × features examples, the histograms, and one batch.
 public enum FeatureScanner {
     /// Scans `reader`'s `config.column` through `sae`. `saeName` names the SAE in errors.
+    /// `kernels`: how a batch's activations are folded — `.dense` visits every (row, feature)
+    /// pair, `.sparse` only the open ones (the encoder's CSR output), `.auto` picks sparse while
+    /// the last batch's density is at most `SAEKernelMode.autoDensityThreshold`. All three
+    /// give identical tables.
     public static func scan(reader: StoreReader, sae fullSAE: SparseAutoencoder, saeName: String,
-                            config: FeatureScanConfig,
+                            config: FeatureScanConfig, kernels: SAEKernelMode = .auto,
                             progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureTables {
         try config.validate()
         let spec = try reader.spec(config.column)
@@ -47,7 +51,12 @@ public enum FeatureScanner {
         let start = Date()
         var encoder = SAEEncoder(sae: sae, maxRowCount: config.batchRows)
 
-        func runPass(_ pass: Int, _ fold: (UnsafeBufferPointer<Float>, Int, Int, [Int]) -> Void) throws {
+        // The sparse fold reads latent j as local feature j, which holds unless TopK columns
+        // are picked out of a full encoding (`gather`).
+        var density = 1.0
+        typealias DenseFold = (UnsafeBufferPointer<Float>, Int, Int, [Int]) -> Void
+        typealias SparseFold = (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, Int, [Int]) -> Void
+        func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold, firedSoFar: () -> Int?) throws {
             let loader = StreamLoaderConfig(column: config.column, firstRow: first, endRow: end, shuffleBufferRows: 1,
                                             workerCount: config.workerCount, prefetchChunks: 2 * config.workerCount + 1,
                                             shuffle: false)
@@ -55,17 +64,30 @@ public enum FeatureScanner {
             var batch = [Float](repeating: 0, count: config.batchRows * spec.width)
             var acts: [Float] = []
             var picked: [Float] = []
+            var rowStarts: [Int32] = [], latents: [Int32] = [], values: [Float] = []
             var done = 0
             while true {
                 let n = try source.nextBatch(into: &batch, maxRowCount: config.batchRows)
                 if n == 0 { break }
-                encoder.encode(batch, rowCount: n, into: &acts)
-                if gather {
-                    if picked.count != n * F { picked = [Float](repeating: 0, count: n * F) }
-                    for b in 0..<n { for f in 0..<F { picked[b * F + f] = acts[b * H + columnOfFeature[f]] } }
-                    picked.withUnsafeBufferPointer { fold($0, n, F, source.lastBatchRows) }
+                if !gather && FeatureScanner.sparseFold(density: density, kernels) {
+                    encoder.encodeSparse(batch, rowCount: n, rowStarts: &rowStarts, latents: &latents, values: &values)
+                    rowStarts.withUnsafeBufferPointer { rs in
+                        latents.withUnsafeBufferPointer { ls in
+                            values.withUnsafeBufferPointer { vs in sparseFold(rs, ls, vs, n, source.lastBatchRows) }
+                        }
+                    }
+                    density = Double(latents.count) / Double(n * H)
                 } else {
-                    acts.withUnsafeBufferPointer { fold($0, n, H, source.lastBatchRows) }
+                    let before = firedSoFar()
+                    encoder.encode(batch, rowCount: n, into: &acts)
+                    if gather {
+                        if picked.count != n * F { picked = [Float](repeating: 0, count: n * F) }
+                        for b in 0..<n { for f in 0..<F { picked[b * F + f] = acts[b * H + columnOfFeature[f]] } }
+                        picked.withUnsafeBufferPointer { fold($0, n, F, source.lastBatchRows) }
+                    } else {
+                        acts.withUnsafeBufferPointer { fold($0, n, H, source.lastBatchRows) }
+                    }
+                    if let before, let after = firedSoFar() { density = Double(after - before) / Double(n * F) }
                 }
                 done += n
                 let seconds = Date().timeIntervalSince(start)
@@ -81,11 +103,18 @@ public enum FeatureScanner {
         }
 
         let tallies = ranges.map { FeatureTally(features: $0, k: config.topK) }
-        try runPass(1) { acts, B, stride, rows in
+        try runPass(1, dense: { acts, B, stride, rows in
             DispatchQueue.concurrentPerform(iterations: tallies.count) { p in
                 tallies[p].add(acts: acts, rowCount: B, stride: stride, rows: rows)
             }
-        }
+        }, sparse: { rowStarts, latents, values, B, rows in
+            DispatchQueue.concurrentPerform(iterations: tallies.count) { p in
+                tallies[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
+            }
+        }, firedSoFar: { tallies.reduce(0) { $0 + $1.firedTotal } })
+        // Pass 2 sees the same activations: fold it the way pass 1's density says.
+        let firedTotal = tallies.reduce(0) { $0 + $1.firedTotal }
+        density = Double(firedTotal) / Double(max(1, rowTotal * F))
 
         var tables = FeatureTables(featureIDs: featureIDs, topK: config.topK, quantileCount: config.quantileCount,
                                    samplesPerQuantile: config.quantileCount > 0 ? config.samplesPerQuantile : 0,
@@ -114,11 +143,15 @@ public enum FeatureScanner {
                                 seed: config.seed)
             }
             if tables.fireCounts.contains(where: { $0 > 0 }) {
-                try runPass(2) { acts, B, stride, rows in
+                try runPass(2, dense: { acts, B, stride, rows in
                     DispatchQueue.concurrentPerform(iterations: samplers.count) { p in
                         samplers[p].add(acts: acts, rowCount: B, stride: stride, rows: rows)
                     }
-                }
+                }, sparse: { rowStarts, latents, values, B, rows in
+                    DispatchQueue.concurrentPerform(iterations: samplers.count) { p in
+                        samplers[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
+                    }
+                }, firedSoFar: { nil })
             }
             tables.quantileRows = [Int](repeating: -1, count: F * Q * s)
             tables.quantileActivations = [Float](repeating: 0, count: F * Q * s)
@@ -136,6 +169,15 @@ public enum FeatureScanner {
             }
         }
         return tables
+    }
+
+    /// Whether a batch goes through the sparse fold, given the last batch's density.
+    static func sparseFold(density: Double, _ kernels: SAEKernelMode) -> Bool {
+        switch kernels {
+        case .dense: return false
+        case .sparse: return true
+        case .auto: return density <= SAEKernelMode.autoDensityThreshold
+        }
     }
 
     /// `count` items cut into `parts` contiguous ranges of near-equal size.

@@ -38,12 +38,93 @@ final class FeatureTally {
         a < b || (a == b && rowA > rowB)
     }
 
+    /// Firing (row, feature) pairs folded so far (the scan's density estimate).
+    var firedTotal = 0
+
     /// Adds a batch. `acts` is (B, H) row-major latent activations with this tally's features
     /// at columns [features); `rows` are the batch rows' global row numbers.
     // acts: (B,H)
     func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        let lo = features.lowerBound, n = features.count, k = self.k
-        let binCount = ActivationHistogram.binCount
+        let lo = features.lowerBound, n = features.count
+        withState { state in
+            for b in 0..<B {
+                let row = rows[b]
+                let base = acts.baseAddress! + b * H + lo
+                for f in 0..<n {
+                    let a = base[f]
+                    guard a > 0 else { continue }
+                    state.fold(a, feature: f, row: row)
+                }
+            }
+        }
+    }
+
+    /// Adds a batch given as compressed sparse rows (SAEEncoder.encodeSparse): row b's open
+    /// latents are `latents[rowStarts[b]..<rowStarts[b+1]]`, ascending, with activations
+    /// `values[…]`; latent j is local feature j. Only the open pairs are visited, in the same
+    /// (row, feature) order as the dense loop, so the state ends bit-for-bit the same.
+    func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+             rowCount B: Int, rows: [Int]) {
+        let lo = Int32(features.lowerBound), hi = Int32(features.upperBound)
+        withState { state in
+            for b in 0..<B {
+                let row = rows[b]
+                var e = FeatureTally.firstEntry(atLeast: lo, latents, Int(rowStarts[b]), Int(rowStarts[b + 1]))
+                let end = Int(rowStarts[b + 1])
+                while e < end {
+                    let j = latents[e]
+                    if j >= hi { break }
+                    let a = values[e]
+                    if a > 0 { state.fold(a, feature: Int(j - lo), row: row) }
+                    e += 1
+                }
+            }
+        }
+    }
+
+    /// The first entry in [start, end) whose latent is >= `latent` (entries ascending).
+    @inline(__always)
+    static func firstEntry(atLeast latent: Int32, _ latents: UnsafeBufferPointer<Int32>, _ start: Int, _ end: Int) -> Int {
+        var lo = start, hi = end
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if latents[mid] < latent { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The per-feature arrays as pointers, for one batch's fold.
+    struct State {
+        let k: Int
+        let heapActs: UnsafeMutablePointer<Float>, heapRows: UnsafeMutablePointer<Int>, heapCounts: UnsafeMutablePointer<Int>
+        let thresholds: UnsafeMutablePointer<Float>, fireCounts: UnsafeMutablePointer<Int>, sums: UnsafeMutablePointer<Double>
+        let histograms: UnsafeMutablePointer<Int>
+        var fired = 0
+
+        /// Folds a positive activation of local feature f at `row`.
+        @inline(__always)
+        mutating func fold(_ a: Float, feature f: Int, row: Int) {
+            fired += 1
+            fireCounts[f] += 1
+            sums[f] += Double(a)
+            histograms[f * ActivationHistogram.binCount + ActivationHistogram.bin(a)] += 1
+            guard a >= thresholds[f] else { return }
+            let heapActs = heapActs + f * k, heapRows = heapRows + f * k
+            var count = heapCounts[f]
+            if count < k {
+                FeatureTally.push(a, row, acts: heapActs, rows: heapRows, count: count)
+                count += 1
+                heapCounts[f] = count
+                if count == k { thresholds[f] = heapActs[0] }
+            } else if FeatureTally.isWorse(heapActs[0], heapRows[0], than: a, row) {
+                FeatureTally.replaceRoot(a, row, acts: heapActs, rows: heapRows, count: count)
+                thresholds[f] = heapActs[0]
+            }
+        }
+    }
+
+    private func withState(_ body: (inout State) -> Void) {
+        var fired = 0
         heapActivations.withUnsafeMutableBufferPointer { heapActs in
         heapRows.withUnsafeMutableBufferPointer { heapRows in
         heapCounts.withUnsafeMutableBufferPointer { heapCounts in
@@ -51,30 +132,13 @@ final class FeatureTally {
         fireCounts.withUnsafeMutableBufferPointer { fireCounts in
         activationSums.withUnsafeMutableBufferPointer { sums in
         histograms.withUnsafeMutableBufferPointer { histograms in
-            for b in 0..<B {
-                let row = rows[b]
-                let base = acts.baseAddress! + b * H + lo
-                for f in 0..<n {
-                    let a = base[f]
-                    guard a > 0 else { continue }
-                    fireCounts[f] += 1
-                    sums[f] += Double(a)
-                    histograms[f * binCount + ActivationHistogram.bin(a)] += 1
-                    guard a >= thresholds[f] else { continue }
-                    let heapActs = heapActs.baseAddress! + f * k, heapRows = heapRows.baseAddress! + f * k
-                    var count = heapCounts[f]
-                    if count < k {
-                        FeatureTally.push(a, row, acts: heapActs, rows: heapRows, count: count)
-                        count += 1
-                        heapCounts[f] = count
-                        if count == k { thresholds[f] = heapActs[0] }
-                    } else if FeatureTally.isWorse(heapActs[0], heapRows[0], than: a, row) {
-                        FeatureTally.replaceRoot(a, row, acts: heapActs, rows: heapRows, count: count)
-                        thresholds[f] = heapActs[0]
-                    }
-                }
-            }
+            var state = State(k: k, heapActs: heapActs.baseAddress!, heapRows: heapRows.baseAddress!, heapCounts: heapCounts.baseAddress!,
+                              thresholds: thresholds.baseAddress!, fireCounts: fireCounts.baseAddress!, sums: sums.baseAddress!,
+                              histograms: histograms.baseAddress!)
+            body(&state)
+            fired = state.fired
         }}}}}}}
+        firedTotal += fired
     }
 
     @inline(__always)

@@ -57,7 +57,75 @@ final class QuantileSampler {
 
     // acts: (B,H)
     func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        let lo = features.lowerBound, n = features.count, Q = bucketCount, s = samplesPerBucket
+        let lo = features.lowerBound, n = features.count
+        withState { state in
+            for b in 0..<B {
+                let row = rows[b]
+                let base = acts.baseAddress! + b * H + lo
+                for f in 0..<n {
+                    let a = base[f]
+                    guard a > 0 else { continue }
+                    state.fold(a, feature: f, row: row)
+                }
+            }
+        }
+    }
+
+    /// Adds a batch of compressed sparse rows (as `FeatureTally.add(rowStarts:…)`): only the
+    /// open pairs, in the dense loop's order, so the samples are the same.
+    func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+             rowCount B: Int, rows: [Int]) {
+        let lo = Int32(features.lowerBound), hi = Int32(features.upperBound)
+        withState { state in
+            for b in 0..<B {
+                let row = rows[b]
+                var e = FeatureTally.firstEntry(atLeast: lo, latents, Int(rowStarts[b]), Int(rowStarts[b + 1]))
+                let end = Int(rowStarts[b + 1])
+                while e < end {
+                    let j = latents[e]
+                    if j >= hi { break }
+                    let a = values[e]
+                    if a > 0 { state.fold(a, feature: Int(j - lo), row: row) }
+                    e += 1
+                }
+            }
+        }
+    }
+
+    /// The per-bucket arrays as pointers, for one batch's fold.
+    struct State {
+        let bucketCount: Int, samplesPerBucket: Int, seed: UInt64
+        let scales: UnsafePointer<Float>, ids: UnsafePointer<Int>, counts: UnsafeMutablePointer<Int>
+        let priorities: UnsafeMutablePointer<UInt64>, sampleRows: UnsafeMutablePointer<Int>, sampleActs: UnsafeMutablePointer<Float>
+        let filled: UnsafeMutablePointer<Int>, cutoffs: UnsafeMutablePointer<UInt64>
+
+        /// Folds a positive activation of local feature f at `row`.
+        @inline(__always)
+        func fold(_ a: Float, feature f: Int, row: Int) {
+            let Q = bucketCount, s = samplesPerBucket
+            let q = f * Q + QuantileSampler.bucket(a, scale: scales[f], bucketCount: Q)
+            counts[q] += 1
+            let p = QuantileSampler.priority(seed: seed, feature: ids[f], row: row)
+            guard p < cutoffs[q] else { return }
+            let slots = q * s
+            let priorities = UnsafeMutableBufferPointer(start: self.priorities, count: (q + 1) * s)
+            if filled[q] < s {
+                priorities[slots + filled[q]] = p
+                sampleRows[slots + filled[q]] = row
+                sampleActs[slots + filled[q]] = a
+                filled[q] += 1
+                if filled[q] == s { cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value }
+            } else {
+                let worst = QuantileSampler.largest(priorities, slots, s).index
+                priorities[slots + worst] = p
+                sampleRows[slots + worst] = row
+                sampleActs[slots + worst] = a
+                cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value
+            }
+        }
+    }
+
+    private func withState(_ body: (inout State) -> Void) {
         scales.withUnsafeBufferPointer { scales in
         featureIDs.withUnsafeBufferPointer { ids in
         bucketCounts.withUnsafeMutableBufferPointer { counts in
@@ -66,32 +134,11 @@ final class QuantileSampler {
         sampleActivations.withUnsafeMutableBufferPointer { sampleActs in
         filled.withUnsafeMutableBufferPointer { filled in
         cutoffs.withUnsafeMutableBufferPointer { cutoffs in
-            for b in 0..<B {
-                let row = rows[b]
-                let base = acts.baseAddress! + b * H + lo
-                for f in 0..<n {
-                    let a = base[f]
-                    guard a > 0 else { continue }
-                    let q = f * Q + QuantileSampler.bucket(a, scale: scales[f], bucketCount: Q)
-                    counts[q] += 1
-                    let p = QuantileSampler.priority(seed: seed, feature: ids[f], row: row)
-                    guard p < cutoffs[q] else { continue }
-                    let slots = q * s
-                    if filled[q] < s {
-                        priorities[slots + filled[q]] = p
-                        sampleRows[slots + filled[q]] = row
-                        sampleActs[slots + filled[q]] = a
-                        filled[q] += 1
-                        if filled[q] == s { cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value }
-                    } else {
-                        let worst = QuantileSampler.largest(priorities, slots, s).index
-                        priorities[slots + worst] = p
-                        sampleRows[slots + worst] = row
-                        sampleActs[slots + worst] = a
-                        cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value
-                    }
-                }
-            }
+            var state = State(bucketCount: bucketCount, samplesPerBucket: samplesPerBucket, seed: seed,
+                              scales: scales.baseAddress!, ids: ids.baseAddress!, counts: counts.baseAddress!,
+                              priorities: priorities.baseAddress!, sampleRows: sampleRows.baseAddress!,
+                              sampleActs: sampleActs.baseAddress!, filled: filled.baseAddress!, cutoffs: cutoffs.baseAddress!)
+            body(&state)
         }}}}}}}}
     }
 
