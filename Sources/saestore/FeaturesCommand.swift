@@ -2,6 +2,7 @@ import ActStore
 import ArgumentParser
 import Features
 import Foundation
+import StreamTrain
 
 /// `saestore features --store S --sae RUN|SAE_DIR --out DIR`: the MAE scan and its report.
 struct FeaturesCommand: ParsableCommand {
@@ -33,6 +34,8 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Hugging Face model directory: adds each feature's logit effect and token texts.") var model: String?
     @Option(help: "Tokens of context on each side of a report example.") var window = 8
     @Option(help: "Tokens of context stored on each side of every example (results.examples): `saestore feature --window` up to this is read, not recomputed.") var exampleWindow = 12
+    @Option(help: "How the scan folds each batch: sparse visits only the open (row, latent) pairs, dense all; auto picks sparse at density <= 0.1. Same results.")
+    var kernels = "auto"
     @Flag(help: "Write results only, no HTML report.") var noReport = false
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -49,6 +52,9 @@ struct FeaturesCommand: ParsableCommand {
     }
 
     func run() throws {
+        guard let kernelMode = SAEKernelMode(rawValue: kernels) else {
+            throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")
+        }
         let source = try SAESource(path: sae)
         let reader = try StoreReader(path: try source.store(store))
         let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
@@ -59,7 +65,7 @@ struct FeaturesCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         let bar = Progress("scan", unit: "rows", quiet: quiet || json)
         let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model, out: outURL,
-                                             exampleWindow: exampleWindow) { p in
+                                             exampleWindow: exampleWindow, kernels: kernelMode) { p in
             bar.update((p.pass - 1) * p.rowsTotal + p.rowsDone, of: p.passCount * p.rowsTotal, extra: "pass \(p.pass)/\(p.passCount)")
         }
         bar.finish()

@@ -4,7 +4,8 @@
 #     against a PyTorch CPU implementation of the same top-k scan (bench_torch.py, 2 threads)
 #     on the same rows (.npy → `saestore import`, f16 store) and the same SAELens SAE, for a
 #     GPT-2-small-like shape (768 → 6144) and the tiny model's (128 → 1024). Also the full
-#     two-pass scan (quantile samples) for reference.
+#     two-pass scan (quantile samples) for reference. Then `saestore-bench scan-fold`: the scan
+#     with the dense fold (every activation) and the sparse fold (the encoder's CSR) A/B.
 #  2. lookups on a 1M-row store with documents: `saestore-bench lookup` builds the store, an
 #     SAE on it and `saestore features` results, then prints p50/p99 and lookups/s, cold
 #     (page cache dropped) and warm, of StoreReader.context (`saestore lookup`) and of one
@@ -43,6 +44,8 @@ PY
   torch_json=$("$PYTHON" benchmarks/features/bench_torch.py "$dir/x.npy" "$dir/sae" --top-k 20 --threads 2)
   swift_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out1" --top-k 20 --quantiles 0 --no-report --json --quiet --workers 1)
   full_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out2" --top-k 20 --quantiles 10 --no-report --json --quiet --workers 1)
+  # Dense vs sparse fold of the scan (same process, alternating; tables checked equal).
+  "$BIN/saestore-bench" scan-fold --store "$dir/store" --sae "$dir/sae" --repeats 5 | sed 's/^{/{"bench": "scan-fold", /' | tee -a benchmarks/features/results.jsonl
   "$PYTHON" - "$cfg" "$torch_json" "$swift_json" "$full_json" "$dir" <<'PY' | tee -a benchmarks/features/results.jsonl
 import json, sys
 import numpy as np
@@ -68,6 +71,9 @@ for r in rows:
         print(f"scan {r['d_in']}->{r['d_sae']} ({r['rows']} rows): saestore {r['saestore_rows_per_s']:,} rows/s, "
               f"torch {r['torch_rows_per_s']:,} rows/s, ratio {r['ratio_saestore_over_torch']}x "
               f"(full two-pass scan: {r['saestore_two_pass_rows_per_s']:,} rows/s)")
+    elif r["bench"] == "scan-fold":
+        print(f"scan fold {r['fold']} {r['d_in']}->{r['d_sae']} (density {r['density']:.3f}): best {r['best_rows_per_s']:,.0f} rows/s, "
+              f"{r['speedup_over_dense_best']:.2f}x dense, load {r['load_1min']}")
     elif "p50_ms" in r:
         print(f"{r['stage']}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms (CPU time p99 {r['cpu_p99_ms']:.3f} ms), "
               f"{r['per_second']:,.0f}/s on {int(r['store_rows']):,} rows, load {r['load_1min']}")

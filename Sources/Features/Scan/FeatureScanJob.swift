@@ -10,7 +10,7 @@ public enum FeatureScanJob {
     /// feature later reads them instead of the store's chunks and the SAE).
     /// With `modelDirectory`, each feature's logit effect is computed and stored too.
     public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
-                           out: URL, exampleWindow: Int = 12,
+                           out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto,
                            progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
         // Fail on a bad model before scanning, not after.
         let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
@@ -18,7 +18,7 @@ public enum FeatureScanJob {
         let resolver = try ExampleResolver(reader: reader, sae: sae.loaded.sae, column: config.column, window: exampleWindow)
         let start = Date()
         let tables = try FeatureScanner.scan(reader: reader, sae: sae.loaded.sae, saeName: sae.directory.path,
-                                             config: config, progress: progress)
+                                             config: config, kernels: kernels, progress: progress)
         let seconds = Date().timeIntervalSince(start)
         var logits: LogitEffectTable?
         if let unembedding {
