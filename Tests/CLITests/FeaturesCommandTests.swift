@@ -42,6 +42,12 @@ final class FeaturesCommandTests: XCTestCase {
         let detail = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(detail["feature"] as? Int, Int(id))
         XCTAssertEqual((detail["topExamples"] as? [Any])?.count, min(5, detail["fireCount"] as? Int ?? 0))
+        // The windows are stored (results.examples); a wider window than stored is resolved
+        // from the store and SAE instead, with the same examples.
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/results.examples"))
+        let wider = try saestore(["feature", out, "--id", id, "--json", "--window", "13"])
+        XCTAssertEqual(wider.status, 0, wider.stderr)
+        XCTAssertEqual(wider.stdout, shown.stdout, "bare rows have no window, so both ways print the same")
         let text = try saestore(["feature", out, "--id", id])
         XCTAssertEqual(text.status, 0, text.stderr)
         XCTAssertTrue(text.stdout.contains("feature \(id)") && text.stdout.contains("bare row"), text.stdout)
