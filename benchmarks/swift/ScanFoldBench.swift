@@ -7,7 +7,9 @@ import StreamTrain
 /// The feature scan with each fold, in one process, alternating so that load changes hit
 /// both alike: `dense` visits every (row, feature) activation (the fold before the sparse
 /// one existed), `sparse` only the open pairs of the encoder's CSR, `auto` picks by density.
-/// Best and median rows/s of each; the tables are checked equal. JSON lines out.
+/// Best and median rows/s of each, and the process CPU time per row (less sensitive to other
+/// processes than wall time; run with OPENBLAS_NUM_THREADS=1 so no BLAS thread spin-waits
+/// into it); the tables are checked equal. JSON lines out.
 struct ScanFoldBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "scan-fold", abstract: "Feature scan rows/s: dense vs sparse fold (A/B).")
 
@@ -22,14 +24,15 @@ struct ScanFoldBench: ParsableCommand {
         let reader = try StoreReader(path: store)
         let config = FeatureScanConfig(column: try source.column(nil), topK: 20, quantileCount: quantiles, endRow: rows)
         let folds: [SAEKernelMode] = [.dense, .sparse, .auto]
-        var seconds: [SAEKernelMode: [Double]] = [:]
+        var seconds: [SAEKernelMode: [Double]] = [:], cpuSeconds: [SAEKernelMode: [Double]] = [:]
         var tables: [SAEKernelMode: FeatureTables] = [:]
         var density = 0.0
         for _ in 0..<repeats {
             for fold in folds {
-                let t0 = Date()
+                let t0 = Date(), c0 = processCPUSeconds()
                 let result = try FeatureScanner.scan(reader: reader, sae: source.loaded.sae, saeName: sae, config: config, kernels: fold)
                 seconds[fold, default: []].append(Date().timeIntervalSince(t0))
+                cpuSeconds[fold, default: []].append(processCPUSeconds() - c0)
                 tables[fold] = result
                 density = Double(result.fireCounts.reduce(0, +)) / Double(result.rowsScanned * result.featureCount)
             }
@@ -37,14 +40,23 @@ struct ScanFoldBench: ParsableCommand {
         precondition(tables[.sparse] == tables[.dense] && tables[.auto] == tables[.dense], "the folds disagree")
         let rowCount = Double(tables[.dense]!.rowsScanned) * (quantiles > 0 ? 2 : 1)
         let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).flatMap { Double($0.split(separator: " ")[0]) } ?? 0
-        let best = seconds.mapValues { $0.min()! }
+        let best = seconds.mapValues { $0.min()! }, bestCPU = cpuSeconds.mapValues { $0.min()! }
         for fold in folds {
             let sorted = seconds[fold]!.sorted()
             let fields: [String: Any] = ["fold": fold.rawValue, "d_in": source.loaded.sae.dIn, "d_sae": source.loaded.sae.dSAE,
                                          "rows": tables[fold]!.rowsScanned, "passes": quantiles > 0 ? 2 : 1, "density": density,
                                          "best_rows_per_s": (rowCount / sorted[0]).rounded(), "median_rows_per_s": (rowCount / sorted[sorted.count / 2]).rounded(),
-                                         "speedup_over_dense_best": best[.dense]! / best[fold]!, "repeats": repeats, "load_1min": load]
+                                         "speedup_over_dense_best": best[.dense]! / best[fold]!,
+                                         "best_cpu_us_per_row": 1e6 * bestCPU[fold]! / rowCount, "cpu_speedup_over_dense_best": bestCPU[.dense]! / bestCPU[fold]!, "repeats": repeats, "load_1min": load]
             print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
         }
+    }
+
+    /// User + system CPU time of the process so far, seconds.
+    private func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }

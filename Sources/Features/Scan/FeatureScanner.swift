@@ -13,9 +13,11 @@ import StreamTrain
 public enum FeatureScanner {
     /// Scans `reader`'s `config.column` through `sae`. `saeName` names the SAE in errors.
     /// `kernels`: how a batch's activations are folded — `.dense` visits every (row, feature)
-    /// pair, `.sparse` only the open ones (the encoder's CSR output), `.auto` picks sparse while
-    /// the last batch's density is at most `SAEKernelMode.autoDensityThreshold`. All three
-    /// give identical tables.
+    /// pair and skips the zeros with one compare, `.sparse` only the open pairs of the encoder's
+    /// CSR output (`SAEEncoder.encodeSparse`). Both give identical tables. `.auto` is dense:
+    /// encodeSparse finds the open pairs with a gather pass over the dense activations, which
+    /// costs what the dense fold's compares cost, and the sparse fold measured 0.95–0.96× the
+    /// dense one's CPU time at 3% and 0.5% density (docs/FEATURES.md).
     public static func scan(reader: StoreReader, sae fullSAE: SparseAutoencoder, saeName: String,
                             config: FeatureScanConfig, kernels: SAEKernelMode = .auto,
                             progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureTables {
@@ -53,10 +55,10 @@ public enum FeatureScanner {
 
         // The sparse fold reads latent j as local feature j, which holds unless TopK columns
         // are picked out of a full encoding (`gather`).
-        var density = 1.0
         typealias DenseFold = (UnsafeBufferPointer<Float>, Int, Int, [Int]) -> Void
         typealias SparseFold = (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, Int, [Int]) -> Void
-        func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold, firedSoFar: () -> Int?) throws {
+        let sparse = kernels == .sparse && !gather
+        func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold) throws {
             let loader = StreamLoaderConfig(column: config.column, firstRow: first, endRow: end, shuffleBufferRows: 1,
                                             workerCount: config.workerCount, prefetchChunks: 2 * config.workerCount + 1,
                                             shuffle: false)
@@ -69,16 +71,14 @@ public enum FeatureScanner {
             while true {
                 let n = try source.nextBatch(into: &batch, maxRowCount: config.batchRows)
                 if n == 0 { break }
-                if !gather && FeatureScanner.sparseFold(density: density, kernels) {
+                if sparse {
                     encoder.encodeSparse(batch, rowCount: n, rowStarts: &rowStarts, latents: &latents, values: &values)
                     rowStarts.withUnsafeBufferPointer { rs in
                         latents.withUnsafeBufferPointer { ls in
                             values.withUnsafeBufferPointer { vs in sparseFold(rs, ls, vs, n, source.lastBatchRows) }
                         }
                     }
-                    density = Double(latents.count) / Double(n * H)
                 } else {
-                    let before = firedSoFar()
                     encoder.encode(batch, rowCount: n, into: &acts)
                     if gather {
                         if picked.count != n * F { picked = [Float](repeating: 0, count: n * F) }
@@ -87,7 +87,6 @@ public enum FeatureScanner {
                     } else {
                         acts.withUnsafeBufferPointer { fold($0, n, H, source.lastBatchRows) }
                     }
-                    if let before, let after = firedSoFar() { density = Double(after - before) / Double(n * F) }
                 }
                 done += n
                 let seconds = Date().timeIntervalSince(start)
@@ -111,10 +110,7 @@ public enum FeatureScanner {
             DispatchQueue.concurrentPerform(iterations: tallies.count) { p in
                 tallies[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
             }
-        }, firedSoFar: { tallies.reduce(0) { $0 + $1.firedTotal } })
-        // Pass 2 sees the same activations: fold it the way pass 1's density says.
-        let firedTotal = tallies.reduce(0) { $0 + $1.firedTotal }
-        density = Double(firedTotal) / Double(max(1, rowTotal * F))
+        })
 
         var tables = FeatureTables(featureIDs: featureIDs, topK: config.topK, quantileCount: config.quantileCount,
                                    samplesPerQuantile: config.quantileCount > 0 ? config.samplesPerQuantile : 0,
@@ -151,7 +147,7 @@ public enum FeatureScanner {
                     DispatchQueue.concurrentPerform(iterations: samplers.count) { p in
                         samplers[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
                     }
-                }, firedSoFar: { nil })
+                })
             }
             tables.quantileRows = [Int](repeating: -1, count: F * Q * s)
             tables.quantileActivations = [Float](repeating: 0, count: F * Q * s)
@@ -169,15 +165,6 @@ public enum FeatureScanner {
             }
         }
         return tables
-    }
-
-    /// Whether a batch goes through the sparse fold, given the last batch's density.
-    static func sparseFold(density: Double, _ kernels: SAEKernelMode) -> Bool {
-        switch kernels {
-        case .dense: return false
-        case .sparse: return true
-        case .auto: return density <= SAEKernelMode.autoDensityThreshold
-        }
     }
 
     /// `count` items cut into `parts` contiguous ranges of near-equal size.

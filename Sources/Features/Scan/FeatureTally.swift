@@ -38,9 +38,6 @@ final class FeatureTally {
         a < b || (a == b && rowA > rowB)
     }
 
-    /// Firing (row, feature) pairs folded so far (the scan's density estimate).
-    var firedTotal = 0
-
     /// Adds a batch. `acts` is (B, H) row-major latent activations with this tally's features
     /// at columns [features); `rows` are the batch rows' global row numbers.
     // acts: (B,H)
@@ -99,12 +96,9 @@ final class FeatureTally {
         let heapActs: UnsafeMutablePointer<Float>, heapRows: UnsafeMutablePointer<Int>, heapCounts: UnsafeMutablePointer<Int>
         let thresholds: UnsafeMutablePointer<Float>, fireCounts: UnsafeMutablePointer<Int>, sums: UnsafeMutablePointer<Double>
         let histograms: UnsafeMutablePointer<Int>
-        var fired = 0
-
         /// Folds a positive activation of local feature f at `row`.
         @inline(__always)
-        mutating func fold(_ a: Float, feature f: Int, row: Int) {
-            fired += 1
+        func fold(_ a: Float, feature f: Int, row: Int) {
             fireCounts[f] += 1
             sums[f] += Double(a)
             histograms[f * ActivationHistogram.binCount + ActivationHistogram.bin(a)] += 1
@@ -124,7 +118,6 @@ final class FeatureTally {
     }
 
     private func withState(_ body: (inout State) -> Void) {
-        var fired = 0
         heapActivations.withUnsafeMutableBufferPointer { heapActs in
         heapRows.withUnsafeMutableBufferPointer { heapRows in
         heapCounts.withUnsafeMutableBufferPointer { heapCounts in
@@ -136,9 +129,7 @@ final class FeatureTally {
                               thresholds: thresholds.baseAddress!, fireCounts: fireCounts.baseAddress!, sums: sums.baseAddress!,
                               histograms: histograms.baseAddress!)
             body(&state)
-            fired = state.fired
         }}}}}}}
-        firedTotal += fired
     }
 
     @inline(__always)
