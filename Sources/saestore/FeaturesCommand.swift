@@ -34,7 +34,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Hugging Face model directory: adds each feature's logit effect and token texts.") var model: String?
     @Option(help: "Tokens of context on each side of a report example.") var window = 8
     @Option(help: "Tokens of context stored on each side of every example (results.examples): `saestore feature --window` up to this is read, not recomputed.") var exampleWindow = 12
-    @Option(help: "How the scan folds each batch: sparse visits only the open (row, latent) pairs of the encoder's CSR, dense all pairs; auto is dense (measured as fast or faster). Same results.")
+    @Option(help: "How the scan folds each batch: dense visits every (row, latent) activation, sparse only the open pairs of the encoder's CSR, auto is dense on the pre-activations (no ReLU pass; fastest measured). Same results.")
     var kernels = "auto"
     @Flag(help: "Write results only, no HTML report.") var noReport = false
     @Flag(help: "No progress display.") var quiet = false

@@ -12,12 +12,14 @@ import StreamTrain
 /// that update in parallel. Memory: k × features examples, the histograms, and one batch.
 public enum FeatureScanner {
     /// Scans `reader`'s `config.column` through `sae`. `saeName` names the SAE in errors.
-    /// `kernels`: how a batch's activations are folded — `.dense` visits every (row, feature)
-    /// pair and skips the zeros with one compare, `.sparse` only the open pairs of the encoder's
-    /// CSR output (`SAEEncoder.encodeSparse`). Both give identical tables. `.auto` is dense:
-    /// encodeSparse finds the open pairs with a gather pass over the dense activations, which
-    /// costs what the dense fold's compares cost, and the sparse fold measured 0.95–0.96× the
-    /// dense one's CPU time at 3% and 0.5% density (docs/FEATURES.md).
+    /// `kernels`: how a batch's activations are folded — `.dense` encodes (ReLU/TopK written
+    /// back) and visits every (row, feature) pair, skipping zeros with one compare (the plain
+    /// path); `.sparse` visits only the open pairs of the encoder's CSR output
+    /// (`SAEEncoder.encodeSparse`); `.auto` is `.dense` on the pre-activations for ReLU SAEs
+    /// (the fold reads only values > 0, which are the same before and after ReLU, so the ReLU
+    /// pass is skipped). All give identical tables. The sparse fold does not pay today:
+    /// encodeSparse's gather pass over the dense activations costs more than the dense
+    /// fold's compares (docs/FEATURES.md has the A/B).
     public static func scan(reader: StoreReader, sae fullSAE: SparseAutoencoder, saeName: String,
                             config: FeatureScanConfig, kernels: SAEKernelMode = .auto,
                             progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureTables {
@@ -58,6 +60,10 @@ public enum FeatureScanner {
         typealias DenseFold = (UnsafeBufferPointer<Float>, Int, Int, [Int]) -> Void
         typealias SparseFold = (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, Int, [Int]) -> Void
         let sparse = kernels == .sparse && !gather
+        // The dense folds read only activations > 0, which for a ReLU SAE are the positive
+        // pre-activations themselves: skip writing the ReLU back (`.dense` keeps it, as the
+        // plain path the others are measured against).
+        let preActivationsSuffice = sae.architecture != .topk && kernels == .auto
         func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold) throws {
             let loader = StreamLoaderConfig(column: config.column, firstRow: first, endRow: end, shuffleBufferRows: 1,
                                             workerCount: config.workerCount, prefetchChunks: 2 * config.workerCount + 1,
@@ -79,7 +85,11 @@ public enum FeatureScanner {
                         }
                     }
                 } else {
-                    encoder.encode(batch, rowCount: n, into: &acts)
+                    if preActivationsSuffice {
+                        encoder.encodePreActivations(batch, rowCount: n, into: &acts)
+                    } else {
+                        encoder.encode(batch, rowCount: n, into: &acts)
+                    }
                     if gather {
                         if picked.count != n * F { picked = [Float](repeating: 0, count: n * F) }
                         for b in 0..<n { for f in 0..<F { picked[b * F + f] = acts[b * H + columnOfFeature[f]] } }

@@ -31,6 +31,24 @@ public struct SAEEncoder {
         }
     }
 
+    /// Writes the pre-activations (x − b_dec?) · W_enc + b_enc of `rowCount` rows into `out`
+    /// (resized to rowCount × dSAE if needed), skipping the activation pass. For a ReLU SAE
+    /// (standard, tied) f = pre exactly where pre > 0 and f = 0 elsewhere, so a reader that
+    /// only looks at f > 0 (a feature scan) gets the same values for one pass less over the
+    /// batch. TopK's f depends on every latent of the row, so it has no such shortcut.
+    public mutating func encodePreActivations(_ rows: [Float], rowCount: Int, into out: inout [Float]) {
+        precondition(sae.architecture != .topk, "encodePreActivations: a TopK SAE's activations need its selection; use encode")
+        let count = rowCount * sae.dSAE
+        if out.count != count { out = [Float](repeating: 0, count: count) }
+        guard rowCount > 0 else { return }
+        sae.encodePreActivations(rows, rowCount: rowCount, workspace: &workspace)
+        out.withUnsafeMutableBufferPointer { out in
+            workspace.acts.withUnsafeBufferPointer { acts in
+                out.baseAddress!.update(from: acts.baseAddress!, count: count)
+            }
+        }
+    }
+
     /// The open latents (f > 0) of `rowCount` rows as compressed sparse rows: row b's entries
     /// are `latents[rowStarts[b]..<rowStarts[b+1]]` (ascending) with activations `values[…]`.
     /// The arrays are resized as needed, so a scan that reuses them allocates only when a

@@ -5,6 +5,20 @@ extension SparseAutoencoder {
     // x: (B,C), ws.acts: (B,H)
     @discardableResult
     func encodeLatents(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) -> Int {
+        encodePreActivations(x, rowCount: B, workspace: &ws)
+        if architecture == .topk {
+            applyTopK(rowCount: B, workspace: &ws)
+        } else {
+            applyReLU(rowCount: B, workspace: &ws)
+        }
+        var open = 0
+        for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
+        return open
+    }
+
+    /// Writes the pre-activations (x − b_dec?) · W_enc + b_enc of rows 0..<B into `ws.acts`.
+    // x: (B,C), ws.acts: (B,H)
+    func encodePreActivations(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) {
         let C = dIn, H = dSAE
         precondition(B > 0 && B <= ws.maxRowCount, "batch of \(B) rows, workspace holds \(ws.maxRowCount)")
         precondition(x.count >= B * C, "batch holds \(x.count) floats, \(B) rows need \(B * C)")
@@ -27,14 +41,6 @@ extension SparseAutoencoder {
                 }
             }
         }
-        if architecture == .topk {
-            applyTopK(rowCount: B, workspace: &ws)
-        } else {
-            applyReLU(rowCount: B, workspace: &ws)
-        }
-        var open = 0
-        for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
-        return open
     }
 
     /// Writes x̂ − x for rows 0..<B into `ws.residuals` (needs `encodeBatch` first).
