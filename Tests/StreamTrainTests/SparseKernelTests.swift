@@ -323,6 +323,13 @@ final class SparseKernelTests: XCTestCase {
             var rowStarts: [Int32] = [], latents: [Int32] = [], values: [Float] = []
             encoder.encodeSparse(x, rowCount: B, rowStarts: &rowStarts, latents: &latents, values: &values)
             XCTAssertEqual(dense(rowStarts: rowStarts, latents: latents, values: values, B: B, H: H), f, "\(architecture) encodeSparse")
+            if architecture != .topk {
+                // ReLU of the pre-activations is f, bit for bit (the same gemm, no other change).
+                var pre: [Float] = []
+                encoder.encodePreActivations(x, rowCount: B, into: &pre)
+                XCTAssertEqual(pre.map { max($0, 0) }, f, "\(architecture) encodePreActivations")
+                XCTAssertGreaterThan(pre.filter { $0 < 0 }.count, B * H / 2, "\(architecture): pre-activations keep their negatives")
+            }
             var auto: [Float] = [], denseOut: [Float] = []
             encoder.reconstruct(x, rowCount: B, into: &auto)
             var denseEncoder = SAEEncoder(sae: sae, maxRowCount: B, kernels: .dense)
