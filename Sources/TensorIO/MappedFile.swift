@@ -7,13 +7,14 @@ import Darwin
 #endif
 
 /// A whole file mapped read-only. Tensor files are read through the mapping so that opening a
-/// multi-gigabyte checkpoint costs nothing until bytes are touched.
-public final class MappedFile: @unchecked Sendable {
-    public let path: String
-    public let byteCount: Int
+/// multi-gigabyte checkpoint costs nothing until bytes are touched. Package-visible (not
+/// public: its closures take raw pointers) so Features maps its results files with it too.
+package final class MappedFile: @unchecked Sendable {
+    package let path: String
+    package let byteCount: Int
     private let base: UnsafeRawPointer?
 
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw TensorIOError.io(path: path, operation: "open", message: MappedFile.lastError()) }
@@ -41,7 +42,7 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// Calls `body` with the bytes in `range`; the caller has already checked the range.
-    public func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withBytes<R>(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         precondition(range.lowerBound >= 0 && range.upperBound <= byteCount, "MappedFile: range \(range) outside \(byteCount) bytes of \(path)")
         guard let base else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
