@@ -45,7 +45,7 @@ PY
   swift_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out1" --top-k 20 --quantiles 0 --no-report --json --quiet --workers 1)
   full_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out2" --top-k 20 --quantiles 10 --no-report --json --quiet --workers 1)
   # Dense vs sparse fold of the scan (same process, alternating; tables checked equal).
-  "$BIN/saestore-bench" scan-fold --store "$dir/store" --sae "$dir/sae" --repeats 5 | sed 's/^{/{"bench": "scan-fold", /' | tee -a benchmarks/features/results.jsonl
+  OPENBLAS_NUM_THREADS=1 "$BIN/saestore-bench" scan-fold --store "$dir/store" --sae "$dir/sae" --repeats 3 | sed 's/^{/{"bench": "scan-fold", /' | tee -a benchmarks/features/results.jsonl
   "$PYTHON" - "$cfg" "$torch_json" "$swift_json" "$full_json" "$dir" <<'PY' | tee -a benchmarks/features/results.jsonl
 import json, sys
 import numpy as np
@@ -73,7 +73,7 @@ for r in rows:
               f"(full two-pass scan: {r['saestore_two_pass_rows_per_s']:,} rows/s)")
     elif r["bench"] == "scan-fold":
         print(f"scan fold {r['fold']} {r['d_in']}->{r['d_sae']} (density {r['density']:.3f}): best {r['best_rows_per_s']:,.0f} rows/s, "
-              f"{r['speedup_over_dense_best']:.2f}x dense, load {r['load_1min']}")
+              f"{r['speedup_over_dense_best']:.2f}x dense (CPU per row {r['best_cpu_us_per_row']:.2f} us, {r['cpu_speedup_over_dense_best']:.2f}x), load {r['load_1min']}")
     elif "p50_ms" in r:
         print(f"{r['stage']}: p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms (CPU time p99 {r['cpu_p99_ms']:.3f} ms), "
               f"{r['per_second']:,.0f}/s on {int(r['store_rows']):,} rows, load {r['load_1min']}")
