@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 // Open MPI's handle types are pointers to opaque structs; void * has the same representation.
@@ -45,15 +46,18 @@ static void *lookup(void *library, const char *name, char *message, size_t capac
 
 int saempi_load(char *message, size_t capacity) {
     if (mpi.loaded) return 0;
-    const char *names[] = {"libmpi.so.40", "libmpi.so"};
+    // SAESTORE_LIBMPI names another libmpi (an Open MPI 4/5 build outside the loader's path).
+    const char *chosen = getenv("SAESTORE_LIBMPI");
+    const char *names[] = {chosen && *chosen ? chosen : "libmpi.so.40", "libmpi.so"};
+    size_t nameCount = chosen && *chosen ? 1 : 2;
     void *library = NULL;
     char first[512] = "";
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !library; i++) {
+    for (size_t i = 0; i < nameCount && !library; i++) {
         library = dlopen(names[i], RTLD_NOW | RTLD_GLOBAL);
         if (!library && i == 0) snprintf(first, sizeof first, "%s", dlerror());
     }
     if (!library) {
-        snprintf(message, capacity, "cannot load Open MPI's libmpi.so.40 (%s); install it (Debian: apt-get install openmpi-bin libopenmpi-dev)", first);
+        snprintf(message, capacity, "cannot load %s (%s); install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev)", names[0], first);
         return -1;
     }
     int failed = 0;

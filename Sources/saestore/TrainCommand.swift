@@ -121,6 +121,10 @@ struct TrainCommand: ParsableCommand {
         if json { return try printJSON(summary) }
         if let step = summary.resumedFromStep { print("resumed from step \(step)") }
         if job.collective.rankCount > 1 { print("data-parallel: \(job.collective.rankCount) ranks, \(streamCount ?? 0) streams") }
+        if let t = summary.dataParallel, t.stepCount > 0 {
+            let ms = { (seconds: Double) in String(format: "%.2f", 1000 * seconds / Double(t.stepCount)) }
+            print("rank 0 per step (ms): load \(ms(t.loadSeconds))  gradients \(ms(t.gradientSeconds))  pack \(ms(t.packSeconds))  allreduce \(ms(t.allreduceSeconds)) (\(t.reducedFloatCount) floats)  update \(ms(t.updateSeconds))")
+        }
         print("trained \(summary.steps) steps, \(summary.tokens) tokens, \(summary.epochs) epochs in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.tokensPerSecond)) tokens/s)")
         if let mse = summary.mse, let l0 = summary.l0, let fve = summary.explainedVariance, let dead = summary.deadFeatureFraction {
             print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))

@@ -106,6 +106,25 @@ final class MPITrainCommandTests: XCTestCase {
         XCTAssertGreaterThan(try relativeDifferences(single, plain)["W_enc"]!, 1e-2)
     }
 
+    /// Launched as one of several ranks (the environment says so) without a usable libmpi:
+    /// a clear error, not a crash or a silent single-process run. A plain run never loads it.
+    func testSeveralRanksWithoutLibMPIFailClearly() throws {
+        let store = try makeStore(rows: 600)
+        var environment = ProcessInfo.processInfo.environment
+        environment["OMPI_COMM_WORLD_SIZE"] = "2"
+        environment["OMPI_COMM_WORLD_RANK"] = "0"
+        environment["SAESTORE_LIBMPI"] = "/nonexistent/libmpi.so.40"
+        let result = try saestore(trainArguments(store, temporaryPath(self, "nompi"), epochs: 1), environment: environment)
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("launched by mpirun with several ranks") && result.stderr.contains("/nonexistent/libmpi.so.40")
+                      && result.stderr.contains("apt-get install openmpi-bin"), result.stderr)
+        // The same without the launcher's variables trains alone and never opens libmpi.
+        environment["OMPI_COMM_WORLD_SIZE"] = nil
+        environment["OMPI_COMM_WORLD_RANK"] = nil
+        let plain = try saestore(trainArguments(store, temporaryPath(self, "plain"), epochs: 1), environment: environment)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+    }
+
     private struct Record { var step: Int; var tokens: Int; var mse: Double; var l0: Double }
 
     private func metrics(_ run: String) throws -> [Record] {

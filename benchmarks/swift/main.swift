@@ -6,6 +6,6 @@ struct SAEStoreBench: ParsableCommand {
         commandName: "saestore-bench",
         abstract: "Benchmarks for saestore (driven by benchmarks/*/run.sh).",
         subcommands: [ForwardBench.self, SgemmBench.self, StoreBench.self, LookupBench.self, SparseBench.self,
-                      TrainBench.self, ShuffleBench.self])
+                      TrainBench.self, ShuffleBench.self, AllreduceBench.self])
 }
 SAEStoreBench.main()

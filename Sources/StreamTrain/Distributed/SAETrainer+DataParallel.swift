@@ -46,6 +46,9 @@ extension SAETrainer {
             batch = [Float](repeating: 0, count: rankCapacity * config.dIn)
         }
         var reduction = GradientReduction(gradients: gradients, latentCount: config.latentCount)
+        dataParallelTimings = DataParallelTimings()
+        dataParallelTimings.reducedFloatCount = ranks > 1 ? reduction.flat.count : 0
+        var clock = StepClock()
         window.reset()
         var lastMetrics: TrainingMetrics?
         var lastCheckpointStep = -1
@@ -65,22 +68,28 @@ extension SAETrainer {
             }
             var rowLimit = config.batchSize
             if let maxTokens = options.maxTokens { rowLimit = min(rowLimit, maxTokens - state.tokenCount) }
+            clock.start()
             let localRows = try source.nextBatch(into: &batch, globalRowLimit: rowLimit)
+            dataParallelTimings.loadSeconds += clock.lap()
             var losses = SAELosses(mse: 0, l1: 0, total: 0, activeLatentCount: 0)
             if localRows > 0 {
                 losses = try computeGradients(rowCount: localRows)
             }
+            dataParallelTimings.gradientSeconds += clock.lap()
             var globalRows = localRows
             var globalLosses = losses
             if ranks > 1 {
                 reduction.pack(gradients: gradients, firedRowCounts: workspace.firedRowCounts, rowCount: localRows,
                                losses: losses, pool: workspace.pool)
+                dataParallelTimings.packSeconds += clock.lap()
                 try collective.sumInPlace(&reduction.flat)
+                dataParallelTimings.allreduceSeconds += clock.lap()
                 globalRows = reduction.rowCount
                 if globalRows > 0 {
                     globalLosses = reduction.unpack(into: &gradients, firedRowCounts: &workspace.firedRowCounts,
                                                     l1Coefficient: config.l1Coefficient, pool: workspace.pool)
                 }
+                dataParallelTimings.packSeconds += clock.lap()
             }
             if globalRows == 0 {
                 if state.epochTokenCount == 0 { throw TrainingError.emptySource(epoch: state.epochIndex) }
@@ -92,6 +101,8 @@ extension SAETrainer {
             }
             try applyGradients(rowCount: globalRows, losses: globalLosses)
             window.add(x: batch, residuals: workspace.residuals, rowCount: localRows, dIn: config.dIn, losses: losses)
+            dataParallelTimings.updateSeconds += clock.lap()
+            dataParallelTimings.stepCount += 1
             progress(.stepFinished(step: state.stepCount, tokenCount: state.tokenCount,
                                    epoch: state.epochIndex, loss: globalLosses.total))
             if replicaCheckIntervalSteps > 0, state.stepCount % replicaCheckIntervalSteps == 0 {
@@ -123,6 +134,17 @@ extension SAETrainer {
         return TrainingSummary(stopReason: stopReason, stepCount: state.stepCount,
                                tokenCount: state.tokenCount, epochsCompleted: state.epochIndex,
                                lastMetrics: lastMetrics)
+    }
+
+    /// Monotonic lap timer for the step breakdown.
+    private struct StepClock {
+        private var last: UInt64 = 0
+        mutating func start() { last = DispatchTime.now().uptimeNanoseconds }
+        mutating func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { last = now }
+            return Double(now - last) / 1e9
+        }
     }
 
     /// A 64-bit hash of every weight's bit pattern (equal weights ⇔ equal hash, up to collisions).

@@ -85,6 +85,7 @@ public enum TrainRun {
                                tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0, resumedFromStep: resumedFrom,
                                stopReason: "\(summary.stopReason)", mse: summary.lastMetrics?.mse, l0: summary.lastMetrics?.l0,
                                explainedVariance: summary.lastMetrics?.explainedVariance,
-                               deadFeatureFraction: summary.lastMetrics?.deadFeatureFraction, exportDirectory: run.saeDirectory.path)
+                               deadFeatureFraction: summary.lastMetrics?.deadFeatureFraction, exportDirectory: run.saeDirectory.path,
+                               dataParallel: config.streamCount == nil ? nil : trainer.dataParallelTimings)
     }
 }

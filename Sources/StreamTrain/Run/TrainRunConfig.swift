@@ -53,4 +53,6 @@ public struct TrainRunSummary: Codable, Sendable {
     public var explainedVariance: Double?
     public var deadFeatureFraction: Double?
     public var exportDirectory: String
+    /// Rank 0's step-time breakdown of a data-parallel run (nil for a plain run).
+    public var dataParallel: DataParallelTimings?
 }

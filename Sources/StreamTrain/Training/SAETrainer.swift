@@ -20,6 +20,8 @@ public final class SAETrainer {
 
     /// Steps this trainer object took on the sparse kernels (not saved in checkpoints).
     public internal(set) var sparseStepCount = 0
+    /// Step-time breakdown of the last data-parallel `train(rankSource:…)` on this rank.
+    public internal(set) var dataParallelTimings = DataParallelTimings()
 
     var workspace: SAEWorkspace
     var gradients: SAEWeights
