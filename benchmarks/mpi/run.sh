@@ -7,7 +7,8 @@
 #
 # Data: gpt2-small-shaped activation-like rows (benchmarks/train/make_data.py, d 768, f16 store),
 # SAE 768 → 6144 ("gpt2"), and the same generator at d 128, SAE 128 → 1024 ("tiny"). The seed's
-# tied SAE, Adam, global batch 512, dense/sparse kernels on auto. Every run trains STEPS steps from
+# tied SAE, Adam, global batch 512, dense/sparse kernels on auto. Every run trains STEPS steps
+# (tiny: 10 × STEPS) from
 # the same init on the same rows (2 streams in every configuration, so all see the same batches):
 #
 #   1proc-2thr : one process, OPENBLAS_NUM_THREADS=2, --kernel-threads 2 (the plain way to use
@@ -36,19 +37,20 @@ MPIFLAGS=${MPIFLAGS:-"--oversubscribe --bind-to none"}
 if [ "$(id -u)" -eq 0 ]; then MPIFLAGS="$MPIFLAGS --allow-run-as-root"; fi
 command -v "$MPIRUN" >/dev/null || { echo "mpirun not found: apt-get install openmpi-bin libopenmpi-dev" >&2; exit 1; }
 
+LOG="$WORK/runs.jsonl"
+if [ -z "${SUMMARY_ONLY:-}" ]; then     # SUMMARY_ONLY=1 re-summarises the last runs.jsonl
 swift build -c release --product saestore >/dev/null 2>&1
 swift build -c release --product saestore-bench >/dev/null 2>&1
 SAESTORE=.build/release/saestore
 BENCH=.build/release/saestore-bench
 mkdir -p "$WORK"
-LOG="$WORK/runs.jsonl"
 : > "$LOG"
 echo "load before: $(uptime)" >&2
 
 for shape in $SHAPES; do
   case $shape in
-    gpt2) width=768; features=6144 ;;
-    tiny) width=128; features=1024 ;;
+    gpt2) width=768; features=6144; steps=$STEPS ;;
+    tiny) width=128; features=1024; steps=$((STEPS * 10)) ;;
     *) echo "unknown shape $shape" >&2; exit 1 ;;
   esac
   store="$WORK/$shape.store"
@@ -57,7 +59,7 @@ for shape in $SHAPES; do
     "$SAESTORE" import "$store" --column acts "$WORK/$shape.npy" --dtype f16 --quiet >&2
     rm -f "$WORK/$shape.npy"
   fi
-  common=(train --store "$store" --hook acts --batch 512 --max-steps "$STEPS" --checkpoint-every 0 --log-every 1000
+  common=(train --store "$store" --hook acts --batch 512 --max-steps "$steps" --checkpoint-every 0 --log-every 1000
           --streams "$RANKS" --shuffle-buffer-rows 16384 --seed 1 --quiet --json)
   for round in $(seq 1 "$ROUNDS"); do
     for config in 1proc-2thr 2rank-1thr; do
@@ -68,6 +70,7 @@ for shape in $SHAPES; do
       else
         json=$("$MPIRUN" $MPIFLAGS -np "$RANKS" -x OPENBLAS_NUM_THREADS=1 "$SAESTORE" "${common[@]}" --out "$out" --kernel-threads 1)
       fi
+      json=$(echo "$json" | "$PYTHON" -c 'import json,sys; print(json.dumps(json.load(sys.stdin)))')
       echo "{\"shape\": \"$shape\", \"config\": \"$config\", \"round\": $round, \"summary\": $json}" >> "$LOG"
       echo "$shape $config round $round: $(echo "$json" | "$PYTHON" -c 'import json,sys; print(int(json.load(sys.stdin)["tokensPerSecond"]), "tok/s")')" >&2
     done
@@ -77,6 +80,7 @@ for shape in $SHAPES; do
     | sed "s/^/{\"shape\": \"$shape\", \"allreduce\": /; s/\$/}/" >> "$LOG"
 done
 echo "load after: $(uptime)" >&2
+fi
 
 "$PYTHON" - "$LOG" "$OUT" "$RANKS" <<'PY'
 import json, statistics, sys
@@ -104,9 +108,12 @@ for shape in sorted({r["shape"] for r in rows}):
     p = par["ms_per_step"]
     grad_full_batch_1thr = p["gradient"] * 2
     P = par["reduced_floats"]
-    pure_ar_ms = allreduce["median_ms"]
+    # The best of the timed calls: on a shared machine the median mostly measures how long a
+    # descheduled rank takes to come back (Open MPI's shared-memory transport polls).
+    best_busbw = allreduce["bytes"] * 2 * (ranks - 1) / ranks / (allreduce["min_ms"] / 1000) / 1e9
+    entry["allreduce_alone"]["busbw_best_GBps"] = best_busbw
     predictions = []
-    for name, gbps, latency_us in (("shared memory (measured here)", allreduce["busbw_GBps"], 0.0),
+    for name, gbps, latency_us in (("shared memory (best call here)", best_busbw, 0.0),
                                    ("10 GbE between nodes", 1.1, 50.0),
                                    ("100 Gb/s InfiniBand between nodes", 11.0, 5.0)):
         for n in (2, 4, 8, 16, 64):
@@ -123,8 +130,9 @@ for shape, e in result["shapes"].items():
     print(f"\n== {shape}: {par['reduced_floats']:,} floats reduced per step")
     print(f"  1 process, 2 threads : {one['tokens_per_s_best']:>9,.0f} tok/s (median {one['tokens_per_s_median']:,.0f})  ms/step {one['ms_per_step']}")
     print(f"  {ranks} ranks, 1 thread  : {par['tokens_per_s_best']:>9,.0f} tok/s (median {par['tokens_per_s_median']:,.0f})  ms/step {par['ms_per_step']}")
-    print(f"  {ranks} ranks / 1 process: {e['speedup_2rank_vs_1proc']:.2f}x;  allreduce alone: {e['allreduce_alone']['median_ms']:.2f} ms "
-          f"({e['allreduce_alone']['busbw_GBps']:.2f} GB/s bus bandwidth)")
+    a = e['allreduce_alone']
+    print(f"  {ranks} ranks / 1 process: {e['speedup_2rank_vs_1proc']:.2f}x;  allreduce alone: median {a['median_ms']:.2f} ms "
+          f"({a['busbw_GBps']:.2f} GB/s bus bandwidth), best {a['min_ms']:.2f} ms ({a['busbw_best_GBps']:.2f} GB/s)")
     print("  prediction (model; batch 512 split over N one-core ranks):")
     for q in e["prediction"]:
         print(f"    {q['link']:<36} N={q['ranks']:>3}: allreduce {q['allreduce_ms']:>8.2f} ms, step {q['step_ms']:>8.2f} ms, "
