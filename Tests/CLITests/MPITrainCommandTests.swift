@@ -101,6 +101,16 @@ final class MPITrainCommandTests: XCTestCase {
             XCTAssertEqual(x.l0, y.l0, accuracy: 1e-3 * x.l0)
         }
 
+        // Three streams on two ranks: unequal shares (2 + 1 streams), weighted by row counts.
+        let uneven1 = temporaryPath(self, "uneven1"), uneven2 = temporaryPath(self, "uneven2")
+        XCTAssertEqual(try saestore(trainArguments(store, uneven1, epochs: 2) + ["--streams", "3"]).status, 0)
+        let three = try run(mpirun, mpirunArguments(ranks: 2) + trainArguments(store, uneven2, epochs: 2)
+                            + ["--streams", "3", "--check-replicas-every", "5"])
+        XCTAssertEqual(three.status, 0, three.stderr)
+        for (name, difference) in try relativeDifferences(uneven1, uneven2) {
+            XCTAssertLessThanOrEqual(difference, 1e-4, "3 streams, \(name)")
+        }
+
         let plain = temporaryPath(self, "plain")
         XCTAssertEqual(try saestore(trainArguments(store, plain, epochs: 3)).status, 0)
         XCTAssertGreaterThan(try relativeDifferences(single, plain)["W_enc"]!, 1e-2)
