@@ -32,7 +32,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Activation dtype on disk: f32, f16, bf16, int8 (lossy).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
     @Option(help: "Windows per forward pass.") var batch = 8
-    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "BLAS threads (default: all cores; under mpirun, this machine's cores / its ranks unless OPENBLAS_NUM_THREADS is set).") var threads: Int?
     @Option(help: "Rows per chunk.") var chunkRows = 8192
     @Option(help: "Commit at least every N seconds.") var commitSeconds = 30.0
     @Option(help: "Ingest only shard I of N of the corpus's documents (I/N, e.g. 0/4) into STORE/shard-IIII.") var shard: String?
@@ -63,6 +63,7 @@ struct IngestCommand: ParsableCommand {
 
         // Sharded ingest: --shard I/N, or one shard per rank under mpirun.
         let job = try MPIJob.start()
+        job.applyThreadShare(explicitBLAS: threads)
         var ingestShard: IngestShard?
         if let shard {
             let parts = shard.split(separator: "/")

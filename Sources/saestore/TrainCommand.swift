@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
     @Option(help: "Kernels after the encoder product: auto (sparse when ≤ 10% of (row, latent) pairs are active), dense or sparse. Same results to Float rounding.")
     var kernels = "auto"
-    @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core).") var kernelThreads: Int?
+    @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core; under mpirun, this machine's cores / its ranks, which also sets OpenBLAS's unless OPENBLAS_NUM_THREADS is set).") var kernelThreads: Int?
 
     @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
@@ -84,6 +84,10 @@ struct TrainCommand: ParsableCommand {
         // Over a window longer than the run, every latent that fired during the dense start
         // of training would count as alive forever.
         let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)
+        // Under mpirun every rank runs this command; rank 0 alone writes and prints. A plain run
+        // never loads libmpi.
+        let job = try MPIJob.start()
+        job.applyThreadShare(explicitBLAS: nil)
         let options = SAETrainerOptions(logIntervalSteps: logEvery, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
                                         checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens,
                                         kernels: kernelMode, kernelThreadCount: kernelThreads)
@@ -91,9 +95,6 @@ struct TrainCommand: ParsableCommand {
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
-        // Under mpirun with several ranks every rank runs this command; rank 0 alone writes
-        // and prints. A plain run never loads libmpi.
-        let job = try MPIJob.start()
         var streamCount = streams
         if streamCount == nil, resume, let saved = try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) {
             streamCount = saved.streamCount

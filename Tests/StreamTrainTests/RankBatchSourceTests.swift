@@ -137,6 +137,11 @@ final class RankBatchSourceTests: XCTestCase {
         XCTAssertEqual(MPILaunch.detect(environment: ["PMIX_RANK": "0", "OMPI_COMM_WORLD_SIZE": "2"]),
                        MPILaunch(rank: 0, rankCount: 2))
         XCTAssertEqual(MPILaunch.detect(environment: ["PMI_RANK": "2", "PMI_SIZE": "3"]), MPILaunch(rank: 2, rankCount: 3))
+        let local = MPILaunch.detect(environment: ["OMPI_COMM_WORLD_RANK": "1", "OMPI_COMM_WORLD_SIZE": "8", "OMPI_COMM_WORLD_LOCAL_SIZE": "4"])
+        XCTAssertEqual(local?.localRankCount, 4)
+        XCTAssertEqual(local?.threadsPerRank(coreCount: 16), 4)
+        XCTAssertEqual(local?.threadsPerRank(coreCount: 2), 1)
+        XCTAssertEqual(MPILaunch(rank: 0, rankCount: 2).threadsPerRank(coreCount: 8), 8, "unknown local count: all cores")
         XCTAssertNil(MPILaunch.detect(environment: ["OMPI_COMM_WORLD_RANK": "4", "OMPI_COMM_WORLD_SIZE": "4"]))
     }
 }
