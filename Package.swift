@@ -28,11 +28,14 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]),
 
+        // MPI through dlopen() at run time (no mpi.h at build time; Open MPI's ABI): docs/MPI.md.
+        .target(name: "CMPIShim", path: "Sources/CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
+
         .target(name: "TensorIO", swiftSettings: optimised),
         .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"], swiftSettings: optimised),
         .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"],
                 swiftSettings: optimised),
-        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS"],
+        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"],
                 swiftSettings: optimised),
         .target(name: "Features", dependencies: ["ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"],
                 swiftSettings: optimised),

@@ -20,6 +20,7 @@ struct InfoCommand: ParsableCommand {
         print("store     \(info.path)  (format \(info.formatVersion))")
         print("rows      \(info.rowCount)   documents \(info.documentCount)   chunk rows \(info.chunkRows)")
         if let model = info.model { print("model     \(model)" + (info.contextSize.map { "   context \($0)" } ?? "")) }
+        if let shards = info.shards { print("shards    \(shards.count): " + shards.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) }
         print("disk      segments \(Progress.bytes(info.segmentBytes)) in \(info.segmentCount) files, index \(Progress.bytes(info.indexBytes))")
         print("")
         let header = ["column", "width", "codec", "chunks", "stored", "bytes/value", "vs raw"]

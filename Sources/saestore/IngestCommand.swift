@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Extract
 import Foundation
+import StreamTrain
 
 /// `saestore ingest`: corpus → GPT-2 activations → store, resumable.
 struct IngestCommand: ParsableCommand {
@@ -14,7 +15,10 @@ struct IngestCommand: ParsableCommand {
             tokens (BOS first by default); one store column per --hook. Interrupt it (Ctrl-C) or lose \
             the machine, then rerun the same command: it continues from the last commit, with no \
             duplicate and no lost row. --model is a directory or a hub id (default: $SAESTORE_MODEL, \
-            then gpt2 from the local cache or the hub).
+            then gpt2 from the local cache or the hub). Sharded: under `mpirun -np N` each rank ingests \
+            its contiguous share of the corpus's documents into STORE/shard-RRRR and rank 0 writes \
+            STORE/shards.json; or run N independent ingests with --shard I/N and join them with \
+            `saestore shards STORE STORE/shard-*` (docs/MPI.md). Every command reads the sharded store as one.
             """)
 
     @Option(help: "Model directory or hub id (gpt2, openai-community/gpt2).") var model: String?
@@ -28,9 +32,10 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Activation dtype on disk: f32, f16, bf16, int8 (lossy).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
     @Option(help: "Windows per forward pass.") var batch = 8
-    @Option(help: "BLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "BLAS threads (default: all cores; under mpirun, this machine's cores / its ranks unless OPENBLAS_NUM_THREADS is set).") var threads: Int?
     @Option(help: "Rows per chunk.") var chunkRows = 8192
     @Option(help: "Commit at least every N seconds.") var commitSeconds = 30.0
+    @Option(help: "Ingest only shard I of N of the corpus's documents (I/N, e.g. 0/4) into STORE/shard-IIII.") var shard: String?
     @OptionGroup var corpusArguments: CorpusArguments
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
@@ -56,22 +61,66 @@ struct IngestCommand: ParsableCommand {
                                   chunkRows: chunkRows, commitIntervalSeconds: commitSeconds)
         let ingester = try Ingester(model: gpt2, tokenizer: tokenizer, modelName: name, config: config)
 
-        let interrupted = InterruptFlag()
-        let bar = Progress("ingest", unit: "tok", quiet: quiet || json)
-        let budget = maxTokens
-        let summary = try ingester.run(store: store, sources: corpus, open: { path, skip in
+        // Sharded ingest: --shard I/N, or one shard per rank under mpirun.
+        let job = try MPIJob.start()
+        job.applyThreadShare(explicitBLAS: threads)
+        var ingestShard: IngestShard?
+        if let shard {
+            let parts = shard.split(separator: "/")
+            guard job.collective.rankCount == 1, parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+                throw ValidationError("--shard takes I/N (e.g. 0/4), and not under mpirun (which picks the shard from the rank)")
+            }
+            ingestShard = try IngestShard(index: i, count: n)
+        } else if job.collective.rankCount > 1 {
+            ingestShard = try IngestShard(index: job.collective.rank, count: job.collective.rankCount)
+        }
+        var target = store
+        var open: (String, Int) throws -> IngestDocumentStream = { path, skip in
             try CorpusReader(path: path, options: corpusArguments.options(skipDocuments: skip))
-        }, shouldStop: { interrupted.isSet }, progress: { p in
+        }
+        if let ingestShard {
+            let counts = try IngestShard.recordCounts(sources: corpus) { path in
+                try CorpusReader(path: path, options: corpusArguments.options())
+            }
+            let ranges = Dictionary(zip(corpus, ingestShard.recordRanges(recordCounts: counts)), uniquingKeysWith: { a, _ in a })
+            target = URL(fileURLWithPath: store).appendingPathComponent(IngestShard.directoryName(ingestShard.index)).path
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            open = { path, skip in
+                let range = ranges[path]!
+                let reader = try CorpusReader(path: path, options: corpusArguments.options(skipDocuments: max(skip, range.lowerBound)))
+                return BoundedDocumentStream(reader, endIndex: range.upperBound)
+            }
+        }
+
+        let interrupted = InterruptFlag()
+        let bar = Progress("ingest", unit: "tok", quiet: quiet || json || !job.collective.isRoot)
+        let budget = maxTokens
+        let summary = try ingester.run(store: target, sources: corpus, open: open, shouldStop: { interrupted.isSet }, progress: { p in
             let source = (p.source as NSString).lastPathComponent
             bar.update(p.rows, of: budget, extra: "docs \(p.documents)  \(source)" + (p.badLines > 0 ? "  bad lines \(p.badLines)" : ""))
         })
         bar.finish()
+        if job.collective.rankCount > 1 {
+            // Every shard is committed before rank 0 lists them (the sum is the synchronisation),
+            // and only a complete ingest gets a manifest.
+            var interruptedRanks = [summary.interrupted ? 1.0 : 0.0]
+            try job.collective.sumInPlace(&interruptedRanks)
+            if job.collective.isRoot, interruptedRanks[0] == 0 {
+                try ShardManifest.write(directory: store, shardPaths: (0..<job.collective.rankCount).map(IngestShard.directoryName))
+            }
+            try job.collective.barrier()
+        }
+        job.finish()
+        if !job.collective.isRoot && !summary.interrupted { return }
         if json { return try printJSON(summary) }
+        if let ingestShard {
+            print("shard \(ingestShard.index) of \(ingestShard.count) into \(target)" + (job.collective.rankCount > 1 ? " (rank 0's numbers below; \(store)/\(ShardManifest.fileName) lists all shards)" : ""))
+        }
         if summary.alreadyComplete {
             print("\(store) already holds this ingest (\(summary.documentsInStore) documents, \(summary.rowsInStore) tokens); nothing to add")
         } else {
             print("added \(summary.documentsAdded) documents, \(summary.rowsAdded) tokens in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.rowsPerSecond)) tokens/s)")
-            print("store \(store): \(summary.documentsInStore) documents, \(summary.rowsInStore) tokens")
+            print("store \(target): \(summary.documentsInStore) documents, \(summary.rowsInStore) tokens")
         }
         if summary.emptyDocuments > 0 { print("skipped \(summary.emptyDocuments) empty documents") }
         if summary.badLines > 0 { print("skipped \(summary.badLines) bad lines (run `saestore corpus FILE` to list them; --strict makes them fatal)") }

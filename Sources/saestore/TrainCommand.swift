@@ -36,7 +36,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
     @Option(help: "Kernels after the encoder product: auto (sparse when ≤ 10% of (row, latent) pairs are active), dense or sparse. Same results to Float rounding.")
     var kernels = "auto"
-    @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core).") var kernelThreads: Int?
+    @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core; under mpirun, this machine's cores / its ranks, which also sets OpenBLAS's unless OPENBLAS_NUM_THREADS is set).") var kernelThreads: Int?
 
     @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
@@ -47,6 +47,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "A latent is dead when it fired on none of the last N training rows (default: one epoch, at most 1M).") var deadWindowTokens: Int?
     @Option(help: "Checkpoint every N steps (0: only at the end).") var checkpointEvery = 1000
     @Flag(help: "Continue the run in --out from its last checkpoint.") var resume = false
+    @Option(help: "Data-parallel: split every epoch into this many streams (default: the rank count under mpirun, else off; a resumed run keeps its own). Results depend on the stream count, not on the rank count (docs/MPI.md).")
+    var streams: Int?
+    @Option(help: "Data-parallel: compare a checksum of every rank's weights with rank 0's every N steps (0: only at the end).")
+    var checkReplicasEvery = 0
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -80,6 +84,10 @@ struct TrainCommand: ParsableCommand {
         // Over a window longer than the run, every latent that fired during the dense start
         // of training would count as alive forever.
         let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)
+        // Under mpirun every rank runs this command; rank 0 alone writes and prints. A plain run
+        // never loads libmpi.
+        let job = try MPIJob.start()
+        job.applyThreadShare(explicitBLAS: nil)
         let options = SAETrainerOptions(logIntervalSteps: logEvery, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
                                         checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens,
                                         kernels: kernelMode, kernelThreadCount: kernelThreads)
@@ -87,12 +95,18 @@ struct TrainCommand: ParsableCommand {
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
-        let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream)
+        var streamCount = streams
+        if streamCount == nil, resume, let saved = try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) {
+            streamCount = saved.streamCount
+        }
+        if streamCount == nil, job.collective.rankCount > 1 { streamCount = job.collective.rankCount }
+        let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount)
 
         let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)
-        let bar = Progress("train", unit: "tok", quiet: quiet || json)
+        let bar = Progress("train", unit: "tok", quiet: quiet || json || !job.collective.isRoot)
         var latest = ""
-        let summary = try TrainRun.run(directory: URL(fileURLWithPath: out), config: config, resume: resume) { event in
+        let summary = try TrainRun.run(directory: URL(fileURLWithPath: out), config: config, resume: resume,
+                                       collective: job.collective, replicaCheckIntervalSteps: checkReplicasEvery) { event in
             switch event {
             case let .stepFinished(_, tokens, epoch, loss):
                 bar.update(tokens, of: totalTokens, extra: "epoch \(epoch)  loss \(String(format: "%.4g", loss))  \(latest)")
@@ -103,8 +117,15 @@ struct TrainCommand: ParsableCommand {
             }
         }
         bar.finish()
+        job.finish()
+        guard job.collective.isRoot else { return }
         if json { return try printJSON(summary) }
         if let step = summary.resumedFromStep { print("resumed from step \(step)") }
+        if job.collective.rankCount > 1 { print("data-parallel: \(job.collective.rankCount) ranks, \(streamCount ?? 0) streams") }
+        if let t = summary.dataParallel, t.stepCount > 0 {
+            let ms = { (seconds: Double) in String(format: "%.2f", 1000 * seconds / Double(t.stepCount)) }
+            print("rank 0 per step (ms): load \(ms(t.loadSeconds))  gradients \(ms(t.gradientSeconds))  pack \(ms(t.packSeconds))  allreduce \(ms(t.allreduceSeconds)) (\(t.reducedFloatCount) floats)  update \(ms(t.updateSeconds))")
+        }
         print("trained \(summary.steps) steps, \(summary.tokens) tokens, \(summary.epochs) epochs in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.tokensPerSecond)) tokens/s)")
         if let mse = summary.mse, let l0 = summary.l0, let fve = summary.explainedVariance, let dead = summary.deadFeatureFraction {
             print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))

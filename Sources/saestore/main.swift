@@ -13,6 +13,7 @@ struct SAEStore: ParsableCommand {
             LookupCommand.self,
             InfoCommand.self,
             VerifyCommand.self,
+            ShardsCommand.self,
             ImportCommand.self,
             ExportCommand.self,
             TokenizeCommand.self,

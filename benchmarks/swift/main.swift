@@ -6,6 +6,7 @@ struct SAEStoreBench: ParsableCommand {
         commandName: "saestore-bench",
         abstract: "Benchmarks for saestore (driven by benchmarks/*/run.sh).",
         subcommands: [ForwardBench.self, SgemmBench.self, StoreBench.self, LookupBench.self, SparseBench.self,
-                      TrainBench.self, ShuffleBench.self, ScanFoldBench.self])
+                      TrainBench.self, ShuffleBench.self, ScanFoldBench.self,
+                      AllreduceBench.self])
 }
 SAEStoreBench.main()

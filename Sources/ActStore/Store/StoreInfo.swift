@@ -30,6 +30,8 @@ public struct StoreInfo: Codable, Sendable {
     public var model: String?
     public var contextSize: Int?
     public var columns: [Column]
+    /// The shard directories of a sharded store, in order (nil for a plain store).
+    public var shards: [String]?
 }
 
 extension StoreReader {
@@ -46,14 +48,19 @@ extension StoreReader {
                                      bytesPerValue: values > 0 ? Double(stored) / values : 0,
                                      compressionRatioVsRaw: stored > 0 ? values * rawWidth / Double(stored) : 0))
         }
-        let segments = StoreDirectory.segmentNumbers(path)
-        let segmentBytes = segments.reduce(0) { total, segment in
-            total + fileSize(SegmentFile.path(store: path, segment: segment))
+        // A sharded store's files are its shards'.
+        let directories = isUnion ? shardPaths : [path]
+        var segmentCount = 0, segmentBytes = 0, indexBytes = 0
+        for directory in directories {
+            let segments = StoreDirectory.segmentNumbers(directory)
+            segmentCount += segments.count
+            segmentBytes += segments.reduce(0) { $0 + fileSize(SegmentFile.path(store: directory, segment: $1)) }
+            indexBytes += fileSize("\(StoreDirectory.indexPath(directory))/data.mdb")
         }
         return StoreInfo(path: path, formatVersion: manifest.formatVersion, rowCount: rows, documentCount: documentCount,
-                         chunkRows: manifest.chunkRows, segmentCount: segments.count, segmentBytes: segmentBytes,
-                         indexBytes: fileSize("\(StoreDirectory.indexPath(path))/data.mdb"),
-                         model: manifest.model, contextSize: manifest.contextSize, columns: columnInfos)
+                         chunkRows: manifest.chunkRows, segmentCount: segmentCount, segmentBytes: segmentBytes,
+                         indexBytes: indexBytes, model: manifest.model, contextSize: manifest.contextSize, columns: columnInfos,
+                         shards: isUnion ? shardPaths : nil)
     }
 }
 

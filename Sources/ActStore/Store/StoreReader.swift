@@ -16,6 +16,13 @@ public final class StoreReader: @unchecked Sendable {
     private var sourceNames: [Int: String] = [:]
     private var decoderPool: [ChunkDecoder] = []
     private let cache = DecodedChunkCache(budgetBytes: 64 << 20)
+    /// The shards, when `path` is a sharded store (a `shards.json`, docs/FORMAT.md).
+    let union: StoreUnion?
+
+    /// Whether this reader reads a sharded store as the concatenation of its shards.
+    public var isUnion: Bool { union != nil }
+    /// The shard stores' directories, in order (empty for a plain store).
+    public var shardPaths: [String] { union?.shards.map(\.path) ?? [] }
 
     /// Bytes of decoded chunks kept for `readRows`/`readIntegers`/lookups (default 64 MiB;
     /// 0 turns the cache off).
@@ -24,8 +31,23 @@ public final class StoreReader: @unchecked Sendable {
         set { cache.budgetBytes = newValue; if newValue == 0 { cache.removeAll() } }
     }
 
+    /// Opens a store directory, or a sharded store (a directory with `shards.json` and no
+    /// index of its own) as the concatenation of its shards.
     public init(path: String) throws {
         self.path = path
+        if ShardManifest.exists(in: path), !FileManager.default.fileExists(atPath: "\(StoreDirectory.indexPath(path))/data.mdb") {
+            let union = try StoreUnion(directory: path)
+            self.union = union
+            env = union.shards[0].env
+            manifest = union.shards[0].manifest
+            var state = CommitState()
+            state.rowCount = union.rowStarts.last!
+            state.docCount = union.documentStarts.last!
+            state.chunkCount = union.chunkStarts.last!
+            self.state = state
+            return
+        }
+        union = nil
         let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: true)
         self.env = env
         self.manifest = manifest
@@ -40,6 +62,8 @@ public final class StoreReader: @unchecked Sendable {
     /// Picks up commits made since this reader opened. Returns true when there is new data.
     @discardableResult
     public func refresh() throws -> Bool {
+        // A sharded store is the snapshot its manifest lists; shards never change under it.
+        if union != nil { return false }
         let (newManifest, newState) = try StoreDirectory.mapIndexErrors(store: path, table: "meta") {
             try env.withTransaction(write: false) { txn -> (StoreManifest, CommitState) in
                 guard let stateBytes = try txn.get(.meta, StoreFormat.MetaKey.state),
@@ -78,6 +102,11 @@ public final class StoreReader: @unchecked Sendable {
 
     func records(column: Int) throws -> [ChunkRecord] {
         if let cached = lock.withLock({ recordsByColumn[column] }) { return cached }
+        if let union {
+            let loaded = try union.records(column: column)
+            lock.withLock { recordsByColumn[column] = loaded }
+            return loaded
+        }
         let expected = chunkCount
         let name = columns[column].name
         let loaded: [ChunkRecord] = try StoreDirectory.mapIndexErrors(store: path, table: "chunks") {
@@ -212,6 +241,10 @@ public final class StoreReader: @unchecked Sendable {
 
     /// Hints the kernel to read a chunk's bytes ahead of decoding (used by loaders).
     public func prefetch(column name: String, chunk: Int) throws {
+        if let union {
+            let (k, local) = union.locate(chunk: chunk)
+            return try union.shards[k].prefetch(column: name, chunk: local)
+        }
         let record = try records(column: try columnIndex(name))[chunk]
         try mapping(segment: record.segment)?.willNeed(record.byteOffset..<record.byteOffset + record.compressedByteCount)
     }
@@ -220,6 +253,10 @@ public final class StoreReader: @unchecked Sendable {
     /// call it, so resident memory stays bounded by what they hold, not by the store's size);
     /// the bytes stay in the page cache and the chunk can still be read at any time.
     public func release(column name: String, chunk: Int) throws {
+        if let union {
+            let (k, local) = union.locate(chunk: chunk)
+            return try union.shards[k].release(column: name, chunk: local)
+        }
         let record = try records(column: try columnIndex(name))[chunk]
         try mapping(segment: record.segment)?.release(record.byteOffset..<record.byteOffset + record.compressedByteCount)
     }
@@ -241,6 +278,10 @@ public final class StoreReader: @unchecked Sendable {
     // MARK: documents
 
     public func sourceName(_ id: Int) throws -> String {
+        if let union {
+            guard union.sourceNames.indices.contains(id) else { throw StoreError.corruptIndex(store: path, table: "sources", detail: "no source \(id)") }
+            return union.sourceNames[id]
+        }
         if let name = lock.withLock({ sourceNames[id] }) { return name }
         let name: String? = try StoreDirectory.mapIndexErrors(store: path, table: "sources") {
             try env.withTransaction(write: false) { txn in
@@ -254,6 +295,7 @@ public final class StoreReader: @unchecked Sendable {
 
     public func document(_ doc: Int) throws -> DocumentRecord {
         guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
+        if let union { return try union.document(doc) }
         let bytes = try StoreDirectory.mapIndexErrors(store: path, table: "docs") {
             try env.withTransaction(write: false) { try $0.get(.docs, IndexKey.u64(UInt64(doc))) }
         }
@@ -263,6 +305,11 @@ public final class StoreReader: @unchecked Sendable {
 
     /// The document's stored text (nil when its rows came without text).
     public func text(ofDocument doc: Int) throws -> String? {
+        if let union {
+            guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
+            let (k, local) = union.locate(document: doc)
+            return try union.shards[k].text(ofDocument: local)
+        }
         let record = try document(doc)
         if record.textByteCount == 0 { return "" }
         let compressed = try StoreDirectory.mapIndexErrors(store: path, table: "texts") {
@@ -286,6 +333,10 @@ public final class StoreReader: @unchecked Sendable {
     public func documentID(containing row: Int) throws -> Int? {
         guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
         guard manifest.hasDocuments else { return nil }
+        if let union {
+            let (k, local) = union.locate(row: row)
+            return try union.shards[k].documentID(containing: local).map { $0 + union.documentStarts[k] }
+        }
         let entry = try StoreDirectory.mapIndexErrors(store: path, table: "rowdoc") {
             try env.withTransaction(write: false) { try $0.floorEntry(.rowdoc, IndexKey.u64(UInt64(row))) }
         }
@@ -296,7 +347,30 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     /// Per-source cursors as of the reader's snapshot.
+    /// For a sharded store, each shard's cursors with keys prefixed by the shard's path and "|".
     public func cursor() throws -> [String: [UInt8]] {
-        try StoreDirectory.readCursor(env, store: path)
+        if let union {
+            var merged: [String: [UInt8]] = [:]
+            for shard in union.shards {
+                for (key, value) in try shard.cursor() { merged[shard.path + "|" + key] = value }
+            }
+            return merged
+        }
+        return try StoreDirectory.readCursor(env, store: path)
+    }
+
+    /// Every (id, name) of the `sources` table, in id order.
+    func allSourceNames() throws -> [(Int, String)] {
+        try StoreDirectory.mapIndexErrors(store: path, table: "sources") {
+            try env.withTransaction(write: false) { txn in
+                var out: [(Int, String)] = []
+                try txn.scan(.sources) { key, value in
+                    guard let id = IndexKey.decodeU64(key) else { throw RecordReader.Short() }
+                    out.append((Int(id), String(decoding: value, as: UTF8.self)))
+                    return true
+                }
+                return out
+            }
+        }
     }
 }

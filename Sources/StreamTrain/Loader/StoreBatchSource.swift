@@ -10,6 +10,9 @@ public final class StoreBatchSource: BatchSource {
     public let config: StreamLoaderConfig
     public let reader: StoreReader
     public let rowWidth: Int
+    /// Which share of each epoch's chunks this source reads (`.whole` unless it is one of the
+    /// streams of a data-parallel run, docs/MPI.md).
+    public let partition: StreamPartition
     /// Rows one epoch yields (after the row range and position filter).
     public private(set) var rowsPerEpoch: Int
     /// Global row numbers of the rows in the last batch, in batch order.
@@ -32,10 +35,11 @@ public final class StoreBatchSource: BatchSource {
     private var incomingOffset = 0
     private var streamDone = false
 
-    public init(reader: StoreReader, config: StreamLoaderConfig) throws {
+    public init(reader: StoreReader, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
         try config.validate()
         self.reader = reader
         self.config = config
+        self.partition = partition
         let spec = try reader.spec(config.column)
         guard spec.codec.isFloat else {
             throw StoreError.invalidArgument("column \(config.column) holds \(spec.codec.rawValue) integers, not activations")
@@ -62,6 +66,9 @@ public final class StoreBatchSource: BatchSource {
 
     deinit { pipeline?.stop() }
 
+    /// Starts epoch `newEpoch` afresh (a data-parallel run replays its streams from there).
+    func begin(epoch newEpoch: Int) { startEpoch(newEpoch) }
+
     private func startEpoch(_ newEpoch: Int) {
         pipeline?.stop()
         epoch = newEpoch
@@ -71,9 +78,16 @@ public final class StoreBatchSource: BatchSource {
         if config.shuffle {
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.nextIndex(below: i + 1)) }
         }
+        if partition.count > 1 {
+            // Every stream permutes the same way and takes every count-th chunk of it, so the
+            // streams split each epoch's chunks disjointly; each draws from its own buffer.
+            order = stride(from: partition.index, to: order.count, by: partition.count).map { order[$0] }
+            rng = SeededGenerator(seed: config.seed &+ UInt64(newEpoch) &* 0x9E37_79B9_7F4A_7C15
+                                      ^ (UInt64(partition.index + 1) &* 0xD1B5_4A32_D192_ED03))
+        }
         pipeline = ChunkPipeline(reader: reader, column: config.column, width: rowWidth, sequence: order, rowRange: rowRange,
                                  minimumPosition: config.minimumPosition, workers: config.workerCount, ahead: config.prefetchChunks)
-        let capacity = config.shuffle ? min(config.shuffleBufferRows, rowsPerEpoch) : 0
+        let capacity = config.shuffle ? min(max(1, config.shuffleBufferRows / partition.count), rowsPerEpoch) : 0
         if buffer.count != capacity * rowWidth {
             buffer = [Float](repeating: 0, count: capacity * rowWidth)
             bufferRows = [Int](repeating: 0, count: capacity)
@@ -168,6 +182,7 @@ public final class StoreBatchSource: BatchSource {
         var maxRowCount: Int
         var config: StreamLoaderConfig
         var storeRowCount: Int
+        var partition: StreamPartition?
     }
 
     /// Epoch and batches served in it. The buffer is not saved (it can hold gigabytes):
@@ -175,13 +190,17 @@ public final class StoreBatchSource: BatchSource {
     /// one epoch of chunks and gives exactly the batches an uninterrupted run would get.
     public func position() throws -> Data {
         try JSONEncoder().encode(Position(epoch: epoch, batchesInEpoch: batchesInEpoch, maxRowCount: lastMaxRowCount,
-                                          config: config, storeRowCount: reader.rowCount))
+                                          config: config, storeRowCount: reader.rowCount,
+                                          partition: partition == .whole ? nil : partition))
     }
 
     public func restore(position: Data) throws {
         let saved = try JSONDecoder().decode(Position.self, from: position)
         guard saved.config == config else {
             throw StoreError.invalidArgument("the checkpoint's loader settings differ from this run's (column, rows, buffer, seed or filter); resume with the same settings")
+        }
+        guard (saved.partition ?? .whole) == partition else {
+            throw StoreError.invalidArgument("the checkpoint's loader was stream \((saved.partition ?? .whole).index) of \((saved.partition ?? .whole).count), this one is \(partition.index) of \(partition.count)")
         }
         guard saved.storeRowCount == reader.rowCount || config.endRow != nil else {
             throw StoreError.invalidArgument("the store had \(saved.storeRowCount) rows when the checkpoint was written and has \(reader.rowCount) now")

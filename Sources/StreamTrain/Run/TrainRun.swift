@@ -16,9 +16,17 @@ public enum TrainRun {
 
     /// Trains. With `resume`, continues from the run's latest checkpoint, which needs the
     /// same settings; without it, a run directory that already has checkpoints is refused.
+    /// With several ranks in `collective` (every rank calls this with the same arguments), each
+    /// reads its share of `config.streamCount` streams and only rank 0 writes into `directory`;
+    /// `replicaCheckIntervalSteps` > 0 compares the ranks' weights that often (docs/MPI.md).
     public static func run(directory: URL, config: TrainRunConfig, resume: Bool,
+                           collective: Collective = SingleProcessCollective(), replicaCheckIntervalSteps: Int = 0,
                            progress: (TrainingProgress) -> Void = { _ in }) throws -> TrainRunSummary {
         try config.validate()
+        if collective.rankCount > 1, config.streamCount == nil {
+            throw DistributedError.badPartition(detail: "\(collective.rankCount) ranks need a stream count (--streams)")
+        }
+        let root = collective.isRoot
         let reader = try StoreReader(path: config.store)
         let spec = try reader.spec(config.loader.column)
         guard spec.width == config.sae.dIn else {
@@ -42,16 +50,24 @@ public enum TrainRun {
                 throw StoreError.invalidArgument("\(directory.path) already holds a run (checkpoints up to step \(existing.max()!)); pass --resume to continue it, or choose another --out")
             }
             trainer = try SAETrainer(config: config.sae, options: config.trainer)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(config).write(to: runConfigURL(directory), options: .atomic)
-            try run.saveConfig(config.sae, options: config.trainer)
+            if root {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(config).write(to: runConfigURL(directory), options: .atomic)
+                try run.saveConfig(config.sae, options: config.trainer)
+            }
         }
-        let loggers = try run.makeLoggers(resumingFromStep: resumedFrom)
+        let loggers = root ? try run.makeLoggers(resumingFromStep: resumedFrom) : []
         let tokensAtStart = trainer.state.tokenCount
         let start = Date()
         let summary: TrainingSummary
-        if config.stream {
+        if let streamCount = config.streamCount {
+            let source = try RankBatchSource(reader: reader, config: config.loader, streamCount: streamCount,
+                                             rank: collective.rank, rankCount: collective.rankCount)
+            summary = try trainer.train(rankSource: source, collective: collective, loggers: loggers,
+                                        checkpoints: root ? checkpoints : nil,
+                                        replicaCheckIntervalSteps: replicaCheckIntervalSteps, progress: progress)
+        } else if config.stream {
             var source = try StoreBatchSource(reader: reader, config: config.loader)
             summary = try trainer.train(source: &source, loggers: loggers, checkpoints: checkpoints, progress: progress)
         } else {
@@ -63,12 +79,13 @@ public enum TrainRun {
         let metadata = SAELensMetadata(modelName: reader.manifest.model, hookName: config.loader.column, hookLayer: layer,
                                        contextSize: reader.manifest.contextSize, prependBos: reader.manifest.prependBOS,
                                        datasetPath: config.store)
-        try SAELensExporter.export(trainer, metadata: metadata, to: run.saeDirectory)
+        if root { try SAELensExporter.export(trainer, metadata: metadata, to: run.saeDirectory) }
         let tokens = summary.tokenCount - tokensAtStart
         return TrainRunSummary(steps: summary.stepCount, tokens: summary.tokenCount, epochs: summary.epochsCompleted, seconds: seconds,
                                tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0, resumedFromStep: resumedFrom,
                                stopReason: "\(summary.stopReason)", mse: summary.lastMetrics?.mse, l0: summary.lastMetrics?.l0,
                                explainedVariance: summary.lastMetrics?.explainedVariance,
-                               deadFeatureFraction: summary.lastMetrics?.deadFeatureFraction, exportDirectory: run.saeDirectory.path)
+                               deadFeatureFraction: summary.lastMetrics?.deadFeatureFraction, exportDirectory: run.saeDirectory.path,
+                               dataParallel: config.streamCount == nil ? nil : trainer.dataParallelTimings)
     }
 }

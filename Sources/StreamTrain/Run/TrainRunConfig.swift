@@ -13,19 +13,29 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     public var trainer: SAETrainerOptions
     /// true: stream from the store; false: read the rows into memory first (small stores).
     public var stream: Bool
+    /// Streams every epoch is split into for data-parallel training (`RankBatchSource`,
+    /// docs/MPI.md); nil: the plain single-stream loader. A run keeps its stream count for life,
+    /// whatever the rank count (at most this many ranks).
+    public var streamCount: Int?
 
-    public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool) {
+    public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
+                streamCount: Int? = nil) {
         self.store = store
         self.loader = loader
         self.sae = sae
         self.trainer = trainer
         self.stream = stream
+        self.streamCount = streamCount
     }
 
     public func validate() throws {
         try loader.validate()
         try sae.validate()
         try trainer.validate()
+        if let streamCount {
+            guard streamCount >= 1 else { throw StoreError.invalidArgument("the stream count must be at least 1, got \(streamCount)") }
+            guard stream else { throw StoreError.invalidArgument("data-parallel streams read from the store; they cannot be combined with --no-stream") }
+        }
     }
 }
 
@@ -43,4 +53,6 @@ public struct TrainRunSummary: Codable, Sendable {
     public var explainedVariance: Double?
     public var deadFeatureFraction: Double?
     public var exportDirectory: String
+    /// Rank 0's step-time breakdown of a data-parallel run (nil for a plain run).
+    public var dataParallel: DataParallelTimings?
 }

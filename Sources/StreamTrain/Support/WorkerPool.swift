@@ -70,5 +70,5 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// The default thread count: one per core.
-    static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    static var defaultThreadCount: Int { max(1, KernelThreading.defaultThreadCount ?? ProcessInfo.processInfo.activeProcessorCount) }
 }

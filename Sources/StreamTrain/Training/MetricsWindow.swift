@@ -57,6 +57,24 @@ struct MetricsWindow {
                                tokensPerSecond: seconds > 0 ? Double(rowCount) / seconds : 0)
     }
 
+    /// The window's sums in one array (rows, Σ squared errors, Σ L1, Σ active latents, Σx², then
+    /// Σx per dimension), so that a data-parallel run can sum them over its ranks.
+    var packedSums: [Double] {
+        [Double(rowCount), squaredErrorSum, l1Sum, Double(activeLatentSum), inputSquareSum] + inputSums
+    }
+
+    /// Replaces the sums by `packed` (from `packedSums`, summed over ranks); counts stay exact
+    /// below 2⁵³.
+    mutating func setPackedSums(_ packed: [Double]) {
+        precondition(packed.count == 5 + inputSums.count, "\(packed.count) sums for a window of width \(inputSums.count)")
+        rowCount = Int(packed[0])
+        squaredErrorSum = packed[1]
+        l1Sum = packed[2]
+        activeLatentSum = Int(packed[3])
+        inputSquareSum = packed[4]
+        inputSums = Array(packed[5...])
+    }
+
     mutating func reset() {
         self = MetricsWindow(dIn: inputSums.count)
     }

@@ -12,20 +12,22 @@ public final class SAETrainer {
     /// How the run is driven.
     public let options: SAETrainerOptions
     /// The SAE as trained so far.
-    public private(set) var sae: SparseAutoencoder
+    public internal(set) var sae: SparseAutoencoder
     /// The optimiser (its state is saved in checkpoints).
     public private(set) var optimizer: Adam
     /// Counters and firing history.
-    public private(set) var state: TrainerState
+    public internal(set) var state: TrainerState
 
     /// Steps this trainer object took on the sparse kernels (not saved in checkpoints).
-    public private(set) var sparseStepCount = 0
+    public internal(set) var sparseStepCount = 0
+    /// Step-time breakdown of the last data-parallel `train(rankSource:…)` on this rank.
+    public internal(set) var dataParallelTimings = DataParallelTimings()
 
-    private var workspace: SAEWorkspace
-    private var gradients: SAEWeights
-    private var batch: [Float]
-    private var window: MetricsWindow
-    private var pendingLoaderPosition: Data?
+    var workspace: SAEWorkspace
+    var gradients: SAEWeights
+    var batch: [Float]
+    var window: MetricsWindow
+    var pendingLoaderPosition: Data?
     /// One partial sum per pool thread for the gradients' finiteness check.
     private var finiteCheckSums: [Float]
 
@@ -189,7 +191,7 @@ public final class SAETrainer {
 
     // MARK: - Internals
 
-    private func emitMetrics(loggers: [MetricsLogger],
+    func emitMetrics(loggers: [MetricsLogger],
                              progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
         let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
                                      epoch: state.epochIndex, l1Coefficient: config.l1Coefficient,
@@ -202,7 +204,7 @@ public final class SAETrainer {
 
     /// s = sqrt(d_in) / mean‖x‖ over the first `normalizationEstimateRowCount` rows (or the
     /// whole first epoch if shorter); the source is put back where it started.
-    private func estimateActivationScale<Source: BatchSource>(source: inout Source) throws -> (Float, Int) {
+    func estimateActivationScale<Source: BatchSource>(source: inout Source) throws -> (Float, Int) {
         let start = try source.position()
         let C = config.dIn
         var normSum = 0.0
@@ -234,6 +236,15 @@ public final class SAETrainer {
     }
 
     private func stepOnBatchBuffer(rowCount B: Int) throws -> SAELosses {
+        let losses = try computeGradients(rowCount: B)
+        try applyGradients(rowCount: B, losses: losses)
+        window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: config.dIn, losses: losses)
+        return losses
+    }
+
+    /// Scales the batch buffer's `B` rows, checks them, and leaves the loss's gradients (a mean
+    /// over these rows) in `gradients` and the firing tallies in the workspace.
+    func computeGradients(rowCount B: Int) throws -> SAELosses {
         guard let scale = state.activationScale else {
             preconditionFailure("step before the activation scale is known; train() estimates it first")
         }
@@ -253,6 +264,13 @@ public final class SAETrainer {
         guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
             throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
         }
+        return losses
+    }
+
+    /// Adam on `gradients` and the counters for a step of `B` rows (all ranks' rows in a
+    /// data-parallel step); the firing tallies are the workspace's.
+    func applyGradients(rowCount B: Int, losses: SAELosses) throws {
+        let nextStep = state.stepCount + 1
         // A finite loss can still overflow Float in the backward pass; one scan over the
         // gradients (1/B of the step's work) keeps such a step from reaching the weights.
         if let index = firstNonFiniteGradient() {
@@ -267,8 +285,6 @@ public final class SAETrainer {
         state.tokenCount += B
         state.epochTokenCount += B
         recordFiring(rowCount: B)
-        window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: C, losses: losses)
-        return losses
     }
 
     private func recordFiring(rowCount B: Int) {

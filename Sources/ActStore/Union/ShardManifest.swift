@@ -1,0 +1,92 @@
+import Foundation
+
+/// `STORE/shards.json`: a store made of shard stores, read as their concatenation (docs/FORMAT.md,
+/// "Sharded stores"). Global row r is row r − rowStart(k) of the shard k whose range holds it;
+/// documents and chunks are numbered the same way.
+public struct ShardManifest: Codable, Sendable, Equatable {
+    /// One shard, in concatenation order.
+    public struct Shard: Codable, Sendable, Equatable {
+        /// Shard store directory, relative to the manifest's directory (or absolute).
+        public var path: String
+        /// Rows the shard held when the manifest was written.
+        public var rowCount: Int
+        /// Documents the shard held when the manifest was written.
+        public var documentCount: Int
+
+        public init(path: String, rowCount: Int, documentCount: Int) {
+            self.path = path
+            self.rowCount = rowCount
+            self.documentCount = documentCount
+        }
+    }
+
+    /// Always `saestore-shards`.
+    public var kind: String
+    /// Format of this file (1).
+    public var formatVersion: Int
+    /// The shards in order.
+    public var shards: [Shard]
+
+    public static let fileName = "shards.json"
+    public static let kindName = "saestore-shards"
+
+    public init(shards: [Shard]) {
+        kind = ShardManifest.kindName
+        formatVersion = 1
+        self.shards = shards
+    }
+
+    /// Whether `directory` is a sharded store (holds a shards.json).
+    public static func exists(in directory: String) -> Bool {
+        FileManager.default.fileExists(atPath: directory + "/" + fileName)
+    }
+
+    public static func load(directory: String) throws -> ShardManifest {
+        let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
+        let manifest: ShardManifest
+        do {
+            manifest = try JSONDecoder().decode(ShardManifest.self, from: Data(contentsOf: url))
+        } catch {
+            throw StoreError.notAStore(path: directory, reason: "its \(fileName) cannot be read (\(error))")
+        }
+        guard manifest.kind == kindName else {
+            throw StoreError.notAStore(path: directory, reason: "\(fileName) has kind \"\(manifest.kind)\", expected \"\(kindName)\"")
+        }
+        guard manifest.formatVersion <= 1 else {
+            throw StoreError.notAStore(path: directory, reason: "\(fileName) is format \(manifest.formatVersion), newer than this saestore reads (1)")
+        }
+        guard !manifest.shards.isEmpty else {
+            throw StoreError.notAStore(path: directory, reason: "\(fileName) lists no shards")
+        }
+        return manifest
+    }
+
+    /// Opens every listed shard, records its current row and document counts, and writes
+    /// `directory/shards.json` atomically. `shardPaths` are stored as given (relative paths are
+    /// resolved against `directory` when read).
+    @discardableResult
+    public static func write(directory: String, shardPaths: [String]) throws -> ShardManifest {
+        guard !shardPaths.isEmpty else { throw StoreError.invalidArgument("a sharded store needs at least one shard") }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var shards: [Shard] = []
+        var first: StoreManifest?
+        for path in shardPaths {
+            let reader = try StoreReader(path: resolve(path, in: directory))
+            guard !reader.isUnion else { throw StoreError.invalidArgument("\(path) is itself a sharded store; list its shards instead") }
+            if let first, let problem = StoreUnion.mismatch(first, reader.manifest) {
+                throw StoreError.invalidArgument("\(path) does not match the first shard: \(problem)")
+            }
+            first = first ?? reader.manifest
+            shards.append(Shard(path: path, rowCount: reader.rowCount, documentCount: reader.documentCount))
+        }
+        let manifest = ShardManifest(shards: shards)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory).appendingPathComponent(fileName), options: .atomic)
+        return manifest
+    }
+
+    static func resolve(_ path: String, in directory: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).path
+    }
+}

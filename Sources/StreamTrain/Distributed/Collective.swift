@@ -1,0 +1,33 @@
+/// The collective operations data-parallel training needs: every rank calls each of them in
+/// the same order. `MPICollective` runs them over MPI; `SingleProcessCollective` is the
+/// one-rank identity (a plain `saestore train`).
+public protocol Collective: AnyObject {
+    /// This process's rank, 0..<rankCount.
+    var rank: Int { get }
+    /// Processes in the job.
+    var rankCount: Int { get }
+    /// Replaces `values` on every rank by the element-wise sum over ranks.
+    func sumInPlace(_ values: inout [Float]) throws
+    /// Replaces `values` on every rank by the element-wise sum over ranks.
+    func sumInPlace(_ values: inout [Double]) throws
+    /// Replaces `bytes` on every rank by rank `root`'s (all ranks pass the same count).
+    func broadcast(_ bytes: inout [UInt8], root: Int) throws
+    /// Returns once every rank has called it.
+    func barrier() throws
+}
+
+extension Collective {
+    /// Rank 0 writes logs, checkpoints and exports.
+    public var isRoot: Bool { rank == 0 }
+}
+
+/// One process: every collective is the identity.
+public final class SingleProcessCollective: Collective {
+    public init() {}
+    public var rank: Int { 0 }
+    public var rankCount: Int { 1 }
+    public func sumInPlace(_ values: inout [Float]) throws {}
+    public func sumInPlace(_ values: inout [Double]) throws {}
+    public func broadcast(_ bytes: inout [UInt8], root: Int) throws {}
+    public func barrier() throws {}
+}
