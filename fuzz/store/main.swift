@@ -82,7 +82,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         switch kind % 4 {
         case 0: if !files[segment]!.isEmpty { files[segment]![offset % files[segment]!.count] ^= value }
         case 1:
-            guard editsIndexBytes else { continue }
+            guard editsIndexBytes, !files[indexName]!.isEmpty else { continue }
             files[indexName]![offset % files[indexName]!.count] ^= value
             indexEdited = true
         case 2: files[segment] = Array(files[segment]!.prefix(offset % (files[segment]!.count + 1)))

@@ -231,7 +231,7 @@ struct LMDBTransaction {
             let rc = mdb_get(handle, environment.dbi(table), &k, &v)
             if rc == MDB_NOTFOUND { return nil }
             try environment.check(rc, "get(\(table.rawValue))")
-            return Self.copy(v)
+            return try copy(v)
         }
     }
 
@@ -270,7 +270,7 @@ struct LMDBTransaction {
                 var k = MDB_val(mv_size: keyBuffer.count, mv_data: keyBuffer.baseAddress)
                 var v = MDB_val()
                 var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-                if rc == 0, Self.copy(k) == key { return (Self.copy(k), Self.copy(v)) }
+                if rc == 0, try copy(k) == key { return (try copy(k), try copy(v)) }
                 if rc == MDB_NOTFOUND {
                     rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
                 } else {
@@ -279,7 +279,7 @@ struct LMDBTransaction {
                 }
                 if rc == MDB_NOTFOUND { return nil }
                 try environment.check(rc, "cursor_get(prev,\(table.rawValue))")
-                return (Self.copy(k), Self.copy(v))
+                return (try copy(k), try copy(v))
             }
         }
     }
@@ -300,8 +300,7 @@ struct LMDBTransaction {
                 return mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
             }
             while rc == 0 {
-                let keep = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                let keep = try body(try bytes(k), try bytes(v))
                 if !keep { return }
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
             }
@@ -316,8 +315,23 @@ struct LMDBTransaction {
         return try body(cursor!)
     }
 
-    private static func copy(_ value: MDB_val) -> [UInt8] {
-        guard value.mv_size > 0, let data = value.mv_data else { return [] }
-        return Array(UnsafeRawBufferPointer(start: data, count: value.mv_size))
+    /// The bytes LMDB points at, refused when they are longer than the whole map. LMDB has no
+    /// page checksums: in a damaged data.mdb a node's size can say 4 GB, and copying it would run
+    /// out of memory (found by fuzz/store). LMDB does not expose the map's address without
+    /// MDB_FIXEDMAP, so a damaged pointer is not caught here, and damage LMDB itself trips over
+    /// still crashes inside LMDB (docs/RELIABILITY.md).
+    private func bytes(_ value: MDB_val) throws -> UnsafeRawBufferPointer {
+        guard value.mv_size > 0, let data = value.mv_data else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        var info = MDB_envinfo()
+        try environment.check(mdb_env_info(environment.env, &info), "env_info")
+        guard value.mv_size <= info.me_mapsize else {
+            throw LMDBError(code: MDB_CORRUPTED, operation: "read (a record says it is \(value.mv_size) bytes, more than the \(info.me_mapsize)-byte map)",
+                            path: environment.path)
+        }
+        return UnsafeRawBufferPointer(start: data, count: value.mv_size)
+    }
+
+    private func copy(_ value: MDB_val) throws -> [UInt8] {
+        Array(try bytes(value))
     }
 }
