@@ -52,12 +52,14 @@ final class CorpusLimitTests: XCTestCase {
 
     private func checkOversizedDocument(byteCount: Int, options: CorpusOptions) throws {
         let path = try writeFile("one-document.txt", fillerByteCount: byteCount)
-        let (documents, reader) = try readAll(path, options)
-        XCTAssertEqual(documents.count, 0)
-        XCTAssertEqual(reader.badLines, [BadLine(source: path, line: 1, documentIndex: 0, byteOffset: 0,
-                                                  reason: .tooLong(byteCount: byteCount, limit: options.maxDocumentBytes))])
-        XCTAssertLessThanOrEqual(reader.bufferByteCapacity, options.maxDocumentBytes + 2 * options.blockBytes,
-                                 "the record buffer grew past the limit")
+        do {  // one reader at a time, so the heavy variant's peak RSS shows one buffer
+            let (documents, reader) = try readAll(path, options)
+            XCTAssertEqual(documents.count, 0)
+            XCTAssertEqual(reader.badLines, [BadLine(source: path, line: 1, documentIndex: 0, byteOffset: 0,
+                                                      reason: .tooLong(byteCount: byteCount, limit: options.maxDocumentBytes))])
+            XCTAssertLessThanOrEqual(reader.bufferByteCapacity, options.maxDocumentBytes + 2 * options.blockBytes,
+                                     "the record buffer grew past the limit")
+        }
         var strict = options
         strict.strict = true
         XCTAssertThrowsError(try readAll(path, strict)) { error in
