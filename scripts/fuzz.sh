@@ -106,12 +106,18 @@ PY
 stub TensorIO
 status=0
 for target in "${targets[@]}"; do
+    # Rebuild only when the harness or a source it compiles is newer than the binary.
+    # shellcheck disable=SC2046
+    if [ -x "$out/bin/$target" ] && [ -z "$(find $(sources "$target") fuzz/common "fuzz/$target" -newer "$out/bin/$target" -print -quit)" ]; then
+        echo "== $target: up to date"
+    else
     echo "== $target: build"
     # shellcheck disable=SC2046
     swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" \
         -I "$out/stubs" -I Sources/CZstd -I Sources/CZlib \
         -I Sources/CLMDB $(sources "$target") fuzz/common/*.swift "fuzz/$target/main.swift" \
         -lzstd -lz -llmdb -o "$out/bin/$target" 2>&1 | quiet_link
+    fi
     corpus=$out/corpus/$target
     artifacts=$out/artifacts/$target
     mkdir -p "$corpus" "$artifacts"
