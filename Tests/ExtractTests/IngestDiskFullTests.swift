@@ -67,6 +67,10 @@ final class IngestDiskFullTests: XCTestCase {
         XCTAssertThrowsError(try ingest(store), "the disk never filled") { error in
             XCTAssertTrue(error is StoreError, "untyped error: \(error)")
             XCTAssertTrue("\(error)".contains(store), "the error should name the file: \(error)")
+            XCTAssertTrue("\(error)".contains("No space left on device"), "\(error)")
+            if case .io? = error as? StoreError {
+                XCTAssertTrue("\(error)".contains("Hint: free space"), "\(error)")
+            }
         }
 
         // The last commit is all there, row for row equal to the clean store's prefix.
