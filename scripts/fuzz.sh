@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh                 # every target, FUZZ_SECONDS (default 60) each
 #   scripts/fuzz.sh npy jsonl       # some targets
-#   FUZZ_SECONDS=5 scripts/fuzz.sh  # a smoke run
+#   FUZZ_SECONDS=5 scripts/fuzz.sh  # a shorter run
+#   scripts/fuzz.sh --smoke         # every target for 3 s (FUZZ_SECONDS), failing on any crash
 #
 # Each target is one swiftc invocation with -sanitize=fuzzer,address that compiles the
 # harness together with the module sources it fuzzes, so harnesses reach internal parsers
@@ -21,8 +22,10 @@ export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
 root=$PWD
 out=$root/.build-fuzz
-seconds=${FUZZ_SECONDS:-60}
-all_targets=(safetensors npy tokenizer jsonl corpus records chunk)
+smoke=0
+if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
+seconds=${FUZZ_SECONDS:-$([ $smoke = 1 ] && echo 3 || echo 60)}
+all_targets=(safetensors npy tokenizer jsonl corpus records chunk config store)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 mkdir -p "$out/bin" "$out/stubs" "$out/logs" "$out/scratch"
@@ -42,6 +45,10 @@ sources() {
     tokenizer) ls Sources/Extract/Tokenizer/*.swift ;;
     jsonl|corpus) ls Sources/Extract/Corpus/*.swift ;;
     records|chunk) ls Sources/TensorIO/*.swift Sources/TensorIO/*/*.swift Sources/ActStore/Format/*.swift Sources/ActStore/Codec/*.swift Sources/ActStore/Store/StoreError.swift ;;
+    config) ls Sources/Extract/Model/GPT2Config.swift Sources/Extract/Model/GPT2ModelError.swift Sources/Extract/Model/GPT2Weights.swift \
+               Sources/Extract/Model/GPT2LayerWeights.swift Sources/Extract/Model/HookPoint.swift Sources/Extract/Model/HookPointError.swift \
+               Sources/Extract/Model/Kernels/Kernels.swift Sources/Extract/Model/Kernels/Kernels+GELU.swift ;;
+    store) ls Sources/TensorIO/*.swift Sources/TensorIO/*/*.swift Sources/ActStore/*/*.swift ;;
     esac
 }
 
@@ -85,24 +92,40 @@ PY
         printf '\001\001\001\000\000\000\000\000\010\000\000\000\000\000\000\000\100\000\000\000\200\000\000\000\000\000\000\000\000\000\000\000\040\000\000\000\001\002\003\004' > "$2/chunk"
         printf '\001\000\000\000\000\000\000\000\000\005\000\000\000\000\000\000\000\007\000\000\000\000\000\000\000\042\000\000\000' > "$2/doc" ;;
     chunk) SAESTORE_FUZZ_WRITE_SEEDS="$2" "$out/bin/chunk" -runs=0 "$out/scratch" > /dev/null 2>&1 ;;
+    config)
+        find Tests ../shared/data/models -name config.json -size -20k -exec sh -c 'cp "$1" "$2/$(echo "$1" | cksum | cut -d" " -f1).json"' _ {} "$2" \; 2>/dev/null || true
+        printf '{"n_layer": 2, "n_head": 2, "n_embd": 8, "n_ctx": 16, "vocab_size": 300, "n_inner": null, "activation_function": "gelu"}' > "$2/small" ;;
+    store)
+        # Edits as the harness reads them: one XOR in segment 0, one in the index, a truncation.
+        printf '\000\100\000\000\000\001' > "$2/segment-byte"
+        printf '\001\000\040\000\000\004' > "$2/index-byte"
+        printf '\002\000\002\000\000\000' > "$2/segment-cut" ;;
     esac
 }
 
 stub TensorIO
 status=0
 for target in "${targets[@]}"; do
+    # Rebuild only when the harness or a source it compiles is newer than the binary.
+    # shellcheck disable=SC2046
+    if [ -x "$out/bin/$target" ] && [ -z "$(find $(sources "$target") fuzz/common "fuzz/$target" -newer "$out/bin/$target" -print -quit)" ]; then
+        echo "== $target: up to date"
+    else
     echo "== $target: build"
     # shellcheck disable=SC2046
     swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" \
         -I "$out/stubs" -I Sources/CZstd -I Sources/CZlib \
-        $(sources "$target") fuzz/common/*.swift "fuzz/$target/main.swift" \
-        -lzstd -lz -o "$out/bin/$target" 2>&1 | quiet_link
+        -I Sources/CLMDB $(sources "$target") fuzz/common/*.swift "fuzz/$target/main.swift" \
+        -lzstd -lz -llmdb -o "$out/bin/$target" 2>&1 | quiet_link
+    fi
     corpus=$out/corpus/$target
     artifacts=$out/artifacts/$target
     mkdir -p "$corpus" "$artifacts"
     [ -z "$(ls -A "$corpus")" ] && seed "$target" "$corpus"
     echo "== $target: fuzz ${seconds}s ($(ls "$corpus" | wc -l) inputs in corpus)"
-    if FUZZ_SCRATCH_DIR="$out/scratch" "$out/bin/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
+    dict=()
+    [ -f "fuzz/$target/dict" ] && dict=(-dict="fuzz/$target/dict")
+    if FUZZ_SCRATCH_DIR="$out/scratch" "$out/bin/$target" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
         -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" > "$out/logs/$target.log" 2>&1; then
         echo "   ok: $(grep -E '^#[0-9]+.*(DONE|pulse)' "$out/logs/$target.log" | tail -1)"
         grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" | sed 's/^/   /'

@@ -132,6 +132,22 @@ final class CorruptionTests: XCTestCase {
         XCTAssertFalse(StoreVerifier.verify(path: path).isSound)
     }
 
+    /// A copy cut at a page boundary: LMDB would map the missing pages and the first read of one
+    /// would be a SIGBUS. The length check against the newest meta page refuses it first.
+    func testIndexFileCutAtAPageBoundaryIsRefusedBeforeLMDBMapsIt() throws {
+        let (path, _) = try makeStore("mdbpages")
+        let data = StoreDirectory.indexPath(path) + "/data.mdb"
+        let pageCount = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: data)[.size] as? Int) / 4096
+        XCTAssertGreaterThan(pageCount, 4)
+        XCTAssertEqual(truncate(data, off_t(pageCount - 2) * 4096), 0)
+        XCTAssertThrowsError(try StoreReader(path: path)) { error in
+            guard case let StoreError.corruptIndex(_, _, detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains(data) && detail.contains("truncated copy"), detail)
+        }
+        XCTAssertThrowsError(try StoreWriter.open(at: path))
+        XCTAssertFalse(StoreVerifier.verify(path: path).isSound)
+    }
+
     func testSegmentHeaderDamageIsReportedByVerify() throws {
         let (path, _) = try makeStore("header")
         try patch(SegmentFile.path(store: path, segment: 0), at: 2) { _ in UInt8(ascii: "X") }

@@ -27,7 +27,30 @@ final class GPT2ConfigTests: XCTestCase {
         var config = GPT2Config.gpt2Small
         config.innerWidth = 0
         XCTAssertThrowsError(try config.validate(path: "m/config.json")) {
-            XCTAssertEqual($0 as? GPT2ModelError, .invalidConfig(path: "m/config.json", field: "n_inner", found: "0", expected: "null or at least 1"))
+            XCTAssertEqual($0 as? GPT2ModelError, .invalidConfig(path: "m/config.json", field: "n_inner", found: "0", expected: "null or 1...16777216"))
         }
+    }
+
+    /// fuzz/regressions/config-nembd-overflow.json: n_embd = 2^62 passed validation, and the
+    /// loader's parameter shapes (3·C for c_attn) overflowed Int and trapped. Written by hand to
+    /// hit what the fuzz/config target checks. Every dimension is now capped, so each
+    /// parameter's element count fits in Int.
+    func testHugeDimensionsAreRefusedBeforeAnyShapeIsComputed() throws {
+        let path = packageRoot.appendingPathComponent("fuzz/regressions/config-nembd-overflow.json").path
+        XCTAssertThrowsError(try GPT2Config.load(path: path)) {
+            XCTAssertEqual($0 as? GPT2ModelError, .invalidConfig(path: path, field: "n_embd", found: "4611686018427387904",
+                                                                  expected: "1...16777216"))
+        }
+        var config = GPT2Config.gpt2Small
+        config.vocabularySize = GPT2Config.maxDimension
+        config.innerWidth = GPT2Config.maxDimension
+        config.embeddingWidth = GPT2Config.maxDimension
+        config.headCount = 16
+        XCTAssertNoThrow(try config.validate(), "the largest accepted config")
+        let elementCounts = (GPT2Weights.parameters(config).map(\.shape) + GPT2LayerWeights.parameters(config).map(\.shape))
+            .map { $0.reduce(1, *) }
+        XCTAssertEqual(elementCounts.max(), 3 << 48, "c_attn: C x 3C, computed without overflow")
+        config.layerCount = GPT2Config.maxCount + 1
+        XCTAssertThrowsError(try config.validate())
     }
 }

@@ -40,6 +40,10 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// LMDB allows that only while no transaction of this process is active.
     private var gate = pthread_rwlock_t()
 
+    /// Map size a new environment starts with; the map doubles from there on MDB_MAP_FULL.
+    /// Internal so tests can start tiny and drive the growth path cheaply.
+    nonisolated(unsafe) static var initialMapBytes = 64 << 20
+
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var registry: [String: WeakEnvironment] = [:]
     private struct WeakEnvironment { weak var environment: LMDBEnvironment? }
@@ -64,7 +68,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         return environment
     }
 
-    private init(path: String, readOnly: Bool, create: Bool, initialMapBytes: Int = 64 << 20) throws {
+    private init(path: String, readOnly: Bool, create: Bool) throws {
         pthread_rwlock_init(&gate, nil)
         self.path = path
         self.readOnly = readOnly
@@ -75,10 +79,11 @@ final class LMDBEnvironment: @unchecked Sendable {
             try check(mdb_env_set_maxdbs(handle, MDB_dbi(IndexTable.allCases.count + 2)), "env_set_maxdbs")
             try check(mdb_env_set_maxreaders(handle, 512), "env_set_maxreaders")
             if !readOnly {
-                try check(mdb_env_set_mapsize(handle, initialMapBytes), "env_set_mapsize")
+                try check(mdb_env_set_mapsize(handle, Self.initialMapBytes), "env_set_mapsize")
             }
             var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
             if readOnly { flags |= UInt32(MDB_RDONLY) }
+            try Self.checkDataFileLength(directory: path)
             try check(mdb_env_open(handle, path, flags, 0o644), "env_open")
             // Adopt the size another writer last grew the map to.
             if !readOnly { try check(mdb_env_set_mapsize(handle, 0), "env_set_mapsize") }
@@ -87,6 +92,37 @@ final class LMDBEnvironment: @unchecked Sendable {
             mdb_env_close(handle)
             env = nil
             throw error
+        }
+    }
+
+    /// Refuses a data.mdb shorter than its newest meta page says it is. LMDB maps the file and
+    /// trusts it: a page past the end of a truncated copy is a SIGBUS in the reader, not an
+    /// error. LMDB writes the data pages before the meta page that counts them, so a whole file
+    /// is never shorter than (last page + 1) x page size. Layout (lmdb mdb.c, 64-bit): a 16-byte
+    /// page header, then MDB_meta: magic u32 at 16, the free DB's md_pad (= page size) at 40,
+    /// mm_last_pg at 136, mm_txnid at 144; meta pages 0 and 1, the newer txnid wins.
+    static func checkDataFileLength(directory: String) throws {
+        let path = directory + "/data.mdb"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }  // a new environment, or unreadable: mdb_env_open reports it
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { return }
+        let fileByteCount = Int(status.st_size)
+        func meta(at byteOffset: Int) -> (pageBytes: Int, lastPage: UInt64, txnid: UInt64)? {
+            var bytes = [UInt8](repeating: 0, count: 152)
+            guard pread(fd, &bytes, 152, off_t(byteOffset)) == 152 else { return nil }
+            func u32(_ at: Int) -> UInt32 { bytes[at..<at + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+            func u64(_ at: Int) -> UInt64 { bytes[at..<at + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
+            guard u32(16) == 0xBEEF_C0DE else { return nil }
+            return (Int(u32(40)), u64(136), u64(144))
+        }
+        // Too short or foreign magic: left to mdb_env_open, which reports MDB_INVALID.
+        guard let first = meta(at: 0), (512...(1 << 16)).contains(first.pageBytes) else { return }
+        let newest = [first, meta(at: first.pageBytes)].compactMap { $0 }.max { $0.txnid < $1.txnid }!
+        let (needed, overflow) = (newest.lastPage &+ 1).multipliedReportingOverflow(by: UInt64(first.pageBytes))
+        if overflow || needed > UInt64(fileByteCount) {
+            throw LMDBError(code: MDB_CORRUPTED, operation: "open (data.mdb is \(fileByteCount) bytes, its meta page counts \(overflow ? "more than 2^64" : "\(needed)") bytes of pages: a truncated copy?)", path: path)
         }
     }
 
@@ -159,12 +195,16 @@ final class LMDBEnvironment: @unchecked Sendable {
             if retry == .grow {
                 var info = MDB_envinfo()
                 try check(mdb_env_info(env, &info), "env_info")
-                try check(mdb_env_set_mapsize(env, max(info.me_mapsize * 2, 64 << 20)), "env_set_mapsize(grow)")
+                try check(mdb_env_set_mapsize(env, max(info.me_mapsize * 2, Self.initialMapBytes)), "env_set_mapsize(grow)")
+                mapGrowthCount += 1
             } else {
                 try check(mdb_env_set_mapsize(env, 0), "env_set_mapsize(adopt)")
             }
         }
     }
+
+    /// Times this handle grew the map (a store's index reports it for tests and diagnostics).
+    private(set) var mapGrowthCount = 0
 
     func mapSizeBytes() -> Int {
         var info = MDB_envinfo()
@@ -191,7 +231,7 @@ struct LMDBTransaction {
             let rc = mdb_get(handle, environment.dbi(table), &k, &v)
             if rc == MDB_NOTFOUND { return nil }
             try environment.check(rc, "get(\(table.rawValue))")
-            return Self.copy(v)
+            return try copy(v)
         }
     }
 
@@ -230,7 +270,7 @@ struct LMDBTransaction {
                 var k = MDB_val(mv_size: keyBuffer.count, mv_data: keyBuffer.baseAddress)
                 var v = MDB_val()
                 var rc = mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE)
-                if rc == 0, Self.copy(k) == key { return (Self.copy(k), Self.copy(v)) }
+                if rc == 0, try copy(k) == key { return (try copy(k), try copy(v)) }
                 if rc == MDB_NOTFOUND {
                     rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST)
                 } else {
@@ -239,7 +279,7 @@ struct LMDBTransaction {
                 }
                 if rc == MDB_NOTFOUND { return nil }
                 try environment.check(rc, "cursor_get(prev,\(table.rawValue))")
-                return (Self.copy(k), Self.copy(v))
+                return (try copy(k), try copy(v))
             }
         }
     }
@@ -260,8 +300,7 @@ struct LMDBTransaction {
                 return mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
             }
             while rc == 0 {
-                let keep = try body(UnsafeRawBufferPointer(start: k.mv_data, count: k.mv_size),
-                                    UnsafeRawBufferPointer(start: v.mv_data, count: v.mv_size))
+                let keep = try body(try bytes(k), try bytes(v))
                 if !keep { return }
                 rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT)
             }
@@ -276,8 +315,23 @@ struct LMDBTransaction {
         return try body(cursor!)
     }
 
-    private static func copy(_ value: MDB_val) -> [UInt8] {
-        guard value.mv_size > 0, let data = value.mv_data else { return [] }
-        return Array(UnsafeRawBufferPointer(start: data, count: value.mv_size))
+    /// The bytes LMDB points at, refused when they are longer than the whole map. LMDB has no
+    /// page checksums: in a damaged data.mdb a node's size can say 4 GB, and copying it would run
+    /// out of memory (found by fuzz/store). LMDB does not expose the map's address without
+    /// MDB_FIXEDMAP, so a damaged pointer is not caught here, and damage LMDB itself trips over
+    /// still crashes inside LMDB (docs/RELIABILITY.md).
+    private func bytes(_ value: MDB_val) throws -> UnsafeRawBufferPointer {
+        guard value.mv_size > 0, let data = value.mv_data else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        var info = MDB_envinfo()
+        try environment.check(mdb_env_info(environment.env, &info), "env_info")
+        guard value.mv_size <= info.me_mapsize else {
+            throw LMDBError(code: MDB_CORRUPTED, operation: "read (a record says it is \(value.mv_size) bytes, more than the \(info.me_mapsize)-byte map)",
+                            path: environment.path)
+        }
+        return UnsafeRawBufferPointer(start: data, count: value.mv_size)
+    }
+
+    private func copy(_ value: MDB_val) throws -> [UInt8] {
+        Array(try bytes(value))
     }
 }

@@ -49,7 +49,15 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case let .corruptIndex(store, table, detail):
             return "\(store): index table \(table) is damaged: \(detail)."
         case let .io(path, operation, errno):
-            return "\(operation) \(path) failed: \(String(cString: strerror(errno)))"
+            let message = "\(operation) \(path) failed: \(String(cString: strerror(errno)))"
+            switch errno {
+            case ENOSPC, EDQUOT:
+                return message + ". Hint: free space on that disk; the store keeps its last commit, and rerunning the same command (or reopening the writer) continues from it."
+            case EACCES, EPERM, EROFS:
+                return message + ". Hint: check the permissions of the store directory and that its disk is writable."
+            default:
+                return message + "."
+            }
         case let .rowOutOfRange(store, row, rowCount):
             return "\(store): row \(row) is out of range (the store has \(rowCount) rows)."
         case let .docNotFound(store, doc):

@@ -29,6 +29,8 @@ public final class CorpusReader {
     public var fileBytesRead: Int { file.bytesRead }
     /// Decompressed bytes consumed so far.
     public var decompressedBytesRead: Int { splitter.consumedByteCount }
+    /// Bytes held for the current record (its peak so far): at most `maxDocumentBytes` plus two blocks.
+    var bufferByteCapacity: Int { splitter.bufferByteCapacity }
     /// The `index` the next record will get: all records consumed so far, empty, bad and skipped ones included.
     public private(set) var nextDocumentIndex = 0
     /// The first `keptIssueCount` bad lines, in file order.

@@ -67,6 +67,10 @@ final class RecordSplitter {
         return grown.assumingMemoryBound(to: UInt8.self)
     }
 
+    /// Bytes allocated for the record buffer; it only grows, so this is also its peak, and it
+    /// never exceeds `maxRecordBytes + delimiter + 2 × blockBytes`.
+    var bufferByteCapacity: Int { capacity }
+
     /// Decompressed bytes consumed so far (through the end of the last record's delimiter).
     var consumedByteCount: Int { storageByteOffset + start }
 

@@ -97,7 +97,9 @@ public final class Ingester {
         func queuedRows() -> Int { windows.reduce(0) { $0 + $1.tokens.count + (config.prependBOS ? 1 : 0) } }
 
         func commit() throws {
-            let encoded = try cursors.mapValues { Array(try JSONEncoder().encode($0)) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]  // the same cursor, the same bytes
+            let encoded = try cursors.mapValues { Array(try encoder.encode($0)) }
             try writer.commit(cursor: encoded)
             lastCommit = .now
             docsSinceCommit = 0

@@ -147,6 +147,13 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     /// Activation names accepted, and the form each computes.
     static let supportedActivations = ["gelu_new", "gelu_pytorch_tanh", "gelu"]
 
+    /// Largest n_embd, n_inner, n_positions and vocab_size accepted (2^24, 16 Mi; today's largest
+    /// models are below 2^18): every parameter's element count (3·C², V·C, C·n_inner) then fits
+    /// in Int, so a crafted config.json is refused here instead of overflowing a shape product.
+    static let maxDimension = 1 << 24
+    /// Largest n_layer and n_head accepted.
+    static let maxCount = 1 << 16
+
     /// Throws `GPT2ModelError.invalidConfig` naming `path` and the offending field.
     public func validate(path: String = "config.json") throws {
         func fail(_ field: String, _ found: String, _ expected: String) -> GPT2ModelError {
@@ -157,15 +164,16 @@ public struct GPT2Config: Codable, Equatable, Sendable {
             throw fail("activation_function", "\"\(activationFunction)\"",
                        "one of \(Self.supportedActivations.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
-        guard layerCount >= 1 else { throw fail("n_layer", "\(layerCount)", "at least 1") }
-        guard headCount >= 1 else { throw fail("n_head", "\(headCount)", "at least 1") }
-        guard embeddingWidth >= 1 else { throw fail("n_embd", "\(embeddingWidth)", "at least 1") }
+        let dimensions = "1...\(Self.maxDimension)"
+        guard (1...Self.maxCount).contains(layerCount) else { throw fail("n_layer", "\(layerCount)", "1...\(Self.maxCount)") }
+        guard (1...Self.maxCount).contains(headCount) else { throw fail("n_head", "\(headCount)", "1...\(Self.maxCount)") }
+        guard (1...Self.maxDimension).contains(embeddingWidth) else { throw fail("n_embd", "\(embeddingWidth)", dimensions) }
         guard embeddingWidth % headCount == 0 else {
             throw fail("n_embd", "\(embeddingWidth)", "a multiple of n_head (\(headCount))")
         }
-        guard maxPositions >= 1 else { throw fail("n_positions", "\(maxPositions)", "at least 1") }
-        guard vocabularySize >= 1 else { throw fail("vocab_size", "\(vocabularySize)", "at least 1") }
-        if let innerWidth, innerWidth < 1 { throw fail("n_inner", "\(innerWidth)", "null or at least 1") }
+        guard (1...Self.maxDimension).contains(maxPositions) else { throw fail("n_positions", "\(maxPositions)", dimensions) }
+        guard (1...Self.maxDimension).contains(vocabularySize) else { throw fail("vocab_size", "\(vocabularySize)", dimensions) }
+        if let innerWidth, !(1...Self.maxDimension).contains(innerWidth) { throw fail("n_inner", "\(innerWidth)", "null or \(dimensions)") }
         guard layerNormEpsilon.isFinite, layerNormEpsilon >= 0 else {
             throw fail("layer_norm_epsilon", "\(layerNormEpsilon)", "a finite number >= 0")
         }

@@ -41,8 +41,27 @@ public struct CheckpointStore: Sendable {
         let temporary = directory.appendingPathComponent(".\(name).tmp")
         let final = directory.appendingPathComponent(name)
         if fm.fileExists(atPath: temporary.path) { try fm.removeItem(at: temporary) }
-        try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
+        do {
+            try fm.createDirectory(at: temporary, withIntermediateDirectories: false)
+        } catch {
+            throw CheckpointError.io(path: temporary.path, operation: "create directory", message: error.localizedDescription)
+        }
+        do {
+            try write(checkpoint, into: temporary, final: final)
+        } catch {
+            // A half-written checkpoint (the disk filled, say) only takes space: drop it so the
+            // next attempt has room. The previous checkpoints were never touched.
+            try? fm.removeItem(at: temporary)
+            throw error
+        }
+        try DurableFile.syncDirectory(directory)
+        try prune()
+        return final
+    }
 
+    /// The files of `checkpoint` into `temporary`, fsynced, then the directory renamed to `final`.
+    private func write(_ checkpoint: TrainingCheckpoint, into temporary: URL, final: URL) throws {
+        let fm = FileManager.default
         let config = checkpoint.config
         let C = config.dIn, H = config.latentCount
         let shapes: [[Int]] = [[C, H], [H], config.architecture.isTied ? [0] : [H, C], [C]]
@@ -52,8 +71,12 @@ public struct CheckpointStore: Sendable {
             tensors.append(("adam.m.\(name)", shapes[i], checkpoint.adam.firstMoments[i], .f32))
             tensors.append(("adam.v.\(name)", shapes[i], checkpoint.adam.secondMoments[i], .f32))
         }
-        try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
-                                    tensors: tensors, metadata: ["format": "saestore-checkpoint"])
+        do {
+            try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
+                                        tensors: tensors, metadata: ["format": "saestore-checkpoint"])
+        } catch let TensorIOError.io(path, operation, message) {
+            throw CheckpointError.io(path: path, operation: operation, message: message)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let trainer = TrainerFile(formatVersion: Self.formatVersion, config: config,
@@ -63,9 +86,6 @@ public struct CheckpointStore: Sendable {
         try DurableFile.syncDirectory(temporary)
         if fm.fileExists(atPath: final.path) { try fm.removeItem(at: final) }
         try DurableFile.rename(temporary, to: final)
-        try DurableFile.syncDirectory(directory)
-        try prune()
-        return final
     }
 
     /// Steps with a complete checkpoint directory, ascending.

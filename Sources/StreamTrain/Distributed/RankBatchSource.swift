@@ -146,9 +146,7 @@ public final class RankBatchSource {
     /// The position of the whole job (every rank returns the same blob): epoch, global steps
     /// taken in it and the stream split. Any rank count ≤ `streamCount` can restore it.
     public func position() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try encoder.encode(Position(epoch: epoch, stepsInEpoch: stepsInEpoch, globalRowLimit: lastGlobalRowLimit,
+        try JSONEncoder.sortedKeys.encode(Position(epoch: epoch, stepsInEpoch: stepsInEpoch, globalRowLimit: lastGlobalRowLimit,
                                           streamCount: streamCount, config: config, storeRowCount: storeRowCount))
     }
 

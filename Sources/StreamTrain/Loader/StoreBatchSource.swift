@@ -189,9 +189,9 @@ public final class StoreBatchSource: BatchSource {
     /// `restore` replays the epoch's draws up to this point, which costs decoding at most
     /// one epoch of chunks and gives exactly the batches an uninterrupted run would get.
     public func position() throws -> Data {
-        try JSONEncoder().encode(Position(epoch: epoch, batchesInEpoch: batchesInEpoch, maxRowCount: lastMaxRowCount,
-                                          config: config, storeRowCount: reader.rowCount,
-                                          partition: partition == .whole ? nil : partition))
+        try JSONEncoder.sortedKeys.encode(Position(epoch: epoch, batchesInEpoch: batchesInEpoch, maxRowCount: lastMaxRowCount,
+                                                   config: config, storeRowCount: reader.rowCount,
+                                                   partition: partition == .whole ? nil : partition))
     }
 
     public func restore(position: Data) throws {

@@ -61,7 +61,7 @@ public struct ArrayBatchSource: BatchSource {
     }
 
     public func position() throws -> Data {
-        try JSONEncoder().encode(Position(epoch: epochIndex, rowsConsumed: nextOrderIndex,
+        try JSONEncoder.sortedKeys.encode(Position(epoch: epochIndex, rowsConsumed: nextOrderIndex,
                                           rowCount: rowCount, seed: seed))
     }
 
