@@ -35,6 +35,8 @@ struct SAEWorkspace {
     var lastStepWasSparse = false
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
     let pool: WorkerPool
+    /// Times the phases of a step when set (`SAETrainer.measuresPhases`).
+    var clock: PhaseClock?
 
     /// Buffers for batches of up to `maxRowCount` rows; `threadCount` parts per kernel.
     /// `reservingSparse: false` starts the sparse entry buffers empty (they grow when first used):

@@ -27,11 +27,13 @@ extension SparseAutoencoder {
                 }
             }
         }
+        ws.clock?.lap(.encoderProduct)
         if architecture == .topk {
             applyTopK(rowCount: B, workspace: &ws)
         } else {
             applyReLU(rowCount: B, workspace: &ws)
         }
+        ws.clock?.lap(.activation)
         var open = 0
         for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
         return open

@@ -12,6 +12,7 @@ extension SparseAutoencoder {
         let open = encodeLatents(x, rowCount: B, workspace: &ws)
         if architecture.weightsL1ByDecoderNorm {
             computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)
+            ws.clock?.lap(.decoderNorms)
         }
         ws.lastStepWasSparse = kernels.usesSparse(density: Double(open) / Double(B * dSAE))
         if ws.lastStepWasSparse {
@@ -74,7 +75,9 @@ extension SparseAutoencoder {
                                        gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
         tallyActivations(rowCount: B, workspace: &ws)
+        ws.clock?.lap(.gather)
         decodeResiduals(x, rowCount: B, workspace: &ws)
+        ws.clock?.lap(.decode)
         let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
         let weighted = architecture.weightsL1ByDecoderNorm
 
@@ -118,6 +121,7 @@ extension SparseAutoencoder {
             }
         }
 
+        ws.clock?.lap(.latentGradients)
         // dW_enc = inpᵀ · dPre  (C,H); tied adds the decoder's share s·(x̂−x)ᵀ · f.
         g.wEnc.withUnsafeMutableBufferPointer { dWEnc in
             let input = applyBDecToInput ? ws.centered : x
@@ -161,7 +165,9 @@ extension SparseAutoencoder {
             }
         }
 
+        ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
+        ws.clock?.lap(.biasGradients)
         return losses
     }
 }

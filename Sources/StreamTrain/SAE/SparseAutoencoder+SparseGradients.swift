@@ -11,6 +11,7 @@ extension SparseAutoencoder {
         gatherOpenLatents(rowCount: B, openCount: openCount, workspace: &ws)
         tallyOpenLatents(rowCount: B, workspace: &ws)
         if architecture.isTied { transposeEncoder(workspace: &ws) }
+        ws.clock?.lap(.gather)
 
         let s = Float(2.0 / Double(B * C))
         let l1PerRow = Float(l1Coefficient) / Float(B)
@@ -48,6 +49,7 @@ extension SparseAutoencoder {
                 }
             }
         }
+        ws.clock?.lap(.decode)
         let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
 
         // db_enc, summed over rows in row order as the dense path does.
@@ -59,14 +61,16 @@ extension SparseAutoencoder {
             }
         }
 
+        ws.clock?.lap(.latentGradients)
         // dW_enc and, untied, dW_dec, latents split over the pool.
         buildLatentMajorIndex(rowCount: B, workspace: &ws)
         encoderWeightGradients(x, scale: s, workspace: &ws, gradients: &g)
         if !architecture.isTied {
             decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws, gradients: &g)
         }
-
+        ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
+        ws.clock?.lap(.biasGradients)
         return losses
     }
 

@@ -71,6 +71,24 @@ public final class SAETrainer {
         pendingLoaderPosition = checkpoint.loaderPosition
     }
 
+    /// Whether steps time their phases (`phaseSeconds`); off by default (a few clock reads per
+    /// step when on). Turning it on or off starts the sums again.
+    public var measuresPhases: Bool {
+        get { workspace.clock != nil }
+        set { workspace.clock = newValue ? PhaseClock() : nil }
+    }
+
+    /// Wall-clock seconds per phase summed over the steps since `measuresPhases` was turned on
+    /// (zeros when off).
+    public var phaseSeconds: [SAEStepPhase: Double] {
+        var out: [SAEStepPhase: Double] = [:]
+        for phase in SAEStepPhase.allCases { out[phase] = workspace.clock?.seconds[phase.rawValue] ?? 0 }
+        return out
+    }
+
+    /// Starts the phase sums again (when `measuresPhases`).
+    public func resetPhaseSeconds() { workspace.clock?.reset() }
+
     /// Starts from given weights instead of the seeded init (e.g. the same initial weights as a
     /// PyTorch run). Throws `SAEShapeError` if a tensor has the wrong size.
     public func replaceWeights(_ weights: SAEWeights) throws {
@@ -239,6 +257,7 @@ public final class SAETrainer {
         }
         let C = config.dIn
         let nextStep = state.stepCount + 1
+        workspace.clock?.start()
         try batch.withUnsafeMutableBufferPointer { x in
             for i in 0..<(B * C) {
                 guard x[i].isFinite else {
@@ -247,6 +266,7 @@ public final class SAETrainer {
                 if scale != 1 { x[i] *= scale }
             }
         }
+        workspace.clock?.lap(.input)
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels)
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
@@ -259,8 +279,10 @@ public final class SAETrainer {
             throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAEWeights.tensorNames[index])
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
+        workspace.clock?.lap(.gradientCheck)
         optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool)
         if config.decoderUnitNorm { normalizeDecoderRows() }
+        workspace.clock?.lap(.adam)
 
         if workspace.lastStepWasSparse { sparseStepCount += 1 }
         state.stepCount = nextStep
@@ -268,6 +290,7 @@ public final class SAETrainer {
         state.epochTokenCount += B
         recordFiring(rowCount: B)
         window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: C, losses: losses)
+        workspace.clock?.lap(.bookkeeping)
         return losses
     }
 
