@@ -11,6 +11,8 @@ struct SAEWorkspace {
     var actGrads: [Float]
     /// x̂, then x̂ − x in place, (B, dIn).
     var residuals: [Float]
+    /// Σ_c (x̂ − x)² per row of the batch, (B).
+    var rowSquares: [Double]
     /// ‖W_dec[j]‖ per latent (standard only), (dSAE).
     var decoderRowNorms: [Float]
     /// Σ_b f[b, j] over the batch, (dSAE).
@@ -59,6 +61,7 @@ struct SAEWorkspace {
         acts = [Float](repeating: 0, count: maxRowCount * H)
         actGrads = [Float](repeating: 0, count: maxRowCount * H)
         residuals = [Float](repeating: 0, count: maxRowCount * C)
+        rowSquares = [Double](repeating: 0, count: maxRowCount)
         decoderRowNorms = [Float](repeating: 1, count: H)
         latentActSums = [Double](repeating: 0, count: H)
         firedRowCounts = [Int32](repeating: 0, count: H)

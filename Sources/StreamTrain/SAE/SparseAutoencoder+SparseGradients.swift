@@ -49,6 +49,7 @@ extension SparseAutoencoder {
                 }
             }
         }
+        residualSquares(subtracting: nil, rowCount: B, workspace: &ws)
         ws.clock?.lap(.decode)
         let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
 

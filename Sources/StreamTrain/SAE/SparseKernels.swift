@@ -16,10 +16,24 @@ enum SparseKernels {
         for b in rows {
             var e = Int(rowStarts[b])
             let row = f + b * H
-            for j in 0..<H where row[j] > 0 {
-                latents[e] = Int32(j)
-                values[e] = row[j]
-                e += 1
+            @inline(__always) func take(_ j: Int) {
+                if row[j] > 0 {
+                    latents[e] = Int32(j)
+                    values[e] = row[j]
+                    e += 1
+                }
+            }
+            // Sparse rows are mostly zeros: skip eight at a time.
+            var j = 0
+            while j + 8 <= H {
+                if any(UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self) .> 0) {
+                    for lane in j..<(j + 8) { take(lane) }
+                }
+                j += 8
+            }
+            while j < H {
+                take(j)
+                j += 1
             }
             precondition(e == Int(rowStarts[b + 1]), "row \(b): \(e - Int(rowStarts[b])) open latents, counted \(Int(rowStarts[b + 1] - rowStarts[b]))")
         }

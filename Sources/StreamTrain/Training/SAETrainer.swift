@@ -258,14 +258,7 @@ public final class SAETrainer {
         let C = config.dIn
         let nextStep = state.stepCount + 1
         workspace.clock?.start()
-        try batch.withUnsafeMutableBufferPointer { x in
-            for i in 0..<(B * C) {
-                guard x[i].isFinite else {
-                    throw TrainingError.nonFiniteActivations(step: nextStep, row: i / C, element: i % C, value: x[i])
-                }
-                if scale != 1 { x[i] *= scale }
-            }
-        }
+        try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
         workspace.clock?.lap(.input)
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels)
@@ -292,6 +285,33 @@ public final class SAETrainer {
         window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: C, losses: losses)
         workspace.clock?.lap(.bookkeeping)
         return losses
+    }
+
+    /// Throws at the batch's first non-finite value, else multiplies the batch by `scale`
+    /// (both split over the pool; the scan for the position runs only when a part failed).
+    private func checkAndScaleBatch(rowCount B: Int, scale: Float, step: Int) throws {
+        let C = config.dIn, count = B * C
+        let pool = workspace.pool
+        try batch.withUnsafeMutableBufferPointer { x in
+            let base = x.baseAddress!
+            var finite = true
+            finiteCheckSums.withUnsafeMutableBufferPointer { flags in
+                let flags = flags.baseAddress!
+                pool.run { part in
+                    flags[part] = DenseKernels.allFinite(base, range: WorkerPool.range(count, part: part, of: pool.threadCount)) ? 0 : 1
+                }
+                for part in 0..<pool.threadCount where flags[part] != 0 { finite = false }
+            }
+            if !finite {
+                for i in 0..<count where !x[i].isFinite {
+                    throw TrainingError.nonFiniteActivations(step: step, row: i / C, element: i % C, value: x[i])
+                }
+            }
+            guard scale != 1 else { return }
+            pool.run { part in
+                DenseKernels.scale(base, by: scale, range: WorkerPool.range(count, part: part, of: pool.threadCount))
+            }
+        }
     }
 
     private func recordFiring(rowCount B: Int) {
