@@ -202,23 +202,37 @@ final class DenseKernelTests: XCTestCase {
         XCTAssertEqual(x, expected)
     }
 
-    func testVectorTopKSelectsWhatThePlainScanSelects() {
+    func testBlockFloorTopKSelectsWhatThePlainScanSelects() {
         var rng = SeededGenerator(seed: 8)
-        for count in [1, 7, 8, 64, 203, 1000] {
-            for k in Set([1, 2, 5, 8, 33, count].filter { $0 <= count }).sorted() {
-                // Coarse values make ties common; a few NaNs and infinities join in.
-                var row = (0..<count).map { _ in Float(Int(rng.nextSymmetric(bound: 8))) / 2 }
-                if count > 10 {
-                    row[3] = .nan
-                    row[count - 2] = .infinity
-                    row[count / 2] = -.infinity
+        var candidates = [Int32](repeating: 0, count: 2000)
+        for count in [1, 7, 8, 64, 203, 1000, 2000] {
+            for k in Set([1, 2, 5, 8, 33, 64, count].filter { $0 <= count }).sorted() {
+                for variant in 0..<4 {
+                    // 0: smooth values; 1: coarse values (many ties); 2: NaN and infinities; 3: all equal.
+                    var row = (0..<count).map { _ -> Float in
+                        variant == 1 ? Float(Int(rng.nextSymmetric(bound: 8))) / 2 : rng.nextSymmetric(bound: 1)
+                    }
+                    if variant == 2 && count > 10 {
+                        row[3] = .infinity
+                        row[count / 2] = -.infinity
+                        row[count - 2] = .nan
+                    }
+                    if variant == 3 { row = [Float](repeating: 0.25, count: count) }
+                    var fast = [Int](repeating: -1, count: k), plain = fast
+                    row.withUnsafeBufferPointer { r in
+                        candidates.withUnsafeMutableBufferPointer { c in
+                            fast.withUnsafeMutableBufferPointer {
+                                TopKSelection.select(row: r.baseAddress!, count: count, k: k, heap: $0.baseAddress!,
+                                                     candidates: c.baseAddress!)
+                            }
+                        }
+                        plain.withUnsafeMutableBufferPointer {
+                            TopKSelection.selectReference(row: r.baseAddress!, count: count, k: k, heap: $0.baseAddress!)
+                        }
+                    }
+                    XCTAssertEqual(fast.sorted(), plain.sorted(), "count \(count) k \(k) variant \(variant)")
+                    if variant == 3 { XCTAssertEqual(fast.sorted(), Array(0..<k), "ties go to the lower index") }
                 }
-                var fast = [Int](repeating: -1, count: k), plain = fast
-                row.withUnsafeBufferPointer { r in
-                    fast.withUnsafeMutableBufferPointer { TopKSelection.select(row: r.baseAddress!, count: count, k: k, heap: $0.baseAddress!) }
-                    plain.withUnsafeMutableBufferPointer { TopKSelection.selectReference(row: r.baseAddress!, count: count, k: k, heap: $0.baseAddress!) }
-                }
-                XCTAssertEqual(fast, plain, "count \(count) k \(k)")
             }
         }
     }

@@ -23,6 +23,8 @@ struct SAEWorkspace {
     var topkHeap: [Int]
     /// TopK's kept values, k per pool thread.
     var topkValues: [Float]
+    /// TopK's candidate latents of a row, dSAE per pool thread (topk only).
+    var topkCandidates: [Int32]
     /// Open latents (f > 0) per row of the batch, (B).
     var rowOpenCounts: [Int32]
     /// Per-row entry cursors of the blocked decoder-side kernels, (B).
@@ -67,5 +69,6 @@ struct SAEWorkspace {
         firedRowCounts = [Int32](repeating: 0, count: H)
         topkHeap = [Int](repeating: 0, count: max(sae.k, 1) * threadCount)
         topkValues = [Float](repeating: 0, count: max(sae.k, 1) * threadCount)
+        topkCandidates = [Int32](repeating: 0, count: sae.architecture == .topk ? H * threadCount : 0)
     }
 }

@@ -141,22 +141,25 @@ extension SparseAutoencoder {
         ws.acts.withUnsafeMutableBufferPointer { acts in
             ws.topkHeap.withUnsafeMutableBufferPointer { heaps in
                 ws.topkValues.withUnsafeMutableBufferPointer { keptValues in
-                    ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
-                        let acts = acts.baseAddress!, heaps = heaps.baseAddress!
-                        let keptValues = keptValues.baseAddress!, counts = counts.baseAddress!
-                        pool.run { part in
-                            let heap = heaps + part * K, kept = keptValues + part * K
-                            for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
-                                let row = acts + b * H
-                                TopKSelection.select(row: row, count: H, k: K, heap: heap)
-                                for i in 0..<K { kept[i] = row[heap[i]] }
-                                row.update(repeating: 0, count: H)
-                                var open: Int32 = 0
-                                for i in 0..<K where kept[i] > 0 {
-                                    row[heap[i]] = kept[i]
-                                    open += 1
+                    ws.topkCandidates.withUnsafeMutableBufferPointer { candidates in
+                        ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
+                            let acts = acts.baseAddress!, heaps = heaps.baseAddress!, candidates = candidates.baseAddress!
+                            let keptValues = keptValues.baseAddress!, counts = counts.baseAddress!
+                            pool.run { part in
+                                let heap = heaps + part * K, kept = keptValues + part * K
+                                let scratch = candidates + part * H
+                                for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                                    let row = acts + b * H
+                                    TopKSelection.select(row: row, count: H, k: K, heap: heap, candidates: scratch)
+                                    for i in 0..<K { kept[i] = row[heap[i]] }
+                                    row.update(repeating: 0, count: H)
+                                    var open: Int32 = 0
+                                    for i in 0..<K where kept[i] > 0 {
+                                        row[heap[i]] = kept[i]
+                                        open += 1
+                                    }
+                                    counts[b] = open
                                 }
-                                counts[b] = open
                             }
                         }
                     }
