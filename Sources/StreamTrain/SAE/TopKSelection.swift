@@ -25,12 +25,12 @@ enum TopKSelection {
         var hasNaN = false
         for block in 0..<k {
             let start = block * blockLength, end = block == k - 1 ? count : start + blockLength
-            var lanes = V(repeating: -.infinity)   // (pointwiseMax is a scalar loop for Float)
+            var lanes = V(repeating: -.infinity)   // (pointwiseMax is not inlined for Float)
             var i = start
             while i + 8 <= end {
                 let v = load(i)
                 nanLanes .|= v .!= v
-                lanes = pointwiseMax(lanes, v)
+                lanes.replace(with: v, where: v .> lanes)
                 i += 8
             }
             var blockMax = lanes.max()
