@@ -237,6 +237,42 @@ final class DenseKernelTests: XCTestCase {
         }
     }
 
+    func testAdamSkippingZeroDecoderRowsIsTheDenseUpdate() {
+        // Rows marked 0 have an exactly zero gradient; Adam updates them from the constant 0
+        // without reading it. Bitwise the plain update, with the pool or not (rows of 13 leave
+        // lane remainders; runs of marked and unmarked rows of every length).
+        let rows = 11, C = 13
+        var rng = SeededGenerator(seed: 9)
+        let marks: [Int32] = [0, 3, 0, 0, 1, 1, 0, 2, 0, 0, 0]
+        let weights = SAEWeights(wEnc: (0..<40).map { _ in rng.nextSymmetric(bound: 1) }, bEnc: [0.5],
+                                 wDec: (0..<(rows * C)).map { _ in rng.nextSymmetric(bound: 1) }, bDec: [0.1, 0.2])
+        var plain = Adam(learningRate: 1e-3, tensorSizes: weights.tensors.map(\.count))
+        var skipping = plain, pooled = plain
+        var a = weights, b = weights, c = weights
+        let pool = WorkerPool(threadCount: 3)
+        for _ in 0..<3 {
+            var g = SAEWeights(wEnc: (0..<40).map { _ in rng.nextSymmetric(bound: 1) }, bEnc: [0.3],
+                               wDec: (0..<(rows * C)).map { _ in rng.nextSymmetric(bound: 1) }, bDec: [0.2, -0.1])
+            for j in 0..<rows where marks[j] == 0 {
+                for k in 0..<C { g.wDec[j * C + k] = 0 }
+            }
+            plain.step(&a, gradients: g)
+            skipping.step(&b, gradients: g, pool: nil, zeroDecoderRows: marks)
+            // The skipped rows' gradient is never read: poison it.
+            var poisoned = g
+            for j in 0..<rows where marks[j] == 0 {
+                for k in 0..<C { poisoned.wDec[j * C + k] = .nan }
+            }
+            pooled.step(&c, gradients: poisoned, pool: pool, zeroDecoderRows: marks)
+        }
+        XCTAssertEqual(bits(a.wDec), bits(b.wDec))
+        XCTAssertEqual(bits(a.wDec), bits(c.wDec))
+        XCTAssertEqual(a, c)
+        XCTAssertEqual(plain.state, skipping.state)
+        XCTAssertEqual(plain.state, pooled.state)
+        XCTAssertNotEqual(a.wDec, weights.wDec)
+    }
+
     // MARK: - Whole steps
 
     func testThreadCountDoesNotChangeTheDenseStep() {

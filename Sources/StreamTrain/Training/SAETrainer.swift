@@ -273,7 +273,7 @@ public final class SAETrainer {
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
         workspace.clock?.lap(.gradientCheck)
-        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool)
+        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool, zeroDecoderRows: zeroDecoderRows)
         if config.decoderUnitNorm { normalizeDecoderRows() }
         workspace.clock?.lap(.adam)
 
@@ -332,9 +332,12 @@ public final class SAETrainer {
     private static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
 
     /// Slot (`SAEWeights.tensorNames`) of the first gradient tensor holding a NaN or ±Inf.
-    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either.
+    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
+    /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
+    /// kernel and are not read again (`zeroDecoderRows`).
     private func firstNonFiniteGradient() -> Int? {
         let pool = workspace.pool
+        let rowMarks = zeroDecoderRows
         for (index, path) in SAETrainer.gradientPaths.enumerated() {
             let tensor = gradients[keyPath: path]
             let count = tensor.count
@@ -342,26 +345,36 @@ public final class SAETrainer {
             tensor.withUnsafeBufferPointer { t in
                 finiteCheckSums.withUnsafeMutableBufferPointer { sums in
                     let t = t.baseAddress!, sums = sums.baseAddress!
-                    pool.run { part in
-                        let range = WorkerPool.range(count, part: part, of: pool.threadCount)
-                        var acc = SIMD8<Float>()
-                        var i = range.lowerBound
-                        while i + 8 <= range.upperBound {
-                            acc += UnsafeRawPointer(t + i).loadUnaligned(as: SIMD8<Float>.self) * 0
-                            i += 8
+                    if index == 2, let rowMarks {
+                        let C = config.dIn
+                        let rows = rowMarks.count
+                        rowMarks.withUnsafeBufferPointer { marks in
+                            let marks = marks.baseAddress!
+                            pool.run { part in
+                                var allFinite = true
+                                for j in WorkerPool.range(rows, part: part, of: pool.threadCount) where marks[j] != 0 {
+                                    allFinite = allFinite && DenseKernels.allFinite(t, range: (j * C)..<((j + 1) * C))
+                                }
+                                sums[part] = allFinite ? 0 : .nan
+                            }
                         }
-                        var sum = acc.sum()
-                        while i < range.upperBound {
-                            sum += t[i] * 0
-                            i += 1
+                    } else {
+                        pool.run { part in
+                            let range = WorkerPool.range(count, part: part, of: pool.threadCount)
+                            sums[part] = DenseKernels.allFinite(t, range: range) ? 0 : .nan
                         }
-                        sums[part] = sum
                     }
                 }
             }
             if !finiteCheckSums.allSatisfy({ $0 == 0 }) { return index }
         }
         return nil
+    }
+
+    /// After a sparse step of an untied SAE: per latent, its rows of the batch with f > 0; a
+    /// 0 marks a W_dec row whose gradient the sparse kernel set to exactly zero.
+    private var zeroDecoderRows: [Int32]? {
+        workspace.lastStepWasSparse && !config.architecture.isTied ? workspace.firedRowCounts : nil
     }
 
     /// Anthropic / SAELens: with rows held at unit norm, only the gradient component
