@@ -5,77 +5,131 @@ enum TopKSelection {
     /// Leaves the indices of the k largest of row[0..<count] in heap[0..<k] (in heap order),
     /// the same set as `selectReference` (tested).
     ///
-    /// Most of the reference's time goes into heap insertions. Here one vector pass first
-    /// takes the maximum of each of k disjoint blocks of the row: the smallest of those
-    /// maxima, m, has k values at or above it, so nothing below m can be among the k largest.
-    /// The values ≥ m (a few percent of the row for activation-like data) are collected in
-    /// index order into `candidates` and only they go through the heap, in that order, so ties
-    /// resolve as in the reference. A row holding a NaN takes the reference path.
+    /// Most of the reference's time goes into heap insertions. Here a vector pass first takes
+    /// the maximum of each of n ≥ k disjoint blocks of the row (about 2k): with s = n/8 segments
+    /// of L values (L a multiple of 8), block (segment, lane) is every eighth value of a
+    /// segment, so one running 8-lane maximum per segment gives 8 block maxima. The k-th largest
+    /// block maximum, m, has at least k values at or above it (one in each of k blocks), so
+    /// nothing below m can be among the k largest. The values ≥ m (a few percent of the row for activation-like data) are collected
+    /// in index order into `candidates` and only they go through the heap, in that order, so
+    /// ties resolve as in the reference. A row holding a NaN takes the reference path.
     // row: (count), heap: (k), candidates: (count) scratch
     static func select(row: UnsafePointer<Float>, count: Int, k: Int, heap: UnsafeMutablePointer<Int>,
                        candidates: UnsafeMutablePointer<Int32>) {
         precondition(k >= 1 && k <= count, "top-\(k) of \(count) values")
-        let blockLength = count / k
-        guard blockLength >= 8 else { return selectReference(row: row, count: count, k: k, heap: heap) }
+        // 2k blocks when the row is long enough (a tighter floor: fewer candidates), else k.
+        var segments = (2 * k + 7) / 8
+        if count / segments < 8 { segments = (k + 7) / 8 }
+        let segmentLength = count / segments / 8 * 8
+        guard segmentLength >= 8 else { return selectReference(row: row, count: count, k: k, heap: heap) }
         typealias V = SIMD8<Float>
         @inline(__always) func load(_ i: Int) -> V { UnsafeRawPointer(row + i).loadUnaligned(as: V.self) }
-        // Block b is [b·L, (b+1)·L), the last one running to the end of the row.
-        var floor = Float.infinity
-        var nanLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
-        var hasNaN = false
-        for block in 0..<k {
-            let start = block * blockLength, end = block == k - 1 ? count : start + blockLength
-            var lanes = V(repeating: -.infinity)   // (pointwiseMax is not inlined for Float)
-            var i = start
-            while i + 8 <= end {
-                let v = load(i)
-                nanLanes .|= v .!= v
-                lanes.replace(with: v, where: v .> lanes)
-                i += 8
+        // The block maxima go to `candidates`' memory first (8·segments ≤ count floats). NaN
+        // never replaces a lane's maximum, so they hold no NaN. (pointwiseMax is not inlined
+        // for Float; `replace` is.)
+        let blockCount = 8 * segments
+        let floor: Float = candidates.withMemoryRebound(to: Float.self, capacity: blockCount) { maxima in
+            for segment in 0..<segments {
+                var lanes = V(repeating: -.infinity)
+                var i = segment * segmentLength
+                let end = i + segmentLength
+                while i < end {
+                    let v = load(i)
+                    lanes.replace(with: v, where: v .> lanes)
+                    i += 8
+                }
+                UnsafeMutableRawPointer(maxima + 8 * segment).storeBytes(of: lanes, as: V.self)
             }
-            var blockMax = lanes.max()
-            while i < end {
-                hasNaN = hasNaN || row[i].isNaN
-                blockMax = max(blockMax, row[i])
-                i += 1
-            }
-            floor = min(floor, blockMax)
+            return kthLargest(maxima, blockCount, k)
         }
-        if hasNaN || any(nanLanes) { return selectReference(row: row, count: count, k: k, heap: heap) }
 
         var candidateCount = 0
+        var nanLanes = SIMDMask<SIMD8<Int32>>(repeating: false)
         let threshold = V(repeating: floor)
         var j = 0
         while j + 8 <= count {
-            if any(load(j) .>= threshold) {
-                for lane in j..<(j + 8) where row[lane] >= floor {
+            let v = load(j)
+            nanLanes .|= v .!= v
+            if any(v .>= threshold) {
+                // Branch-free: hits are unpredictable, so every lane is written and only the
+                // count depends on the comparison (`candidates` has room for the whole row).
+                for lane in j..<(j + 8) {
                     candidates[candidateCount] = Int32(lane)
-                    candidateCount += 1
+                    candidateCount += row[lane] >= floor ? 1 : 0
                 }
             }
             j += 8
         }
+        var hasNaN = any(nanLanes)
         while j < count {
-            if row[j] >= floor {
-                candidates[candidateCount] = Int32(j)
-                candidateCount += 1
-            }
+            hasNaN = hasNaN || row[j].isNaN
+            candidates[candidateCount] = Int32(j)
+            candidateCount += row[j] >= floor ? 1 : 0
             j += 1
         }
+        // A NaN anywhere may also have hidden itself from the block maxima (comparisons with
+        // NaN are false), so the floor proves nothing: take the plain path.
+        if hasNaN { return selectReference(row: row, count: count, k: k, heap: heap) }
         precondition(candidateCount >= k, "top-\(k): only \(candidateCount) values at or above the block floor")
 
-        for i in 0..<k { heap[i] = Int(candidates[i]) }
-        heapify(row: row, k: k, heap: heap)
-        var rootValue = row[heap[0]]
-        for c in k..<candidateCount {
-            let index = Int(candidates[c])
-            // Every index in the heap is below `index`: it displaces the root exactly when larger.
-            if row[index] > rootValue {
-                heap[0] = index
-                siftDown(row: row, heap: heap, 0, k)
-                rootValue = row[heap[0]]
+        // The candidates' heap holds (value, index) pairs in `heap`'s memory (both 8 bytes per
+        // entry), so comparisons need no indirection; the kept indices then go to `heap` as Ints.
+        heap.withMemoryRebound(to: (Float, Int32).self, capacity: k) { pairs in
+            // `below(a, b)`: a ranks below b, as `worse` orders them.
+            @inline(__always) func below(_ a: (Float, Int32), _ b: (Float, Int32)) -> Bool {
+                a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
             }
+            func sift(_ start: Int) {
+                var parent = start
+                let item = pairs[parent]
+                while true {
+                    let left = 2 * parent + 1
+                    if left >= k { break }
+                    var child = left
+                    if left + 1 < k && below(pairs[left + 1], pairs[left]) { child = left + 1 }
+                    if !below(pairs[child], item) { break }
+                    pairs[parent] = pairs[child]
+                    parent = child
+                }
+                pairs[parent] = item
+            }
+            for i in 0..<k { pairs[i] = (row[Int(candidates[i])], candidates[i]) }
+            var start = k / 2 - 1
+            while start >= 0 { sift(start); start -= 1 }
+            for c in k..<candidateCount {
+                // Every index in the heap is below this one: it displaces the root exactly when larger.
+                let index = candidates[c], value = row[Int(index)]
+                if value > pairs[0].0 {
+                    pairs[0] = (value, index)
+                    sift(0)
+                }
+            }
+            for i in 0..<k { candidates[i] = pairs[i].1 }
         }
+        for i in 0..<k { heap[i] = Int(candidates[i]) }
+    }
+
+    /// The k-th largest of a[0..<n] (no NaN), by quickselect; reorders `a`.
+    private static func kthLargest(_ a: UnsafeMutablePointer<Float>, _ n: Int, _ k: Int) -> Float {
+        let target = k - 1
+        var lo = 0, hi = n - 1
+        while lo < hi {
+            let pivot = a[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] > pivot { i += 1 }
+                while a[j] < pivot { j -= 1 }
+                if i <= j {
+                    let t = a[i]
+                    a[i] = a[j]
+                    a[j] = t
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        return a[target]
     }
 
     /// The plain form: a heap of the first k indices, then every later index compared with
