@@ -303,23 +303,31 @@ final class DenseKernelTests: XCTestCase {
 
     func testTrainingIsTheSameForAnyKernelThreadCount() throws {
         // Adam and every pass split over the pool give each element to one part and sum in a
-        // fixed order, so 1 and 3 kernel threads train to bitwise the same parameters.
+        // fixed order, so 1 and 3 kernel threads train to bitwise the same parameters, on
+        // either path (the sparse one leaves unfired W_dec gradient rows stale, which Adam and
+        // the check never read; the unit-norm projection runs over them too).
         let C = 16, B = 32
-        for architecture in SAEArchitecture.allCases {
-            var config = SAEConfig(architecture: architecture, dIn: C)
-            config.dSAE = 128
-            config.batchSize = B
-            config.k = architecture == .topk ? 12 : config.k
-            var rng = SeededGenerator(seed: 12)
-            let batches = (0..<3).map { _ in (0..<(B * C)).map { _ in rng.nextSymmetric(bound: 1) } }
-            var finals: [(SAEWeights, AdamState)] = []
-            for threads in [1, 3] {
-                let trainer = try SAETrainer(config: config, options: SAETrainerOptions(kernels: .dense, kernelThreadCount: threads))
-                for step in 0..<8 { try trainer.step(rows: batches[step % 3], rowCount: B) }
-                finals.append((trainer.sae.weights, trainer.optimizer.state))
+        let variants: [(SAEArchitecture, Bool)] = [(.tied, false), (.standard, false), (.standard, true), (.topk, false)]
+        for (architecture, unitNorm) in variants {
+            for kernels in [SAEKernelMode.dense, .sparse] {
+                var config = SAEConfig(architecture: architecture, dIn: C)
+                config.dSAE = 128
+                config.batchSize = B
+                config.decoderUnitNorm = unitNorm
+                config.k = architecture == .topk ? 12 : config.k
+                var rng = SeededGenerator(seed: 12)
+                let batches = (0..<3).map { _ in (0..<(B * C)).map { _ in rng.nextSymmetric(bound: 1) } }
+                var finals: [(SAEWeights, AdamState)] = []
+                for threads in [1, 3] {
+                    let trainer = try SAETrainer(config: config, options: SAETrainerOptions(kernels: kernels, kernelThreadCount: threads))
+                    for step in 0..<8 { try trainer.step(rows: batches[step % 3], rowCount: B) }
+                    XCTAssertEqual(trainer.sparseStepCount, kernels == .sparse ? 8 : 0)
+                    finals.append((trainer.sae.weights, trainer.optimizer.state))
+                }
+                let label = "\(architecture) unitNorm \(unitNorm) \(kernels)"
+                XCTAssertEqual(finals[0].0, finals[1].0, label)
+                XCTAssertEqual(finals[0].1, finals[1].1, label)
             }
-            XCTAssertEqual(finals[0].0, finals[1].0, "\(architecture)")
-            XCTAssertEqual(finals[0].1, finals[1].1, "\(architecture)")
         }
     }
 }

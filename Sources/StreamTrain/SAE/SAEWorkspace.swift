@@ -37,6 +37,10 @@ struct SAEWorkspace {
     var encoderTileScratch: [Float]
     /// Whether the last `lossAndGradients` took the sparse path.
     var lastStepWasSparse = false
+    /// Whether a sparse step writes the zero W_dec gradient rows of latents that fired nowhere.
+    /// The trainer turns it off: its gradient check and Adam never read those rows
+    /// (`firedRowCounts[j] == 0` marks them), so they may hold stale values.
+    var zeroesUnfiredDecoderRows = true
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
     let pool: WorkerPool
     /// Times the phases of a step when set (`SAETrainer.measuresPhases`).

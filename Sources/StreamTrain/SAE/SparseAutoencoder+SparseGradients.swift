@@ -109,6 +109,7 @@ extension SparseAutoencoder {
                                         gradients g: inout SAEWeights) {
         let C = dIn, H = dSAE
         let pool = ws.pool
+        let zeroing = ws.zeroesUnfiredDecoderRows
         ws.sparse.withPointers { sp in
             g.wDec.withUnsafeMutableBufferPointer { dWDec in
                 ws.residuals.withUnsafeBufferPointer { res in
@@ -122,7 +123,8 @@ extension SparseAutoencoder {
                                     SparseKernels.decoderWeightGradients(
                                         dDecoder: dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
                                         slotEntries: sp.slotEntries, values: sp.values, residuals: res, scale: s,
-                                        l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount))
+                                        l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount),
+                                        zeroingUnfiredRows: zeroing)
                                 }
                             }
                         }

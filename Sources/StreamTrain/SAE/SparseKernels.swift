@@ -139,12 +139,15 @@ enum SparseKernels {
         residuals: UnsafePointer<Float>, scale s: Float,
         l1: (perRow: Float, latentSums: UnsafePointer<Double>, decoder: UnsafePointer<Float>,
              norms: UnsafePointer<Float>)?,
-        C: Int, latentRange: Range<Int>
+        C: Int, latentRange: Range<Int>, zeroingUnfiredRows: Bool = true
     ) {
         for j in latentRange {
             let o = dDecoder + j * C
-            o.update(repeating: 0, count: C)
             let slots = Int(latentStarts[j])..<Int(latentStarts[j + 1])
+            // A caller that knows which rows are zero (the trainer: Adam and the gradient check
+            // skip them) can leave those rows unwritten.
+            if slots.isEmpty && !zeroingUnfiredRows { continue }
+            o.update(repeating: 0, count: C)
             if slots.isEmpty { continue }
             for slot in slots {
                 axpy(values[Int(slotEntries[slot])], residuals + Int(slotRows[slot]) * C, o, C)

@@ -47,6 +47,8 @@ public final class SAETrainer {
         workspace = SAEWorkspace(sae: sae, maxRowCount: config.batchSize,
                                  threadCount: options.kernelThreadCount ?? WorkerPool.defaultThreadCount,
                                  reservingSparse: options.kernels != .dense)
+        // Its check and Adam skip the W_dec rows of unfired latents after sparse steps.
+        workspace.zeroesUnfiredDecoderRows = false
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
         finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
