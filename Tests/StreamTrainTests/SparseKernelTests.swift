@@ -12,12 +12,15 @@ final class SparseKernelTests: XCTestCase {
         // Float kernels vs Double loops over ≤ 200 terms of size ≤ 1: rounding stays below
         // 1e-5 of the largest value. C = 21 leaves remainders in the 8-lane loops and in the
         // encoder gradient's blocks of four; three pool threads leave uneven ranges. C = 300
-        // takes the OpenBLAS axpy/dot path (from `SparseKernels.blasVectorLength` floats).
-        XCTAssertLessThanOrEqual(SparseKernels.blasVectorLength, 300)
+        // takes OpenBLAS's axpy, C = 520 its dot as well (`SparseKernels.blasAxpyLength`,
+        // `blasDotLength`).
+        XCTAssertLessThanOrEqual(SparseKernels.blasAxpyLength, 300)
+        XCTAssertGreaterThan(SparseKernels.blasDotLength, 300)
+        XCTAssertLessThanOrEqual(SparseKernels.blasDotLength, 520)
         let B = 24, H = 200
         let pool = WorkerPool(threadCount: 3)
         var rng = SeededGenerator(seed: 7)
-        for C in [21, 300] {
+        for C in [21, 300, 520] {
         for density in densities {
             let f = (0..<(B * H)).map { _ -> Float in
                 Float(Double(rng.next()) / Double(UInt64.max)) < Float(density) ? 0.1 + abs(rng.nextSymmetric(bound: 1)) : 0
@@ -227,9 +230,10 @@ final class SparseKernelTests: XCTestCase {
     }
 
     func testWideRowsTakeTheBLASPathAndStillAgree() {
-        // d_in 264 ≥ blasVectorLength: the row kernels call OpenBLAS's axpy/dot. The step still
-        // matches the dense one (tolerances as above) and is bitwise the same for 1–3 threads.
-        let B = 32, C = 264, H = 128
+        // d_in 264 and 520: the row kernels call OpenBLAS's axpy (and at 520 its dot). The step
+        // still matches the dense one (tolerances as above) and is bitwise the same for 1–3 threads.
+        let B = 32, H = 128
+        for C in [264, 520] {
         for (architecture, applyBDec) in [(SAEArchitecture.tied, false), (.standard, true), (.topk, true)] {
             let (sae, x) = saeAtDensity(architecture, applyBDec: applyBDec, density: 0.05, B: B, C: C, H: H)
             var denseWS = SAEWorkspace(sae: sae, maxRowCount: B)
@@ -254,8 +258,9 @@ final class SparseKernelTests: XCTestCase {
             XCTAssertEqual(sparse.activeLatentCount, dense.activeLatentCount, "\(architecture)")
             for (name, path) in [("W_enc", \SAEWeights.wEnc), ("b_enc", \.bEnc), ("W_dec", \.wDec), ("b_dec", \.bDec)] {
                 assertClose(sparseG[keyPath: path].map(Double.init), denseG[keyPath: path].map(Double.init),
-                            relative: 1e-5, absolute: 1e-12, "\(architecture) d\(name)")
+                            relative: 1e-5, absolute: 1e-12, "\(architecture) C \(C) d\(name)")
             }
+        }
         }
     }
 

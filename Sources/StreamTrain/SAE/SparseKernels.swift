@@ -233,17 +233,19 @@ enum SparseKernels {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-    /// From this many floats on, `axpy` and `dot` call OpenBLAS's level-1 kernels: this module
-    /// is compiled for the baseline x86-64 (SSE: 4 floats per op, no FMA), while OpenBLAS picks
-    /// AVX2/FMA kernels at run time; measured at 768 floats: axpy 58–63 ns vs 112–122 ns a
-    /// call, dot 57 vs 71–113 ns. Below it the call costs more than it saves. Either way a
-    /// row's result depends only on n and the machine's kernel, not on the calling thread.
-    static let blasVectorLength = 256
+    /// From these lengths on, `axpy` and `dot` call OpenBLAS's level-1 kernels: this module is
+    /// compiled for the baseline x86-64 (SSE: 4 floats per op, no FMA), while OpenBLAS picks
+    /// AVX2/FMA kernels at run time. Measured per call (2 shared cores, so rough): axpy at 128
+    /// floats 10 vs 16–35 ns, at 768 58–63 vs 112–122 ns; dot at 256 about even, at 768 57 vs
+    /// 71–113 ns. Below them the call costs more than it saves. Either way a row's result
+    /// depends only on n and the machine's kernel, not on the calling thread.
+    static let blasAxpyLength = 128
+    static let blasDotLength = 512
 
     /// y += a · x
     @inline(__always)
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        if n >= blasVectorLength { return BLAS.axpy(n: n, alpha: a, x: x, y: y) }
+        if n >= blasAxpyLength { return BLAS.axpy(n: n, alpha: a, x: x, y: y) }
         let av = SIMD8<Float>(repeating: a)
         var i = 0
         while i + 8 <= n {
@@ -257,10 +259,10 @@ enum SparseKernels {
     }
 
     /// Σ a[i] · b[i], in 16 lanes then a fixed tree (or OpenBLAS's sdot from
-    /// `blasVectorLength` on), so the result does not depend on the caller.
+    /// `blasDotLength` on), so the result does not depend on the caller.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        if n >= blasVectorLength { return BLAS.dot(n: n, x: a, y: b) }
+        if n >= blasDotLength { return BLAS.dot(n: n, x: a, y: b) }
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {
