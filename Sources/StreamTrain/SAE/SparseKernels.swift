@@ -235,11 +235,13 @@ enum SparseKernels {
 
     /// From these lengths on, `axpy` and `dot` call OpenBLAS's level-1 kernels: this module is
     /// compiled for the baseline x86-64 (SSE: 4 floats per op, no FMA), while OpenBLAS picks
-    /// AVX2/FMA kernels at run time. Measured per call (2 shared cores, so rough): axpy at 128
-    /// floats 10 vs 16–35 ns, at 768 58–63 vs 112–122 ns; dot at 256 about even, at 768 57 vs
-    /// 71–113 ns. Below them the call costs more than it saves. Either way a row's result
-    /// depends only on n and the machine's kernel, not on the calling thread.
-    static let blasAxpyLength = 128
+    /// AVX2/FMA kernels at run time. Measured per call (2 shared cores, so rough): axpy at 256
+    /// floats 17 vs 52 ns, at 768 58–63 vs 112–122 ns; dot at 256 about even, at 768 57 vs
+    /// 71–113 ns. At 128 floats the tiny model's sparse step was slower with BLAS axpy (weight
+    /// gradients 1.15 vs 1.01 ms): below these lengths the call costs more than it saves.
+    /// Either way a row's result depends only on n and the machine's kernel, not on the
+    /// calling thread.
+    static let blasAxpyLength = 256
     static let blasDotLength = 512
 
     /// y += a · x
