@@ -169,7 +169,9 @@ extension SparseAutoencoder {
     }
 
     /// ‖W_dec[j]‖ for every latent, latents split over `pool` when given (each norm is summed
-    /// in the same order whatever the split).
+    /// in the same order whatever the split: `SparseKernels.dot`, vector lanes or OpenBLAS's
+    /// sdot for long rows, instead of one sequential sum whose dependency chain made this a
+    /// millisecond-scale pass at 768 × 6144).
     // norms: (H), from W_dec: (H,C)
     func computeDecoderRowNorms(into norms: inout [Float], pool: WorkerPool? = nil) {
         let C = dIn, H = dSAE
@@ -178,9 +180,8 @@ extension SparseAutoencoder {
                 let w = w.baseAddress!, norms = norms.baseAddress!
                 func rowNorms(_ latents: Range<Int>) {
                     for j in latents {
-                        var sumSquares: Float = 0
-                        for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                        norms[j] = sumSquares.squareRoot()
+                        let row = w + j * C
+                        norms[j] = SparseKernels.dot(row, row, C).squareRoot()
                     }
                 }
                 guard let pool else { return rowNorms(0..<H) }
