@@ -389,9 +389,8 @@ public final class SAETrainer {
                 let g = g.baseAddress!, w = w.baseAddress!
                 pool.run { part in
                     for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                        var dot: Float = 0
-                        for c in 0..<C { dot += g[j * C + c] * w[j * C + c] }
-                        for c in 0..<C { g[j * C + c] -= dot * w[j * C + c] }
+                        let dot = SparseKernels.dot(g + j * C, w + j * C, C)
+                        SparseKernels.axpy(-dot, w + j * C, g + j * C, C)
                     }
                 }
             }
@@ -405,11 +404,10 @@ public final class SAETrainer {
             let w = w.baseAddress!
             pool.run { part in
                 for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                    var sumSquares: Float = 0
-                    for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                    let norm = sumSquares.squareRoot()
+                    let row = w + j * C
+                    let norm = SparseKernels.dot(row, row, C).squareRoot()
                     guard norm > 0 else { continue }
-                    for c in 0..<C { w[j * C + c] /= norm }
+                    for c in 0..<C { row[c] /= norm }
                 }
             }
         }
