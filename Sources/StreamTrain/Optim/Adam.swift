@@ -149,8 +149,8 @@ public struct Adam: Sendable {
         }
     }
 
-    /// The update over `range`, eight lanes at a time; `g` nil means a gradient of exactly 0. Lanes do exactly the scalar operations
-    /// in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
+    /// The update over `range`, eight lanes at a time; `g` nil means a gradient of exactly 0.
+    /// Lanes do exactly the scalar operations in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
     /// the result is bitwise the scalar loop's.
     private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>?,
                                _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
@@ -163,25 +163,29 @@ public struct Adam: Sendable {
         let firstWeight = V(repeating: c.firstWeight), beta2 = V(repeating: c.beta2)
         let secondWeight = V(repeating: c.secondWeight), correction2Sqrt = V(repeating: c.correction2Sqrt)
         let epsilon = V(repeating: c.epsilon), stepSize = V(repeating: c.stepSize)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let gi = g.map { load($0 + i) } ?? V()
+        @inline(__always) func lanes(_ i: Int, _ gi: V) {
             let mi = load(m + i) + firstWeight * (gi - load(m + i))
             let vi = load(v + i) * beta2 + secondWeight * gi * gi
             let denominator = vi.squareRoot() / correction2Sqrt + epsilon
             store(mi, m + i)
             store(vi, v + i)
             store(load(p + i) - stepSize * (mi / denominator), p + i)
-            i += 8
         }
-        while i < range.upperBound {
-            let gi = g?[i] ?? 0
+        @inline(__always) func scalar(_ i: Int, _ gi: Float) {
             // torch's lerp for weight < 0.5: self + weight · (end − self)
             m[i] = m[i] + c.firstWeight * (gi - m[i])
             v[i] = v[i] * c.beta2 + c.secondWeight * gi * gi
             let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
             p[i] = p[i] - c.stepSize * (m[i] / denominator)
-            i += 1
+        }
+        // Two loops rather than a per-lane test of `g`, so the common one stays as lean as before.
+        var i = range.lowerBound
+        if let g {
+            while i + 8 <= range.upperBound { lanes(i, load(g + i)); i += 8 }
+            while i < range.upperBound { scalar(i, g[i]); i += 1 }
+        } else {
+            while i + 8 <= range.upperBound { lanes(i, V()); i += 8 }
+            while i < range.upperBound { scalar(i, 0); i += 1 }
         }
     }
 }
