@@ -10,9 +10,10 @@ enum TopKSelection {
     /// of L values (L a multiple of 8), block (segment, lane) is every eighth value of a
     /// segment, so one running 8-lane maximum per segment gives 8 block maxima. The k-th largest
     /// block maximum, m, has at least k values at or above it (one in each of k blocks), so
-    /// nothing below m can be among the k largest. The values ≥ m (a few percent of the row for activation-like data) are collected
-    /// in index order into `candidates` and only they go through the heap, in that order, so
-    /// ties resolve as in the reference. A row holding a NaN takes the reference path.
+    /// nothing below m can be among the k largest. The values ≥ m (a few percent of the row for
+    /// activation-like data) are collected in index order into `candidates` and only they go
+    /// through the heap, in that order, so ties resolve as in the reference. A row holding a
+    /// NaN takes the reference path.
     // row: (count), heap: (k), candidates: (count) scratch
     static func select(row: UnsafePointer<Float>, count: Int, k: Int, heap: UnsafeMutablePointer<Int>,
                        candidates: UnsafeMutablePointer<Int32>) {
