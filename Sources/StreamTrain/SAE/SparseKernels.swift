@@ -15,13 +15,19 @@ enum SparseKernels {
                        f: UnsafePointer<Float>, rowStarts: UnsafePointer<Int32>, H: Int, rows: Range<Int>) {
         for b in rows {
             var e = Int(rowStarts[b])
+            let end = Int(rowStarts[b + 1])
             let row = f + b * H
+            // Branch-free on the value (open latents are unpredictable): every value is written
+            // at the cursor, which moves on only past an open one, so a closed value is
+            // overwritten by the next open one. Once the row's entries are complete nothing
+            // more is written (the next row, maybe another thread's, starts there).
             @inline(__always) func take(_ j: Int) {
-                if row[j] > 0 {
+                let value = row[j]
+                if e < end {
                     latents[e] = Int32(j)
-                    values[e] = row[j]
-                    e += 1
+                    values[e] = value
                 }
+                e += value > 0 ? 1 : 0
             }
             // Sparse rows are mostly zeros: skip eight at a time.
             var j = 0
