@@ -11,10 +11,16 @@ final class SparseKernelTests: XCTestCase {
     func testKernelsMatchReference() {
         // Float kernels vs Double loops over ≤ 200 terms of size ≤ 1: rounding stays below
         // 1e-5 of the largest value. C = 21 leaves remainders in the 8-lane loops and in the
-        // encoder gradient's blocks of four; three pool threads leave uneven ranges.
-        let B = 24, C = 21, H = 200
+        // encoder gradient's blocks of four; three pool threads leave uneven ranges. C = 300
+        // takes OpenBLAS's axpy, C = 520 its dot as well (`SparseKernels.blasAxpyLength`,
+        // `blasDotLength`).
+        XCTAssertLessThanOrEqual(SparseKernels.blasAxpyLength, 300)
+        XCTAssertGreaterThan(SparseKernels.blasDotLength, 300)
+        XCTAssertLessThanOrEqual(SparseKernels.blasDotLength, 520)
+        let B = 24, H = 200
         let pool = WorkerPool(threadCount: 3)
         var rng = SeededGenerator(seed: 7)
+        for C in [21, 300, 520] {
         for density in densities {
             let f = (0..<(B * H)).map { _ -> Float in
                 Float(Double(rng.next()) / Double(UInt64.max)) < Float(density) ? 0.1 + abs(rng.nextSymmetric(bound: 1)) : 0
@@ -25,7 +31,7 @@ final class SparseKernelTests: XCTestCase {
             let bDec = (0..<C).map { _ in rng.nextSymmetric(bound: 0.2) }
             let norms = (0..<H).map { _ in 0.5 + abs(rng.nextSymmetric(bound: 1)) }
             let s: Float = 0.03, l1PerRow: Float = 0.002
-            let label = "density \(density)"
+            let label = "C \(C) density \(density)"
 
             var sparse = csr(of: f, B: B, H: H, pool: pool)
             let n = sparse.entryCount
@@ -141,6 +147,7 @@ final class SparseKernelTests: XCTestCase {
                 assertClose(dWEnc.map(Double.init), ref, relative: 1e-5, absolute: 1e-9, "\(label) tied \(isTied) dW_enc")
             }
         }
+        }
     }
 
     func testTransposeIsExact() {
@@ -219,6 +226,41 @@ final class SparseKernelTests: XCTestCase {
                 XCTAssertEqual(losses, results[0].0, "\(architecture)")
                 XCTAssertEqual(g, results[0].1, "\(architecture)")
             }
+        }
+    }
+
+    func testWideRowsTakeTheBLASPathAndStillAgree() {
+        // d_in 264 and 520: the row kernels call OpenBLAS's axpy (and at 520 its dot). The step
+        // still matches the dense one (tolerances as above) and is bitwise the same for 1–3 threads.
+        let B = 32, H = 128
+        for C in [264, 520] {
+        for (architecture, applyBDec) in [(SAEArchitecture.tied, false), (.standard, true), (.topk, true)] {
+            let (sae, x) = saeAtDensity(architecture, applyBDec: applyBDec, density: 0.05, B: B, C: C, H: H)
+            var denseWS = SAEWorkspace(sae: sae, maxRowCount: B)
+            var denseG = SAEWeights(zerosFor: architecture, dIn: C, dSAE: H)
+            let lambda = architecture == .topk ? 0.0 : 0.01
+            let dense = sae.lossAndGradients(x, rowCount: B, l1Coefficient: lambda, workspace: &denseWS,
+                                             gradients: &denseG, kernels: .dense)
+            var results: [(SAELosses, SAEWeights)] = []
+            for threads in [1, 2, 3] {
+                var ws = SAEWorkspace(sae: sae, maxRowCount: B, threadCount: threads)
+                var g = SAEWeights(zerosFor: architecture, dIn: C, dSAE: H)
+                let losses = sae.lossAndGradients(x, rowCount: B, l1Coefficient: lambda, workspace: &ws, gradients: &g,
+                                                  kernels: .sparse)
+                results.append((losses, g))
+            }
+            for (losses, g) in results.dropFirst() {
+                XCTAssertEqual(losses, results[0].0, "\(architecture)")
+                XCTAssertEqual(g, results[0].1, "\(architecture)")
+            }
+            let (sparse, sparseG) = results[0]
+            XCTAssertEqual(sparse.mse, dense.mse, accuracy: 1e-6 * dense.mse, "\(architecture)")
+            XCTAssertEqual(sparse.activeLatentCount, dense.activeLatentCount, "\(architecture)")
+            for (name, path) in [("W_enc", \SAEWeights.wEnc), ("b_enc", \.bEnc), ("W_dec", \.wDec), ("b_dec", \.bDec)] {
+                assertClose(sparseG[keyPath: path].map(Double.init), denseG[keyPath: path].map(Double.init),
+                            relative: 1e-5, absolute: 1e-12, "\(architecture) C \(C) d\(name)")
+            }
+        }
         }
     }
 

@@ -44,6 +44,8 @@ struct SparseBench: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Densities for --sweep.")
     var densities: [Double] = [0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
     @Flag(help: "After the warm-up, time the encoder paths instead of training.") var encode = false
+    @Flag(help: "Also report the mean ms per step of each phase (SAETrainer.phaseSeconds) over the timed steps.")
+    var phases = false
 
     func config(dIn: Int) throws -> SAEConfig {
         guard let architecture = SAEArchitecture(rawValue: arch) else { throw ValidationError("--arch \(arch)?") }
@@ -106,6 +108,7 @@ struct SparseBench: ParsableCommand {
             if step == warmupSteps {
                 start = DispatchTime.now().uptimeNanoseconds
                 sparseAtStart = trainer.sparseStepCount
+                trainer.measuresPhases = phases
             }
             let t0 = DispatchTime.now().uptimeNanoseconds
             let l = try trainer.step(rows: x, rowCount: batch)
@@ -121,7 +124,12 @@ struct SparseBench: ParsableCommand {
                            nextBatch: (firstBatch + warmupSteps + steps) % batchCount, C: C)
         }
         let measured = Array(l0s[warmupSteps...])
+        var phaseMs: [String: Double] = [:]
+        for (phase, seconds) in trainer.phaseSeconds where phases {
+            phaseMs[phase.name] = seconds * 1e3 / Double(max(steps, 1))
+        }
         try emit([
+            "phase_ms_per_step": phaseMs,
             "impl": "swift", "label": label, "kernels": kernels, "arch": arch, "threads": threads,
             "kernel_threads": kernelThreads ?? threads,
             "openblas_core": String(cString: openblas_get_corename()),

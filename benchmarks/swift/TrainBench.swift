@@ -30,6 +30,7 @@ struct TrainBench: ParsableCommand {
     @Option(help: "Decode threads of the store loader.") var workers = 1
     @Option var seed: UInt64 = 0
     @Flag(help: "Measure the store before memory (run.sh alternates the order between rounds).") var storeFirst = false
+    @Flag(help: "Also report the mean ms per timed step of each phase (SAETrainer.phaseSeconds).") var phases = false
 
     func run() throws {
         GPT2Model.blasThreadCount = threads
@@ -84,6 +85,7 @@ struct TrainBench: ParsableCommand {
                 if step == warmup {
                     tokensAtStart = tokens
                     fetchAtStart = fetch.seconds
+                    trainer.measuresPhases = phases
                 }
                 if step == warmup + steps {
                     timedTokens = tokens - tokensAtStart
@@ -103,8 +105,10 @@ struct TrainBench: ParsableCommand {
         let seconds = stepSeconds.reduce(0, +)
         let sorted = stepSeconds.sorted()
         let median = sorted[sorted.count / 2], p10 = sorted[sorted.count / 10]
+        var phaseMs: [String: Double] = [:]
+        for (phase, seconds) in trainer.phaseSeconds where phases { phaseMs[phase.name] = seconds * 1e3 / Double(steps) }
         let line: [String: Any] = [
-            "impl": "swift", "source": sourceName, "arch": config.architecture.rawValue, "d_in": config.dIn,
+            "phase_ms_per_step": phaseMs, "impl": "swift", "source": sourceName, "arch": config.architecture.rawValue, "d_in": config.dIn,
             "d_sae": config.latentCount, "batch": config.batchSize, "threads": threads, "warmup_steps": warmup,
             "steps": steps, "seconds": seconds, "tokens_per_second": Double(timedTokens) / seconds,
             "step_seconds_median": median, "tokens_per_second_median_step": Double(config.batchSize) / median,

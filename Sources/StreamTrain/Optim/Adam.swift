@@ -42,13 +42,24 @@ public struct Adam: Sendable {
     }
 
     /// `step`, each tensor split over `pool`'s threads (elementwise, so the result is the same).
-    mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?) {
+    /// `zeroDecoderRows`, when given, marks the rows j of W_dec (d_in floats each) whose
+    /// gradient is known to be exactly 0 (`zeroDecoderRows[j] == 0`: the latent fired nowhere
+    /// in the batch, sparse path): their update runs with the constant 0 instead of reading
+    /// the gradient — the same operations on the same values, so bitwise the dense update, and
+    /// every parameter still moves every step.
+    mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?,
+                       zeroDecoderRows: [Int32]? = nil) {
         precondition(state.firstMoments.count == 4, "Adam sized for \(state.firstMoments.count) tensors, SAE has 4")
         state.stepCount += 1
         let c = coefficients()
         Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c, pool: pool)
         Adam.update(&weights.bEnc, gradients.bEnc, &state.firstMoments[1], &state.secondMoments[1], c, pool: nil)
-        Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c, pool: pool)
+        if let rowMarks = zeroDecoderRows, !weights.wDec.isEmpty {
+            Adam.updateRows(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c,
+                            rowMarks: rowMarks, pool: pool)
+        } else {
+            Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c, pool: pool)
+        }
         Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c, pool: nil)
     }
 
@@ -101,10 +112,47 @@ public struct Adam: Sendable {
         }
     }
 
-    /// The update over `range`, eight lanes at a time. Lanes do exactly the scalar operations
-    /// in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
+    /// `update` of a (rows, count / rows) tensor by rows split over `pool`; rows whose mark is 0
+    /// take the zero-gradient form.
+    static func updateRows(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
+                           _ c: Coefficients, rowMarks: [Int32], pool: WorkerPool?) {
+        precondition(p.count == g.count && p.count == m.count && p.count == v.count,
+                     "Adam: parameter \(p.count), gradient \(g.count), moments \(m.count)/\(v.count)")
+        let rows = rowMarks.count
+        precondition(rows > 0 && p.count % rows == 0, "Adam: \(p.count) values are not \(rows) rows")
+        let rowLength = p.count / rows
+        p.withUnsafeMutableBufferPointer { p in
+            g.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        rowMarks.withUnsafeBufferPointer { marks in
+                            let p = p.baseAddress!, g = g.baseAddress!, m = m.baseAddress!, v = v.baseAddress!
+                            let marks = marks.baseAddress!
+                            func run(_ rowRange: Range<Int>) {
+                                // Consecutive rows of one kind are updated as one range.
+                                var start = rowRange.lowerBound
+                                while start < rowRange.upperBound {
+                                    let zero = marks[start] == 0
+                                    var end = start + 1
+                                    while end < rowRange.upperBound && (marks[end] == 0) == zero { end += 1 }
+                                    let range = (start * rowLength)..<(end * rowLength)
+                                    update(p, zero ? nil : g, m, v, c, range)
+                                    start = end
+                                }
+                            }
+                            guard let pool else { return run(0..<rows) }
+                            pool.run { part in run(WorkerPool.range(rows, part: part, of: pool.threadCount)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The update over `range`, eight lanes at a time; `g` nil means a gradient of exactly 0.
+    /// Lanes do exactly the scalar operations in the same order (IEEE sqrt and division are correctly rounded, nothing is fused), so
     /// the result is bitwise the scalar loop's.
-    private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+    private static func update(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>?,
                                _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>,
                                _ c: Coefficients, _ range: Range<Int>) {
         typealias V = SIMD8<Float>
@@ -115,24 +163,29 @@ public struct Adam: Sendable {
         let firstWeight = V(repeating: c.firstWeight), beta2 = V(repeating: c.beta2)
         let secondWeight = V(repeating: c.secondWeight), correction2Sqrt = V(repeating: c.correction2Sqrt)
         let epsilon = V(repeating: c.epsilon), stepSize = V(repeating: c.stepSize)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let gi = load(g + i)
+        @inline(__always) func lanes(_ i: Int, _ gi: V) {
             let mi = load(m + i) + firstWeight * (gi - load(m + i))
             let vi = load(v + i) * beta2 + secondWeight * gi * gi
             let denominator = vi.squareRoot() / correction2Sqrt + epsilon
             store(mi, m + i)
             store(vi, v + i)
             store(load(p + i) - stepSize * (mi / denominator), p + i)
-            i += 8
         }
-        while i < range.upperBound {
+        @inline(__always) func scalar(_ i: Int, _ gi: Float) {
             // torch's lerp for weight < 0.5: self + weight · (end − self)
-            m[i] = m[i] + c.firstWeight * (g[i] - m[i])
-            v[i] = v[i] * c.beta2 + c.secondWeight * g[i] * g[i]
+            m[i] = m[i] + c.firstWeight * (gi - m[i])
+            v[i] = v[i] * c.beta2 + c.secondWeight * gi * gi
             let denominator = v[i].squareRoot() / c.correction2Sqrt + c.epsilon
             p[i] = p[i] - c.stepSize * (m[i] / denominator)
-            i += 1
+        }
+        // Two loops rather than a per-lane test of `g`, so the common one stays as lean as before.
+        var i = range.lowerBound
+        if let g {
+            while i + 8 <= range.upperBound { lanes(i, load(g + i)); i += 8 }
+            while i < range.upperBound { scalar(i, g[i]); i += 1 }
+        } else {
+            while i + 8 <= range.upperBound { lanes(i, V()); i += 8 }
+            while i < range.upperBound { scalar(i, 0); i += 1 }
         }
     }
 }

@@ -11,6 +11,8 @@ struct SAEWorkspace {
     var actGrads: [Float]
     /// x̂, then x̂ − x in place, (B, dIn).
     var residuals: [Float]
+    /// Σ_c (x̂ − x)² per row of the batch, (B).
+    var rowSquares: [Double]
     /// ‖W_dec[j]‖ per latent (standard only), (dSAE).
     var decoderRowNorms: [Float]
     /// Σ_b f[b, j] over the batch, (dSAE).
@@ -21,6 +23,8 @@ struct SAEWorkspace {
     var topkHeap: [Int]
     /// TopK's kept values, k per pool thread.
     var topkValues: [Float]
+    /// TopK's candidate latents of a row, dSAE per pool thread (topk only).
+    var topkCandidates: [Int32]
     /// Open latents (f > 0) per row of the batch, (B).
     var rowOpenCounts: [Int32]
     /// Per-row entry cursors of the blocked decoder-side kernels, (B).
@@ -33,8 +37,14 @@ struct SAEWorkspace {
     var encoderTileScratch: [Float]
     /// Whether the last `lossAndGradients` took the sparse path.
     var lastStepWasSparse = false
+    /// Whether a sparse step writes the zero W_dec gradient rows of latents that fired nowhere.
+    /// The trainer turns it off: its gradient check and Adam never read those rows
+    /// (`firedRowCounts[j] == 0` marks them), so they may hold stale values.
+    var zeroesUnfiredDecoderRows = true
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
     let pool: WorkerPool
+    /// Times the phases of a step when set (`SAETrainer.measuresPhases`).
+    var clock: PhaseClock?
 
     /// Buffers for batches of up to `maxRowCount` rows; `threadCount` parts per kernel.
     /// `reservingSparse: false` starts the sparse entry buffers empty (they grow when first used):
@@ -57,10 +67,12 @@ struct SAEWorkspace {
         acts = [Float](repeating: 0, count: maxRowCount * H)
         actGrads = [Float](repeating: 0, count: maxRowCount * H)
         residuals = [Float](repeating: 0, count: maxRowCount * C)
+        rowSquares = [Double](repeating: 0, count: maxRowCount)
         decoderRowNorms = [Float](repeating: 1, count: H)
         latentActSums = [Double](repeating: 0, count: H)
         firedRowCounts = [Int32](repeating: 0, count: H)
         topkHeap = [Int](repeating: 0, count: max(sae.k, 1) * threadCount)
         topkValues = [Float](repeating: 0, count: max(sae.k, 1) * threadCount)
+        topkCandidates = [Int32](repeating: 0, count: sae.architecture == .topk ? H * threadCount : 0)
     }
 }

@@ -11,6 +11,7 @@ extension SparseAutoencoder {
         } else {
             applyReLU(rowCount: B, workspace: &ws)
         }
+        ws.clock?.lap(.activation)
         var open = 0
         for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
         return open
@@ -23,13 +24,18 @@ extension SparseAutoencoder {
         precondition(B > 0 && B <= ws.maxRowCount, "batch of \(B) rows, workspace holds \(ws.maxRowCount)")
         precondition(x.count >= B * C, "batch holds \(x.count) floats, \(B) rows need \(B * C)")
         if applyBDecToInput {
-            centerInput(x, rowCount: B, into: &ws.centered)
+            centerInput(x, rowCount: B, into: &ws.centered, pool: ws.pool)
         }
-        // pre = inp · W_enc + b_enc, with b_enc broadcast first so gemm accumulates onto it.
+        // pre = inp · W_enc + b_enc, with b_enc broadcast first (rows split over the pool) so
+        // gemm accumulates onto it.
+        let pool = ws.pool
         ws.acts.withUnsafeMutableBufferPointer { acts in
             weights.bEnc.withUnsafeBufferPointer { bEnc in
-                for b in 0..<B {
-                    (acts.baseAddress! + b * H).update(from: bEnc.baseAddress!, count: H)
+                let acts = acts.baseAddress!, bEnc = bEnc.baseAddress!
+                pool.run { part in
+                    for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                        (acts + b * H).update(from: bEnc, count: H)
+                    }
                 }
             }
             let input = applyBDecToInput ? ws.centered : x
@@ -41,15 +47,35 @@ extension SparseAutoencoder {
                 }
             }
         }
+        ws.clock?.lap(.encoderProduct)
     }
 
-    /// Writes x̂ − x for rows 0..<B into `ws.residuals` (needs `encodeBatch` first).
-    // ws.residuals: (B,C), ws.acts: (B,H), x: (B,C)
+    /// Writes x̂ − x for rows 0..<B into `ws.residuals` and each row's Σ (x̂ − x)² into
+    /// `ws.rowSquares` (needs `encodeLatents` first).
+    // ws.residuals: (B,C), ws.acts: (B,H), x: (B,C), ws.rowSquares: (B)
     func decodeResiduals(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) {
         decodeBatch(rowCount: B, workspace: &ws)
+        residualSquares(subtracting: x, rowCount: B, workspace: &ws)
+    }
+
+    /// `ws.rowSquares[b]` = Σ_c r[b, c]² (Double) of the residuals, after subtracting `x` from
+    /// `ws.residuals` when given (rows split over the pool; each row is summed alone, so the
+    /// split does not change a value).
+    // ws.residuals: (B,C), x: (B,C), ws.rowSquares: (B)
+    func residualSquares(subtracting x: [Float]?, rowCount B: Int, workspace ws: inout SAEWorkspace) {
+        let C = dIn
+        let pool = ws.pool
         ws.residuals.withUnsafeMutableBufferPointer { res in
-            x.withUnsafeBufferPointer { x in
-                for i in 0..<(B * dIn) { res[i] -= x[i] }
+            ws.rowSquares.withUnsafeMutableBufferPointer { squares in
+                let res = res.baseAddress!, squares = squares.baseAddress!
+                func run(_ x: UnsafePointer<Float>?) {
+                    pool.run { part in
+                        DenseKernels.residuals(res, rowSquares: squares, subtracting: x, C: C,
+                                               rows: WorkerPool.range(B, part: part, of: pool.threadCount))
+                    }
+                }
+                guard let x else { return run(nil) }
+                x.withUnsafeBufferPointer { x in run(x.baseAddress!) }
             }
         }
     }
@@ -58,9 +84,15 @@ extension SparseAutoencoder {
     // ws.residuals: (B,C), ws.acts: (B,H), W_dec: (H,C) (or W_enc: (C,H) transposed when tied)
     func decodeBatch(rowCount B: Int, workspace ws: inout SAEWorkspace) {
         let C = dIn, H = dSAE
+        let pool = ws.pool
         ws.residuals.withUnsafeMutableBufferPointer { res in
             weights.bDec.withUnsafeBufferPointer { bDec in
-                for b in 0..<B { (res.baseAddress! + b * C).update(from: bDec.baseAddress!, count: C) }
+                let res = res.baseAddress!, bDec = bDec.baseAddress!
+                pool.run { part in
+                    for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                        (res + b * C).update(from: bDec, count: C)
+                    }
+                }
             }
             ws.acts.withUnsafeBufferPointer { f in
                 let decoder = architecture.isTied ? weights.wEnc : weights.wDec
@@ -74,13 +106,16 @@ extension SparseAutoencoder {
     }
 
     // out: (B,C), x: (B,C), b_dec: (C)
-    private func centerInput(_ x: [Float], rowCount B: Int, into out: inout [Float]) {
+    private func centerInput(_ x: [Float], rowCount B: Int, into out: inout [Float], pool: WorkerPool) {
         let C = dIn
         out.withUnsafeMutableBufferPointer { out in
             x.withUnsafeBufferPointer { x in
                 weights.bDec.withUnsafeBufferPointer { bDec in
-                    for b in 0..<B {
-                        for c in 0..<C { out[b * C + c] = x[b * C + c] - bDec[c] }
+                    let out = out.baseAddress!, x = x.baseAddress!, bDec = bDec.baseAddress!
+                    pool.run { part in
+                        for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                            for c in 0..<C { out[b * C + c] = x[b * C + c] - bDec[c] }
+                        }
                     }
                 }
             }
@@ -96,15 +131,8 @@ extension SparseAutoencoder {
             ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
                 let acts = acts.baseAddress!, counts = counts.baseAddress!
                 pool.run { part in
-                    for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
-                        let row = acts + b * H
-                        var open: Int32 = 0
-                        for j in 0..<H {
-                            // `< 0` rather than `!(> 0)`: a NaN must survive to the loss check, not turn into 0.
-                            if row[j] < 0 { row[j] = 0 } else if row[j] > 0 { open += 1 }
-                        }
-                        counts[b] = open
-                    }
+                    DenseKernels.relu(acts: acts, rowOpenCounts: counts, H: H,
+                                      rows: WorkerPool.range(B, part: part, of: pool.threadCount))
                 }
             }
         }
@@ -119,44 +147,25 @@ extension SparseAutoencoder {
         ws.acts.withUnsafeMutableBufferPointer { acts in
             ws.topkHeap.withUnsafeMutableBufferPointer { heaps in
                 ws.topkValues.withUnsafeMutableBufferPointer { keptValues in
-                    ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
-                        let acts = acts.baseAddress!, heaps = heaps.baseAddress!
-                        let keptValues = keptValues.baseAddress!, counts = counts.baseAddress!
-                        pool.run { part in
-                            let heap = heaps + part * K, kept = keptValues + part * K
-                            for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
-                                let row = acts + b * H
-                                TopKSelection.select(row: row, count: H, k: K, heap: heap)
-                                for i in 0..<K { kept[i] = row[heap[i]] }
-                                row.update(repeating: 0, count: H)
-                                var open: Int32 = 0
-                                for i in 0..<K where kept[i] > 0 {
-                                    row[heap[i]] = kept[i]
-                                    open += 1
+                    ws.topkCandidates.withUnsafeMutableBufferPointer { candidates in
+                        ws.rowOpenCounts.withUnsafeMutableBufferPointer { counts in
+                            let acts = acts.baseAddress!, heaps = heaps.baseAddress!, candidates = candidates.baseAddress!
+                            let keptValues = keptValues.baseAddress!, counts = counts.baseAddress!
+                            pool.run { part in
+                                let heap = heaps + part * K, kept = keptValues + part * K
+                                let scratch = candidates + part * H
+                                for b in WorkerPool.range(B, part: part, of: pool.threadCount) {
+                                    let row = acts + b * H
+                                    TopKSelection.select(row: row, count: H, k: K, heap: heap, candidates: scratch)
+                                    for i in 0..<K { kept[i] = row[heap[i]] }
+                                    row.update(repeating: 0, count: H)
+                                    var open: Int32 = 0
+                                    for i in 0..<K where kept[i] > 0 {
+                                        row[heap[i]] = kept[i]
+                                        open += 1
+                                    }
+                                    counts[b] = open
                                 }
-                                counts[b] = open
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // ws.latentActSums, ws.firedRowCounts: (H), from ws.acts: (B,H)
-    func tallyActivations(rowCount B: Int, workspace ws: inout SAEWorkspace) {
-        let H = dSAE
-        ws.latentActSums.withUnsafeMutableBufferPointer { sums in
-            ws.firedRowCounts.withUnsafeMutableBufferPointer { fired in
-                ws.acts.withUnsafeBufferPointer { f in
-                    sums.update(repeating: 0)
-                    fired.update(repeating: 0)
-                    for b in 0..<B {
-                        for j in 0..<H {
-                            let value = f[b * H + j]
-                            if value > 0 {
-                                sums[j] += Double(value)
-                                fired[j] += 1
                             }
                         }
                     }
@@ -166,7 +175,9 @@ extension SparseAutoencoder {
     }
 
     /// ‖W_dec[j]‖ for every latent, latents split over `pool` when given (each norm is summed
-    /// in the same order whatever the split).
+    /// in the same order whatever the split: `SparseKernels.dot`, vector lanes or OpenBLAS's
+    /// sdot for long rows, instead of one sequential sum whose dependency chain made this a
+    /// millisecond-scale pass at 768 × 6144).
     // norms: (H), from W_dec: (H,C)
     func computeDecoderRowNorms(into norms: inout [Float], pool: WorkerPool? = nil) {
         let C = dIn, H = dSAE
@@ -175,9 +186,8 @@ extension SparseAutoencoder {
                 let w = w.baseAddress!, norms = norms.baseAddress!
                 func rowNorms(_ latents: Range<Int>) {
                     for j in latents {
-                        var sumSquares: Float = 0
-                        for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                        norms[j] = sumSquares.squareRoot()
+                        let row = w + j * C
+                        norms[j] = SparseKernels.dot(row, row, C).squareRoot()
                     }
                 }
                 guard let pool else { return rowNorms(0..<H) }

@@ -12,6 +12,7 @@ extension SparseAutoencoder {
         let open = encodeLatents(x, rowCount: B, workspace: &ws)
         if architecture.weightsL1ByDecoderNorm {
             computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)
+            ws.clock?.lap(.decoderNorms)
         }
         ws.lastStepWasSparse = kernels.usesSparse(density: Double(open) / Double(B * dSAE))
         if ws.lastStepWasSparse {
@@ -21,13 +22,12 @@ extension SparseAutoencoder {
         return denseLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, workspace: &ws, gradients: &g)
     }
 
-    /// The loss terms from `ws.residuals` (x̂ − x) and the per-latent tallies.
+    /// The loss terms from `ws.rowSquares` (Σ_c (x̂ − x)² per row) and the per-latent tallies.
+    /// Row sums are added in row order, so the value does not depend on the thread count.
     func losses(rowCount B: Int, l1Coefficient: Double, workspace ws: SAEWorkspace) -> SAELosses {
         let C = dIn, H = dSAE
         var sumSquares = 0.0
-        ws.residuals.withUnsafeBufferPointer { res in
-            for i in 0..<(B * C) { sumSquares += Double(res[i]) * Double(res[i]) }
-        }
+        for b in 0..<B { sumSquares += ws.rowSquares[b] }
         let weighted = architecture.weightsL1ByDecoderNorm
         var l1Sum = 0.0
         var activeCount = 0
@@ -47,12 +47,13 @@ extension SparseAutoencoder {
     func decoderBiasGradient(rowCount B: Int, scale s: Float, workspace ws: SAEWorkspace,
                              gradients g: inout SAEWeights) {
         let C = dIn, H = dSAE
+        let pool = ws.pool
         g.bDec.withUnsafeMutableBufferPointer { dbDec in
             ws.residuals.withUnsafeBufferPointer { res in
-                for c in 0..<C {
-                    var sum: Float = 0
-                    for b in 0..<B { sum += res[b * C + c] }
-                    dbDec[c] = s * sum
+                let dbDec = dbDec.baseAddress!, res = res.baseAddress!
+                pool.run { part in
+                    DenseKernels.columnSums(out: dbDec, res, scale: s, B: B, N: C,
+                                            columns: DenseKernels.laneRange(C, part: part, of: pool.threadCount))
                 }
             }
         }
@@ -68,21 +69,24 @@ extension SparseAutoencoder {
         }
     }
 
-    /// The sgemm path: every product dense over all B × H (row, latent) pairs.
+    /// The sgemm path: every product dense over all B × H (row, latent) pairs; the element-wise
+    /// work between the products runs on the pool (`DenseKernels`).
     private func denseLossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
                                        workspace ws: inout SAEWorkspace,
                                        gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
-        tallyActivations(rowCount: B, workspace: &ws)
+        let pool = ws.pool
         decodeResiduals(x, rowCount: B, workspace: &ws)
-        let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
+        ws.clock?.lap(.decode)
         let weighted = architecture.weightsL1ByDecoderNorm
 
         // dL/dx̂ = s·(x̂ − x); s is folded into the gemm alphas instead of a separate pass.
         let s = Float(2.0 / Double(B * C))
         let l1PerRow = Float(l1Coefficient) / Float(B)
 
-        // dL/df = s·(x̂−x)·W_decᵀ (tied: ·W_enc), then the L1 term and the activation's mask.
+        // dL/df = s·(x̂−x)·W_decᵀ (tied: ·W_enc), then in one sweep per latent range: the L1
+        // term, the activation's mask (ReLU and TopK pass gradient exactly where f > 0; torch:
+        // relu'(0) = 0), the tallies Σ_b f and firing counts, and db_enc.
         ws.actGrads.withUnsafeMutableBufferPointer { dF in
             ws.residuals.withUnsafeBufferPointer { res in
                 let decoder = architecture.isTied ? weights.wEnc : weights.wDec
@@ -94,29 +98,26 @@ extension SparseAutoencoder {
             }
             ws.acts.withUnsafeBufferPointer { f in
                 ws.decoderRowNorms.withUnsafeBufferPointer { norms in
-                    // ReLU and TopK pass gradient exactly where f > 0 (torch: relu' (0) = 0).
-                    for b in 0..<B {
-                        for j in 0..<H {
-                            let i = b * H + j
-                            if f[i] > 0 {
-                                dF[i] += weighted ? l1PerRow * norms[j] : l1PerRow
-                            } else {
-                                dF[i] = 0
+                    ws.latentActSums.withUnsafeMutableBufferPointer { sums in
+                        ws.firedRowCounts.withUnsafeMutableBufferPointer { fired in
+                            g.bEnc.withUnsafeMutableBufferPointer { dbEnc in
+                                let dF = dF.baseAddress!, f = f.baseAddress!, sums = sums.baseAddress!
+                                let fired = fired.baseAddress!, dbEnc = dbEnc.baseAddress!
+                                let l1Weights = weighted ? norms.baseAddress! : nil
+                                pool.run { part in
+                                    DenseKernels.latentSweep(actGrads: dF, latentActSums: sums, firedRowCounts: fired,
+                                                             dbEnc: dbEnc, f: f, l1PerRow: l1PerRow, l1Weights: l1Weights,
+                                                             B: B, H: H,
+                                                             latents: DenseKernels.laneRange(H, part: part, of: pool.threadCount))
+                                }
                             }
                         }
                     }
                 }
             }
         }
-
-        g.bEnc.withUnsafeMutableBufferPointer { dbEnc in
-            ws.actGrads.withUnsafeBufferPointer { dPre in
-                dbEnc.update(repeating: 0)
-                for b in 0..<B {
-                    for j in 0..<H { dbEnc[j] += dPre[b * H + j] }
-                }
-            }
-        }
+        let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
+        ws.clock?.lap(.latentGradients)
 
         // dW_enc = inpᵀ · dPre  (C,H); tied adds the decoder's share s·(x̂−x)ᵀ · f.
         g.wEnc.withUnsafeMutableBufferPointer { dWEnc in
@@ -150,18 +151,25 @@ extension SparseAutoencoder {
                     }
                 }
                 if weighted {
-                    // ∂(λ/B · Σ_b f_bj ‖W_dec[j]‖)/∂W_dec[j] = λ/B · Σ_b f_bj · W_dec[j] / ‖W_dec[j]‖
                     weights.wDec.withUnsafeBufferPointer { w in
-                        for j in 0..<H where ws.latentActSums[j] > 0 && ws.decoderRowNorms[j] > 0 {
-                            let coefficient = l1PerRow * Float(ws.latentActSums[j]) / ws.decoderRowNorms[j]
-                            for c in 0..<C { dWDec[j * C + c] += coefficient * w[j * C + c] }
+                        ws.latentActSums.withUnsafeBufferPointer { sums in
+                            ws.decoderRowNorms.withUnsafeBufferPointer { norms in
+                                let dWDec = dWDec.baseAddress!, w = w.baseAddress!
+                                let sums = sums.baseAddress!, norms = norms.baseAddress!
+                                pool.run { part in
+                                    DenseKernels.decoderNormL1Gradient(
+                                        dWDec: dWDec, wDec: w, latentActSums: sums, norms: norms, l1PerRow: l1PerRow,
+                                        C: C, latents: WorkerPool.range(H, part: part, of: pool.threadCount))
+                                }
+                            }
                         }
                     }
                 }
             }
         }
-
+        ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
+        ws.clock?.lap(.biasGradients)
         return losses
     }
 }

@@ -11,6 +11,7 @@ extension SparseAutoencoder {
         gatherOpenLatents(rowCount: B, openCount: openCount, workspace: &ws)
         tallyOpenLatents(rowCount: B, workspace: &ws)
         if architecture.isTied { transposeEncoder(workspace: &ws) }
+        ws.clock?.lap(.gather)
 
         let s = Float(2.0 / Double(B * C))
         let l1PerRow = Float(l1Coefficient) / Float(B)
@@ -48,6 +49,8 @@ extension SparseAutoencoder {
                 }
             }
         }
+        residualSquares(subtracting: nil, rowCount: B, workspace: &ws)
+        ws.clock?.lap(.decode)
         let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
 
         // db_enc, summed over rows in row order as the dense path does.
@@ -59,14 +62,16 @@ extension SparseAutoencoder {
             }
         }
 
+        ws.clock?.lap(.latentGradients)
         // dW_enc and, untied, dW_dec, latents split over the pool.
         buildLatentMajorIndex(rowCount: B, workspace: &ws)
         encoderWeightGradients(x, scale: s, workspace: &ws, gradients: &g)
         if !architecture.isTied {
             decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws, gradients: &g)
         }
-
+        ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
+        ws.clock?.lap(.biasGradients)
         return losses
     }
 
@@ -104,6 +109,7 @@ extension SparseAutoencoder {
                                         gradients g: inout SAEWeights) {
         let C = dIn, H = dSAE
         let pool = ws.pool
+        let zeroing = ws.zeroesUnfiredDecoderRows
         ws.sparse.withPointers { sp in
             g.wDec.withUnsafeMutableBufferPointer { dWDec in
                 ws.residuals.withUnsafeBufferPointer { res in
@@ -117,7 +123,8 @@ extension SparseAutoencoder {
                                     SparseKernels.decoderWeightGradients(
                                         dDecoder: dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
                                         slotEntries: sp.slotEntries, values: sp.values, residuals: res, scale: s,
-                                        l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount))
+                                        l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount),
+                                        zeroingUnfiredRows: zeroing)
                                 }
                             }
                         }

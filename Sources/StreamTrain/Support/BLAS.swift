@@ -17,6 +17,20 @@ enum BLAS {
                     beta, c, blasint(N))
     }
 
+    /// y += alpha · x over n floats (OpenBLAS's level-1 kernel: wider vectors and FMA where the
+    /// CPU has them; single-threaded at the lengths the SAE kernels use, so safe to call from
+    /// several threads at once).
+    // y: (n), x: (n)
+    static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
+    }
+
+    /// Σ x[i]·y[i] over n floats (OpenBLAS's level-1 kernel; its summation order is fixed for a
+    /// given n and CPU kernel, whatever the calling thread).
+    static func dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(blasint(n), x, 1, y, 1)
+    }
+
     /// y = alpha · a · x + beta · y
     // y: (M), a: (M,N), x: (N)
     static func gemv(M: Int, N: Int, alpha: Float, a: UnsafePointer<Float>,

@@ -49,6 +49,8 @@ public final class SAETrainer {
         workspace = SAEWorkspace(sae: sae, maxRowCount: config.batchSize,
                                  threadCount: options.kernelThreadCount ?? WorkerPool.defaultThreadCount,
                                  reservingSparse: options.kernels != .dense)
+        // Its check and Adam skip the W_dec rows of unfired latents after sparse steps.
+        workspace.zeroesUnfiredDecoderRows = false
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
         finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
@@ -72,6 +74,24 @@ public final class SAETrainer {
         state = checkpoint.state
         pendingLoaderPosition = checkpoint.loaderPosition
     }
+
+    /// Whether steps time their phases (`phaseSeconds`); off by default (a few clock reads per
+    /// step when on). Turning it on or off starts the sums again.
+    public var measuresPhases: Bool {
+        get { workspace.clock != nil }
+        set { workspace.clock = newValue ? PhaseClock() : nil }
+    }
+
+    /// Wall-clock seconds per phase summed over the steps since `measuresPhases` was turned on
+    /// (zeros when off).
+    public var phaseSeconds: [SAEStepPhase: Double] {
+        var out: [SAEStepPhase: Double] = [:]
+        for phase in SAEStepPhase.allCases { out[phase] = workspace.clock?.seconds[phase.rawValue] ?? 0 }
+        return out
+    }
+
+    /// Starts the phase sums again (when `measuresPhases`).
+    public func resetPhaseSeconds() { workspace.clock?.reset() }
 
     /// Starts from given weights instead of the seeded init (e.g. the same initial weights as a
     /// PyTorch run). Throws `SAEShapeError` if a tensor has the wrong size.
@@ -239,6 +259,7 @@ public final class SAETrainer {
         let losses = try computeGradients(rowCount: B)
         try applyGradients(rowCount: B, losses: losses)
         window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: config.dIn, losses: losses)
+        workspace.clock?.lap(.bookkeeping)
         return losses
     }
 
@@ -250,14 +271,9 @@ public final class SAETrainer {
         }
         let C = config.dIn
         let nextStep = state.stepCount + 1
-        try batch.withUnsafeMutableBufferPointer { x in
-            for i in 0..<(B * C) {
-                guard x[i].isFinite else {
-                    throw TrainingError.nonFiniteActivations(step: nextStep, row: i / C, element: i % C, value: x[i])
-                }
-                if scale != 1 { x[i] *= scale }
-            }
-        }
+        workspace.clock?.start()
+        try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
+        workspace.clock?.lap(.input)
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels)
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
@@ -277,14 +293,43 @@ public final class SAETrainer {
             throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAEWeights.tensorNames[index])
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
-        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool)
+        workspace.clock?.lap(.gradientCheck)
+        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool, zeroDecoderRows: zeroDecoderRows)
         if config.decoderUnitNorm { normalizeDecoderRows() }
+        workspace.clock?.lap(.adam)
 
         if workspace.lastStepWasSparse { sparseStepCount += 1 }
         state.stepCount = nextStep
         state.tokenCount += B
         state.epochTokenCount += B
         recordFiring(rowCount: B)
+    }
+
+    /// Throws at the batch's first non-finite value, else multiplies the batch by `scale`
+    /// (both split over the pool; the scan for the position runs only when a part failed).
+    private func checkAndScaleBatch(rowCount B: Int, scale: Float, step: Int) throws {
+        let C = config.dIn, count = B * C
+        let pool = workspace.pool
+        try batch.withUnsafeMutableBufferPointer { x in
+            let base = x.baseAddress!
+            var finite = true
+            finiteCheckSums.withUnsafeMutableBufferPointer { flags in
+                let flags = flags.baseAddress!
+                pool.run { part in
+                    flags[part] = DenseKernels.allFinite(base, range: WorkerPool.range(count, part: part, of: pool.threadCount)) ? 0 : 1
+                }
+                for part in 0..<pool.threadCount where flags[part] != 0 { finite = false }
+            }
+            if !finite {
+                for i in 0..<count where !x[i].isFinite {
+                    throw TrainingError.nonFiniteActivations(step: step, row: i / C, element: i % C, value: x[i])
+                }
+            }
+            guard scale != 1 else { return }
+            pool.run { part in
+                DenseKernels.scale(base, by: scale, range: WorkerPool.range(count, part: part, of: pool.threadCount))
+            }
+        }
     }
 
     private func recordFiring(rowCount B: Int) {
@@ -305,9 +350,12 @@ public final class SAETrainer {
     private static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
 
     /// Slot (`SAEWeights.tensorNames`) of the first gradient tensor holding a NaN or ±Inf.
-    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either.
+    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
+    /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
+    /// kernel and are not read again (`zeroDecoderRows`).
     private func firstNonFiniteGradient() -> Int? {
         let pool = workspace.pool
+        let rowMarks = zeroDecoderRows
         for (index, path) in SAETrainer.gradientPaths.enumerated() {
             let tensor = gradients[keyPath: path]
             let count = tensor.count
@@ -315,26 +363,36 @@ public final class SAETrainer {
             tensor.withUnsafeBufferPointer { t in
                 finiteCheckSums.withUnsafeMutableBufferPointer { sums in
                     let t = t.baseAddress!, sums = sums.baseAddress!
-                    pool.run { part in
-                        let range = WorkerPool.range(count, part: part, of: pool.threadCount)
-                        var acc = SIMD8<Float>()
-                        var i = range.lowerBound
-                        while i + 8 <= range.upperBound {
-                            acc += UnsafeRawPointer(t + i).loadUnaligned(as: SIMD8<Float>.self) * 0
-                            i += 8
+                    if index == 2, let rowMarks {
+                        let C = config.dIn
+                        let rows = rowMarks.count
+                        rowMarks.withUnsafeBufferPointer { marks in
+                            let marks = marks.baseAddress!
+                            pool.run { part in
+                                var allFinite = true
+                                for j in WorkerPool.range(rows, part: part, of: pool.threadCount) where marks[j] != 0 {
+                                    allFinite = allFinite && DenseKernels.allFinite(t, range: (j * C)..<((j + 1) * C))
+                                }
+                                sums[part] = allFinite ? 0 : .nan
+                            }
                         }
-                        var sum = acc.sum()
-                        while i < range.upperBound {
-                            sum += t[i] * 0
-                            i += 1
+                    } else {
+                        pool.run { part in
+                            let range = WorkerPool.range(count, part: part, of: pool.threadCount)
+                            sums[part] = DenseKernels.allFinite(t, range: range) ? 0 : .nan
                         }
-                        sums[part] = sum
                     }
                 }
             }
             if !finiteCheckSums.allSatisfy({ $0 == 0 }) { return index }
         }
         return nil
+    }
+
+    /// After a sparse step of an untied SAE: per latent, its rows of the batch with f > 0; a
+    /// 0 marks a W_dec row whose gradient the sparse kernel set to exactly zero.
+    private var zeroDecoderRows: [Int32]? {
+        workspace.lastStepWasSparse && !config.architecture.isTied ? workspace.firedRowCounts : nil
     }
 
     /// Anthropic / SAELens: with rows held at unit norm, only the gradient component
@@ -347,9 +405,8 @@ public final class SAETrainer {
                 let g = g.baseAddress!, w = w.baseAddress!
                 pool.run { part in
                     for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                        var dot: Float = 0
-                        for c in 0..<C { dot += g[j * C + c] * w[j * C + c] }
-                        for c in 0..<C { g[j * C + c] -= dot * w[j * C + c] }
+                        let dot = SparseKernels.dot(g + j * C, w + j * C, C)
+                        SparseKernels.axpy(-dot, w + j * C, g + j * C, C)
                     }
                 }
             }
@@ -363,11 +420,10 @@ public final class SAETrainer {
             let w = w.baseAddress!
             pool.run { part in
                 for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                    var sumSquares: Float = 0
-                    for c in 0..<C { sumSquares += w[j * C + c] * w[j * C + c] }
-                    let norm = sumSquares.squareRoot()
+                    let row = w + j * C
+                    let norm = SparseKernels.dot(row, row, C).squareRoot()
                     guard norm > 0 else { continue }
-                    for c in 0..<C { w[j * C + c] /= norm }
+                    for c in 0..<C { row[c] /= norm }
                 }
             }
         }
