@@ -269,7 +269,6 @@ public final class SAETrainer {
         guard let scale = state.activationScale else {
             preconditionFailure("step before the activation scale is known; train() estimates it first")
         }
-        let C = config.dIn
         let nextStep = state.stepCount + 1
         workspace.clock?.start()
         try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
