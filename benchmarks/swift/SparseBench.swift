@@ -145,7 +145,7 @@ struct SparseBench: ParsableCommand {
     /// Dense against sparse single steps at fixed densities, on random rows and the seeded
     /// init: TopK gets k = density · d_sae; the ReLU SAEs get b_enc = −(the (1 − density)
     /// quantile of the batch's pre-activations), so that fraction of pairs is open. Each timed
-    /// step starts from those weights again (Adam's moments carry on); `--phases` adds the
+    /// step keeps that density (a vanishing learning rate, below); `--phases` adds the
     /// mean ms per phase of both modes, and `densities_timed` each timed step's density.
     func runSweep() throws {
         let C = dIn
@@ -163,6 +163,12 @@ struct SparseBench: ParsableCommand {
         }
         for density in densities {
             var cfg = base
+            // Trained on one batch at the usual rate (λ 0) the density climbs step by step
+            // (standard at 0.01: 0.017, 0.029, 0.047, 0.069 over 4 steps), so the later steps
+            // would time far denser batches than the row claims. At this rate Adam runs every
+            // operation as usual but moves no weight by a representable amount, so every timed
+            // step sees the density it is labelled with (`densities_timed`).
+            cfg.learningRate = 1e-30
             var weights = try SparseAutoencoder(config: cfg).weights
             if cfg.architecture == .topk {
                 cfg.k = max(1, Int((density * Double(dSAE)).rounded()))
@@ -182,14 +188,6 @@ struct SparseBench: ParsableCommand {
                 trainer.measuresPhases = phases
                 var times: [Double] = []
                 for _ in 0..<steps {
-                    // Every timed step starts from the density's weights: trained on one batch
-                    // (λ 0 for the ReLU SAEs) the density climbs step by step (standard at 0.01:
-                    // 0.017, 0.029, 0.047, 0.069 over 4 steps), so without the reset the later
-                    // steps measured far denser batches than the row claims. Fresh buffers, so
-                    // Adam's in-place update does not copy shared storage inside the timed step.
-                    try trainer.replaceWeights(SAEWeights(
-                        wEnc: weights.wEnc.map { $0 }, bEnc: weights.bEnc.map { $0 },
-                        wDec: weights.wDec.map { $0 }, bDec: weights.bDec.map { $0 }))
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     let l = try trainer.step(rows: x, rowCount: batch)
                     densities[mode.rawValue, default: []].append(Double(l.activeLatentCount) / Double(batch * dSAE))

@@ -33,6 +33,11 @@ struct SAEWorkspace {
     var sparse: SparseLatents
     /// The tied SAE's decoder rows W_encᵀ, (dSAE, dIn); allocated by the first sparse step.
     var decoderRows: [Float] = []
+    /// Set by the trainer just before a step when `decoderRows` already holds the current
+    /// W_encᵀ (its Adam step wrote it, `Adam.updateTransposing`, and nothing has changed the
+    /// weights since); the next gradient computation reads it once and clears it, so the flag
+    /// never outlives the step it was set for.
+    var decoderRowsMatchEncoder = false
     /// Per pool thread, one tile of `SparseKernels.encoderWeightGradients` rows, (threads, 16, dIn).
     var encoderTileScratch: [Float]
     /// Whether the last `lossAndGradients` took the sparse path.

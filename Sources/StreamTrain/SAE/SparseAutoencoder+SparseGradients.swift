@@ -2,15 +2,18 @@ extension SparseAutoencoder {
     /// The sparse path of `lossAndGradients`: the same loss and gradients (to Float rounding)
     /// from the open (row, latent) pairs only. `ws.acts` holds f and `ws.rowOpenCounts` the
     /// per-row open counts (`encodeLatents`), `openCount` their sum. docs/SAE.md, "Sparse kernels".
+    /// `decoderRowsCurrent`: `ws.decoderRows` already holds W_encᵀ (tied), so it is not copied again.
     // x: (B,C); gradients: shaped like `weights`
     func sparseLossAndGradients(_ x: [Float], rowCount B: Int, openCount: Int, l1Coefficient: Double,
-                                workspace ws: inout SAEWorkspace,
+                                decoderRowsCurrent: Bool = false, workspace ws: inout SAEWorkspace,
                                 gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
         let pool = ws.pool, parts = pool.threadCount
         gatherOpenLatents(rowCount: B, openCount: openCount, workspace: &ws)
         tallyOpenLatents(rowCount: B, workspace: &ws)
-        if architecture.isTied { transposeEncoder(workspace: &ws) }
+        if architecture.isTied && !(decoderRowsCurrent && ws.decoderRows.count == dSAE * dIn) {
+            transposeEncoder(workspace: &ws)
+        }
         ws.clock?.lap(.gather)
 
         let s = Float(2.0 / Double(B * C))
