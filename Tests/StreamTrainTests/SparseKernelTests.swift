@@ -445,6 +445,52 @@ final class SparseKernelTests: XCTestCase {
         }
     }
 
+    func testWeightGradientKernelsReportNonFiniteValues() {
+        // The trainer's gradient check skips dW_enc and dW_dec after a sparse step whose
+        // kernels reported them finite, so the report must catch a NaN or Inf in any open
+        // entry's input or residual row, and only then.
+        let B = 3, C = 20, H = 40
+        let pool = WorkerPool(threadCount: 1)
+        var rng = SeededGenerator(seed: 4)
+        let f = (0..<(B * H)).map { _ -> Float in let u = rng.nextSymmetric(bound: 1); return u > 0.6 ? u : 0 }
+        var sparse = csr(of: f, B: B, H: H, pool: pool)
+        var fired = [Int32](repeating: 0, count: H)
+        for b in 0..<B { for j in 0..<H where f[b * H + j] > 0 { fired[j] += 1 } }
+        let entryCount = sparse.entryCount
+        sparse.withPointers { sp in
+            SparseKernels.indexByLatent(sp, firedRowCounts: fired, B: B, H: H)
+            for e in 0..<entryCount { sp.grads[e] = 0.5 }
+        }
+        let openRow = (0..<B).first { b in (0..<H).contains { f[b * H + $0] > 0 } }!
+        let clean = (0..<(B * C)).map { _ in rng.nextSymmetric(bound: 1) }
+        for poison in [Float?.none, .nan, .infinity] {
+            var rows = clean
+            if let poison { rows[openRow * C + 7] = poison }
+            var dWEnc = [Float](repeating: 0, count: C * H), dWDec = [Float](repeating: 0, count: H * C)
+            var scratch = [Float](repeating: 0, count: SparseKernels.encoderTileLatentCount * C)
+            var results: [Bool] = []
+            sparse.withPointers { sp in
+                rows.withUnsafeBufferPointer { rows in
+                    let rows = rows.baseAddress!
+                    for tied in [false, true] {
+                        results.append(SparseKernels.encoderWeightGradients(
+                            dWEnc: &dWEnc, scratch: &scratch, input: rows, latentStarts: sp.latentStarts,
+                            slotRows: sp.slotRows, slotEntries: sp.slotEntries, grads: sp.grads,
+                            tied: tied ? (residuals: rows, values: UnsafePointer(sp.values), scale: 0.1) : nil,
+                            C: C, H: H, latentRange: 0..<H))
+                    }
+                    results.append(SparseKernels.decoderWeightGradients(
+                        dDecoder: &dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
+                        slotEntries: sp.slotEntries, values: sp.values, residuals: rows, scale: 0.1, l1: nil,
+                        C: C, latentRange: 0..<H))
+                }
+            }
+            let expected = poison == nil
+            XCTAssertEqual(results, [expected, expected, expected], "poison \(String(describing: poison))")
+            XCTAssertEqual(dWEnc.allSatisfy(\.isFinite), expected)
+        }
+    }
+
     func testTiedSparseStepsReuseTheTransposeOnlyWhileItIsCurrent() throws {
         // The tied trainer's sparse steps take W_encᵀ from the previous Adam step. Replacing the
         // weights must not leave it stale: the step after replaceWeights must see the new

@@ -11,6 +11,7 @@ extension SparseAutoencoder {
                           kernels: SAEKernelMode = .dense) -> SAELosses {
         let decoderRowsCurrent = ws.decoderRowsMatchEncoder
         ws.decoderRowsMatchEncoder = false
+        ws.weightGradientsKnownFinite = false
         let open = encodeLatents(x, rowCount: B, workspace: &ws)
         if architecture.weightsL1ByDecoderNorm {
             computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)

@@ -373,10 +373,15 @@ public final class SAETrainer {
     /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
     /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
     /// kernel and are not read again (`zeroDecoderRows`).
+    /// When the sparse weight-gradient kernels already found W_enc and the W_dec rows they wrote
+    /// finite (`weightGradientsKnownFinite`, consumed here), only the biases are read.
     private func firstNonFiniteGradient() -> Int? {
         let pool = workspace.pool
         let rowMarks = zeroDecoderRows
+        let weightsChecked = workspace.weightGradientsKnownFinite
+        workspace.weightGradientsKnownFinite = false
         for (index, path) in SAETrainer.gradientPaths.enumerated() {
+            if weightsChecked && (index == 0 || index == 2) { continue }
             let tensor = gradients[keyPath: path]
             let count = tensor.count
             guard count > 0 else { continue }
