@@ -199,13 +199,15 @@ enum SparseKernels {
             scratch.update(repeating: 0, count: width * C)
             for t in 0..<width {
                 let row = scratch + t * C
-                for slot in Int(latentStarts[j0 + t])..<Int(latentStarts[j0 + t + 1]) {
+                let slots = Int(latentStarts[j0 + t])..<Int(latentStarts[j0 + t + 1])
+                for slot in slots {
                     let b = Int(slotRows[slot]), e = Int(slotEntries[slot])
                     axpy(grads[e], input + b * C, row, C)
                     if let tied { axpy(tied.scale * tied.values[e], tied.residuals + b * C, row, C) }
                 }
+                // Rows of latents that fired nowhere stay zero; the others are checked in L1.
+                if !slots.isEmpty { finite = finite && DenseKernels.allFinite(row, range: 0..<C) }
             }
-            finite = finite && DenseKernels.allFinite(scratch, range: 0..<(width * C))
             for c in 0..<C {
                 let out = dWEnc + c * H + j0
                 for t in 0..<width { out[t] = scratch[t * C + c] }
