@@ -417,6 +417,115 @@ final class SparseKernelTests: XCTestCase {
         XCTAssertNotEqual(a.wEnc, weights.wEnc)
     }
 
+    func testAdamWritingTheTransposeEqualsThePlainUpdate() {
+        // Adam.updateTransposing (groups of 16 rows, C 37 leaves a partial group) against the
+        // plain update plus a transpose: p, m, v bitwise, and the copy is exactly pᵀ.
+        let C = 37, H = 24
+        var rng = SeededGenerator(seed: 9)
+        let start = (0..<(C * H)).map { _ in rng.nextSymmetric(bound: 1) }
+        for threads in [1, 2, 3] {
+            let pool = WorkerPool(threadCount: threads)
+            var plain = Adam(learningRate: 1e-3, tensorSizes: [C * H, 0, 0, 0]), fused = plain
+            var a = SAEWeights(wEnc: start, bEnc: [], wDec: [], bDec: []), b = a
+            var transposed = [Float](repeating: .nan, count: H * C)
+            for _ in 1...3 {
+                let g = SAEWeights(wEnc: (0..<(C * H)).map { _ in rng.nextSymmetric(bound: 1) }, bEnc: [], wDec: [], bDec: [])
+                plain.step(&a, gradients: g, pool: nil)
+                transposed.withUnsafeMutableBufferPointer { t in
+                    fused.step(&b, gradients: g, pool: pool, encoderTranspose: (t.baseAddress!, H))
+                }
+                XCTAssertEqual(a, b, "\(threads) threads")
+                XCTAssertEqual(plain.state, fused.state)
+                for c in 0..<C {
+                    for j in 0..<H where transposed[j * C + c] != b.wEnc[c * H + j] {
+                        return XCTFail("\(threads) threads: transposed[\(j), \(c)] \(transposed[j * C + c]) ≠ W_enc \(b.wEnc[c * H + j])")
+                    }
+                }
+            }
+        }
+    }
+
+    func testWeightGradientKernelsReportNonFiniteValues() {
+        // The trainer's gradient check skips dW_enc and dW_dec after a sparse step whose
+        // kernels reported them finite, so the report must catch a NaN or Inf in any open
+        // entry's input or residual row, and only then.
+        let B = 3, C = 20, H = 40
+        let pool = WorkerPool(threadCount: 1)
+        var rng = SeededGenerator(seed: 4)
+        let f = (0..<(B * H)).map { _ -> Float in let u = rng.nextSymmetric(bound: 1); return u > 0.6 ? u : 0 }
+        var sparse = csr(of: f, B: B, H: H, pool: pool)
+        var fired = [Int32](repeating: 0, count: H)
+        for b in 0..<B { for j in 0..<H where f[b * H + j] > 0 { fired[j] += 1 } }
+        let entryCount = sparse.entryCount
+        sparse.withPointers { sp in
+            SparseKernels.indexByLatent(sp, firedRowCounts: fired, B: B, H: H)
+            for e in 0..<entryCount { sp.grads[e] = 0.5 }
+        }
+        let openRow = (0..<B).first { b in (0..<H).contains { f[b * H + $0] > 0 } }!
+        let clean = (0..<(B * C)).map { _ in rng.nextSymmetric(bound: 1) }
+        for poison in [Float?.none, .nan, .infinity] {
+            var rows = clean
+            if let poison { rows[openRow * C + 7] = poison }
+            var dWEnc = [Float](repeating: 0, count: C * H), dWDec = [Float](repeating: 0, count: H * C)
+            var scratch = [Float](repeating: 0, count: SparseKernels.encoderTileLatentCount * C)
+            var results: [Bool] = []
+            sparse.withPointers { sp in
+                rows.withUnsafeBufferPointer { rows in
+                    let rows = rows.baseAddress!
+                    for tied in [false, true] {
+                        results.append(SparseKernels.encoderWeightGradients(
+                            dWEnc: &dWEnc, scratch: &scratch, input: rows, latentStarts: sp.latentStarts,
+                            slotRows: sp.slotRows, slotEntries: sp.slotEntries, grads: sp.grads,
+                            tied: tied ? (residuals: rows, values: UnsafePointer(sp.values), scale: 0.1) : nil,
+                            C: C, H: H, latentRange: 0..<H))
+                    }
+                    results.append(SparseKernels.decoderWeightGradients(
+                        dDecoder: &dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
+                        slotEntries: sp.slotEntries, values: sp.values, residuals: rows, scale: 0.1, l1: nil,
+                        C: C, latentRange: 0..<H))
+                }
+            }
+            let expected = poison == nil
+            XCTAssertEqual(results, [expected, expected, expected], "poison \(String(describing: poison))")
+            XCTAssertEqual(dWEnc.allSatisfy(\.isFinite), expected)
+        }
+    }
+
+    func testTiedSparseStepsReuseTheTransposeOnlyWhileItIsCurrent() throws {
+        // The tied trainer's sparse steps take W_encᵀ from the previous Adam step. Replacing the
+        // weights must not leave it stale: the step after replaceWeights must see the new
+        // weights exactly (loss bitwise that of a fresh trainer on them), and a run of sparse
+        // steps must stay within the dense run's tolerance (testTrainingOnEitherPath…).
+        let B = 64, C = 32, H = 256
+        var config = SAEConfig(architecture: .tied, dIn: C)
+        config.dSAE = H
+        config.batchSize = B
+        config.l1Coefficient = 0.01
+        let (sae, x) = saeAtDensity(.tied, applyBDec: config.applyBDecToInput, density: 0.05, B: B, C: C, H: H)
+        var other = sae.weights
+        for i in other.wEnc.indices { other.wEnc[i] *= 1.5 }
+        let trainer = try SAETrainer(config: config, options: SAETrainerOptions(kernels: .sparse))
+        try trainer.replaceWeights(sae.weights)
+        for _ in 0..<3 { try trainer.step(rows: x, rowCount: B) }
+        XCTAssertEqual(trainer.sparseStepCount, 3)
+        try trainer.replaceWeights(other)
+        let afterReplace = try trainer.step(rows: x, rowCount: B)
+        let fresh = try SAETrainer(config: config, options: SAETrainerOptions(kernels: .sparse))
+        try fresh.replaceWeights(other)
+        let first = try fresh.step(rows: x, rowCount: B)
+        XCTAssertEqual(afterReplace.total, first.total)
+        XCTAssertEqual(afterReplace.mse, first.mse)
+        // And the next step (transpose from Adam) equals a trainer that transposes afresh:
+        // its loss is that of the same weights run through a new trainer.
+        let weightsNow = trainer.sae.weights
+        let reused = try trainer.step(rows: x, rowCount: B)
+        let check = try SAETrainer(config: config, options: SAETrainerOptions(kernels: .sparse))
+        try check.replaceWeights(weightsNow)
+        let recomputed = try check.step(rows: x, rowCount: B)
+        XCTAssertEqual(reused.total, recomputed.total)
+        XCTAssertEqual(reused.mse, recomputed.mse)
+    }
+
     // MARK: - Helpers
 
     /// A random SAE (TestSAE's) whose encoder bias is shifted so that the given fraction of

@@ -97,10 +97,10 @@ fi
 echo "density sweep and encoder paths" >&2
 for arch in tied standard topk; do
     "$BENCH" sparse --sweep --arch $arch --d-in 768 --d-sae 6144 --steps 4 --threads "$THREADS" \
-        --densities 0.01 0.05 0.1 0.15 0.2 0.3 | label sweep >>"$RAW"
+        --densities 0.01 0.05 0.1 0.15 0.2 0.3 --phases | label sweep >>"$RAW"
 done
 "$BENCH" sparse --sweep --arch tied --d-in 128 --d-sae 1024 --steps 12 --threads "$THREADS" \
-    --densities 0.01 0.05 0.1 0.15 0.2 0.3 | label sweep >>"$RAW"
+    --densities 0.01 0.05 0.1 0.15 0.2 0.3 --phases | label sweep >>"$RAW"
 "$BENCH" sparse "${TINY[@]}" --state "$WORK/tiny_warm.safetensors" --warmup-steps 0 --steps 20 --encode \
     --label tiny | label encode >>"$RAW"
 "$BENCH" sparse "${GPT2[@]}" --state "$WORK/gpt2_init.safetensors" --warmup-steps 0 --steps 10 --encode \

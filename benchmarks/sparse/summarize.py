@@ -79,7 +79,8 @@ if sweeps:
               f"{r['dense_step_seconds_best'] * 1e3:>9.1f}{r['sparse_step_seconds_best'] * 1e3:>9.1f}{ratio:>14.2f}")
         summary["sweep"].append({k: r[k] for k in ("arch", "d_in", "d_sae", "density", "density_measured",
                                                    "dense_step_seconds_best", "sparse_step_seconds_best",
-                                                   "dense_step_seconds_median", "sparse_step_seconds_median")})
+                                                   "dense_step_seconds_median", "sparse_step_seconds_median",
+                                                   "phase_ms_per_step", "densities_timed") if k in r})
 encodes = [r for r in rows if r.get("run") == "encode"]
 if encodes:
     print("\nencoder paths (SAEEncoder), rows/s best (median)")

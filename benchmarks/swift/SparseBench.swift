@@ -144,7 +144,9 @@ struct SparseBench: ParsableCommand {
 
     /// Dense against sparse single steps at fixed densities, on random rows and the seeded
     /// init: TopK gets k = density · d_sae; the ReLU SAEs get b_enc = −(the (1 − density)
-    /// quantile of the batch's pre-activations), so that fraction of pairs is open.
+    /// quantile of the batch's pre-activations), so that fraction of pairs is open. Each timed
+    /// step keeps that density (a vanishing learning rate, below); `--phases` adds the
+    /// mean ms per phase of both modes, and `densities_timed` each timed step's density.
     func runSweep() throws {
         let C = dIn
         var rng = SystemRandomNumberGenerator()
@@ -161,6 +163,12 @@ struct SparseBench: ParsableCommand {
         }
         for density in densities {
             var cfg = base
+            // Trained on one batch at the usual rate (λ 0) the density climbs step by step
+            // (standard at 0.01: 0.017, 0.029, 0.047, 0.069 over 4 steps), so the later steps
+            // would time far denser batches than the row claims. At this rate Adam runs every
+            // operation as usual but moves no weight by a representable amount, so every timed
+            // step sees the density it is labelled with (`densities_timed`).
+            cfg.learningRate = 1e-30
             var weights = try SparseAutoencoder(config: cfg).weights
             if cfg.architecture == .topk {
                 cfg.k = max(1, Int((density * Double(dSAE)).rounded()))
@@ -169,26 +177,34 @@ struct SparseBench: ParsableCommand {
                 weights.bEnc = [Float](repeating: -(pre[open - 1] + pre[open]) / 2, count: dSAE)
             }
             var best: [String: Double] = [:]
+            var phaseMs: [String: Double] = [:]
+            var densities: [String: [Double]] = [:]
             var measured = 0.0
             for mode in [SAEKernelMode.dense, .sparse] {
                 let trainer = try SAETrainer(config: cfg, options: SAETrainerOptions(kernels: mode, kernelThreadCount: threads))
                 try trainer.replaceWeights(weights)
                 let first = try trainer.step(rows: x, rowCount: batch)
                 measured = Double(first.activeLatentCount) / Double(batch * dSAE)
+                trainer.measuresPhases = phases
                 var times: [Double] = []
                 for _ in 0..<steps {
                     let t0 = DispatchTime.now().uptimeNanoseconds
-                    try trainer.step(rows: x, rowCount: batch)
+                    let l = try trainer.step(rows: x, rowCount: batch)
+                    densities[mode.rawValue, default: []].append(Double(l.activeLatentCount) / Double(batch * dSAE))
                     times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 best[mode.rawValue] = times.min()!
                 best[mode.rawValue + "_median"] = times.sorted()[times.count / 2]
+                for (phase, seconds) in trainer.phaseSeconds where phases {
+                    phaseMs[mode.rawValue + "." + phase.name] = seconds * 1e3 / Double(max(steps, 1))
+                }
             }
             try emit(["impl": "swift-sweep", "arch": arch, "d_in": C, "d_sae": dSAE, "batch": batch,
                       "density": density, "density_measured": measured, "k": cfg.k, "threads": threads,
                       "dense_step_seconds_best": best["dense"]!, "sparse_step_seconds_best": best["sparse"]!,
                       "dense_step_seconds_median": best["dense_median"]!,
-                      "sparse_step_seconds_median": best["sparse_median"]!])
+                      "sparse_step_seconds_median": best["sparse_median"]!, "phase_ms_per_step": phaseMs,
+                      "densities_timed": densities])
         }
     }
 

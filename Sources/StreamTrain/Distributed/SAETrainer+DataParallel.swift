@@ -88,6 +88,8 @@ extension SAETrainer {
                 if globalRows > 0 {
                     globalLosses = reduction.unpack(into: &gradients, firedRowCounts: &workspace.firedRowCounts,
                                                     l1Coefficient: config.l1Coefficient, pool: workspace.pool)
+                    // The sum over ranks may overflow where each rank's part was finite.
+                    workspace.weightGradientsKnownFinite = false
                 }
                 dataParallelTimings.packSeconds += clock.lap()
             }

@@ -47,12 +47,22 @@ public struct Adam: Sendable {
     /// in the batch, sparse path): their update runs with the constant 0 instead of reading
     /// the gradient — the same operations on the same values, so bitwise the dense update, and
     /// every parameter still moves every step.
+    ///
+    /// `encoderTranspose`, when given ((d_sae, d_in) floats, `latentCount` = d_sae), receives
+    /// the updated W_encᵀ, written while each group of W_enc rows is still in cache (the tied
+    /// SAE's sparse decoder rows; saves the next sparse step its own transpose of W_enc).
     mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?,
-                       zeroDecoderRows: [Int32]? = nil) {
+                       zeroDecoderRows: [Int32]? = nil,
+                       encoderTranspose: (rows: UnsafeMutablePointer<Float>, latentCount: Int)? = nil) {
         precondition(state.firstMoments.count == 4, "Adam sized for \(state.firstMoments.count) tensors, SAE has 4")
         state.stepCount += 1
         let c = coefficients()
-        Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c, pool: pool)
+        if let encoderTranspose {
+            Adam.updateTransposing(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c,
+                                   into: encoderTranspose.rows, H: encoderTranspose.latentCount, pool: pool)
+        } else {
+            Adam.update(&weights.wEnc, gradients.wEnc, &state.firstMoments[0], &state.secondMoments[0], c, pool: pool)
+        }
         Adam.update(&weights.bEnc, gradients.bEnc, &state.firstMoments[1], &state.secondMoments[1], c, pool: nil)
         if let rowMarks = zeroDecoderRows, !weights.wDec.isEmpty {
             Adam.updateRows(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c,
@@ -109,6 +119,59 @@ public struct Adam: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Rows of W_enc per group of `updateTransposing`: 16 floats are one 64-byte line of a
+    /// transposed row, and 16 rows of d_sae 6144 (384 KiB) are still in L2/L3 when read back.
+    static let transposeGroupRowCount = 16
+
+    /// `update` of the (C, H) tensor `p` (groups of `transposeGroupRowCount` rows split over
+    /// `pool`), then each group of updated rows written transposed into `out` ((H, C)). The
+    /// update is elementwise, so `p`, `m`, `v` are bitwise `update`'s; `out` is pᵀ exactly.
+    // p, g, m, v: (C,H), out: (H,C)
+    static func updateTransposing(_ p: inout [Float], _ g: [Float], _ m: inout [Float], _ v: inout [Float],
+                                  _ c: Coefficients, into out: UnsafeMutablePointer<Float>, H: Int,
+                                  pool: WorkerPool?) {
+        precondition(p.count == g.count && p.count == m.count && p.count == v.count,
+                     "Adam: parameter \(p.count), gradient \(g.count), moments \(m.count)/\(v.count)")
+        precondition(H > 0 && p.count % H == 0, "Adam: \(p.count) values are not rows of \(H)")
+        let C = p.count / H
+        let groupRows = transposeGroupRowCount
+        // Group boundaries fall on `out`'s cache lines (arrays are not 64-byte aligned), so each
+        // latent's run of a group fills whole lines when C is a multiple of 16; a line split
+        // between two groups would be read for ownership and written twice.
+        let lead = (Int(bitPattern: out) / MemoryLayout<Float>.stride) % groupRows
+        let groupCount = (C + lead + groupRows - 1) / groupRows
+        p.withUnsafeMutableBufferPointer { p in
+            g.withUnsafeBufferPointer { g in
+                m.withUnsafeMutableBufferPointer { m in
+                    v.withUnsafeMutableBufferPointer { v in
+                        let p = p.baseAddress!, g = g.baseAddress!, m = m.baseAddress!, v = v.baseAddress!
+                        func run(_ groups: Range<Int>) {
+                            for group in groups {
+                                let rows = max(group * groupRows - lead, 0)..<min((group + 1) * groupRows - lead, C)
+                                update(p, g, m, v, c, (rows.lowerBound * H)..<(rows.upperBound * H))
+                                transposeRows(out: out, p, C: C, H: H, rows: rows)
+                            }
+                        }
+                        guard let pool else { return run(0..<groupCount) }
+                        pool.run { part in run(WorkerPool.range(groupCount, part: part, of: pool.threadCount)) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// out[j, c] = w[c, j] for c in `rows` and every j.
+    // out: (H,C), w: (C,H)
+    static func transposeRows(out: UnsafeMutablePointer<Float>, _ w: UnsafePointer<Float>, C: Int, H: Int,
+                              rows: Range<Int>) {
+        // The group's rows stay in L1 line by line: sixteen consecutive latents read the same
+        // cache line of each row, and each latent writes one contiguous run of its row.
+        for j in 0..<H {
+            let o = out + j * C
+            for r in rows { o[r] = w[r * H + j] }
         }
     }
 

@@ -33,6 +33,17 @@ struct SAEWorkspace {
     var sparse: SparseLatents
     /// The tied SAE's decoder rows W_encᵀ, (dSAE, dIn); allocated by the first sparse step.
     var decoderRows: [Float] = []
+    /// Set by the trainer just before a step when `decoderRows` already holds the current
+    /// W_encᵀ (its Adam step wrote it, `Adam.updateTransposing`, and nothing has changed the
+    /// weights since); the next gradient computation reads it once and clears it, so the flag
+    /// never outlives the step it was set for.
+    var decoderRowsMatchEncoder = false
+    /// Set by a sparse step whose weight-gradient kernels found every value of dW_enc (and of
+    /// the W_dec rows they wrote) finite while computing them: the trainer's gradient check
+    /// then need not read those tensors again. The trainer clears it once it has used it.
+    var weightGradientsKnownFinite = false
+    /// One flag per pool part (the weight-gradient kernels' finiteness).
+    var partFlags: [Int32]
     /// Per pool thread, one tile of `SparseKernels.encoderWeightGradients` rows, (threads, 16, dIn).
     var encoderTileScratch: [Float]
     /// Whether the last `lossAndGradients` took the sparse path.
@@ -56,6 +67,7 @@ struct SAEWorkspace {
         self.maxRowCount = maxRowCount
         pool = WorkerPool(threadCount: threadCount)
         encoderTileScratch = [Float](repeating: 0, count: threadCount * SparseKernels.encoderTileLatentCount * C)
+        partFlags = [Int32](repeating: 0, count: threadCount)
         rowOpenCounts = [Int32](repeating: 0, count: maxRowCount)
         rowCursors = [Int32](repeating: 0, count: maxRowCount)
         // Sized for the densest batch `auto` sends to the sparse kernels; forced sparse on

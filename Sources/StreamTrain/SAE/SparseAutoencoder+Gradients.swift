@@ -9,6 +9,9 @@ extension SparseAutoencoder {
     func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
                           workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights,
                           kernels: SAEKernelMode = .dense) -> SAELosses {
+        let decoderRowsCurrent = ws.decoderRowsMatchEncoder
+        ws.decoderRowsMatchEncoder = false
+        ws.weightGradientsKnownFinite = false
         let open = encodeLatents(x, rowCount: B, workspace: &ws)
         if architecture.weightsL1ByDecoderNorm {
             computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)
@@ -17,7 +20,7 @@ extension SparseAutoencoder {
         ws.lastStepWasSparse = kernels.usesSparse(density: Double(open) / Double(B * dSAE))
         if ws.lastStepWasSparse {
             return sparseLossAndGradients(x, rowCount: B, openCount: open, l1Coefficient: l1Coefficient,
-                                          workspace: &ws, gradients: &g)
+                                          decoderRowsCurrent: decoderRowsCurrent, workspace: &ws, gradients: &g)
         }
         return denseLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, workspace: &ws, gradients: &g)
     }

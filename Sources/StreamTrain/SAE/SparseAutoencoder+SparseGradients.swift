@@ -2,15 +2,18 @@ extension SparseAutoencoder {
     /// The sparse path of `lossAndGradients`: the same loss and gradients (to Float rounding)
     /// from the open (row, latent) pairs only. `ws.acts` holds f and `ws.rowOpenCounts` the
     /// per-row open counts (`encodeLatents`), `openCount` their sum. docs/SAE.md, "Sparse kernels".
+    /// `decoderRowsCurrent`: `ws.decoderRows` already holds W_encᵀ (tied), so it is not copied again.
     // x: (B,C); gradients: shaped like `weights`
     func sparseLossAndGradients(_ x: [Float], rowCount B: Int, openCount: Int, l1Coefficient: Double,
-                                workspace ws: inout SAEWorkspace,
+                                decoderRowsCurrent: Bool = false, workspace ws: inout SAEWorkspace,
                                 gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
         let pool = ws.pool, parts = pool.threadCount
         gatherOpenLatents(rowCount: B, openCount: openCount, workspace: &ws)
         tallyOpenLatents(rowCount: B, workspace: &ws)
-        if architecture.isTied { transposeEncoder(workspace: &ws) }
+        if architecture.isTied && !(decoderRowsCurrent && ws.decoderRows.count == dSAE * dIn) {
+            transposeEncoder(workspace: &ws)
+        }
         ws.clock?.lap(.gather)
 
         let s = Float(2.0 / Double(B * C))
@@ -65,19 +68,21 @@ extension SparseAutoencoder {
         ws.clock?.lap(.latentGradients)
         // dW_enc and, untied, dW_dec, latents split over the pool.
         buildLatentMajorIndex(rowCount: B, workspace: &ws)
-        encoderWeightGradients(x, scale: s, workspace: &ws, gradients: &g)
+        var finite = encoderWeightGradients(x, scale: s, workspace: &ws, gradients: &g)
         if !architecture.isTied {
-            decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws, gradients: &g)
+            finite = decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws,
+                                            gradients: &g) && finite
         }
+        ws.weightGradientsKnownFinite = finite
         ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
         ws.clock?.lap(.biasGradients)
         return losses
     }
 
-    /// dW_enc from the latent-major index (tied: with the decoder's share).
+    /// dW_enc from the latent-major index (tied: with the decoder's share); whether it is all finite.
     private func encoderWeightGradients(_ x: [Float], scale s: Float, workspace ws: inout SAEWorkspace,
-                                        gradients g: inout SAEWeights) {
+                                        gradients g: inout SAEWeights) -> Bool {
         let C = dIn, H = dSAE
         let pool = ws.pool
         let input = applyBDecToInput ? ws.centered : x
@@ -90,23 +95,28 @@ extension SparseAutoencoder {
                             let dWEnc = dWEnc.baseAddress!, scratch = scratch.baseAddress!, inp = inp.baseAddress!
                             let tied = architecture.isTied
                                 ? (residuals: res.baseAddress!, values: UnsafePointer(sp.values), scale: s) : nil
+                            ws.partFlags.withUnsafeMutableBufferPointer { flags in
+                            let flags = flags.baseAddress!
                             pool.run { part in
-                                SparseKernels.encoderWeightGradients(
+                                flags[part] = SparseKernels.encoderWeightGradients(
                                     dWEnc: dWEnc, scratch: scratch + part * tileFloats, input: inp,
                                     latentStarts: sp.latentStarts, slotRows: sp.slotRows, slotEntries: sp.slotEntries,
                                     grads: sp.grads, tied: tied, C: C, H: H,
-                                    latentRange: WorkerPool.range(H, part: part, of: pool.threadCount))
+                                    latentRange: WorkerPool.range(H, part: part, of: pool.threadCount)) ? 1 : 0
+                            }
                             }
                         }
                     }
                 }
             }
         }
+        return !ws.partFlags.contains(0)
     }
 
-    /// dW_dec from the latent-major index, with the decoder-norm L1 term when `l1PerRow` is given.
+    /// dW_dec from the latent-major index, with the decoder-norm L1 term when `l1PerRow` is
+    /// given; whether every row it wrote is finite.
     private func decoderWeightGradients(scale s: Float, l1PerRow: Float?, workspace ws: inout SAEWorkspace,
-                                        gradients g: inout SAEWeights) {
+                                        gradients g: inout SAEWeights) -> Bool {
         let C = dIn, H = dSAE
         let pool = ws.pool
         let zeroing = ws.zeroesUnfiredDecoderRows
@@ -119,12 +129,15 @@ extension SparseAutoencoder {
                                 let dWDec = dWDec.baseAddress!, res = res.baseAddress!
                                 let l1 = l1PerRow.map { (perRow: $0, latentSums: sums.baseAddress!,
                                                          decoder: wDec.baseAddress!, norms: norms.baseAddress!) }
+                                ws.partFlags.withUnsafeMutableBufferPointer { flags in
+                                let flags = flags.baseAddress!
                                 pool.run { part in
-                                    SparseKernels.decoderWeightGradients(
+                                    flags[part] = SparseKernels.decoderWeightGradients(
                                         dDecoder: dWDec, latentStarts: sp.latentStarts, slotRows: sp.slotRows,
                                         slotEntries: sp.slotEntries, values: sp.values, residuals: res, scale: s,
                                         l1: l1, C: C, latentRange: WorkerPool.range(H, part: part, of: pool.threadCount),
-                                        zeroingUnfiredRows: zeroing)
+                                        zeroingUnfiredRows: zeroing) ? 1 : 0
+                                }
                                 }
                             }
                         }
@@ -132,6 +145,7 @@ extension SparseAutoencoder {
                 }
             }
         }
+        return !ws.partFlags.contains(0)
     }
 
     /// x̂ = f · W_dec + b_dec (tied: f · W_encᵀ + b_dec, from `ws.decoderRows`) into

@@ -138,7 +138,9 @@ enum SparseKernels {
     /// dD[j] = s · Σ_b f[b,j] (x̂ − x)[b] for latents in `latentRange` (zero rows for latents
     /// that did not fire), plus, with `l1` given, SAELens' decoder-norm L1 term
     /// λ/B · (Σ_b f[b,j]) · D[j] / ‖D[j]‖.
+    /// Returns whether every row it wrote is finite.
     // dDecoder: (H,C), residuals: (B,C), latent-major index of f: (B,H), decoder, norms: (H,C), (H)
+    @discardableResult
     static func decoderWeightGradients(
         dDecoder: UnsafeMutablePointer<Float>, latentStarts: UnsafePointer<Int32>,
         slotRows: UnsafePointer<Int32>, slotEntries: UnsafePointer<Int32>, values: UnsafePointer<Float>,
@@ -146,7 +148,8 @@ enum SparseKernels {
         l1: (perRow: Float, latentSums: UnsafePointer<Double>, decoder: UnsafePointer<Float>,
              norms: UnsafePointer<Float>)?,
         C: Int, latentRange: Range<Int>, zeroingUnfiredRows: Bool = true
-    ) {
+    ) -> Bool {
+        var finite = true
         for j in latentRange {
             let o = dDecoder + j * C
             let slots = Int(latentStarts[j])..<Int(latentStarts[j + 1])
@@ -162,7 +165,10 @@ enum SparseKernels {
             if let l1, l1.latentSums[j] > 0, l1.norms[j] > 0 {
                 axpy(l1.perRow * Float(l1.latentSums[j]) / l1.norms[j], l1.decoder + j * C, o, C)
             }
+            // The row is in L1 now; the trainer's check would read it from memory.
+            finite = finite && DenseKernels.allFinite(o, range: 0..<C)
         }
+        return finite
     }
 
     /// Latents per tile of `encoderWeightGradients`: 16 floats are one 64-byte cache line of a
@@ -177,25 +183,30 @@ enum SparseKernels {
     /// summed as 16 contiguous rows in `scratch` (vector axpys over C) and then written out
     /// transposed, one full cache line per input dimension.
     // dWEnc: (C,H), scratch: (16,C), input: (B,C), latent-major index of dpre (and f): (B,H),
-    // residuals: (B,C)
+    // residuals: (B,C). Returns whether every value it wrote is finite.
+    @discardableResult
     static func encoderWeightGradients(
         dWEnc: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
         latentStarts: UnsafePointer<Int32>, slotRows: UnsafePointer<Int32>, slotEntries: UnsafePointer<Int32>,
         grads: UnsafePointer<Float>,
         tied: (residuals: UnsafePointer<Float>, values: UnsafePointer<Float>, scale: Float)?,
         C: Int, H: Int, latentRange: Range<Int>
-    ) {
+    ) -> Bool {
+        var finite = true
         var j0 = latentRange.lowerBound
         while j0 < latentRange.upperBound {
             let width = min(encoderTileLatentCount, latentRange.upperBound - j0)
             scratch.update(repeating: 0, count: width * C)
             for t in 0..<width {
                 let row = scratch + t * C
-                for slot in Int(latentStarts[j0 + t])..<Int(latentStarts[j0 + t + 1]) {
+                let slots = Int(latentStarts[j0 + t])..<Int(latentStarts[j0 + t + 1])
+                for slot in slots {
                     let b = Int(slotRows[slot]), e = Int(slotEntries[slot])
                     axpy(grads[e], input + b * C, row, C)
                     if let tied { axpy(tied.scale * tied.values[e], tied.residuals + b * C, row, C) }
                 }
+                // Rows of latents that fired nowhere stay zero; the others are checked in L1.
+                if !slots.isEmpty { finite = finite && DenseKernels.allFinite(row, range: 0..<C) }
             }
             for c in 0..<C {
                 let out = dWEnc + c * H + j0
@@ -203,6 +214,7 @@ enum SparseKernels {
             }
             j0 += width
         }
+        return finite
     }
 
     // MARK: - Layout

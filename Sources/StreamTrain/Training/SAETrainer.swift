@@ -12,7 +12,13 @@ public final class SAETrainer {
     /// How the run is driven.
     public let options: SAETrainerOptions
     /// The SAE as trained so far.
-    public internal(set) var sae: SparseAutoencoder
+    public internal(set) var sae: SparseAutoencoder {
+        // Any change of the weights outside the fused Adam step makes the transposed copy stale.
+        didSet { decoderRowsCurrent = false }
+    }
+    /// Whether `workspace.decoderRows` holds W_encᵀ of the current weights (tied SAE: the last
+    /// change of the weights was Adam's `updateTransposing`).
+    private var decoderRowsCurrent = false
     /// The optimiser (its state is saved in checkpoints).
     public private(set) var optimizer: Adam
     /// Counters and firing history.
@@ -273,6 +279,7 @@ public final class SAETrainer {
         workspace.clock?.start()
         try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
         workspace.clock?.lap(.input)
+        workspace.decoderRowsMatchEncoder = decoderRowsCurrent
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels)
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
@@ -293,7 +300,21 @@ public final class SAETrainer {
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
         workspace.clock?.lap(.gradientCheck)
-        optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool, zeroDecoderRows: zeroDecoderRows)
+        // After a sparse step of the tied SAE, Adam also writes W_encᵀ for the next sparse step
+        // (its decoder rows), from W_enc while it is in cache instead of a pass of its own.
+        let C = config.dIn, H = config.latentCount
+        if config.architecture.isTied && workspace.lastStepWasSparse && workspace.decoderRows.count == H * C {
+            var rows = workspace.decoderRows
+            workspace.decoderRows = []
+            rows.withUnsafeMutableBufferPointer { rows in
+                optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool,
+                               encoderTranspose: (rows.baseAddress!, H))
+            }
+            workspace.decoderRows = rows
+            decoderRowsCurrent = true
+        } else {
+            optimizer.step(&sae.weights, gradients: gradients, pool: workspace.pool, zeroDecoderRows: zeroDecoderRows)
+        }
         if config.decoderUnitNorm { normalizeDecoderRows() }
         workspace.clock?.lap(.adam)
 
@@ -352,10 +373,15 @@ public final class SAETrainer {
     /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
     /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
     /// kernel and are not read again (`zeroDecoderRows`).
+    /// When the sparse weight-gradient kernels already found W_enc and the W_dec rows they wrote
+    /// finite (`weightGradientsKnownFinite`, consumed here), only the biases are read.
     private func firstNonFiniteGradient() -> Int? {
         let pool = workspace.pool
         let rowMarks = zeroDecoderRows
+        let weightsChecked = workspace.weightGradientsKnownFinite
+        workspace.weightGradientsKnownFinite = false
         for (index, path) in SAETrainer.gradientPaths.enumerated() {
+            if weightsChecked && (index == 0 || index == 2) { continue }
             let tensor = gradients[keyPath: path]
             let count = tensor.count
             guard count > 0 else { continue }
