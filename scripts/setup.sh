@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pkg-config libzstd-dev liblmdb-dev libopenblas-dev zlib1g-dev openmpi-bin libopenmpi-dev)
+packages=(pkg-config libzstd-dev liblmdb-dev libopenblas-dev zlib1g-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # "install ok installed" only: a removed package keeps its config files and a `dpkg -s` entry.
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2

@@ -57,7 +57,7 @@ int saempi_load(char *message, size_t capacity) {
         if (!library && i == 0) snprintf(first, sizeof first, "%s", dlerror());
     }
     if (!library) {
-        snprintf(message, capacity, "cannot load %s (%s); install Open MPI (Debian: apt-get install openmpi-bin libopenmpi-dev)", names[0], first);
+        snprintf(message, capacity, "cannot load %s (%s); install Open MPI (Debian: apt-get install openmpi-bin)", names[0], first);
         return -1;
     }
     int failed = 0;

@@ -18,7 +18,7 @@ final class MPIIngestCommandTests: XCTestCase {
             let path = "\(dir)/mpirun"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw XCTSkip("mpirun not found (apt-get install openmpi-bin libopenmpi-dev)")
+        throw XCTSkip("mpirun not found (apt-get install openmpi-bin)")
     }
 
     private func corpus(_ dir: String) throws -> String {

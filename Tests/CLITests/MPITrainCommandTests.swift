@@ -12,7 +12,7 @@ final class MPITrainCommandTests: XCTestCase {
             let path = "\(dir)/mpirun"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        throw XCTSkip("mpirun not found (apt-get install openmpi-bin libopenmpi-dev)")
+        throw XCTSkip("mpirun not found (apt-get install openmpi-bin)")
     }
 
     private func mpirunArguments(ranks: Int) -> [String] {

@@ -35,7 +35,7 @@ OUT=${OUT:-benchmarks/mpi/results.json}
 MPIRUN=${MPIRUN:-mpirun}
 MPIFLAGS=${MPIFLAGS:-"--oversubscribe --bind-to none"}
 if [ "$(id -u)" -eq 0 ]; then MPIFLAGS="$MPIFLAGS --allow-run-as-root"; fi
-command -v "$MPIRUN" >/dev/null || { echo "mpirun not found: apt-get install openmpi-bin libopenmpi-dev" >&2; exit 1; }
+command -v "$MPIRUN" >/dev/null || { echo "mpirun not found: apt-get install openmpi-bin" >&2; exit 1; }
 
 LOG="$WORK/runs.jsonl"
 if [ -z "${SUMMARY_ONLY:-}" ]; then     # SUMMARY_ONLY=1 re-summarises the last runs.jsonl

@@ -14,7 +14,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .mpiUnavailable(detail):
-            return "this process was launched by mpirun with several ranks, but MPI is not usable: \(detail). saestore loads Open MPI's libmpi.so.40 at run time (Debian/Ubuntu: apt-get install openmpi-bin libopenmpi-dev); see docs/MPI.md"
+            return "this process was launched by mpirun with several ranks, but MPI is not usable: \(detail). saestore loads Open MPI's libmpi.so.40 at run time (Debian/Ubuntu: apt-get install openmpi-bin); see docs/MPI.md"
         case let .mpiCall(function, code, message):
             return "\(function) failed with MPI error \(code): \(message)"
         case let .launchMismatch(detail):
