@@ -135,4 +135,26 @@ final class StoreUnionTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("columns differ"), "\(error)")
         }
     }
+
+    func testNoWriterWritesThroughAShardedStore() throws {
+        let (_, shardedPath) = try makeStores()
+        let before = try StoreReader(path: shardedPath).rowCount
+        let manifest = StoreManifest(columns: TokenColumn.all, chunkRows: 50, hasDocuments: true,
+                                     model: "test", contextSize: 16, prependBOS: false)
+        for attempt in [{ _ = try StoreWriter.create(at: shardedPath, manifest: manifest) },
+                        { _ = try StoreWriter.openOrCreate(at: shardedPath, manifest: manifest) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertTrue("\(error)".contains("is a sharded store"), "\(error)")
+            }
+        }
+        XCTAssertThrowsError(try StoreWriter.open(at: shardedPath)) { error in
+            XCTAssertTrue("\(error)".contains("is a sharded store"), "\(error)")
+        }
+        // Nothing was created beside the manifest, and the union still reads the same rows.
+        for name in ["index", "segments", "writer.lock"] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: shardedPath + "/" + name), name)
+        }
+        XCTAssertEqual(try StoreReader(path: shardedPath).rowCount, before)
+        XCTAssertTrue(StoreVerifier.verify(path: shardedPath).isSound)
+    }
 }

@@ -51,6 +51,7 @@ public final class StoreWriter {
     public static func create(at path: String, manifest: StoreManifest) throws -> StoreWriter {
         try manifest.validate()
         let fm = FileManager.default
+        try refuseShardedStore(path)
         if fm.fileExists(atPath: path) {
             let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]
             let ours: Set<String> = [StoreFormat.indexDirectory, StoreFormat.segmentsDirectory, StoreFormat.lockFile]
@@ -93,6 +94,7 @@ public final class StoreWriter {
     /// Opens an existing store for appending, cutting off whatever an interrupted writer
     /// appended after the last commit.
     public static func open(at path: String) throws -> StoreWriter {
+        try refuseShardedStore(path)
         let lock = try acquireLock(path)
         do {
             let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: false)
@@ -109,6 +111,14 @@ public final class StoreWriter {
         } catch {
             close(lock)
             throw error
+        }
+    }
+
+    /// A sharded store's directory holds only its manifest (and shards): writers never write
+    /// through it, so a mistaken --store cannot shadow or change the union.
+    private static func refuseShardedStore(_ path: String) throws {
+        if ShardManifest.exists(in: path) && !StoreDirectory.holdsStore(path) {
+            throw StoreError.invalidArgument("\(path) is a sharded store (\(ShardManifest.fileName)); nothing is written through it: write to one of its shards, then rerun `saestore shards` to update the manifest")
         }
     }
 
