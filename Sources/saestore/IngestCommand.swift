@@ -116,11 +116,17 @@ struct IngestCommand: ParsableCommand {
         if let ingestShard {
             print("shard \(ingestShard.index) of \(ingestShard.count) into \(target)" + (job.collective.rankCount > 1 ? " (rank 0's numbers below; \(store)/\(ShardManifest.fileName) lists all shards)" : ""))
         }
-        if summary.alreadyComplete {
+        if summary.alreadyComplete, summary.documentsInStore == 0, let ingestShard {
+            print("shard \(ingestShard.index)'s share of the corpus is empty (fewer documents than shards); nothing to add")
+        } else if summary.alreadyComplete {
             print("\(store) already holds this ingest (\(summary.documentsInStore) documents, \(summary.rowsInStore) tokens); nothing to add")
         } else {
             print("added \(summary.documentsAdded) documents, \(summary.rowsAdded) tokens in \(String(format: "%.1f", summary.seconds)) s (\(Int(summary.rowsPerSecond)) tokens/s)")
             print("store \(target): \(summary.documentsInStore) documents, \(summary.rowsInStore) tokens")
+        }
+        if job.collective.rankCount > 1, ShardManifest.exists(in: store) {
+            let union = try StoreReader(path: store)
+            print("sharded store \(store): \(union.documentCount) documents, \(union.rowCount) tokens in \(union.shardPaths.count) shards")
         }
         if summary.emptyDocuments > 0 { print("skipped \(summary.emptyDocuments) empty documents") }
         if summary.badLines > 0 { print("skipped \(summary.badLines) bad lines (run `saestore corpus FILE` to list them; --strict makes them fatal)") }
