@@ -42,18 +42,7 @@ final class FeatureTally {
     /// at columns [features); `rows` are the batch rows' global row numbers.
     // acts: (B,H)
     func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        let lo = features.lowerBound, n = features.count
-        withState { state in
-            for b in 0..<B {
-                let row = rows[b]
-                let base = acts.baseAddress! + b * H + lo
-                for f in 0..<n {
-                    let a = base[f]
-                    guard a > 0 else { continue }
-                    state.fold(a, feature: f, row: row)
-                }
-            }
-        }
+        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, features: features) }
     }
 
     /// Adds a batch given as compressed sparse rows (SAEEncoder.encodeSparse): row b's open
@@ -62,36 +51,12 @@ final class FeatureTally {
     /// (row, feature) order as the dense loop, so the state ends bit-for-bit the same.
     func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
              rowCount B: Int, rows: [Int]) {
-        let lo = Int32(features.lowerBound), hi = Int32(features.upperBound)
-        withState { state in
-            for b in 0..<B {
-                let row = rows[b]
-                var e = FeatureTally.firstEntry(atLeast: lo, latents, Int(rowStarts[b]), Int(rowStarts[b + 1]))
-                let end = Int(rowStarts[b + 1])
-                while e < end {
-                    let j = latents[e]
-                    if j >= hi { break }
-                    let a = values[e]
-                    if a > 0 { state.fold(a, feature: Int(j - lo), row: row) }
-                    e += 1
-                }
-            }
-        }
-    }
-
-    /// The first entry in [start, end) whose latent is >= `latent` (entries ascending).
-    @inline(__always)
-    static func firstEntry(atLeast latent: Int32, _ latents: UnsafeBufferPointer<Int32>, _ start: Int, _ end: Int) -> Int {
-        var lo = start, hi = end
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if latents[mid] < latent { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+        withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
+                                          rowCount: B, rows: rows, features: features) }
     }
 
     /// The per-feature arrays as pointers, for one batch's fold.
-    struct State {
+    struct State: ActivationFolding {
         let k: Int
         let heapActs: UnsafeMutablePointer<Float>, heapRows: UnsafeMutablePointer<Int>, heapCounts: UnsafeMutablePointer<Int>
         let thresholds: UnsafeMutablePointer<Float>, fireCounts: UnsafeMutablePointer<Int>, sums: UnsafeMutablePointer<Double>

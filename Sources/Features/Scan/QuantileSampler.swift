@@ -57,43 +57,19 @@ final class QuantileSampler {
 
     // acts: (B,H)
     func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        let lo = features.lowerBound, n = features.count
-        withState { state in
-            for b in 0..<B {
-                let row = rows[b]
-                let base = acts.baseAddress! + b * H + lo
-                for f in 0..<n {
-                    let a = base[f]
-                    guard a > 0 else { continue }
-                    state.fold(a, feature: f, row: row)
-                }
-            }
-        }
+        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, features: features) }
     }
 
     /// Adds a batch of compressed sparse rows (as `FeatureTally.add(rowStarts:…)`): only the
     /// open pairs, in the dense loop's order, so the samples are the same.
     func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
              rowCount B: Int, rows: [Int]) {
-        let lo = Int32(features.lowerBound), hi = Int32(features.upperBound)
-        withState { state in
-            for b in 0..<B {
-                let row = rows[b]
-                var e = FeatureTally.firstEntry(atLeast: lo, latents, Int(rowStarts[b]), Int(rowStarts[b + 1]))
-                let end = Int(rowStarts[b + 1])
-                while e < end {
-                    let j = latents[e]
-                    if j >= hi { break }
-                    let a = values[e]
-                    if a > 0 { state.fold(a, feature: Int(j - lo), row: row) }
-                    e += 1
-                }
-            }
-        }
+        withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
+                                          rowCount: B, rows: rows, features: features) }
     }
 
     /// The per-bucket arrays as pointers, for one batch's fold.
-    struct State {
+    struct State: ActivationFolding {
         let bucketCount: Int, samplesPerBucket: Int, seed: UInt64
         let scales: UnsafePointer<Float>, ids: UnsafePointer<Int>, counts: UnsafeMutablePointer<Int>
         let priorities: UnsafeMutablePointer<UInt64>, sampleRows: UnsafeMutablePointer<Int>, sampleActs: UnsafeMutablePointer<Float>
