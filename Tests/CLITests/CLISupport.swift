@@ -27,8 +27,13 @@ final class CLIRunResult {
 /// Runs saestore to completion and captures its output.
 @discardableResult
 func saestore(_ arguments: [String], environment: [String: String]? = nil) throws -> CLIRunResult {
+    try runProcess(try saestoreExecutable(), arguments, environment: environment)
+}
+
+/// Runs `executable` to completion and captures its output.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CLIRunResult {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try saestoreExecutable())
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()

@@ -91,16 +91,9 @@ final class MPIIngestCommandTests: XCTestCase {
 
         // One shard per rank under mpirun; rank 0 writes shards.json.
         let sharded = dir + "/sharded.store"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: mpirun)
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", try saestoreExecutable()] + ingestArguments(model, files, sharded)
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, stderr)
+        let mpiRun = try runProcess(mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", "2", try saestoreExecutable()]
+                                              + ingestArguments(model, files, sharded))
+        XCTAssertEqual(mpiRun.status, 0, mpiRun.stderr)
         let union = try StoreReader(path: sharded)
         XCTAssertEqual(union.shardPaths.count, 2)
         XCTAssertGreaterThan(try StoreReader(path: union.shardPaths[1]).documentCount, 0, "both shards hold documents")

@@ -39,18 +39,7 @@ final class MPITrainCommandTests: XCTestCase {
     }
 
     private func run(_ executable: String, _ arguments: [String]) throws -> CLIRunResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIRunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                            stderr: String(decoding: errData, as: UTF8.self))
+        try runProcess(executable, arguments)
     }
 
     /// ‖a − b‖₂ / ‖a‖₂ per tensor: robust to the few entries a rounding-level flip at a ReLU

@@ -113,17 +113,7 @@ public final class RankBatchSource {
             while read < rowsPerStream {
                 let got = try stream.nextBatch(into: &rows, maxRowCount: min(512, rowsPerStream - read))
                 if got == 0 { break }
-                for r in 0..<got {
-                    var squares = 0.0
-                    for c in 0..<rowWidth {
-                        let value = rows[r * rowWidth + c]
-                        guard value.isFinite else {
-                            throw TrainingError.nonFiniteActivations(step: 0, row: rowCount + r, element: c, value: value)
-                        }
-                        squares += Double(value) * Double(value)
-                    }
-                    normSum += squares.squareRoot()
-                }
+                normSum += try ActivationNorms.sum(rows, rowCount: got, width: rowWidth, firstRow: rowCount)
                 read += got
                 rowCount += got
             }

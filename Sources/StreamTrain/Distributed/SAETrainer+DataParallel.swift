@@ -54,20 +54,11 @@ extension SAETrainer {
         var lastCheckpointStep = -1
         let stopReason: TrainingSummary.StopReason
         while true {
-            if let maxSteps = options.maxSteps, state.stepCount >= maxSteps {
-                stopReason = .stepBudgetReached
+            if let reason = budgetStopReason() {
+                stopReason = reason
                 break
             }
-            if let maxTokens = options.maxTokens, state.tokenCount >= maxTokens {
-                stopReason = .tokenBudgetReached
-                break
-            }
-            if state.epochIndex >= config.epochs {
-                stopReason = .epochsCompleted
-                break
-            }
-            var rowLimit = config.batchSize
-            if let maxTokens = options.maxTokens { rowLimit = min(rowLimit, maxTokens - state.tokenCount) }
+            let rowLimit = nextBatchRowLimit()
             clock.start()
             let localRows = try source.nextBatch(into: &batch, globalRowLimit: rowLimit)
             dataParallelTimings.loadSeconds += clock.lap()

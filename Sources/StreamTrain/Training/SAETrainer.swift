@@ -167,20 +167,11 @@ public final class SAETrainer {
         var lastCheckpointStep = -1
         let stopReason: TrainingSummary.StopReason
         while true {
-            if let maxSteps = options.maxSteps, state.stepCount >= maxSteps {
-                stopReason = .stepBudgetReached
+            if let reason = budgetStopReason() {
+                stopReason = reason
                 break
             }
-            if let maxTokens = options.maxTokens, state.tokenCount >= maxTokens {
-                stopReason = .tokenBudgetReached
-                break
-            }
-            if state.epochIndex >= config.epochs {
-                stopReason = .epochsCompleted
-                break
-            }
-            var rowLimit = config.batchSize
-            if let maxTokens = options.maxTokens { rowLimit = min(rowLimit, maxTokens - state.tokenCount) }
+            let rowLimit = nextBatchRowLimit()
             let rowCount = try source.nextBatch(into: &batch, maxRowCount: rowLimit)
             if rowCount == 0 {
                 if state.epochTokenCount == 0 { throw TrainingError.emptySource(epoch: state.epochIndex) }
@@ -217,6 +208,20 @@ public final class SAETrainer {
 
     // MARK: - Internals
 
+    /// Why training stops before the next step (step, token or epoch budget), or nil.
+    func budgetStopReason() -> TrainingSummary.StopReason? {
+        if let maxSteps = options.maxSteps, state.stepCount >= maxSteps { return .stepBudgetReached }
+        if let maxTokens = options.maxTokens, state.tokenCount >= maxTokens { return .tokenBudgetReached }
+        if state.epochIndex >= config.epochs { return .epochsCompleted }
+        return nil
+    }
+
+    /// Rows the next batch may take: the batch size, or what is left of the token budget.
+    func nextBatchRowLimit() -> Int {
+        guard let maxTokens = options.maxTokens else { return config.batchSize }
+        return min(config.batchSize, maxTokens - state.tokenCount)
+    }
+
     func emitMetrics(loggers: [MetricsLogger],
                              progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
         let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
@@ -239,17 +244,7 @@ public final class SAETrainer {
             let want = min(config.batchSize, config.normalizationEstimateRowCount - rowsRead)
             let rows = try source.nextBatch(into: &batch, maxRowCount: want)
             if rows == 0 { break }
-            for r in 0..<rows {
-                var squares = 0.0
-                for c in 0..<C {
-                    let value = batch[r * C + c]
-                    guard value.isFinite else {
-                        throw TrainingError.nonFiniteActivations(step: 0, row: rowsRead + r, element: c, value: value)
-                    }
-                    squares += Double(value) * Double(value)
-                }
-                normSum += squares.squareRoot()
-            }
+            normSum += try ActivationNorms.sum(batch, rowCount: rows, width: C, firstRow: rowsRead)
             rowsRead += rows
         }
         try source.restore(position: start)
