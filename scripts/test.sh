@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the system packages if missing, builds every target
-# (the crash tests run the crash-writer and saestore executables), then runs the XCTest
-# suite and closes with one summary line: "tests: N passed, N failed, N skipped".
+# Runs the whole test suite: installs the system packages and the Python test tools if
+# missing, builds every target (the crash tests run the crash-writer and saestore
+# executables), runs the XCTest suite, then the Python tests (python/tests, pytest), and
+# closes with one summary line over both: "tests: N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --no-build
+python=${SAESTORE_PYTHON:-python3}
+# The real tools the tests compare against (numpy, tensorboard, wandb, …); pip is quick when
+# everything is already there. Never torch: CI has none.
+"$python" -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 swift build --build-tests
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+pylog=$(mktemp)
+trap 'rm -f "$log" "$pylog"' EXIT
 status=0
 swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
+passed=0; failed=0; skipped=0
 summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -1 || true)
 if [ -n "$summary" ]; then
   executed=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
   failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
-  skipped=0
   if grep -qE "[0-9]+ tests? skipped" <<<"$summary"; then
     skipped=$(sed -E 's/.* ([0-9]+) tests? skipped.*/\1/' <<<"$summary")
   fi
-  echo "tests: $((executed - failed - skipped)) passed, $failed failed, $skipped skipped"
+  passed=$((executed - failed - skipped))
 fi
+# Python tests only when no XCTest filter was given (a filter names Swift tests).
+if [ $# -eq 0 ] && [ -d python/tests ]; then
+  pystatus=0
+  "$python" -m pytest -q -p no:cacheprovider python/tests 2>&1 | tee "$pylog" || pystatus=$?
+  # pytest's exit 5 = no tests collected: that is a failure here, not a pass.
+  [ $pystatus -eq 0 ] || status=1
+  line=$(grep -E "^=*.*[0-9]+ (passed|failed|skipped|error)" "$pylog" | tail -1 || true)
+  for kind in passed failed skipped; do
+    n=$(grep -oE "[0-9]+ $kind" <<<"$line" | grep -oE "[0-9]+" || true)
+    case $kind in passed) passed=$((passed + ${n:-0}));; failed) failed=$((failed + ${n:-0}));; skipped) skipped=$((skipped + ${n:-0}));; esac
+  done
+  errors=$(grep -oE "[0-9]+ errors?" <<<"$line" | grep -oE "[0-9]+" || true)
+  failed=$((failed + ${errors:-0}))
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status
