@@ -1,0 +1,281 @@
+"""Training batches from a store column with the Swift loader's shuffle, batch for batch
+(Sources/StreamTrain/Loader/StoreBatchSource.swift): the epoch's chunks in a seeded
+permutation, rows through a refill-on-draw shuffle buffer, optional row range and position
+filter, and the chunk split of data-parallel streams (StreamPartition)."""
+from concurrent.futures import ThreadPoolExecutor
+from typing import Iterator, Optional, Tuple
+
+import numpy as np
+
+from .errors import StoreError
+from .fastrng import FastGenerator
+from .rng import MASK, SeededGenerator
+
+EPOCH_MIX = 0x9E3779B97F4A7C15
+STREAM_MIX = 0xD1B54A32D192ED03
+
+
+def epoch_generators(seed: int, epoch: int, chunks: list, shuffle: bool, index: int, count: int):
+    """The epoch's chunk order for stream `index` of `count`, and the RNG its buffer draws from."""
+    mixed = (seed + epoch * EPOCH_MIX) & MASK
+    rng = SeededGenerator(mixed)
+    order = list(chunks)
+    if shuffle:
+        for i in range(len(order) - 1, 0, -1):
+            j = rng.next_index(i + 1)
+            order[i], order[j] = order[j], order[i]
+    if count > 1:
+        # Every stream permutes alike and takes every count-th chunk: a disjoint split.
+        order = order[index::count]
+        rng = SeededGenerator(mixed ^ (((index + 1) * STREAM_MIX) & MASK))
+    return order, rng
+
+
+class _ChunkStream:
+    """The epoch's rows in chunk order, filtered, decoded `ahead` chunks in front on threads."""
+
+    def __init__(self, it: "BatchIterator", order: list):
+        self.it, self.order = it, order
+        self.pool = ThreadPoolExecutor(max_workers=it.workers) if it.workers > 0 else None
+        self.pending = []
+        self.next_chunk = 0
+        self.values = np.empty((0, it.width), np.float32)
+        self.rows = np.empty(0, np.int64)
+        self.offset = 0
+        self.done = False
+
+    def _submit(self):
+        while self.pool and self.next_chunk < len(self.order) and len(self.pending) < self.it.prefetch:
+            self.pending.append(self.pool.submit(self.it._decode, self.order[self.next_chunk]))
+            self.next_chunk += 1
+
+    def _advance(self) -> bool:
+        while self.offset >= len(self.rows):
+            if self.pool:
+                self._submit()
+                if not self.pending:
+                    return False
+                self.values, self.rows = self.pending.pop(0).result()
+                self._submit()
+            else:
+                if self.next_chunk >= len(self.order):
+                    return False
+                self.values, self.rows = self.it._decode(self.order[self.next_chunk])
+                self.next_chunk += 1
+            self.offset = 0
+        return True
+
+    def take(self, n: int) -> Tuple[np.ndarray, np.ndarray]:
+        """Up to n next rows (fewer only when the stream is dry; then `done`)."""
+        values, rows, got = [], [], 0
+        while got < n:
+            if not self._advance():
+                self.done = True
+                break
+            k = min(n - got, len(self.rows) - self.offset)
+            values.append(self.values[self.offset: self.offset + k])
+            rows.append(self.rows[self.offset: self.offset + k])
+            self.offset += k
+            got += k
+        if not values:
+            return np.empty((0, self.it.width), np.float32), np.empty(0, np.int64)
+        return (values[0], rows[0]) if len(values) == 1 else (np.concatenate(values), np.concatenate(rows))
+
+    def close(self):
+        if self.pool:
+            for f in self.pending:
+                f.cancel()
+            self.pool.shutdown(wait=True)
+
+
+class BatchIterator:
+    """Batches of `batch_rows` float32 rows (the last of an epoch may be shorter), the same
+    rows in the same order as saestore's Swift loader with the same settings.
+
+    store: a `saestore.open` result or a path; column: an activation column;
+    first_row/end_row: the rows used; shuffle_buffer_rows, seed, minimum_position, shuffle:
+    as `saestore train --stream`; stream_index/stream_count: one of several disjoint streams
+    (DataLoader workers × DDP ranks); workers/prefetch: decode threads and chunks ahead.
+    Iterating yields the batches of `epochs` epochs from `start_epoch` (None: forever).
+    """
+
+    def __init__(self, store, column: str, batch_rows: int = 4096, *, first_row: Optional[int] = None,
+                 end_row: Optional[int] = None, shuffle_buffer_rows: int = 1 << 16, seed: int = 0,
+                 minimum_position: int = 0, shuffle: bool = True, stream_index: int = 0, stream_count: int = 1,
+                 workers: int = 1, prefetch: int = 4, epochs: Optional[int] = 1, start_epoch: int = 0,
+                 return_rows: bool = False):
+        if isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
+            from . import open as open_store
+            store = open_store(store)
+        self.store = store
+        spec = store.column(column)
+        if not spec.is_float:
+            raise StoreError(f"column {column} holds {spec.codec} integers, not activations")
+        if shuffle_buffer_rows < 1 or batch_rows < 1:
+            raise StoreError("shuffle buffer and batch must hold at least 1 row")
+        if not 0 <= stream_index < stream_count:
+            raise StoreError(f"stream {stream_index} of {stream_count}")
+        if minimum_position < 0:
+            raise StoreError("minimum position must be >= 0")
+        self.column, self.width, self.batch_rows = column, spec.width, batch_rows
+        self.seed, self.shuffle, self.minimum_position = seed, shuffle, minimum_position
+        self.stream_index, self.stream_count = stream_index, stream_count
+        self.workers, self.prefetch = workers, max(1, prefetch)
+        self.epochs, self.start_epoch, self.return_rows = epochs, start_epoch, return_rows
+        first = 0 if first_row is None else first_row
+        end = store.row_count if end_row is None else end_row
+        if not (0 <= first < end <= store.row_count):
+            raise StoreError(f"{store.path}: rows {first}..<{end} are not within its {store.row_count} rows, or empty")
+        self.row_range = (first, end)
+        if minimum_position > 0:
+            store.column("pos")
+        self.chunks = list(range(store.chunk_containing(first), store.chunk_containing(end - 1) + 1))
+        self.rows_per_epoch = end - first
+        if minimum_position > 0:
+            self.rows_per_epoch = int((store.read("pos", first, end) >= minimum_position).sum())
+        if self.rows_per_epoch == 0:
+            raise StoreError(f"{store.path}: no rows left after filtering positions below {minimum_position}")
+        self.capacity = min(max(1, shuffle_buffer_rows // stream_count), self.rows_per_epoch) if shuffle else 0
+
+    def _decode(self, chunk: int):
+        values = self.store.read_chunk(self.column, chunk)
+        chunk_rows = self.store.chunk_rows(chunk)
+        rows = np.arange(chunk_rows.start, chunk_rows.stop, dtype=np.int64)
+        keep = (rows >= self.row_range[0]) & (rows < self.row_range[1])
+        if self.minimum_position > 0:
+            keep &= self.store.read_chunk("pos", chunk)[:, 0] >= self.minimum_position
+        if keep.all():
+            return values, rows
+        return values[keep], rows[keep]
+
+    def __iter__(self):
+        epoch = self.start_epoch
+        while self.epochs is None or epoch < self.start_epoch + self.epochs:
+            for batch, rows in self.epoch(epoch):
+                yield (batch, rows) if self.return_rows else batch
+            epoch += 1
+
+    def epoch(self, epoch: int) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+        """(batch values, their global rows) of one epoch."""
+        order, rng = epoch_generators(self.seed, epoch, self.chunks, self.shuffle, self.stream_index, self.stream_count)
+        stream = _ChunkStream(self, order)
+        try:
+            if not self.shuffle:
+                while True:
+                    values, rows = stream.take(self.batch_rows)
+                    if len(rows) == 0:
+                        return
+                    yield values, rows
+            yield from self._shuffled(stream, rng)
+        finally:
+            stream.close()
+
+    def _shuffled(self, stream: _ChunkStream, rng: SeededGenerator):
+        draws = FastGenerator(rng)
+        capacity, n = self.capacity, self.batch_rows
+        buffer, buffer_rows = stream.take(capacity)
+        buffer, buffer_rows = buffer.copy(), buffer_rows.copy()
+        count = len(buffer_rows)
+        while count > 0:
+            out = np.empty((n, self.width), np.float32)
+            out_rows = np.empty(n, np.int64)
+            produced = 0
+            if count == capacity and not stream.done:
+                # While the stream flows every draw refills its slot with the next stream row,
+                # so a batch's draws are computed at once; the draw whose refill finds the
+                # stream dry is the last made with the full buffer's bound.
+                incoming, incoming_rows = stream.take(n)
+                flowing = len(incoming_rows)
+                slots = draws.draw(np.full(min(n, flowing + 1), capacity))
+                produced = _draw_flowing(slots[:flowing], incoming, incoming_rows, buffer, buffer_rows, out, out_rows)
+                if flowing < n:
+                    slot = int(slots[flowing])
+                    out[produced], out_rows[produced] = buffer[slot], buffer_rows[slot]
+                    produced += 1
+                    count = _shrink(buffer, buffer_rows, slot, count)
+            if produced < n and count > 0:
+                # The stream is dry: each draw takes a slot and the buffer's last row fills it,
+                # the bound shrinking by one a draw. Only slot numbers move here.
+                k = min(n - produced, count)
+                slots = draws.draw(np.arange(count, count - k, -1))
+                where = list(range(count))
+                picked = []
+                for slot in slots.tolist():
+                    picked.append(where[slot])
+                    count -= 1
+                    where[slot] = where[count]
+                picked = np.asarray(picked, dtype=np.int64)
+                out[produced: produced + k] = buffer[picked]
+                out_rows[produced: produced + k] = buffer_rows[picked]
+                produced += k
+                keep = np.asarray(where[:count], dtype=np.int64)
+                buffer, buffer_rows = buffer[keep], buffer_rows[keep]
+            yield out[:produced], out_rows[:produced]
+
+
+def _draw_flowing(slots, incoming, incoming_rows, buffer, buffer_rows, out, out_rows) -> int:
+    """Draws slots[k] in turn, each refilled by incoming[k]: draw k yields what the buffer held
+    at the start, or incoming[j] for the latest j < k that drew the same slot."""
+    m = len(slots)
+    if m == 0:
+        return 0
+    order = np.argsort(slots, kind="stable")
+    ordered = slots[order]
+    same = ordered[1:] == ordered[:-1]
+    previous = np.full(m, -1, dtype=np.int64)
+    previous[order[1:][same]] = order[:-1][same]
+    fresh = previous < 0
+    out[:m][fresh] = buffer[slots[fresh]]
+    out_rows[:m][fresh] = buffer_rows[slots[fresh]]
+    out[:m][~fresh] = incoming[previous[~fresh]]
+    out_rows[:m][~fresh] = incoming_rows[previous[~fresh]]
+    last = np.ones(m, dtype=bool)
+    last[:-1] = ~same
+    buffer[ordered[last]] = incoming[order[last]]
+    buffer_rows[ordered[last]] = incoming_rows[order[last]]
+    return m
+
+
+def _shrink(buffer, buffer_rows, slot: int, count: int) -> int:
+    """A drawn slot the dry stream cannot refill takes the buffer's last row."""
+    last = count - 1
+    if slot != last:
+        buffer[slot], buffer_rows[slot] = buffer[last], buffer_rows[last]
+    return last
+
+
+def reference_batches(store, column: str, batch_rows: int, epoch: int = 0, **options):
+    """The Swift loader's loop row by row (pullRow, draw, refill or shrink), for the tests to
+    hold the vectorised iterator to: a list of (values, rows) batches of one epoch."""
+    it = BatchIterator(store, column, batch_rows, workers=0, **options)
+    order, rng = epoch_generators(it.seed, epoch, it.chunks, it.shuffle, it.stream_index, it.stream_count)
+    stream = _ChunkStream(it, order)
+    batches = []
+    if not it.shuffle:
+        while True:
+            values, rows = stream.take(batch_rows)
+            if len(rows) == 0:
+                return batches
+            batches.append((values, rows))
+    buffer, buffer_rows, count = [], [], 0
+    while count < it.capacity and not stream.done:
+        values, rows = stream.take(1)
+        if len(rows):
+            buffer.append(values[0].copy())
+            buffer_rows.append(int(rows[0]))
+            count += 1
+    while True:
+        values_out, rows_out = [], []
+        while len(rows_out) < batch_rows and count > 0:
+            slot = rng.next_index(count)
+            values_out.append(buffer[slot].copy())
+            rows_out.append(buffer_rows[slot])
+            values, rows = stream.take(1)
+            if len(rows):
+                buffer[slot], buffer_rows[slot] = values[0].copy(), int(rows[0])
+            else:
+                buffer[slot], buffer_rows[slot] = buffer[count - 1], buffer_rows[count - 1]
+                count -= 1
+        if not rows_out:
+            return batches
+        batches.append((np.stack(values_out), np.asarray(rows_out, dtype=np.int64)))

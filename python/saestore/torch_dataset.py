@@ -1,0 +1,55 @@
+"""PyTorch wrappers over the numpy BatchIterator (torch is optional: imported here only)."""
+from typing import Optional
+
+import torch
+import torch.utils.data
+
+from .loader import BatchIterator
+
+
+def _rank_and_world(rank: Optional[int], world_size: Optional[int]):
+    if rank is not None and world_size is not None:
+        return rank, world_size
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class StoreDataset(torch.utils.data.IterableDataset):
+    """Batches of a store column as float32 tensors, shuffled as saestore's Swift loader shuffles.
+
+    Use with `DataLoader(dataset, batch_size=None, num_workers=W)`: the batches are already
+    made. DataLoader worker w of W on DDP rank r of R reads stream r·W + w of R·W — every
+    epoch's chunks split disjointly, each stream with its own 1/(R·W) of the shuffle buffer,
+    as saestore's data-parallel streams do. Call `set_epoch(e)` before each epoch (as with
+    DistributedSampler); the same seed, epoch and split give the same batches.
+    """
+
+    def __init__(self, store: str, column: str, batch_rows: int = 4096, *, seed: int = 0,
+                 rank: Optional[int] = None, world_size: Optional[int] = None, **options):
+        super().__init__()
+        # A path, not an open store: every worker process opens its own (LMDB handles and
+        # mmaps do not survive a fork).
+        self.store, self.column, self.batch_rows, self.seed = str(store), column, batch_rows, seed
+        self.rank, self.world_size, self.options, self.epoch = rank, world_size, options, 0
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def iterator(self) -> BatchIterator:
+        """The numpy iterator this worker reads."""
+        info = torch.utils.data.get_worker_info()
+        workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
+        rank, world = _rank_and_world(self.rank, self.world_size)
+        return BatchIterator(self.store, self.column, self.batch_rows, seed=self.seed, epochs=1, start_epoch=self.epoch,
+                             stream_index=rank * workers + worker, stream_count=world * workers, **self.options)
+
+    def __iter__(self):
+        for batch in self.iterator():
+            yield torch.from_numpy(batch)
+
+
+def batches(store, column: str, batch_rows: int = 4096, device: str = "cpu", epochs: Optional[int] = None, **options):
+    """A plain generator of tensors on `device` (dictionary_learning's `trainSAE(data=…)` takes it)."""
+    for batch in BatchIterator(store, column, batch_rows, epochs=epochs, **options):
+        yield torch.from_numpy(batch).to(device)
