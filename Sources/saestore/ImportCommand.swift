@@ -18,10 +18,16 @@ struct ImportCommand: ParsableCommand {
     var store: String
 
     @Option(help: "Column name, e.g. blocks.6.hook_resid_pre.")
-    var column: String
+    var column: String?
 
     @Argument(help: "A .npy or .safetensors file.")
-    var file: String
+    var file: String?
+
+    @Option(help: "Import a SAELens activation cache directory (Arrow shards with token_ids) as a new store with its text.")
+    var saelensCache: String?
+
+    @Option(help: "With --saelens-cache: the cache's model directory (its vocab.json and merges.txt decode the token ids).")
+    var model: String?
 
     @Option(help: "Tensor to import when the .safetensors file holds several.")
     var tensor: String?
@@ -45,6 +51,8 @@ struct ImportCommand: ParsableCommand {
         guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
             throw ValidationError("--dtype must be f32, f16, bf16 or int8, not \(dtype)")
         }
+        if let saelensCache { return try importSAELensCache(saelensCache, codec: codec) }
+        guard let column, let file else { throw ValidationError("import needs --column NAME and a FILE (or --saelens-cache DIR)") }
         let progress = Progress("import", quiet: quiet || json)
         let result = try ColumnTransfer.importColumn(store: store, column: column, file: file, tensor: tensor, codec: codec,
                                                      chunkRows: chunkRows, compressionLevel: level) { done, total in

@@ -91,6 +91,9 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     /// Number of token ids (largest id + 1); 50257 for GPT-2.
     public var vocabularySize: Int { tokenIsDefined.count }
 
+    /// Whether `id` is a token of this vocabulary (ids read from files are checked before decoding).
+    public func contains(_ id: UInt32) -> Bool { Int(id) < tokenIsDefined.count && tokenIsDefined[Int(id)] }
+
     /// Token ids of `text`. With `allowSpecial`, `<|endoftext|>` in the text becomes its one
     /// special token (and splits the text around it) instead of being spelled out.
     public func encode(_ text: String, allowSpecial: Bool = false) -> [UInt32] {

@@ -1,0 +1,27 @@
+import ActStore
+import ArgumentParser
+import Extract
+import Foundation
+
+/// `saestore import STORE --saelens-cache DIR --model MODEL`: a SAELens activation cache in,
+/// with documents rebuilt from its token ids (SAELensCacheImporter).
+extension ImportCommand {
+    func importSAELensCache(_ cache: String, codec: ColumnCodec) throws {
+        guard file == nil, column == nil else {
+            throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
+        }
+        guard let model else {
+            throw ValidationError("--saelens-cache needs --model DIR: the model directory whose vocab.json and merges.txt decode the cache's token ids")
+        }
+        let files = try tokenizerFiles(forModel: model)
+        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        let progress = Progress("import", quiet: quiet || json)
+        let summary = try SAELensCacheImporter.importCache(cache: cache, store: store, tokenizer: tokenizer, model: model, codec: codec,
+                                                           compressionLevel: level, chunkRows: chunkRows) { done, total in
+            progress.update(done, of: total)
+        }
+        progress.finish()
+        if json { return try printJSON(summary) }
+        print("imported \(summary.sequences) sequences (\(summary.rowCount) rows x \(summary.width)) of \(summary.hook) (\(codec.rawValue)) from \(cache) into \(store), with their text")
+    }
+}
