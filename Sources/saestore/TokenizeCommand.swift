@@ -6,7 +6,7 @@ import Foundation
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
-        abstract: "Tokenize text with a model's GPT-2 byte-level BPE tokenizer.",
+        abstract: "Tokenize text with a model's tokenizer (GPT-2 BPE, or any supported tokenizer.json).",
         discussion: """
             Each TEXT is tokenized on its own; '-' reads all of standard input as one text \
             (invalid UTF-8 is replaced by U+FFFD first). Plain output is one line of ids per text; \
@@ -14,7 +14,7 @@ struct TokenizeCommand: ParsableCommand {
             the text's UTF-8) and the token's text.
             """)
 
-    @Option(help: "Model directory (or one holding vocab.json and merges.txt), or a hub id.")
+    @Option(help: "Model directory (tokenizer.json, or vocab.json and merges.txt), or a hub id.")
     var model: String
 
     @Flag(help: "Print one JSON object per text (text, ids, and with --spans, spans and tokens).")
@@ -23,7 +23,7 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Also print each token's byte span in the text.")
     var spans = false
 
-    @Flag(help: "Treat <|endoftext|> in the text as the special token 50256 instead of plain text.")
+    @Flag(help: "Treat special tokens in the text (<|endoftext|> = 50256 for GPT-2) as such instead of plain text.")
     var allowSpecial = false
 
     @Option(help: .hidden)
@@ -41,9 +41,14 @@ struct TokenizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files = try tokenizerFiles(forModel: model)
         let loadStart = ContinuousClock.now
-        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        let tokenizer: any TextTokenizer
+        if FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("tokenizer.json")) {
+            tokenizer = try ModelTokenizer.load(directory: model)
+        } else {
+            let files = try tokenizerFiles(forModel: model)
+            tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        }
         let loadSeconds = (ContinuousClock.now - loadStart).seconds
         if let bench {
             try runBenchmark(tokenizer, path: bench, loadSeconds: loadSeconds)
@@ -82,7 +87,7 @@ struct TokenizeCommand: ParsableCommand {
         var tokens: [String]?
     }
 
-    private func printJSON(_ text: String, _ tokenSpans: [TokenSpan], _ tokenizer: GPT2Tokenizer) {
+    private func printJSON(_ text: String, _ tokenSpans: [TokenSpan], _ tokenizer: any TextTokenizer) {
         var output = Output(text: text, ids: tokenSpans.map(\.id))
         if spans {
             output.spans = tokenSpans.map { [$0.byteStart, $0.byteEnd] }
@@ -105,7 +110,7 @@ struct TokenizeCommand: ParsableCommand {
 
     /// Single-thread encode throughput (MB = 10^6 bytes) on one file, for benchmarks/tokenizer.
     /// The first run starts with a cold word cache; "best" is the fastest of all runs.
-    private func runBenchmark(_ tokenizer: GPT2Tokenizer, path: String, loadSeconds: Double) throws {
+    private func runBenchmark(_ tokenizer: any TextTokenizer, path: String, loadSeconds: Double) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("\(path): cannot read the benchmark file.")
         }

@@ -16,14 +16,29 @@ struct VocabularyFile {
         return try parser.parseDocument()
     }
 
+    /// The flat object that starts at byte `start` of a larger JSON document (tokenizer.json's
+    /// `model.vocab`), read entry by entry in file order.
+    static func parseEmbedded(_ bytes: [UInt8], startingAt start: Int, path: String) throws -> VocabularyFile {
+        var parser = Parser(bytes: bytes, path: path, offset: start)
+        return try parser.parseObject()
+    }
+
     private struct Parser {
         let bytes: [UInt8]
         let path: String
         var offset = 0
 
         mutating func parseDocument() throws -> VocabularyFile {
-            var file = VocabularyFile()
             skipWhitespace()
+            let file = try parseObject()
+            skipWhitespace()
+            if offset != bytes.count { throw error("end of file after the vocabulary object") }
+            return file
+        }
+
+        /// One `{token: id, …}` object starting at `offset`; leaves `offset` after its `}`.
+        mutating func parseObject() throws -> VocabularyFile {
+            var file = VocabularyFile()
             try expect(UInt8(ascii: "{"), "'{' opening the vocabulary object")
             skipWhitespace()
             if peek() == UInt8(ascii: "}") {
@@ -43,8 +58,6 @@ struct VocabularyFile {
                     break
                 }
             }
-            skipWhitespace()
-            if offset != bytes.count { throw error("end of file after the vocabulary object") }
             return file
         }
 
