@@ -27,3 +27,28 @@ def test_ddp_ranks_split_like_workers(stores):
     a = [b.numpy() for b in saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, rank=1, world_size=2)]
     b = list(BatchIterator(stores["f16"], HOOK, 100, seed=4, stream_index=1, stream_count=2))
     assert [x.tobytes() for x in a] == [x.tobytes() for x in b]
+
+
+def test_store_to_saelens_cache_round_trip(stores, saestore_bin, tmp_path):
+    """examples/store_to_saelens_cache.py writes a cache that SAELens's reader path
+    (datasets.load_from_disk + set_format('torch'), ActivationsStore.load_cached_activation_dataset)
+    reads, and `saestore import --saelens-cache` brings back value for value."""
+    datasets = pytest.importorskip("datasets")
+    import importlib.util
+    import os
+    from conftest import REPO, run
+    spec = importlib.util.spec_from_file_location("export", os.path.join(REPO, "examples", "store_to_saelens_cache.py"))
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    cache = str(tmp_path / "cache")
+    n = example.export(stores["f16"], HOOK, 48, cache, sequences_per_shard=7)
+    ds = datasets.load_from_disk(cache)
+    ds.set_format(type="torch", columns=[HOOK, "token_ids"], dtype=torch.float32)
+    s = saestore.open(stores["f16"])
+    assert len(ds) == n == s.row_count // 48
+    assert ds[0:3][HOOK].numpy().tobytes() == s.read(HOOK, 0, 144).tobytes()
+    back = str(tmp_path / "back")
+    run(saestore_bin, "import", back, "--saelens-cache", cache, "--model", os.path.join(REPO, "demo", "model"), "--dtype", "f32", "--quiet")
+    b = saestore.open(back)
+    assert b.read(HOOK).tobytes() == s.read(HOOK, 0, n * 48).tobytes()
+    assert (b.read("token_id") == s.read("token_id", 0, n * 48)).all()
