@@ -176,6 +176,7 @@ class BatchIterator:
         buffer, buffer_rows = stream.take(capacity)
         buffer, buffer_rows = buffer.copy(), buffer_rows.copy()
         count = len(buffer_rows)
+        where = None
         while count > 0:
             out = np.empty((n, self.width), np.float32)
             out_rows = np.empty(n, np.int64)
@@ -194,13 +195,14 @@ class BatchIterator:
                     produced += 1
                     count = _shrink(buffer, buffer_rows, slot, count)
             if produced < n and count > 0:
-                # The stream is dry: each draw takes a slot and the buffer's last row fills it,
-                # the bound shrinking by one a draw. Only slot numbers move here.
+                # The stream is dry: each draw takes a slot and the buffer's last row moves into
+                # it, the bound shrinking by one a draw. Only slot numbers move (`where`: the
+                # buffer row each live slot holds), never the rows themselves.
+                if where is None:
+                    where = list(range(count))
                 k = min(n - produced, count)
-                slots = draws.draw(np.arange(count, count - k, -1))
-                where = list(range(count))
                 picked = []
-                for slot in slots.tolist():
+                for slot in draws.draw(np.arange(count, count - k, -1)).tolist():
                     picked.append(where[slot])
                     count -= 1
                     where[slot] = where[count]
@@ -208,8 +210,6 @@ class BatchIterator:
                 out[produced: produced + k] = buffer[picked]
                 out_rows[produced: produced + k] = buffer_rows[picked]
                 produced += k
-                keep = np.asarray(where[:count], dtype=np.int64)
-                buffer, buffer_rows = buffer[keep], buffer_rows[keep]
             yield out[:produced], out_rows[:produced]
 
 
