@@ -31,7 +31,12 @@ let package = Package(
         // MPI through dlopen() at run time (no mpi.h at build time; Open MPI's ABI): docs/MPI.md.
         .target(name: "CMPIShim", path: "Sources/CMPIShim", linkerSettings: [.linkedLibrary("dl")]),
 
+        // CPUID and XGETBV, which Swift cannot issue (kernel selection reads the CPU's features).
+        .target(name: "CCPUID", path: "Sources/CCPUID"),
+
         .target(name: "TensorIO", swiftSettings: optimised),
+        // BLAS kernel selection: CPU features, OpenBLAS's core, self-checks, the verdict cache (docs/PERFORMANCE.md).
+        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID"], swiftSettings: optimised),
         .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"], swiftSettings: optimised),
         .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"],
                 swiftSettings: optimised),
@@ -42,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "saestore",
             dependencies: [
-                "ActStore", "Extract", "StreamTrain", "TensorIO", "Features",
+                "ActStore", "Extract", "StreamTrain", "TensorIO", "Features", "BLASKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimised),
@@ -51,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "saestore-bench",
             dependencies: [
-                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "Features",
+                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "Features", "BLASKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/swift", swiftSettings: optimised),
@@ -61,6 +66,7 @@ let package = Package(
                           path: "Tests/CrashWriter", swiftSettings: optimised),
 
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"], swiftSettings: optimised),
+        .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels"], swiftSettings: optimised),
         .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"], swiftSettings: optimised),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
                     exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
@@ -69,7 +75,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"],
                     swiftSettings: optimised),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
-        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO"], swiftSettings: optimised),
+        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels"], swiftSettings: optimised),
     ],
     swiftLanguageModes: [.v5]
 )

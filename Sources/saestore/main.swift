@@ -20,6 +20,10 @@ struct SAEStore: ParsableCommand {
             CorpusCommand.self,
             EvaluateCommand.self,
             SweepCommand.self,
+            DoctorCommand.self,
+            BLASSelfCheckCommand.self,
         ])
 }
+// Before anything else: this may re-execute the process with better BLAS kernels.
+KernelStartup.apply()
 SAEStore.main()

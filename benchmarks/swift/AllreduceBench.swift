@@ -42,7 +42,7 @@ struct AllreduceBench: ParsableCommand {
                 line["median_ms"] = median * 1000
                 line["algbw_GBps"] = bytes / median / 1e9
                 line["busbw_GBps"] = bytes * ringFactor / median / 1e9
-                let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             }
         }

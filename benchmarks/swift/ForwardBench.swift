@@ -41,7 +41,7 @@ struct ForwardBench: ParsableCommand {
                 "sgemm_gflops_per_second": flops / median / 1e9,
                 "openblas_core": GPT2Model.blasCoreName,
             ]
-            let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
     }

@@ -194,7 +194,7 @@ struct LookupBench: ParsableCommand {
     }
 
     private func emit(_ fields: [String: Any]) {
-        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        let data = try! JSONSerialization.data(withJSONObject: withKernelSet(fields), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 }

@@ -48,7 +48,7 @@ struct ScanFoldBench: ParsableCommand {
                                          "best_rows_per_s": (rowCount / sorted[0]).rounded(), "median_rows_per_s": (rowCount / sorted[sorted.count / 2]).rounded(),
                                          "speedup_over_dense_best": best[.dense]! / best[fold]!,
                                          "best_cpu_us_per_row": 1e6 * bestCPU[fold]! / rowCount, "cpu_speedup_over_dense_best": bestCPU[.dense]! / bestCPU[fold]!, "repeats": repeats, "load_1min": load]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: withKernelSet(fields), options: [.sortedKeys]), as: UTF8.self))
         }
     }
 

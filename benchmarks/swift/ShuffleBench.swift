@@ -50,7 +50,7 @@ struct ShuffleBench: ParsableCommand {
                 "uniform_distinct_documents": quality.uniformMeanDistinctDocuments,
                 "uniform_largest_document_share": quality.uniformMeanLargestDocumentShare,
             ]
-            let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             fflush(stdout)
         }

@@ -255,7 +255,7 @@ struct SparseBench: ParsableCommand {
     }
 
     func emit(_ object: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: withKernelSet(object), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 }

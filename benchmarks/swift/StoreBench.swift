@@ -91,7 +91,7 @@ struct StoreBench: ParsableCommand {
     }
 
     private func emit(_ fields: [String: Any]) {
-        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        let data = try! JSONSerialization.data(withJSONObject: withKernelSet(fields), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 

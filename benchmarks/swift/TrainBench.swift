@@ -119,7 +119,7 @@ struct TrainBench: ParsableCommand {
             "buffer_rows": sourceName == "store" ? bufferRows : 0, "workers": sourceName == "store" ? workers : 0,
             "openblas_core": GPT2Model.blasCoreName,
         ]
-        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
         fflush(stdout)
     }
@@ -141,7 +141,7 @@ struct TrainBench: ParsableCommand {
             "decode_seconds": best, "decode_seconds_per_batch": best / Double(reader.rowCount) * Double(batch),
             "decoded_MBps": Double(reader.rowCount * (try reader.spec(column).width) * 4) / best / 1e6,
         ]
-        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 

@@ -81,6 +81,13 @@ public struct IngestSummary: Codable, Sendable {
     public var badLines = 0
     public var seconds = 0.0
     public var rowsPerSecond = 0.0
+    /// Positions the forward computed: `rowsAdded` when nothing is padded.
+    public var computedRows = 0
+    /// Seconds spent in the GPT-2 forward (the rest of `seconds` is reading, tokenizing and
+    /// waiting for the write stage).
+    public var forwardSeconds = 0.0
+    /// Seconds the write stage (compression, segment writes, commits) worked, overlapping the forward.
+    public var writeSeconds = 0.0
     /// Stopped early by the caller (Ctrl-C); rerun the same command to continue.
     public var interrupted = false
     /// The store already held everything asked for.

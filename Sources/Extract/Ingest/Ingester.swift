@@ -12,17 +12,22 @@ public protocol IngestDocumentStream {
 /// Corpus → tokens → GPT-2 forward → store, resumable.
 ///
 /// Each document is tokenized with byte spans and cut into windows of `contextSize` tokens
-/// (BOS first when asked); windows of consecutive documents are batched B at a time, short
-/// windows padded at the end (causal attention: padding never changes real positions, and
-/// padded rows are dropped). Rows reach the store in corpus order, so each source's cursor
-/// is simply the number of the next document to read; it is committed atomically with the
-/// rows, and a rerun of the same command continues from it with no duplicate.
+/// (BOS first when asked); windows of consecutive documents are packed, each at its own length,
+/// into forwards of up to B·contextSize rows, so no padded position is computed (`IngestBatch`;
+/// causal attention makes each row the same as in a padded batch). Writing to the store runs on a
+/// second thread while the next forward computes (`IngestWriteStage`). Rows reach the store in
+/// corpus order, so each source's cursor is simply the number of the next document to read; it
+/// is committed atomically with the rows, and a rerun of the same command continues from it with
+/// no duplicate.
 public final class Ingester {
     public let model: GPT2Model
     public let tokenizer: GPT2Tokenizer
     public let modelName: String
     public let config: IngestConfig
     private let hooks: [HookPoint]
+    /// Pads every window to its batch's longest, as a (B,T) batch of `batchWindows` windows: the
+    /// plain reference the packed forward is tested against (the same stored bytes).
+    var computesPadding = false
 
     public init(model: GPT2Model, tokenizer: GPT2Tokenizer, modelName: String, config: IngestConfig) throws {
         try config.validate(modelContext: model.config.maxPositions)
@@ -57,12 +62,6 @@ public final class Ingester {
         var windowsLeft: Int
     }
 
-    private struct Window {
-        var doc: Int  // index into `pending` (absolute, see pendingBase)
-        var tokens: Range<Int>
-        var isLast: Bool
-    }
-
     /// Runs the ingest. `open(source, skip)` opens a source positioned after its first
     /// `skip` documents. `shouldStop` is polled between batches (Ctrl-C).
     public func run(store: String, sources: [String],
@@ -84,23 +83,28 @@ public final class Ingester {
         let start = ContinuousClock.now
         var pending: [PendingDoc] = []
         var pendingBase = 0  // absolute number of pending[0]
-        var windows: [Window] = []
+        var windows: [IngestBatch.Window] = []
+        var queuedRows = 0  // rows of `windows`, BOS included
         var openDocAbsolute: Int?
         var lastCommit = ContinuousClock.now
         var docsSinceCommit = 0
         var badLines = 0
         var currentSource = ""
         var stopped = false
-
-        func storeRows() -> Int { writer.committedRowCount + writer.uncommittedRowCount }
-        func storeDocs() -> Int { writer.committedDocumentCount + writer.uncommittedDocumentCount }
-        func queuedRows() -> Int { windows.reduce(0) { $0 + $1.tokens.count + (config.prependBOS ? 1 : 0) } }
+        // Only the write stage touches `writer` from here on; these count what was handed to it.
+        var storeRows = writer.committedRowCount
+        var storeDocs = writer.committedDocumentCount
+        let stage = IngestWriteStage()
+        // However run() ends, nothing may still be writing to the store once it returns.
+        defer { try? stage.drain() }
+        let bos = config.prependBOS ? 1 : 0
+        let rowsPerForward = config.batchWindows * config.contextSize
 
         func commit() throws {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]  // the same cursor, the same bytes
             let encoded = try cursors.mapValues { Array(try encoder.encode($0)) }
-            try writer.commit(cursor: encoded)
+            try stage.submit { try writer.commit(cursor: encoded) }
             lastCommit = .now
             docsSinceCommit = 0
         }
@@ -114,23 +118,39 @@ public final class Ingester {
             }
         }
 
-        func runBatch() throws {
-            let batch = Array(windows.prefix(config.batchWindows))
-            windows.removeFirst(batch.count)
-            let bos = config.prependBOS ? 1 : 0
-            let T = batch.map { $0.tokens.count + bos }.max()!
-            let B = batch.count
-            var tokens = [UInt32](repeating: GPT2Tokenizer.endOfTextID, count: B * T)
-            for (b, window) in batch.enumerated() {
-                let doc = pending[window.doc - pendingBase]
-                for (t, i) in window.tokens.enumerated() { tokens[b * T + bos + t] = doc.spans[i].id }
+        /// The next forward's windows: B of them padded, or as many as fit B·context rows packed.
+        func takeWindows() -> [IngestBatch.Window] {
+            var count = computesPadding ? min(config.batchWindows, windows.count) : 0
+            if !computesPadding {
+                var rows = 0
+                while count < windows.count, count == 0 || rows + windows[count].tokens.count + bos <= rowsPerForward {
+                    rows += windows[count].tokens.count + bos
+                    count += 1
+                }
             }
-            let acts = try model.activations(tokens: tokens, batch: B, sequenceLength: T, hooks: hooks)
-            for (b, window) in batch.enumerated() {
+            let taken = Array(windows.prefix(count))
+            windows.removeFirst(count)
+            queuedRows -= taken.reduce(0) { $0 + $1.tokens.count + bos }
+            return taken
+        }
+
+        func runBatch() throws {
+            let batch = IngestBatch(windows: takeWindows(), bos: bos == 1, padded: computesPadding) { doc, i in
+                pending[doc - pendingBase].spans[i].id
+            }
+            let forwardStart = ContinuousClock.now
+            let acts = try model.activations(tokens: batch.tokenIDs, sequenceLengths: batch.sequenceLengths, hooks: hooks)
+            summary.forwardSeconds += (ContinuousClock.now - forwardStart).seconds
+            summary.computedRows += batch.computedRowCount
+
+            // Each window's rows, built here from the documents as they are now; written there.
+            var parts: [(begin: PendingDoc?, part: DocumentRows, end: Bool)] = []
+            for (b, window) in batch.windows.enumerated() {
                 let slot = window.doc - pendingBase
                 let doc = pending[slot]
+                var begin: PendingDoc?
                 if openDocAbsolute != window.doc {
-                    try writer.beginDocument(text: doc.text, source: doc.source, sourceIndex: doc.index)
+                    begin = doc
                     openDocAbsolute = window.doc
                 }
                 let n = window.tokens.count + bos
@@ -148,34 +168,46 @@ public final class Ingester {
                     part.byteEnds.append(UInt32(doc.spans[i].byteEnd))
                 }
                 part.positions = (0..<n).map { UInt32($0) }
+                let firstRow = batch.firstRows[b]
                 for hook in hooks {
                     let width = hook.width(model.config)
-                    let all = acts[hook]!
-                    part.activations[hook.description] = Array(all[(b * T) * width..<(b * T + n) * width])
+                    part.activations[hook.description] = Array(acts[hook]![firstRow * width..<(firstRow + n) * width])
                 }
-                try writer.appendTokens(part)
+                parts.append((begin, part, window.isLast))
                 pending[slot].windowsLeft -= 1
                 if window.isLast {
-                    try writer.endDocument()
                     openDocAbsolute = nil
                     summary.documentsAdded += 1
                     docsSinceCommit += 1
+                    storeDocs += 1
                 }
                 summary.rowsAdded += n
+                storeRows += n
+            }
+            try stage.submit {
+                for (begin, part, end) in parts {
+                    if let begin { try writer.beginDocument(text: begin.text, source: begin.source, sourceIndex: begin.index) }
+                    try writer.appendTokens(part)
+                    if end { try writer.endDocument() }
+                }
             }
             retireFinished()
             if openDocAbsolute == nil &&
                 (docsSinceCommit >= config.commitEveryDocuments || (ContinuousClock.now - lastCommit) >= .seconds(config.commitIntervalSeconds)) {
                 try commit()
             }
-            progress?(IngestProgress(source: currentSource, documents: storeDocs(), rows: storeRows(), rowsAdded: summary.rowsAdded,
+            progress?(IngestProgress(source: currentSource, documents: storeDocs, rows: storeRows, rowsAdded: summary.rowsAdded,
                                      seconds: (ContinuousClock.now - start).seconds, badLines: badLines))
         }
 
         func budgetReached() -> Bool {
-            let docs = storeDocs() + pending.count
-            let rows = storeRows() + queuedRows()
+            let docs = storeDocs + pending.count
+            let rows = storeRows + queuedRows
             return (config.maxDocuments.map { docs >= $0 } ?? false) || (config.maxTokens.map { rows >= $0 } ?? false)
+        }
+
+        func batchReady() -> Bool {
+            computesPadding ? windows.count >= config.batchWindows : queuedRows >= rowsPerForward
         }
 
         sourceLoop: for source in sources {
@@ -194,10 +226,11 @@ public final class Ingester {
                 pending.append(PendingDoc(text: document.text, source: source, index: document.index, spans: spans, windowsLeft: windowRanges.count))
                 if windowRanges.isEmpty { summary.emptyDocuments += 1 }
                 for (w, range) in windowRanges.enumerated() {
-                    windows.append(Window(doc: absolute, tokens: range, isLast: w == windowRanges.count - 1))
+                    windows.append(IngestBatch.Window(doc: absolute, tokens: range, isLast: w == windowRanges.count - 1))
+                    queuedRows += range.count + bos
                 }
                 retireFinished()
-                while windows.count >= config.batchWindows { try runBatch() }
+                while batchReady() { try runBatch() }
             }
             // The source is exhausted: flush its windows, then mark it complete.
             while !windows.isEmpty { try runBatch() }
@@ -211,11 +244,13 @@ public final class Ingester {
         retireFinished()
         summary.alreadyComplete = summary.rowsAdded == 0 && !stopped
         try commit()
+        try stage.drain()
         summary.interrupted = stopped
         summary.badLines = badLines
         summary.documentsInStore = writer.committedDocumentCount
         summary.rowsInStore = writer.committedRowCount
         summary.seconds = (ContinuousClock.now - start).seconds
+        summary.writeSeconds = stage.secondsBusy
         summary.rowsPerSecond = summary.seconds > 0 ? Double(summary.rowsAdded) / summary.seconds : 0
         return summary
     }

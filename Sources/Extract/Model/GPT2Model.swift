@@ -66,7 +66,26 @@ public final class GPT2Model {
         for hook in hooks { try hook.validate(for: config) }
         guard let lastLayer = hooks.map(\.lastLayerNeeded).max() else { return [:] }
         var result: [HookPoint: [Float]] = [:]
-        forward(tokens: tokens, B: B, T: T, lastLayer: lastLayer, hooks: Set(hooks)) { hook, buffer in
+        forward(tokens: tokens, sequenceLengths: Array(repeating: T, count: B), lastLayer: lastLayer, hooks: Set(hooks)) { hook, buffer in
+            result[hook] = Array(buffer)
+        }
+        return result
+    }
+
+    /// Activations at `hooks` for sequences of different lengths packed back to back in `tokens`
+    /// (sequence s is the `sequenceLengths[s]` ids after the ones before it): nothing is padded,
+    /// so no position is computed that is not asked for. Each value holds ΣT rows of its hook's
+    /// width in the same order. Causal attention makes every row equal to the row of the same
+    /// sequence run alone, or padded at its end.
+    public func activations(tokens: [UInt32], sequenceLengths: [Int], hooks: [HookPoint]) throws -> [HookPoint: [Float]] {
+        guard !sequenceLengths.isEmpty, let longest = sequenceLengths.max(), let shortest = sequenceLengths.min(), shortest >= 1 else {
+            throw GPT2ModelError.invalidInput(reason: "sequence lengths \(sequenceLengths): give at least one, each at least 1")
+        }
+        try checkInput(tokens: tokens, B: 1, T: longest, count: sequenceLengths.reduce(0, +))
+        for hook in hooks { try hook.validate(for: config) }
+        guard let lastLayer = hooks.map(\.lastLayerNeeded).max() else { return [:] }
+        var result: [HookPoint: [Float]] = [:]
+        forward(tokens: tokens, sequenceLengths: sequenceLengths, lastLayer: lastLayer, hooks: Set(hooks)) { hook, buffer in
             result[hook] = Array(buffer)
         }
         return result
@@ -76,7 +95,7 @@ public final class GPT2Model {
     public func logits(tokens: [UInt32], batch B: Int, sequenceLength T: Int) throws -> [Float] {
         try checkInput(tokens: tokens, B: B, T: T)
         let N = B * T, C = config.embeddingWidth, V = config.vocabularySize
-        forward(tokens: tokens, B: B, T: T, lastLayer: config.layerCount - 1, hooks: []) { _, _ in }
+        forward(tokens: tokens, sequenceLengths: Array(repeating: T, count: B), lastLayer: config.layerCount - 1, hooks: []) { _, _ in }
         let normedRows = finalNorm(N: N)
         return [Float](unsafeUninitializedCapacity: N * V) { out, initialized in
             // logits = ln_f(x) · Wᵀ with W the (V,C) unembedding.
@@ -103,7 +122,7 @@ public final class GPT2Model {
             hooks.insert(hook)
         }
         var spliceError: GPT2ModelError?
-        forward(tokens: tokens, B: B, T: T, lastLayer: config.layerCount - 1, hooks: hooks) { hook, buffer in
+        forward(tokens: tokens, sequenceLengths: Array(repeating: T, count: B), lastLayer: config.layerCount - 1, hooks: hooks) { hook, buffer in
             guard let transform else { return }
             var activation = Array(buffer)
             transform(&activation)
@@ -140,14 +159,19 @@ public final class GPT2Model {
 
     // MARK: - Forward core
 
-    func checkInput(tokens: [UInt32], B: Int, T: Int) throws {
+    /// `count`: the number of ids expected (B·T unless the sequences are packed).
+    func checkInput(tokens: [UInt32], B: Int, T: Int, count: Int? = nil) throws {
         guard B >= 1, T >= 1 else {
             throw GPT2ModelError.invalidInput(reason: "batch \(B) × sequence length \(T): both must be at least 1")
         }
         guard T <= config.maxPositions else {
             throw GPT2ModelError.invalidInput(reason: "sequence length \(T) exceeds the model's n_positions \(config.maxPositions)")
         }
-        guard tokens.count == B * T else {
+        if let count {
+            guard tokens.count == count else {
+                throw GPT2ModelError.invalidInput(reason: "\(tokens.count) tokens given for sequences of \(count) tokens in all")
+            }
+        } else if tokens.count != B * T {
             throw GPT2ModelError.invalidInput(reason: "\(tokens.count) tokens given for batch \(B) × sequence length \(T) = \(B * T)")
         }
         if let index = tokens.firstIndex(where: { Int($0) >= config.vocabularySize }) {
@@ -155,11 +179,14 @@ public final class GPT2Model {
         }
     }
 
-    /// Runs blocks 0...lastLayer, leaving the residual stream in `residual`, and hands
-    /// each requested hook's live buffer to `visit`, which may read or overwrite it.
-    func forward(tokens: [UInt32], B: Int, T: Int, lastLayer: Int, hooks: Set<HookPoint>,
+    /// Runs blocks 0...lastLayer over sequences packed back to back (N = ΣT rows), leaving the
+    /// residual stream in `residual`, and hands each requested hook's live buffer to `visit`,
+    /// which may read or overwrite it. Every step but attention works row by row, so packing
+    /// changes nothing but the work not done.
+    func forward(tokens: [UInt32], sequenceLengths: [Int], lastLayer: Int, hooks: Set<HookPoint>,
                  visit: (HookPoint, UnsafeMutableBufferPointer<Float>) -> Void) {
-        let N = B * T, C = config.embeddingWidth, H = config.mlpWidth, NH = config.headCount
+        let N = sequenceLengths.reduce(0, +), T = sequenceLengths.max() ?? 0
+        let C = config.embeddingWidth, H = config.mlpWidth, NH = config.headCount
         let x = residual.reserve(N * C)
         let ln = normed.reserve(N * C)
         let qkvRows = qkv.reserve(N * 3 * C)
@@ -177,7 +204,7 @@ public final class GPT2Model {
 
         tokens.withUnsafeBufferPointer { ids in
             Kernels.embed(x, tokens: ids.baseAddress!, wte: parameters.tokenEmbedding,
-                          wpe: parameters.positionEmbedding, B: B, T: T, C: C)
+                          wpe: parameters.positionEmbedding, sequenceLengths: sequenceLengths, C: C)
         }
         for l in 0..<config.layerCount {
             hook(l, .residPre, x, C)
@@ -188,7 +215,7 @@ public final class GPT2Model {
 
             Kernels.layerNorm(ln, x, weight: w.ln1Weight, bias: w.ln1Bias, N: N, C: C, epsilon: eps)
             Kernels.matmul(qkvRows, ln, weight: w.qkvWeight, bias: w.qkvBias, N: N, C: C, OC: 3 * C)
-            Kernels.attention(mixed, qkv: qkvRows, scores: scoreMatrix, B: B, T: T, C: C, NH: NH, scale: scale)
+            Kernels.attention(mixed, qkv: qkvRows, scores: scoreMatrix, sequenceLengths: sequenceLengths, C: C, NH: NH, scale: scale)
             if let branch, hooks.contains(HookPoint(layer: l, site: .attnOut)) {
                 Kernels.matmul(branch, mixed, weight: w.attnProjWeight, bias: w.attnProjBias, N: N, C: C, OC: C)
                 hook(l, .attnOut, branch, C)

@@ -2,22 +2,25 @@ import Foundation
 
 extension Kernels {
     /// Causal multi-head self-attention on the fused q|k|v projection, one (T,T) score
-    /// matrix per (sequence, head), both products through sgemm.
+    /// matrix per (sequence, head) at that sequence's own length, both products through sgemm.
+    /// Sequences are packed back to back, so a short one costs its own T², not the longest's.
     /// `scale` is 1/sqrt(hs) (further divided by l+1 when the config asks).
-    // out: (B,T,C), qkv: (B,T,3C), scores: (T,T) scratch
+    // out: (ΣT,C), qkv: (ΣT,3C), scores: (maxT,maxT) scratch
     static func attention(_ out: UnsafeMutablePointer<Float>, qkv: UnsafePointer<Float>,
-                          scores: UnsafeMutablePointer<Float>, B: Int, T: Int, C: Int, NH: Int, scale: Float) {
+                          scores: UnsafeMutablePointer<Float>, sequenceLengths: [Int], C: Int, NH: Int, scale: Float) {
         let hs = C / NH
-        for b in 0..<B {
+        var firstRow = 0
+        for T in sequenceLengths {
+            defer { firstRow += T }
             for h in 0..<NH {
-                let q = qkv + b * T * 3 * C + h * hs
+                let q = qkv + firstRow * 3 * C + h * hs
                 let k = q + C
                 let v = q + 2 * C
                 // scores = scale · q kᵀ; the strided row pointers read each head in place.
                 BLAS.sgemm(scores, ldc: T, q, lda: 3 * C, k, ldb: 3 * C, transposeB: true,
                            m: T, n: T, k: hs, alpha: scale)
                 causalSoftmax(scores, T: T)
-                BLAS.sgemm(out + b * T * C + h * hs, ldc: C, scores, lda: T, v, ldb: 3 * C,
+                BLAS.sgemm(out + firstRow * C + h * hs, ldc: C, scores, lda: T, v, ldb: 3 * C,
                            m: T, n: hs, k: T)
             }
         }
