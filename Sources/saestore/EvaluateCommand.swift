@@ -10,10 +10,11 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Measure an SAE on held-out rows: reconstruction, CE loss recovered, monosemanticity.",
         discussion: """
-            Rows default to those the run did not train on (run.json), else all rows. Reconstruction: MSE per \
+            Rows default to the run's held-out rows (`train --holdout`, recorded in run.json), else those it did not train on; a run that trained on every row is refused without --rows; a SAELens directory without a run uses all rows. Reconstruction: MSE per \
             element, fraction of variance explained, L0, dead and dense features. With --model: next-token loss \
-            clean, with the hook replaced by the SAE's reconstruction and zero-ablated, and CE loss recovered \
-            = (zero − SAE)/(zero − clean). Monosemanticity of SAE features against MLP neurons (with --model) and \
+            clean, with the measured rows replaced by the SAE's reconstruction, by zero and by their mean (the same rows \
+            in all three), ΔCE = SAE − clean, CE loss recovered against each ablation, and the KL divergence of the \
+            next-token distribution with the SAE from the clean one. Monosemanticity of SAE features against MLP neurons (with --model) and \
             residual dimensions. Writes evaluation.json into the run (or --out). docs/EVALUATION.md defines every number.
             """)
 
@@ -42,7 +43,7 @@ struct EvaluateCommand: ParsableCommand {
         if let threads { GPT2Model.blasThreadCount = threads }
         var range: Range<Int>?
         if let rows {
-            let storePath = try store ?? EvaluatedSAE.load(path: sae).runConfig?.store
+            let storePath = try store ?? SAESource(path: sae).runConfig?.store
             guard let storePath else { throw ValidationError("--rows needs --store (the SAE has no run.json naming one)") }
             range = try RowRange.parse(rows, rowCount: StoreReader(path: storePath).rowCount)
         }

@@ -13,13 +13,14 @@ struct FeatureCommand: ParsableCommand {
     @Option(help: "Tokens of context on each side.") var window = 8
     @Option(help: "The store, if it moved since the scan (must hold the same data).") var store: String?
     @Option(help: "The SAE, if it moved since the scan (must be the same files).") var sae: String?
-    @Option(help: "Model directory for the logit effect and token texts (default: the scan's).") var model: String?
+    @Option(help: "Model directory or hub id for the logit effect and token texts (default: the scan's).") var model: String?
     @Flag(help: "Leave out the quantile samples.") var noQuantiles = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        let modelDirectory = try model.map { try resolveModel($0, quiet: json).files.directory }
         let inspector = try FeatureInspector(resultsDirectory: URL(fileURLWithPath: results), store: store, sae: sae,
-                                             model: model, window: window)
+                                             model: modelDirectory, window: window)
         let detail = try inspector.detail(feature: id, quantiles: !noQuantiles)
         if json { return try printJSON(detail) }
         print("feature \(detail.feature)  \(inspector.results.manifest.config.column)  SAE \(inspector.results.manifest.sae.path)")
@@ -33,8 +34,12 @@ struct FeatureCommand: ParsableCommand {
             }
             print("promotes:   \(list(promoted))")
             print("suppresses: \(list(suppressed))")
+            if detail.logitTokensLeftOut > 0 {
+                print("            (\(detail.logitTokensLeftOut) tokens left out: unembedding rows near-identical to many others', tokens the model hardly trained on)")
+            }
         }
-        print("\ntop \(detail.topExamples.count) examples:")
+        print("\ntop \(detail.topExamples.count) examples" + (detail.duplicatesFolded > 0
+            ? " (distinct contexts; ×N: N rows with that exact context, \(detail.duplicatesFolded) folded):" : ":"))
         for (rank, example) in detail.topExamples.enumerated() { Self.show(example, rank: "\(rank + 1).") }
         for bucket in detail.quantiles where !bucket.examples.isEmpty {
             print("\nactivations \(Self.number(Double(bucket.lower)))–\(Self.number(Double(bucket.upper))) (\(bucket.count) rows), samples:")
@@ -44,7 +49,8 @@ struct FeatureCommand: ParsableCommand {
 
     static func show(_ e: FeatureExample, rank: String) {
         let place = e.document.map { "doc \($0) token \(e.tokenIndex ?? 0)  \(e.source ?? "")#\(e.sourceIndex ?? 0)" } ?? "bare row"
-        print("\(rank.padding(toLength: 4, withPad: " ", startingAt: 0))\(number(Double(e.activation)).padding(toLength: 8, withPad: " ", startingAt: 0)) row \(e.row)  \(place)")
+        let copies = (e.duplicates ?? 0) > 0 ? "  ×\(e.duplicates! + 1)" : ""
+        print("\(rank.padding(toLength: 4, withPad: " ", startingAt: 0))\(number(Double(e.activation)).padding(toLength: 8, withPad: " ", startingAt: 0)) row \(e.row)  \(place)\(copies)")
         guard !e.tokens.isEmpty else { return }
         let text = e.tokens.enumerated().map { i, t in
             let piece = LookupCommand.oneLine(t.text.isEmpty ? "⟨bos⟩" : t.text)

@@ -27,11 +27,12 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Quantile buckets per feature (0: one pass, no samples).") var quantiles = 10
     @Option(help: "Rows sampled per quantile bucket.") var quantileSamples = 5
     @Option(help: "Rows to scan: A..B, A.., ..B (default: all).") var rows: String?
+    @Option(help: "Skip rows at context positions below this (default: the run's --min-position, else 0; 1 skips BOS).") var minPosition: Int?
     @Option(help: "Features to keep, e.g. 0-99,512 (default: all).") var features: String?
     @Option(help: "Decode threads.") var workers = 1
     @Option(help: "Rows per sgemm.") var batchRows = 1024
     @Option(help: "Seed of the quantile sampling.") var seed: UInt64 = 0
-    @Option(help: "Hugging Face model directory: adds each feature's logit effect and token texts.") var model: String?
+    @Option(help: "Model directory or hub id (docs/MODELS.md): adds each feature's logit effect and token texts.") var model: String?
     @Option(help: "Tokens of context on each side of a report example.") var window = 8
     @Option(help: "Tokens of context stored on each side of every example (results.examples): `saestore feature --window` up to this is read, not recomputed.") var exampleWindow = 12
     @Option(help: "How the scan folds each batch: dense visits every (row, latent) activation, sparse only the open pairs of the encoder's CSR, auto is dense on the pre-activations (no ReLU pass; fastest measured). Same results.")
@@ -61,8 +62,9 @@ struct FeaturesCommand: ParsableCommand {
         let config = FeatureScanConfig(column: try source.column(hook), topK: topK, quantileCount: quantiles,
                                        samplesPerQuantile: quantileSamples, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                        features: try features.map(FeatureScanConfig.parseFeatureList), workerCount: workers,
-                                       batchRows: batchRows, seed: seed)
+                                       batchRows: batchRows, seed: seed, minimumPosition: minPosition ?? source.minimumPosition)
         let outURL = URL(fileURLWithPath: out)
+        let model = try self.model.map { try resolveModel($0, quiet: quiet || json).files.directory }
         let bar = Progress("scan", unit: "rows", quiet: quiet || json)
         let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model, out: outURL,
                                              exampleWindow: exampleWindow, kernels: kernelMode) { p in

@@ -68,6 +68,7 @@ struct QuickstartCommand: ParsableCommand {
             }
         }
         ingestBar.finish(); trainBar.finish(); scanBar.finish()
+        if let note = summary.splitNote { print("split:    \(note)") }
         print("store:    \(summary.store)  (\(summary.ingest.documentsInStore) documents, \(summary.ingest.rowsInStore) tokens)")
         print("SAE:      \(summary.run)/sae  (SAELens format; \(summary.train.steps) steps", terminator: "")
         if let fve = summary.train.explainedVariance, let l0 = summary.train.l0 {

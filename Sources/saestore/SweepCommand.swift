@@ -14,8 +14,8 @@ struct SweepCommand: ParsableCommand {
             One SAE per --l1 value (or per --k value with --arch topk), every other setting shared. The store is \
             read and decompressed once; each batch feeds every SAE. DIR/<name>/ is a run directory like \
             `saestore train` makes (run.json, config.json, metrics.jsonl, tb/, sae/, evaluation.json; no \
-            checkpoints). Then each SAE is evaluated on the held-out rows (the rows outside --rows), and \
-            DIR/sweep.json, sweep.md and sweep.svg are written. With --model, CE loss recovered is measured too.
+            checkpoints). Then each SAE is evaluated on the held-out rows (--holdout, or the rows outside --rows), and \
+            DIR/sweep.json, sweep.md and sweep.svg are written. By default the last 1% of the store is held out (--holdout). With --model, CE loss recovered is measured too.
             """)
 
     @Option(help: "Store directory.") var store: String
@@ -31,7 +31,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Stop each SAE after this many training rows.") var maxTokens: Int?
     @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
     @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
-    @Option(help: "Rows to train on: A..B, A.., ..B (default: all). Evaluation uses the rest.") var rows: String?
+    @Option(help: "Rows to train on: A..B, A.., ..B (default: all but the held-out rows). Evaluation uses the rest.") var rows: String?
+    @Option(help: HoldoutArguments.help) var holdout: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
     @Option(help: "Shuffle buffer size in rows.") var shuffleBufferRows = 65536
     @Option(help: "Decode threads.") var workers = 1
@@ -60,20 +61,21 @@ struct SweepCommand: ParsableCommand {
         }
         if let threads { GPT2Model.blasThreadCount = threads }
         let reader = try StoreReader(path: store)
-        let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
+        let (range, heldOut) = try HoldoutArguments.resolve(rows: rows, holdout: noEval && holdout == nil ? "0" : holdout, reader: reader)
         var evaluation: EvaluationConfig?
         if !noEval {
             let evalRange = try evalRows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
             evaluation = EvaluationConfig(sae: "", store: store, firstRow: evalRange?.lowerBound, endRow: evalRange?.upperBound,
                                           maxRowCount: maxEvalRows)
         }
-        let config = SweepConfig(
+        var config = SweepConfig(
             store: store, hook: hook, out: out, architecture: architecture,
             l1Coefficients: try list(l1, "l1") { Double($0) }, ks: try list(k, "k") { Int($0) },
             expansionFactor: expansion, learningRate: lr, batchSize: batch, epochs: epochs, seed: seed,
             firstRow: range?.lowerBound, endRow: range?.upperBound, maxTokens: maxTokens, minimumPosition: minPosition,
             shuffleBufferRows: shuffleBufferRows, workerCount: workers, logIntervalSteps: logEvery,
             decoderUnitNorm: decoderUnitNorm, blasThreads: trainThreads, evaluation: evaluation)
+        config.heldOutRows = heldOut
         try config.validate()
         var gpt2: GPT2Model?
         var modelName: String?

@@ -38,7 +38,8 @@ struct TrainCommand: ParsableCommand {
     var kernels = "auto"
     @Option(help: "Threads for the SAE's own kernels and Adam (default: one per core; under mpirun, this machine's cores / its ranks, which also sets OpenBLAS's unless OPENBLAS_NUM_THREADS is set).") var kernelThreads: Int?
 
-    @Option(help: "Rows to train on: A..B, A.., ..B (default: all).") var rows: String?
+    @Option(help: "Rows to train on: A..B, A.., ..B (default: all but the held-out rows).") var rows: String?
+    @Option(help: HoldoutArguments.help) var holdout: String?
     @Option(help: "Skip rows at context positions below this (1 skips BOS).") var minPosition = 0
     @Option(help: "Shuffle buffer size in rows.") var shuffleBufferRows = 65536
     @Option(help: "Shuffle buffer size in MiB (overrides --shuffle-buffer-rows).") var shuffleBufferMib: Double?
@@ -67,7 +68,13 @@ struct TrainCommand: ParsableCommand {
         let reader = try StoreReader(path: store)
         let spec = try reader.spec(hook)
         guard spec.codec.isFloat else { throw ValidationError("\(hook) is a metadata column, not activations") }
-        let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
+        let saved = resume ? try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) : nil
+        var (range, heldOut) = try HoldoutArguments.resolve(rows: rows, holdout: holdout, reader: reader)
+        if let saved, rows == nil, holdout == nil {
+            // A resumed run keeps its own rows, even if the store has grown since.
+            range = saved.loader.firstRow.map { $0..<(saved.loader.endRow ?? reader.rowCount) } ?? saved.loader.endRow.map { 0..<$0 }
+            heldOut = saved.heldOutRows
+        }
 
         var sae = SAEConfig(architecture: architecture, dIn: spec.width)
         sae.expansionFactor = expansion
@@ -96,11 +103,10 @@ struct TrainCommand: ParsableCommand {
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
         var streamCount = streams
-        if streamCount == nil, resume, let saved = try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) {
-            streamCount = saved.streamCount
-        }
+        if streamCount == nil, let saved { streamCount = saved.streamCount }
         if streamCount == nil, job.collective.rankCount > 1 { streamCount = job.collective.rankCount }
-        let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount)
+        let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount,
+                                    heldOutRows: heldOut)
 
         let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)
         let bar = Progress("train", unit: "tok", quiet: quiet || json || !job.collective.isRoot)
@@ -130,6 +136,7 @@ struct TrainCommand: ParsableCommand {
         if let mse = summary.mse, let l0 = summary.l0, let fve = summary.explainedVariance, let dead = summary.deadFeatureFraction {
             print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))
         }
+        if let heldOut { print("held out for evaluate/sweep: rows \(heldOut.lowerBound)..\(heldOut.upperBound) (\(heldOut.count) rows; --holdout)") }
         print("SAELens export: \(summary.exportDirectory)")
         print("metrics: \(out)/metrics.jsonl   TensorBoard: tensorboard --logdir \(out)/tb")
     }

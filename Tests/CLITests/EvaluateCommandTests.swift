@@ -64,4 +64,43 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertNotEqual(topk.status, 0)
         XCTAssertTrue(topk.stderr.contains("--k"), topk.stderr)
     }
+
+    /// `train` holds out the end of the store by default (recorded in run.json, moved back to
+    /// a window start), and `evaluate` and `sweep` use it with no flags; `--holdout 0` holds
+    /// nothing out, and evaluate then refuses without --rows.
+    func testTrainHoldsOutTheEndAndEvaluateAndSweepUseIt() throws {
+        let store = try makeStore(documents: 30)  // 1500 rows, windows of 10
+        let run = temporaryPath(self, "run")
+        let common = ["--store", store, "--hook", hook, "--epochs", "1", "--batch", "32", "--expansion", "2", "--quiet"]
+        let train = try saestore(["train", "--out", run, "--holdout", "5%"] + common)
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/run.json"))) as! [String: Any]
+        XCTAssertEqual(config["heldOutRows"] as? [Int], [1420, 1500], "75 rows, moved back to the window start at 1420")
+        XCTAssertEqual((config["loader"] as? [String: Any])?["endRow"] as? Int, 1420)
+        let evaluation = try saestore(["evaluate", "--sae", run, "--json", "--top-k", "5"])
+        XCTAssertEqual(evaluation.status, 0, evaluation.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(evaluation.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual([json["firstRow"] as? Int, json["endRow"] as? Int], [1420, 1500])
+        XCTAssertEqual(json["rowSelection"] as? String, "held out")
+
+        let byDefault = temporaryPath(self, "default")
+        XCTAssertEqual(try saestore(["train", "--out", byDefault] + common).status, 0)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: byDefault + "/run.json"))) as! [String: Any]
+        XCTAssertEqual(saved["heldOutRows"] as? [Int], [1480, 1500], "1% = 15 rows, moved back to the window start")
+
+        let none = temporaryPath(self, "none")
+        XCTAssertEqual(try saestore(["train", "--out", none, "--holdout", "0"] + common).status, 0)
+        let refused = try saestore(["evaluate", "--sae", none])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("none are held out") && refused.stderr.contains("--rows"), refused.stderr)
+
+        let bad = try saestore(["train", "--out", temporaryPath(self, "bad"), "--holdout", "1.5"] + common)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--holdout takes"), bad.stderr)
+
+        let sweep = try saestore(["sweep", "--store", store, "--hook", hook, "--out", temporaryPath(self, "sweep"), "--l1", "1e-3",
+                                  "--epochs", "1", "--batch", "32", "--expansion", "2", "--quiet", "--json"])
+        XCTAssertEqual(sweep.status, 0, sweep.stderr)
+        XCTAssertTrue(sweep.stdout.contains("1480"), "the sweep evaluates on the held-out rows: \(sweep.stdout.prefix(400))")
+    }
 }

@@ -108,4 +108,27 @@ final class IngestCrashTests: XCTestCase {
         for doc in [0, 199, 399] { XCTAssertEqual(try a.text(ofDocument: doc), try b.text(ofDocument: doc)) }
         XCTAssertEqual(try saestore(["verify", dir + "/killed", "--quiet"]).status, 0)
     }
+
+    /// Bad JSONL lines are counted wherever they fall: before the first good document, between
+    /// two, after the last one, and in a second file after the first file's count.
+    func testEveryBadLineIsCountedWhereverItFalls() throws {
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("demo/model").path
+        let dir = temporaryPath(self, "badlines")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let good = { (n: Int) in #"{"text": "Speak, citizen \#(n), speak."}"# }
+        try ["{\"text\": broken", good(1), "[1, 2", good(2), #"{"text": "cut off"#].joined(separator: "\n")
+            .write(toFile: dir + "/a.jsonl", atomically: true, encoding: .utf8)
+        try [good(3), "not json at all"].joined(separator: "\n").write(toFile: dir + "/b.jsonl", atomically: true, encoding: .utf8)
+        let result = try saestore(["ingest", "--model", model, "--corpus", dir + "/a.jsonl", dir + "/b.jsonl", "--store", dir + "/s.store",
+                                   "--hook", "blocks.2.hook_resid_pre", "--context", "8", "--quiet", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(summary["documentsAdded"] as? Int, 3)
+        XCTAssertEqual(summary["badLines"] as? Int, 4, "first, between and last of a.jsonl, last of b.jsonl")
+        let text = try saestore(["ingest", "--model", model, "--corpus", dir + "/a.jsonl", "--store", dir + "/t.store",
+                                 "--hook", "blocks.2.hook_resid_pre", "--context", "8", "--quiet"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("skipped 3 bad lines"), text.stdout)
+    }
 }

@@ -113,7 +113,7 @@ final class MPIIngestCommandTests: XCTestCase {
         // Training reads the sharded store like any other.
         let run = dir + "/run"
         let train = try saestore(["train", "--store", sharded, "--hook", "blocks.2.hook_resid_pre", "--out", run, "--epochs", "1",
-                                  "--batch", "16", "--quiet"])
+                                  "--batch", "16", "--holdout", "0", "--quiet"])
         XCTAssertEqual(train.status, 0, train.stderr)
         XCTAssertTrue(train.stdout.contains("\(union.rowCount) tokens"), train.stdout)
     }

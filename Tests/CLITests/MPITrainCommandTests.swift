@@ -35,7 +35,7 @@ final class MPITrainCommandTests: XCTestCase {
     private func trainArguments(_ store: String, _ out: String, epochs: Int, checkpointEvery: Int = 15) -> [String] {
         ["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--epochs", "\(epochs)", "--batch", "128",
          "--shuffle-buffer-rows", "2000", "--checkpoint-every", "\(checkpointEvery)", "--log-every", "10", "--seed", "3",
-         "--normalize", "expected_average_only_in", "--quiet"]
+         "--normalize", "expected_average_only_in", "--holdout", "0", "--quiet"]
     }
 
     private func run(_ executable: String, _ arguments: [String]) throws -> CLIRunResult {

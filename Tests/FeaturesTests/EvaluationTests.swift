@@ -228,17 +228,20 @@ final class EvaluationTests: XCTestCase {
     }
 
     /// An SAE whose cfg asks for expected_average_only_in gets s = √d_in / mean‖x‖ from the
-    /// rows, and its reconstructions are scaled back.
+    /// store's rows at position ≥ 1, and its reconstructions are scaled back.
     func testNormalisationScaleIsEstimatedAndUndone() throws {
         let store = try F.modelStore(self, model: try F.model(), documents: F.documents())
         let reader = try StoreReader(path: store)
         var x: [Float] = []
         try reader.readRows(column: F.hook, rows: 0..<reader.rowCount, into: &x)
-        var norms = 0.0
-        for r in 0..<reader.rowCount {
+        // Estimated once per store, on its first rows at position ≥ 1 (SAEInputScale).
+        let positions = try reader.readIntegers(column: TokenColumn.position, rows: 0..<reader.rowCount)
+        var norms = 0.0, counted = 0
+        for r in 0..<reader.rowCount where positions[r] >= 1 {
             norms += (0..<F.width).map { Double(x[r * F.width + $0]) * Double(x[r * F.width + $0]) }.reduce(0, +).squareRoot()
+            counted += 1
         }
-        let scale = Double(F.width).squareRoot() / (norms / Double(reader.rowCount))
+        let scale = Double(F.width).squareRoot() / (norms / Double(counted))
         let exact = try evaluate(store: store, sae: try F.saeDirectory(self, try F.identitySAE(), normalize: "expected_average_only_in"))
         XCTAssertEqual(exact.reconstruction.activationScale, scale, accuracy: 1e-5 * scale)
         XCTAssertEqual(exact.reconstruction.explainedVariance, 1, accuracy: 1e-10)

@@ -89,6 +89,7 @@ public final class Ingester {
         var lastCommit = ContinuousClock.now
         var docsSinceCommit = 0
         var badLines = 0
+        var badLinesInFinishedSources = 0
         var currentSource = ""
         var stopped = false
         // Only the write stage touches `writer` from here on; these count what was handed to it.
@@ -218,8 +219,11 @@ public final class Ingester {
             while true {
                 if budgetReached() { break sourceLoop }
                 if shouldStop() { stopped = true; break sourceLoop }
-                guard let document = try stream.nextDocument() else { break }
-                badLines = stream.badLineCount
+                // Counted before the end-of-source check: bad lines after the last good
+                // document are bad lines too.
+                let next = try stream.nextDocument()
+                badLines = badLinesInFinishedSources + stream.badLineCount
+                guard let document = next else { break }
                 let spans = tokenizer.encodeWithSpans(document.text)
                 let windowRanges = Self.windows(tokenCount: spans.count, tokensPerWindow: config.textTokensPerWindow)
                 let absolute = pendingBase + pending.count
@@ -235,6 +239,7 @@ public final class Ingester {
             // The source is exhausted: flush its windows, then mark it complete.
             while !windows.isEmpty { try runBatch() }
             retireFinished()
+            badLinesInFinishedSources = badLines
             let next = cursors[source]?.next ?? cursor.next
             cursors[source] = SourceCursor(next: next, complete: true)
         }

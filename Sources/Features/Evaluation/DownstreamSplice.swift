@@ -1,10 +1,12 @@
 import ActStore
 import Extract
 
-/// Runs the model over the complete windows of the evaluated rows three times per batch:
-/// clean, with the hook replaced by the SAE's reconstruction, and with the hook zeroed
-/// (SAELens' `get_recons_loss`). Windows are batched by equal length. The MLP neurons of the
-/// baseline are read in a fourth, partial forward pass.
+/// Runs the model over the complete windows of the evaluated rows four times per batch: clean,
+/// with the measured rows' hook activation replaced by the SAE's reconstruction, by zero, and
+/// by the mean of the evaluated activations. The same rows are replaced in all three
+/// interventions and the same positions counted in all four losses, so no baseline is
+/// inflated by rows the SAE run leaves alone (docs/EVALUATION.md). Windows are batched by
+/// equal length. The MLP neurons of the baseline are read in a fifth, partial forward pass.
 struct DownstreamSplice {
     let model: GPT2Model
     let modelName: String
@@ -13,8 +15,10 @@ struct DownstreamSplice {
     let reader: StoreReader
     let column: ColumnSpec
     let tokens: RowTokens
-    /// Per row of `tokens.rows`: measured and spliced (false: special token or low position).
+    /// Per row of `tokens.rows`: measured and replaced (false: special token or low position).
     let included: [Bool]
+    /// The mean activation of the measured rows (d_in), the mean-ablation value.
+    let meanActivation: [Float]
 
     /// Largest max|model − store| / max|store| accepted on the first window, by the column's
     /// dtype: the store's rounding plus batched-forward noise.
@@ -26,20 +30,21 @@ struct DownstreamSplice {
         }
     }
 
-    /// With `reusing`, the clean and zero-ablated losses are taken from an earlier evaluation of
-    /// the same windows (they do not depend on the SAE) instead of being recomputed.
-    func run(sae: ScaledSAE, windowsPerBatch: Int, neuronTracker: inout UnitActivationTracker?,
+    /// With `reusing`, the ablated losses and divergences are taken from an earlier evaluation
+    /// of the same windows and rows (they do not depend on the SAE) instead of being recomputed.
+    func run(sae: BlockSAE, windowsPerBatch: Int, neuronTracker: inout UnitActivationTracker?,
              reusing previous: DownstreamMetrics? = nil,
              progress: (EvaluationProgress) -> Void) throws -> DownstreamMetrics {
         // The splice closures escape (the model keeps them optional), so they capture locals.
         var sae = sae
         let included = self.included
+        let mean = meanActivation
         // Longest windows first; inside a length, row order.
         let byLength = Dictionary(grouping: tokens.windows, by: \.tokenCount)
         let lengths = byLength.keys.sorted(by: >)
         let total = tokens.windows.count
         let C = sae.sae.dIn
-        var clean = 0.0, spliced = 0.0, zeroed = 0.0
+        var sums = [Double](repeating: 0, count: 4), kls = [Double](repeating: 0, count: 4)
         var predicted = 0, splicedRows = 0, done = 0
         var checkedConsistency = false
         var latents: [Float] = [], reconstruction: [Float] = []
@@ -58,7 +63,10 @@ struct DownstreamSplice {
                         neuronTracker!.add(neurons, offset: j * width, row: Int32(i))
                     }
                 }
-                guard T >= 2 else {
+                // A prediction made at position t is counted when row t itself is measured.
+                var counted: [Bool] = []
+                for b in 0..<B { for t in 0..<max(T - 1, 0) { counted.append(included[rowIndices[b * T + t]]) } }
+                guard T >= 2, counted.contains(true) else {
                     done += B
                     progress(.windowsRun(done: done, total: total))
                     continue
@@ -71,45 +79,56 @@ struct DownstreamSplice {
                     return values
                 }()
                 let tolerance = consistencyTolerance
-                let loss = previous != nil ? 0 : Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T))
-                let withSAE = Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T, replacing: hook) { activation in
+                func replaceMeasured(_ activation: inout [Float], with value: (Int) -> ArraySlice<Float>) {
+                    for (j, i) in rowIndices.enumerated() where included[i] {
+                        activation.replaceSubrange((j * C)..<((j + 1) * C), with: value(j))
+                    }
+                }
+                var transforms: [((inout [Float]) -> Void)?] = [nil, { activation in
                     if let stored = firstWindowStore {
                         mismatch = Self.compare(model: Array(activation[0..<(T * C)]), store: stored, tolerance: tolerance)
                     }
                     sae.run(activation, rowCount: B * T, latents: &latents, reconstruction: &reconstruction)
-                    for (j, i) in rowIndices.enumerated() where included[i] {
-                        activation.replaceSubrange((j * C)..<((j + 1) * C), with: reconstruction[(j * C)..<((j + 1) * C)])
-                    }
-                })
+                    replaceMeasured(&activation) { reconstruction[($0 * C)..<(($0 + 1) * C)] }
+                }]
+                if previous == nil {
+                    let zeros = [Float](repeating: 0, count: C)
+                    transforms.append { activation in replaceMeasured(&activation) { _ in zeros[...] } }
+                    transforms.append { activation in replaceMeasured(&activation) { _ in mean[...] } }
+                }
+                let comparison = try model.compareNextTokens(tokens: ids, batch: B, sequenceLength: T, hook: hook,
+                                                             transforms: transforms, counted: counted)
                 if let mismatch {
                     throw EvaluationError.modelMismatch(model: modelName, hook: hook.description,
                                                         detail: "at rows \(batch[0].rows.lowerBound)..\(batch[0].rows.upperBound) \(mismatch)")
                 }
                 checkedConsistency = true
-                let ablated = previous != nil ? 0 : Double(try model.nextTokenLoss(tokens: ids, batch: B, sequenceLength: T, replacing: hook) { activation in
-                    for i in activation.indices { activation[i] = 0 }
-                })
-                let count = Double(B * (T - 1))
-                clean += loss * count
-                spliced += withSAE * count
-                zeroed += ablated * count
-                predicted += B * (T - 1)
+                for run in comparison.crossEntropySums.indices {
+                    sums[run] += comparison.crossEntropySums[run]
+                    kls[run] += comparison.klSums[run]
+                }
+                predicted += comparison.positionCount
                 splicedRows += rowIndices.filter { included[$0] }.count
                 done += B
                 progress(.windowsRun(done: done, total: total))
             }
         }
         let n = Double(max(predicted, 1))
-        var (cleanLoss, saeLoss, zeroLoss) = (clean / n, spliced / n, zeroed / n)
+        let clean = sums[0] / n, withSAE = sums[1] / n
+        var (zero, meanLoss) = (sums[2] / n, sums[3] / n)
+        var (zeroKL, meanKL) = (kls[2] / n, kls[3] / n)
         if let previous {
             precondition(previous.windowCount == total && previous.predictedTokenCount == predicted,
                          "reused losses come from other windows (\(previous.windowCount) windows, \(previous.predictedTokenCount) tokens; now \(total), \(predicted))")
-            (cleanLoss, zeroLoss) = (previous.cleanLoss, previous.zeroAblationLoss)
+            (zero, meanLoss) = (previous.zeroAblationLoss, previous.meanAblationLoss)
+            (zeroKL, meanKL) = (previous.zeroAblationKLDivergence, previous.meanAblationKLDivergence)
         }
         return DownstreamMetrics(
             model: modelName, windowCount: total, predictedTokenCount: predicted, splicedRowCount: splicedRows,
-            cleanLoss: cleanLoss, saeLoss: saeLoss, zeroAblationLoss: zeroLoss,
-            lossRecovered: (zeroLoss - saeLoss) / (zeroLoss - cleanLoss))
+            cleanLoss: clean, saeLoss: withSAE, zeroAblationLoss: zero, meanAblationLoss: meanLoss,
+            lossIncrease: withSAE - clean, lossRecovered: (zero - withSAE) / (zero - clean),
+            lossRecoveredAgainstMean: (meanLoss - withSAE) / (meanLoss - clean),
+            klDivergence: kls[1] / n, zeroAblationKLDivergence: zeroKL, meanAblationKLDivergence: meanKL)
     }
 
     /// nil when the model's activation of a window matches the store's within `tolerance` of the

@@ -34,7 +34,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
         case let .notActivations(store, column):
             return "column \(column) of \(store) holds integers (token metadata), not activations; pass an activation column with --hook"
         case let .noHeldOutRows(run, trained):
-            return "\(run) trained on rows \(trained.lowerBound)..\(trained.upperBound), i.e. every row of the store, so none are held out; pass --rows A..B to evaluate on rows anyway"
+            return "\(run) trained on rows \(trained.lowerBound)..\(trained.upperBound), i.e. every row of the store, so none are held out (it was trained with --holdout 0 or --rows covering the store); pass --rows A..B to evaluate on rows anyway, or retrain with the default --holdout"
         case let .noRows(store, rows, reason):
             return "no rows to evaluate in \(store) rows \(rows.lowerBound)..\(rows.upperBound): \(reason)"
         case let .missingTokenColumn(store, column, needed):

@@ -24,10 +24,14 @@ extension EvaluationResult {
         if let d = downstream {
             lines.append("")
             lines.append("Downstream (\(d.model), \(d.windowCount) windows, \(d.predictedTokenCount) predicted tokens)")
+            row("rows replaced (each run)", "\(d.splicedRowCount) (the same rows spliced, zeroed and mean-ablated)")
             row("CE loss clean", String(format: "%.4f nats/token", d.cleanLoss))
-            row("CE loss with SAE", String(format: "%.4f", d.saeLoss))
+            row("CE loss with SAE", String(format: "%.4f   ΔCE %+.4f nats/token", d.saeLoss, d.lossIncrease))
             row("CE loss zero-ablated", String(format: "%.4f", d.zeroAblationLoss))
-            row("CE loss recovered", String(format: "%.2f%%", 100 * d.lossRecovered))
+            row("CE loss mean-ablated", String(format: "%.4f", d.meanAblationLoss))
+            row("CE loss recovered", String(format: "%.2f%% vs zero, %.2f%% vs mean", 100 * d.lossRecovered, 100 * d.lossRecoveredAgainstMean))
+            row("KL(clean ‖ SAE)", String(format: "%.4g nats/token (zero %.4g, mean %.4g)", d.klDivergence,
+                                               d.zeroAblationKLDivergence, d.meanAblationKLDivergence))
         }
         if !monosemanticity.isEmpty {
             let k = config.topK

@@ -15,7 +15,7 @@ public enum SAEEvaluation {
                            reusingModelLossesOf previous: EvaluationResult? = nil,
                            progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         try config.validate()
-        let evaluated = try EvaluatedSAE.load(path: config.sae)
+        let evaluated = try SAESource(path: config.sae)
         guard let storePath = config.store ?? evaluated.runConfig?.store else {
             throw EvaluationError.invalidArgument("\(config.sae) has no run.json naming its store; pass --store")
         }
@@ -25,10 +25,11 @@ public enum SAEEvaluation {
             throw EvaluationError.hookNotInStore(store: storePath, hook: hook, available: reader.manifest.activationColumns.map(\.name))
         }
         guard spec.codec.isFloat else { throw EvaluationError.notActivations(store: storePath, column: hook) }
-        let sae = evaluated.sae
-        guard spec.width == sae.dIn else {
-            throw FeaturesError.widthMismatch(sae: evaluated.saeDirectory.path, dIn: sae.dIn, column: hook, width: spec.width)
+        guard spec.width == evaluated.loaded.sae.dIn else {
+            throw FeaturesError.widthMismatch(sae: evaluated.directory.path, dIn: evaluated.loaded.sae.dIn, column: hook, width: spec.width)
         }
+        let runnable = try evaluated.runnable(reader: reader, column: hook)
+        let sae = runnable.sae
         var (rows, selection) = try selectRows(config, evaluated: evaluated, store: storePath, rowCount: reader.rowCount)
         if let maxRowCount = config.maxRowCount {
             rows = rows.lowerBound..<min(rows.upperBound, rows.lowerBound + maxRowCount)
@@ -39,7 +40,7 @@ public enum SAEEvaluation {
         let hasTokens = [TokenColumn.tokenID, TokenColumn.position, TokenColumn.docID]
             .allSatisfy { reader.manifest.columnIndex($0) != nil }
         let tokens = hasTokens ? try RowTokens(reader: reader, rows: rows) : nil
-        let minimumPosition = config.minimumPosition ?? evaluated.runConfig?.loader.minimumPosition ?? 0
+        let minimumPosition = config.minimumPosition ?? evaluated.minimumPosition
         var included = [Bool](repeating: true, count: rows.count)
         if let tokens {
             for i in included.indices {
@@ -86,8 +87,9 @@ public enum SAEEvaluation {
             notes.append("MLP neurons are measured only with --model")
         }
 
-        let scale = try activationScale(evaluated, reader: reader, column: hook, rows: rows, included: included)
-        var scaledSAE = ScaledSAE(sae: sae, scale: scale, maxRowCount: min(config.blockRowCount, 4096))
+        let scale = runnable.scale.value
+        if scale != 1 { notes.append("normalize_activations expected_average_only_in: rows scaled by \(scale) (\(runnable.scale.origin)) before the SAE, reconstructions scaled back") }
+        var blockSAE = BlockSAE(sae: sae, maxRowCount: min(config.blockRowCount, 4096))
 
         // Pass over the rows: reconstruction, SAE features, residual dimensions.
         let C = sae.dIn, H = sae.dSAE
@@ -97,14 +99,16 @@ public enum SAEEvaluation {
             UnitActivationTracker(unitCount: C, topK: config.topK, activation: UnitActivation(config.residualActivation))
         } : nil
         var x: [Float] = [], f: [Float] = [], xhat: [Float] = []
+        var activationSum = [Double](repeating: 0, count: C)
         for blockStart in stride(from: rows.lowerBound, to: rows.upperBound, by: config.blockRowCount) {
             let block = blockStart..<min(blockStart + config.blockRowCount, rows.upperBound)
             try reader.readRows(column: hook, rows: block, into: &x)
-            scaledSAE.run(x, rowCount: block.count, latents: &f, reconstruction: &xhat)
+            blockSAE.run(x, rowCount: block.count, latents: &f, reconstruction: &xhat)
             for r in 0..<block.count {
                 let i = block.lowerBound + r - rows.lowerBound
                 guard included[i] else { continue }
                 reconstruction.add(row: r, x: x, reconstruction: xhat, latents: f)
+                for c in 0..<C { activationSum[c] += Double(x[r * C + c]) }
                 if inWindow[i] {
                     featureTracker?.add(f, offset: r * H, row: Int32(i))
                     residualTracker?.add(x, offset: r * C, row: Int32(i))
@@ -120,13 +124,14 @@ public enum SAEEvaluation {
                 neuronTracker = UnitActivationTracker(unitCount: neuronHook.width(model.config), topK: config.topK, activation: .positivePart)
             }
             let splice = DownstreamSplice(model: model, modelName: modelName ?? "model", hook: hookPoint, neuronHook: neuronHook,
-                                          reader: reader, column: spec, tokens: tokens, included: included)
+                                          reader: reader, column: spec, tokens: tokens, included: included,
+                                          meanActivation: activationSum.map { Float($0 / Double(includedCount)) })
             let reusable = previous.flatMap { p -> DownstreamMetrics? in
                 guard p.store == storePath, p.hook == hook, p.firstRow == rows.lowerBound, p.endRow == rows.upperBound,
                       p.excludedRowCount == rows.count - includedCount, p.downstream?.model == (modelName ?? "model") else { return nil }
                 return p.downstream
             }
-            downstream = try splice.run(sae: scaledSAE, windowsPerBatch: config.windowsPerBatch,
+            downstream = try splice.run(sae: blockSAE, windowsPerBatch: config.windowsPerBatch,
                                         neuronTracker: &neuronTracker, reusing: reusable, progress: progress)
             if downstream?.windowCount == 0 {
                 notes.append("no complete window lies inside rows \(rows.lowerBound)..\(rows.upperBound): no downstream loss")
@@ -146,7 +151,7 @@ public enum SAEEvaluation {
             }
         }
         return EvaluationResult(
-            store: storePath, saeDirectory: evaluated.saeDirectory.path, runDirectory: evaluated.runDirectory?.path,
+            store: storePath, saeDirectory: evaluated.directory.path, runDirectory: evaluated.runDirectory?.path,
             hook: hook, architecture: sae.architecture.rawValue, dIn: sae.dIn, dSAE: sae.dSAE,
             k: sae.architecture == .topk ? sae.k : nil, firstRow: rows.lowerBound, endRow: rows.upperBound,
             rowSelection: selection, excludedRowCount: rows.count - includedCount,
@@ -156,7 +161,7 @@ public enum SAEEvaluation {
 
     /// The rows to evaluate: as given; else those after (or before) the run's training rows
     /// when run.json says which they were and names this store; else all rows.
-    static func selectRows(_ config: EvaluationConfig, evaluated: EvaluatedSAE, store: String,
+    static func selectRows(_ config: EvaluationConfig, evaluated: SAESource, store: String,
                            rowCount: Int) throws -> (Range<Int>, String) {
         if let first = config.firstRow, let end = config.endRow {
             guard first >= 0, end <= rowCount else {
@@ -164,6 +169,7 @@ public enum SAEEvaluation {
             }
             return (first..<end, "given")
         }
+        if let heldOut = evaluated.heldOutRows(store: store, storeRowCount: rowCount) { return (heldOut, "held out") }
         if let trained = evaluated.trainedRows(store: store, storeRowCount: rowCount) {
             if trained.upperBound < rowCount { return (trained.upperBound..<rowCount, "held out") }
             if trained.lowerBound > 0 { return (0..<trained.lowerBound, "held out") }
@@ -182,25 +188,5 @@ public enum SAEEvaluation {
         case .residPre, .attnOut, .residMid, .mlpPost:
             return hook.layer >= 1 ? HookPoint(layer: hook.layer - 1, site: .mlpPost) : nil
         }
-    }
-
-    /// Rows estimating the normalisation scale (the trainer's default estimate size).
-    static let scaleEstimateRowCount = 65_536
-
-    /// 1 for SAEs that take raw rows; for "expected_average_only_in" (not folded), s estimated on
-    /// the first measured rows of the range, as SAELens' evals estimate it from their store.
-    static func activationScale(_ evaluated: EvaluatedSAE, reader: StoreReader, column: String,
-                                rows: Range<Int>, included: [Bool]) throws -> Float {
-        guard evaluated.normalizeActivations == ActivationNormalization.expectedAverageOnlyIn.rawValue else { return 1 }
-        let end = min(rows.upperBound, rows.lowerBound + scaleEstimateRowCount)
-        var values: [Float] = []
-        try reader.readRows(column: column, rows: rows.lowerBound..<end, into: &values)
-        let C = evaluated.sae.dIn
-        var kept: [Float] = []
-        for r in 0..<(end - rows.lowerBound) where included[r] { kept.append(contentsOf: values[(r * C)..<((r + 1) * C)]) }
-        guard let scale = ScaledSAE.estimateScale(rows: kept, rowCount: kept.count / C, dIn: C) else {
-            throw EvaluationError.noRows(store: reader.path, rows: rows, reason: "the rows are all zero; the normalisation scale cannot be estimated")
-        }
-        return scale
     }
 }

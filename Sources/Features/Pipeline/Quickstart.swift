@@ -21,6 +21,21 @@ public struct QuickstartSummary: Codable, Sendable {
     public var train: TrainRunSummary
     public var trainingRows: Range<Int>
     public var analysisRows: Range<Int>
+    /// How the documents were split when the corpus had fewer than planned (nil: as planned).
+    public var splitNote: String?
+}
+
+extension QuickstartPlan {
+    /// Documents to train on and to analyse out of `documentCount`: the plan's counts when the
+    /// corpus has them all, else the plan's proportion (4:1 for `full`, the seed's 20,000 :
+    /// 5,000), at least one document each; the note says which.
+    public func split(documentCount: Int) -> (training: Int, analysis: Int, note: String?) {
+        let planned = trainingDocuments + analysisDocuments
+        guard documentCount < planned else { return (trainingDocuments, analysisDocuments, nil) }
+        let training = min(max(1, Int((Double(documentCount) * Double(trainingDocuments) / Double(planned)).rounded())), documentCount - 1)
+        let note = "the corpus has \(documentCount) documents, fewer than the \(planned) planned: split \(trainingDocuments / max(1, analysisDocuments)):1 as planned, \(training) to train on and \(documentCount - training) to analyse"
+        return (training, documentCount - training, note)
+    }
 }
 
 /// The seed pipeline end to end: ingest → train the seed SAE → scan features → report.
@@ -47,7 +62,7 @@ public enum Quickstart {
             throw FeaturesError.invalidArgument("the corpus gave \(reader.documentCount) document(s); the quickstart needs at least 2 (one to train on, one to analyse)")
         }
         // The first trainingDocuments documents train the SAE; the rest are for analysis.
-        let trainingDocs = min(plan.trainingDocuments, reader.documentCount - 1)
+        let (trainingDocs, _, splitNote) = plan.split(documentCount: reader.documentCount)
         let split = try reader.document(trainingDocs).firstRow
         let trainingRows = 0..<split
         let analysisRows = split..<reader.rowCount
@@ -70,7 +85,8 @@ public enum Quickstart {
         let featuresURL = URL(fileURLWithPath: plan.featuresPath)
         let reportPath = featuresURL.appendingPathComponent("index.html").path
         let source = try SAESource(path: plan.runPath)
-        let scanConfig = FeatureScanConfig(column: plan.hook, firstRow: analysisRows.lowerBound, endRow: analysisRows.upperBound)
+        let scanConfig = FeatureScanConfig(column: plan.hook, firstRow: analysisRows.lowerBound, endRow: analysisRows.upperBound,
+                                           minimumPosition: loader.minimumPosition)
         if let existing = try? FeatureResults.load(directory: featuresURL), existing.manifest.config == scanConfig,
            existing.manifest.sae == source.identity, FileManager.default.fileExists(atPath: reportPath) {
             // Already scanned with this SAE on these rows, and the report is there.
@@ -84,6 +100,7 @@ public enum Quickstart {
             try FeatureReport.write(inspector: inspector, to: featuresURL) { _, _ in }
         }
         return QuickstartSummary(store: plan.storePath, run: plan.runPath, features: plan.featuresPath, report: reportPath,
-                                 ingest: ingest, train: train, trainingRows: trainingRows, analysisRows: analysisRows)
+                                 ingest: ingest, train: train, trainingRows: trainingRows, analysisRows: analysisRows,
+                                 splitNote: splitNote)
     }
 }

@@ -35,6 +35,12 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
     public var histogram: [Bin]
     /// Top examples, best first.
     public var topExamples: [FeatureExample]
+    /// Rows left out of the top examples and quantile samples because their context was
+    /// identical to a kept example's (each example's `duplicates`, summed).
+    public var duplicatesFolded: Int = 0
+    /// Token ids left out of the logit effect (`CollapsedTokens`): unembedding rows
+    /// near-identical to many others', i.e. tokens the model barely trained.
+    public var logitTokensLeftOut: Int = 0
     /// Quantile buckets, highest first (empty when the scan kept none).
     public var quantiles: [Quantile]
     /// Logit effect (nil when no model was given at scan time or now).

@@ -25,6 +25,9 @@ public struct FeatureExample: Codable, Sendable, Equatable {
     public var tokens: [ExampleToken]
     /// Index of the example's own row in `tokens` (-1 when there are none).
     public var centerIndex: Int
+    /// Other rows with the identical context (same tokens from the window start to this one)
+    /// folded into this example by the scan; nil when not known (bare rows, older results).
+    public var duplicates: Int? = nil
 
     /// The example's own token.
     public var token: ExampleToken? { centerIndex >= 0 ? tokens[centerIndex] : nil }

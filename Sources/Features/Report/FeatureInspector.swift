@@ -60,11 +60,12 @@ public final class FeatureInspector {
             tokenizer = nil
         }
         if results.logits == nil, let model {
+            let unembedding = try Unembedding(modelDirectory: model)
             let source = try SAESource(path: saeDirectory.path)
             loadedSAE = source
-            lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(source.loaded.sae, results.tables.featureIDs),
+            lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(try SAEInputScale.fold(source.loaded.sae, scale: results.manifest.inputScale?.value ?? 1), results.tables.featureIDs),
                                                  featureCount: results.tables.featureCount,
-                                                 unembedding: try Unembedding(modelDirectory: model), tokenCount: 10)
+                                                 unembedding: unembedding, tokenCount: 10, excluded: CollapsedTokens.find(unembedding))
         } else {
             lateLogits = nil
         }
@@ -81,7 +82,9 @@ public final class FeatureInspector {
     /// Resolves examples from the store, built on first use.
     public func resolver() throws -> ExampleResolver {
         if let loadedResolver { return loadedResolver }
-        let resolver = try ExampleResolver(reader: reader, sae: try sae().loaded.sae, column: results.manifest.config.column, window: window)
+        // The scan's scale, not a new estimate: the examples must match the stored activations.
+        let runnable = try SAEInputScale.fold(try sae().loaded.sae, scale: results.manifest.inputScale?.value ?? 1)
+        let resolver = try ExampleResolver(reader: reader, sae: runnable, column: results.manifest.config.column, window: window)
         loadedResolver = resolver
         return resolver
     }
@@ -113,15 +116,26 @@ public final class FeatureInspector {
         }
         let logits = results.logits ?? lateLogits
         return zip(ids, locals).map { id, f in
-            let top = Array(examples.prefix(t.topExamples(f).count))
+            var top = Array(examples.prefix(t.topExamples(f).count))
             examples = examples.dropFirst(top.count)
+            let keysContexts = results.manifest.foldsDuplicates
+            var folded = 0
+            for (i, count) in t.topDuplicateCounts(f).enumerated() where keysContexts {
+                top[i].duplicates = count
+                folded += count
+            }
             var buckets: [FeatureDetail.Quantile] = []
             if quantiles {
                 for q in 0..<t.quantileCount {
                     let count = t.quantileSamples(f, bucket: q).count
                     let range = t.quantileRange(f, bucket: q)
+                    var samples = Array(examples.prefix(count))
+                    for (i, duplicates) in t.quantileDuplicateCounts(f, bucket: q).enumerated() where keysContexts {
+                        samples[i].duplicates = duplicates
+                        folded += duplicates
+                    }
                     buckets.append(.init(lower: range.lowerBound, upper: range.upperBound, count: t.quantileCounts[f * t.quantileCount + q],
-                                         examples: Array(examples.prefix(count))))
+                                         examples: samples))
                     examples = examples.dropFirst(count)
                 }
                 buckets.reverse()
@@ -134,7 +148,8 @@ public final class FeatureInspector {
             }
             return FeatureDetail(feature: id, rowsScanned: t.rowsScanned, fireCount: t.fireCounts[f], frequency: t.frequency(f),
                                  meanActivation: t.meanActivation(f), maxActivation: t.maxActivation(f), histogram: histogram,
-                                 topExamples: top, quantiles: buckets,
+                                 topExamples: top, duplicatesFolded: folded, logitTokensLeftOut: results.manifest.logitTokensLeftOut ?? 0,
+                                 quantiles: buckets,
                                  promotedTokens: logits.map { tokens($0.promoted(f)) },
                                  suppressedTokens: logits.map { tokens($0.suppressed(f)) })
         }

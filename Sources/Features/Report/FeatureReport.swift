@@ -87,6 +87,7 @@ public enum FeatureReport {
         var c: Int
         var t: [String]?
         var v: [Double]?
+        var n: Int?
 
         init(_ e: FeatureExample) {
             r = e.row
@@ -96,6 +97,7 @@ public enum FeatureReport {
             c = e.centerIndex
             t = e.tokens.isEmpty ? nil : e.tokens.map(\.text)
             v = e.tokens.isEmpty ? nil : e.tokens.map { FeatureReport.rounded($0.activation) }
+            n = e.duplicates.flatMap { $0 > 0 ? $0 : nil }
         }
     }
 
@@ -132,6 +134,9 @@ public enum FeatureReport {
         var neg: [LogitRow]?
         var prev: Int?
         var next: Int?
+        /// Rows folded into the examples as identical contexts, and logit tokens left out.
+        var folded: Int
+        var left: Int
 
         init(_ d: FeatureDetail, previous: Int?, next: Int?) {
             id = d.feature
@@ -148,10 +153,12 @@ public enum FeatureReport {
             neg = d.suppressedTokens?.map(LogitRow.init)
             prev = previous
             self.next = next
+            folded = d.duplicatesFolded
+            left = d.logitTokensLeftOut
         }
 
         // nil prev/next must be written as null (the script tests `!== null`).
-        enum CodingKeys: String, CodingKey { case id, rows, fires, freq, mean, max, hist, top, quant, pos, neg, prev, next }
+        enum CodingKeys: String, CodingKey { case id, rows, fires, freq, mean, max, hist, top, quant, pos, neg, prev, next, folded, left }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(id, forKey: .id)
@@ -167,6 +174,8 @@ public enum FeatureReport {
             try c.encodeIfPresent(neg, forKey: .neg)
             try c.encode(prev, forKey: .prev)
             try c.encode(next, forKey: .next)
+            try c.encode(folded, forKey: .folded)
+            try c.encode(left, forKey: .left)
         }
     }
 }

@@ -62,10 +62,11 @@ public struct Unembedding: Sendable {
 }
 
 public enum LogitEffect {
-    /// Top `tokenCount` promoted and suppressed tokens for each row of `decoder` (F, C).
+    /// Top `tokenCount` promoted and suppressed tokens for each row of `decoder` (F, C), the
+    /// tokens marked in `excluded` (`CollapsedTokens`) left out.
     /// Features go through sgemm in blocks, so memory stays at block × V floats.
     public static func compute(decoder: [Float], featureCount F: Int, unembedding: Unembedding,
-                               tokenCount n: Int) throws -> LogitEffectTable {
+                               tokenCount n: Int, excluded: [Bool]? = nil) throws -> LogitEffectTable {
         let C = unembedding.width, V = unembedding.vocabularySize
         guard decoder.count == F * C else {
             throw FeaturesError.invalidArgument("the SAE's decoder rows are \(decoder.count / max(F, 1)) wide but \(unembedding.directory)'s unembedding reads \(C): the logit effect needs an SAE on the residual stream")
@@ -87,7 +88,7 @@ public enum LogitEffect {
                 }
             }
             for r in 0..<rows {
-                let (top, bottom) = extremes(logits[r * V..<(r + 1) * V], n)
+                let (top, bottom) = extremes(logits[r * V..<(r + 1) * V], n, excluded: excluded)
                 table.promotedIDs += top.map(\.token)
                 table.promotedValues += top.map(\.value)
                 table.suppressedIDs += bottom.map(\.token)
@@ -99,12 +100,12 @@ public enum LogitEffect {
     }
 
     /// The n largest (descending) and n smallest (ascending) entries; ties to the lower id.
-    static func extremes(_ row: ArraySlice<Float>, _ n: Int) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
+    static func extremes(_ row: ArraySlice<Float>, _ n: Int, excluded: [Bool]? = nil) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
         var top: [(token: Int, value: Float)] = []
         var bottom: [(token: Int, value: Float)] = []
         top.reserveCapacity(n + 1)
         bottom.reserveCapacity(n + 1)
-        for (i, v) in row.enumerated() {
+        for (i, v) in row.enumerated() where !(excluded?[i] ?? false) {
             if top.count < n || v > top[top.count - 1].value {
                 var j = top.count
                 while j > 0 && v > top[j - 1].value { j -= 1 }
@@ -122,15 +123,17 @@ public enum LogitEffect {
     }
 
     /// Plain definition: the dot products one by one, fully sorted.
-    static func reference(decoderRow: [Float], unembedding: Unembedding, tokenCount n: Int) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
+    static func reference(decoderRow: [Float], unembedding: Unembedding, tokenCount n: Int,
+                          excluded: [Bool]? = nil) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
         let C = unembedding.width
         let values = (0..<unembedding.vocabularySize).map { v -> Float in
             var sum: Float = 0
             for c in 0..<C { sum += decoderRow[c] * unembedding.matrix[v * C + c] }
             return sum
         }
-        let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
-        let reversed = values.indices.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        let kept = values.indices.filter { !(excluded?[$0] ?? false) }
+        let order = kept.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        let reversed = kept.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
         return (order.prefix(n).map { ($0, values[$0]) }, reversed.prefix(n).map { ($0, values[$0]) })
     }
 }

@@ -22,6 +22,7 @@ td.num, th.num { text-align: right; }
 .logits td.tok { font-family: ui-monospace, Menlo, Consolas, monospace; white-space: pre; }
 .pos { color: #1864ab; } .neg { color: #c92a2a; }
 .example { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; padding: 4px 6px; border-bottom: 1px solid var(--line); display: flex; gap: 12px; }
+.note { color: var(--muted); font-size: 12px; max-width: 460px; margin-top: 4px; }
 .example .act { color: var(--muted); min-width: 64px; text-align: right; flex: none; }
 .example .text { white-space: pre-wrap; word-break: break-word; }
 .tok { border-radius: 2px; }
@@ -92,7 +93,10 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
       });
     }
     var where = ex.d === undefined ? 'row ' + ex.r : 'row ' + ex.r + ' \u00b7 doc ' + ex.d + ' \u00b7 ' + ex.s;
-    return el('div', { cls: 'example', title: where }, [el('span', { cls: 'act', text: fmt(ex.a) }), text]);
+    // ex.n: rows with this very context (same tokens from the window start) folded into it.
+    var act = el('span', { cls: 'act', text: fmt(ex.a) + (ex.n ? ' \u00d7' + (ex.n + 1) : ''),
+                           title: ex.n ? ex.n + ' more rows with the identical context folded into this one' : '' });
+    return el('div', { cls: 'example', title: where }, [act, text]);
   }
 
   // Histogram over the fixed log bins: x is log2(activation), y the row count.
@@ -140,10 +144,11 @@ svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
     cols.appendChild(el('div', null, [el('h2', { text: 'Activation histogram' }), histogram(d.hist)]));
     if (d.pos) {
       cols.appendChild(el('div', null, [el('h2', { text: 'Logit effect' }),
-        el('div', { cls: 'cols' }, [logitTable('promoted', d.pos, 'pos'), logitTable('suppressed', d.neg, 'neg')])]));
+        el('div', { cls: 'cols' }, [logitTable('promoted', d.pos, 'pos'), logitTable('suppressed', d.neg, 'neg')]),
+        el('div', { cls: 'note', text: d.left ? count(d.left) + ' tokens left out: their unembedding rows are near-identical to many others\u2019 (tokens the model hardly trained on)' : '' })]));
     }
     app.appendChild(cols);
-    app.appendChild(el('h2', { text: 'Top ' + d.top.length + ' activations' }));
+    app.appendChild(el('h2', { text: 'Top ' + d.top.length + ' activations' + (d.folded ? ' (distinct contexts; \u00d7N: N rows with that exact context, ' + count(d.folded) + ' folded in all)' : '') }));
     var top = el('div', { id: 'top-examples' });
     d.top.forEach(function (ex) { top.appendChild(example(ex, d.max)); });
     app.appendChild(top);

@@ -1,8 +1,9 @@
 /// A per-feature accumulator that takes a batch's positive activations one at a time
 /// (`FeatureTally`, `QuantileSampler`).
 protocol ActivationFolding {
-    /// Folds a positive activation of local feature f at global row `row`.
-    func fold(_ a: Float, feature f: Int, row: Int)
+    /// Folds a positive activation of local feature f at global row `row`, whose context
+    /// key (`ContextKeys`) is `key`.
+    func fold(_ a: Float, feature f: Int, row: Int, key: UInt64)
 }
 
 /// The two ways a batch reaches an `ActivationFolding`: dense latents, or the encoder's
@@ -14,15 +15,15 @@ enum ActivationFold {
     // acts: (B,H)
     @inline(__always)
     static func dense<State: ActivationFolding>(_ state: State, acts: UnsafeBufferPointer<Float>, rowCount B: Int,
-                                                stride H: Int, rows: [Int], features: Range<Int>) {
+                                                stride H: Int, rows: [Int], keys: [UInt64], features: Range<Int>) {
         let lo = features.lowerBound, n = features.count
         for b in 0..<B {
-            let row = rows[b]
+            let row = rows[b], key = keys[b]
             let base = acts.baseAddress! + b * H + lo
             for f in 0..<n {
                 let a = base[f]
                 guard a > 0 else { continue }
-                state.fold(a, feature: f, row: row)
+                state.fold(a, feature: f, row: row, key: key)
             }
         }
     }
@@ -32,17 +33,17 @@ enum ActivationFold {
     @inline(__always)
     static func sparse<State: ActivationFolding>(_ state: State, rowStarts: UnsafeBufferPointer<Int32>,
                                                  latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
-                                                 rowCount B: Int, rows: [Int], features: Range<Int>) {
+                                                 rowCount B: Int, rows: [Int], keys: [UInt64], features: Range<Int>) {
         let lo = Int32(features.lowerBound), hi = Int32(features.upperBound)
         for b in 0..<B {
-            let row = rows[b]
+            let row = rows[b], key = keys[b]
             let end = Int(rowStarts[b + 1])
             var e = firstEntry(atLeast: lo, latents, Int(rowStarts[b]), end)
             while e < end {
                 let j = latents[e]
                 if j >= hi { break }
                 let a = values[e]
-                if a > 0 { state.fold(a, feature: Int(j - lo), row: row) }
+                if a > 0 { state.fold(a, feature: Int(j - lo), row: row, key: key) }
                 e += 1
             }
         }

@@ -26,12 +26,14 @@ public struct FeatureResults: Equatable, Sendable {
         file.add("activation_sums", shape: [F], float64: t.activationSums)
         file.add("top_rows", shape: [F, t.topK], int64: t.topRows)
         file.add("top_activations", shape: [F, t.topK], float32: t.topActivations)
+        if !t.topDuplicates.isEmpty { file.add("top_duplicates", shape: [F, t.topK], int64: t.topDuplicates) }
         file.add("histograms", shape: [F, ActivationHistogram.binCount], int64: t.histograms)
         if t.quantileCount > 0 {
             let Q = t.quantileCount, s = t.samplesPerQuantile
             file.add("quantile_counts", shape: [F, Q], int64: t.quantileCounts)
             file.add("quantile_rows", shape: [F, Q, s], int64: t.quantileRows)
             file.add("quantile_activations", shape: [F, Q, s], float32: t.quantileActivations)
+            if !t.quantileDuplicates.isEmpty { file.add("quantile_duplicates", shape: [F, Q, s], int64: t.quantileDuplicates) }
         }
         if let logits {
             let n = logits.tokenCount
@@ -84,7 +86,7 @@ public struct FeatureResults: Equatable, Sendable {
         }
         func ints(_ name: String, _ shape: [Int]) throws -> [Int] { try tensor(name, shape, .i64, Int64.self).map { Int(Int64(littleEndian: $0)) } }
         func floats(_ name: String, _ shape: [Int]) throws -> [Float] { try tensor(name, shape, .f32, UInt32.self).map { Float(bitPattern: UInt32(littleEndian: $0)) } }
-        let tables = FeatureTables(
+        var tables = FeatureTables(
             featureIDs: try ints("feature_ids", [F]), topK: k, quantileCount: Q, samplesPerQuantile: s,
             rowsScanned: manifest.rowsScanned, fireCounts: try ints("fire_counts", [F]),
             activationSums: try tensor("activation_sums", [F], .f64, UInt64.self).map { Double(bitPattern: UInt64(littleEndian: $0)) },
@@ -93,6 +95,9 @@ public struct FeatureResults: Equatable, Sendable {
             quantileCounts: Q > 0 ? try ints("quantile_counts", [F, Q]) : [],
             quantileRows: Q > 0 ? try ints("quantile_rows", [F, Q, s]) : [],
             quantileActivations: Q > 0 ? try floats("quantile_activations", [F, Q, s]) : [])
+        // Results written before duplicate folding have neither tensor.
+        if file.tensors["top_duplicates"] != nil { tables.topDuplicates = try ints("top_duplicates", [F, k]) }
+        if Q > 0, file.tensors["quantile_duplicates"] != nil { tables.quantileDuplicates = try ints("quantile_duplicates", [F, Q, s]) }
         var logits: LogitEffectTable?
         if manifest.logitTokenCount > 0 {
             let n = manifest.logitTokenCount

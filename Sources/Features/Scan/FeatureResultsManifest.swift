@@ -33,6 +33,19 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     /// The stored example windows (DIR/results.examples); nil in results written before
     /// them, which `saestore feature` serves by resolving examples from the store and SAE.
     public var examples: ExampleWindowsInfo?
+    /// The SAE's input scale (cfg.json's `normalize_activations`, `SAEInputScale`), folded into
+    /// the weights for the scan; nil: none (s = 1).
+    public var inputScale: SAEInputScale?
+    /// True when examples were folded by context (`ContextKeys`; the store has token ids and
+    /// positions); nil/false in older results and for bare rows.
+    public var foldsDuplicateContexts: Bool?
+    /// Tokens left out of the logit effects as collapsed (`CollapsedTokens`); nil: none or older results.
+    public var logitTokensLeftOut: Int?
+    /// Rows skipped by the position filter (`config.minimumPosition`).
+    public var rowsSkippedByPosition: Int?
+
+    /// Whether the scan folded duplicate contexts.
+    public var foldsDuplicates: Bool { foldsDuplicateContexts ?? false }
 
     public static let currentFormatVersion = 1
     public static let fileName = "results.json"

@@ -23,10 +23,13 @@ public struct FeatureScanConfig: Codable, Sendable, Equatable {
     public var batchRows: Int
     /// Seed of the quantile buckets' sampling priorities.
     public var seed: UInt64
+    /// Skip rows at context positions below this (1 skips BOS), as training's `--min-position`
+    /// does; nil or 0 scans every row of the range.
+    public var minimumPosition: Int?
 
     public init(column: String, topK: Int = 20, quantileCount: Int = 10, samplesPerQuantile: Int = 5,
                 firstRow: Int? = nil, endRow: Int? = nil, features: [Int]? = nil,
-                workerCount: Int = 1, batchRows: Int = 1024, seed: UInt64 = 0) {
+                workerCount: Int = 1, batchRows: Int = 1024, seed: UInt64 = 0, minimumPosition: Int? = nil) {
         self.column = column
         self.topK = topK
         self.quantileCount = quantileCount
@@ -37,6 +40,7 @@ public struct FeatureScanConfig: Codable, Sendable, Equatable {
         self.workerCount = workerCount
         self.batchRows = batchRows
         self.seed = seed
+        self.minimumPosition = minimumPosition
     }
 
     public func validate() throws {
@@ -48,6 +52,7 @@ public struct FeatureScanConfig: Codable, Sendable, Equatable {
         }
         if !(1...64).contains(workerCount) { throw FeaturesError.invalidArgument("--workers must be 1...64, got \(workerCount)") }
         if !(1...65_536).contains(batchRows) { throw FeaturesError.invalidArgument("--batch-rows must be 1...65536, got \(batchRows)") }
+        if let minimumPosition, minimumPosition < 0 { throw FeaturesError.invalidArgument("--min-position must be >= 0, got \(minimumPosition)") }
         if let firstRow, firstRow < 0 { throw FeaturesError.invalidArgument("first row \(firstRow) is negative") }
         if let firstRow, let endRow, firstRow >= endRow {
             throw FeaturesError.invalidArgument("row range \(firstRow)..<\(endRow) is empty")

@@ -15,15 +15,19 @@ public enum FeatureScanJob {
         // Fail on a bad model before scanning, not after.
         let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
         let identity = try StoreIdentity(reader: reader, column: config.column)
-        let resolver = try ExampleResolver(reader: reader, sae: sae.loaded.sae, column: config.column, window: exampleWindow)
+        let runnable = try sae.runnable(reader: reader, column: config.column)
+        let resolver = try ExampleResolver(reader: reader, sae: runnable.sae, column: config.column, window: exampleWindow)
         let start = Date()
-        let tables = try FeatureScanner.scan(reader: reader, sae: sae.loaded.sae, saeName: sae.directory.path,
+        let tables = try FeatureScanner.scan(reader: reader, sae: runnable.sae, saeName: sae.directory.path,
                                              config: config, kernels: kernels, progress: progress)
         let seconds = Date().timeIntervalSince(start)
         var logits: LogitEffectTable?
+        var collapsedCount: Int?
         if let unembedding {
-            logits = try LogitEffect.compute(decoder: decoderRows(sae.loaded.sae, tables.featureIDs), featureCount: tables.featureCount,
-                                             unembedding: unembedding, tokenCount: 10)
+            let collapsed = CollapsedTokens.find(unembedding)
+            collapsedCount = collapsed.filter { $0 }.count
+            logits = try LogitEffect.compute(decoder: decoderRows(runnable.sae, tables.featureIDs), featureCount: tables.featureCount,
+                                             unembedding: unembedding, tokenCount: 10, excluded: collapsed)
         }
         // Examples before the manifest: a directory with a results.json has all its files.
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -40,7 +44,11 @@ public enum FeatureScanJob {
             histogramBinsPerOctave: ActivationHistogram.binsPerOctave,
             model: modelDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
             logitTokenCount: logits?.tokenCount ?? 0, scanSeconds: seconds,
-            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples)
+            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples,
+            inputScale: runnable.scale == .identity ? nil : runnable.scale,
+            foldsDuplicateContexts: try ContextKeys(reader: reader, firstRow: 0).namesContexts,
+            logitTokensLeftOut: collapsedCount,
+            rowsSkippedByPosition: (config.endRow ?? reader.rowCount) - (config.firstRow ?? 0) - tables.rowsScanned)
         let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
         try results.write(to: out)
         return results

@@ -26,13 +26,21 @@ public enum FeatureScanReference {
         return out
     }
 
-    /// Tables from activations `acts` (rows.count, dSAE) of the rows `rows` (ascending).
-    public static func tables(acts: [Float], rows: [Int], dSAE H: Int, config: FeatureScanConfig) -> FeatureTables {
+    /// Tables from activations `acts` (rows.count, dSAE) of the rows `rows` (ascending), whose
+    /// context keys are `keys` (nil: each row its own context). Top examples are the best rows
+    /// of the k best distinct contexts; quantile samples are the s distinct contexts of smallest
+    /// priority (first row of each); each kept example counts the other firing rows of its
+    /// context (in its bucket, for samples) as folded duplicates.
+    public static func tables(acts: [Float], rows: [Int], keys: [UInt64]? = nil, dSAE H: Int, config: FeatureScanConfig) -> FeatureTables {
+        let keys = keys ?? rows.map { UInt64($0) }
+        var keyOfRow: [Int: UInt64] = [:]
+        for (row, key) in zip(rows, keys) { keyOfRow[row] = key }
         let ids = config.features ?? Array(0..<H)
         let k = config.topK, Q = config.quantileCount, s = Q > 0 ? config.samplesPerQuantile : 0
         var tables = FeatureTables(featureIDs: ids, topK: k, quantileCount: Q, samplesPerQuantile: s, rowsScanned: rows.count,
                                    fireCounts: [], activationSums: [], topRows: [], topActivations: [], histograms: [],
-                                   quantileCounts: [], quantileRows: [], quantileActivations: [])
+                                   quantileCounts: [], quantileRows: [], quantileActivations: [],
+                                   topDuplicates: [], quantileDuplicates: [])
         func best(_ a: (row: Int, activation: Float), _ b: (row: Int, activation: Float)) -> Bool {
             a.activation > b.activation || (a.activation == b.activation && a.row < b.row)
         }
@@ -52,27 +60,38 @@ public enum FeatureScanReference {
             tables.activationSums.append(sum)
             tables.histograms += histogram
             let sorted = firing.sorted(by: best)
+            var membersOfKey: [UInt64: Int] = [:]
+            for example in firing { membersOfKey[keyOfRow[example.row]!, default: 0] += 1 }
+            var seen = Set<UInt64>()
+            var kept: [(row: Int, activation: Float)] = []
+            for example in sorted where kept.count < k && seen.insert(keyOfRow[example.row]!).inserted { kept.append(example) }
             for i in 0..<k {
-                tables.topRows.append(i < sorted.count ? sorted[i].row : -1)
-                tables.topActivations.append(i < sorted.count ? sorted[i].activation : 0)
+                tables.topRows.append(i < kept.count ? kept[i].row : -1)
+                tables.topActivations.append(i < kept.count ? kept[i].activation : 0)
+                tables.topDuplicates.append(i < kept.count ? membersOfKey[keyOfRow[kept[i].row]!]! - 1 : 0)
             }
             guard Q > 0 else { continue }
-            let maxActivation = sorted.first?.activation ?? 0
+            let maxActivation = kept.first?.activation ?? 0
             let scale = maxActivation > 0 ? Float(Q) / maxActivation : 0
             for q in 0..<Q {
                 let members = firing.filter { QuantileSampler.bucket($0.activation, scale: scale, bucketCount: Q) == q }
                 tables.quantileCounts.append(members.count)
                 typealias Prioritised = (example: (row: Int, activation: Float), priority: UInt64)
                 let prioritised: [Prioritised] = members.map { example in
-                    (example, QuantileSampler.priority(seed: config.seed, feature: id, row: example.row))
+                    (example, QuantileSampler.priority(seed: config.seed, feature: id, key: keyOfRow[example.row]!))
                 }
                 let byPriority = prioritised.sorted { (a: Prioritised, b: Prioritised) -> Bool in
                     a.priority < b.priority || (a.priority == b.priority && a.example.row < b.example.row)
                 }
-                let sample = byPriority.prefix(s).map { $0.example }.sorted(by: best)
+                var bucketMembersOfKey: [UInt64: Int] = [:]
+                for example in members { bucketMembersOfKey[keyOfRow[example.row]!, default: 0] += 1 }
+                var seenInBucket = Set<UInt64>()
+                let distinct = byPriority.filter { seenInBucket.insert(keyOfRow[$0.example.row]!).inserted }
+                let sample = distinct.prefix(s).map { $0.example }.sorted(by: best)
                 for i in 0..<s {
                     tables.quantileRows.append(i < sample.count ? sample[i].row : -1)
                     tables.quantileActivations.append(i < sample.count ? sample[i].activation : 0)
+                    tables.quantileDuplicates.append(i < sample.count ? bucketMembersOfKey[keyOfRow[sample[i].row]!]! - 1 : 0)
                 }
             }
         }

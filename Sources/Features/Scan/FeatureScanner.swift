@@ -45,7 +45,12 @@ public enum FeatureScanner {
         guard end <= reader.rowCount, first < end else {
             throw FeaturesError.invalidArgument("rows \(first)..<\(end) are not within the \(reader.rowCount) rows of \(reader.path)")
         }
-        let rowTotal = end - first
+        let minimumPosition = config.minimumPosition ?? 0
+        // Rows the position filter keeps (all of the range without one).
+        let rowTotal = minimumPosition > 0
+            ? try StoreBatchSource(reader: reader, config: StreamLoaderConfig(column: config.column, firstRow: first, endRow: end,
+                                                                              minimumPosition: minimumPosition, shuffle: false)).rowsPerEpoch
+            : end - first
         let F = featureIDs.count, H = sae.dSAE
         let passCount = config.quantileCount > 0 ? 2 : 1
         let ranges = partition(F, parts: min(ProcessInfo.processInfo.activeProcessorCount, max(1, F / 128)))
@@ -57,8 +62,8 @@ public enum FeatureScanner {
 
         // The sparse fold reads latent j as local feature j, which holds unless TopK columns
         // are picked out of a full encoding (`gather`).
-        typealias DenseFold = (UnsafeBufferPointer<Float>, Int, Int, [Int]) -> Void
-        typealias SparseFold = (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, Int, [Int]) -> Void
+        typealias DenseFold = (UnsafeBufferPointer<Float>, Int, Int, [Int], [UInt64]) -> Void
+        typealias SparseFold = (UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Int32>, UnsafeBufferPointer<Float>, Int, [Int], [UInt64]) -> Void
         let sparse = kernels == .sparse && !gather
         // The dense folds read only activations > 0, which for a ReLU SAE are the positive
         // pre-activations themselves: skip writing the ReLU back (`.dense` keeps it, as the
@@ -67,8 +72,9 @@ public enum FeatureScanner {
         func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold) throws {
             let loader = StreamLoaderConfig(column: config.column, firstRow: first, endRow: end, shuffleBufferRows: 1,
                                             workerCount: config.workerCount, prefetchChunks: 2 * config.workerCount + 1,
-                                            shuffle: false)
+                                            minimumPosition: minimumPosition, shuffle: false)
             let source = try StoreBatchSource(reader: reader, config: loader)
+            let contexts = try ContextKeys(reader: reader, firstRow: first)
             var batch = [Float](repeating: 0, count: config.batchRows * spec.width)
             var acts: [Float] = []
             var picked: [Float] = []
@@ -77,11 +83,12 @@ public enum FeatureScanner {
             while true {
                 let n = try source.nextBatch(into: &batch, maxRowCount: config.batchRows)
                 if n == 0 { break }
+                let keys = try contexts.keys(of: source.lastBatchRows)
                 if sparse {
                     encoder.encodeSparse(batch, rowCount: n, rowStarts: &rowStarts, latents: &latents, values: &values)
                     rowStarts.withUnsafeBufferPointer { rs in
                         latents.withUnsafeBufferPointer { ls in
-                            values.withUnsafeBufferPointer { vs in sparseFold(rs, ls, vs, n, source.lastBatchRows) }
+                            values.withUnsafeBufferPointer { vs in sparseFold(rs, ls, vs, n, source.lastBatchRows, keys) }
                         }
                     }
                 } else {
@@ -93,9 +100,9 @@ public enum FeatureScanner {
                     if gather {
                         if picked.count != n * F { picked = [Float](repeating: 0, count: n * F) }
                         for b in 0..<n { for f in 0..<F { picked[b * F + f] = acts[b * H + columnOfFeature[f]] } }
-                        picked.withUnsafeBufferPointer { fold($0, n, F, source.lastBatchRows) }
+                        picked.withUnsafeBufferPointer { fold($0, n, F, source.lastBatchRows, keys) }
                     } else {
-                        acts.withUnsafeBufferPointer { fold($0, n, H, source.lastBatchRows) }
+                        acts.withUnsafeBufferPointer { fold($0, n, H, source.lastBatchRows, keys) }
                     }
                 }
                 done += n
@@ -112,13 +119,13 @@ public enum FeatureScanner {
         }
 
         let tallies = ranges.map { FeatureTally(features: $0, k: config.topK) }
-        try runPass(1, dense: { acts, B, stride, rows in
+        try runPass(1, dense: { acts, B, stride, rows, keys in
             DispatchQueue.concurrentPerform(iterations: tallies.count) { p in
-                tallies[p].add(acts: acts, rowCount: B, stride: stride, rows: rows)
+                tallies[p].add(acts: acts, rowCount: B, stride: stride, rows: rows, keys: keys)
             }
-        }, sparse: { rowStarts, latents, values, B, rows in
+        }, sparse: { rowStarts, latents, values, B, rows, keys in
             DispatchQueue.concurrentPerform(iterations: tallies.count) { p in
-                tallies[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
+                tallies[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows, keys: keys)
             }
         })
 
@@ -127,7 +134,8 @@ public enum FeatureScanner {
                                    rowsScanned: rowTotal, fireCounts: [], activationSums: [],
                                    topRows: [Int](repeating: -1, count: F * config.topK),
                                    topActivations: [Float](repeating: 0, count: F * config.topK),
-                                   histograms: [], quantileCounts: [], quantileRows: [], quantileActivations: [])
+                                   histograms: [], quantileCounts: [], quantileRows: [], quantileActivations: [],
+                                   topDuplicates: [Int](repeating: 0, count: F * config.topK))
         for tally in tallies {
             tables.fireCounts += tally.fireCounts
             tables.activationSums += tally.activationSums
@@ -137,6 +145,7 @@ public enum FeatureScanner {
                 for (i, example) in tally.sortedExamples(local).enumerated() {
                     tables.topRows[f * config.topK + i] = example.row
                     tables.topActivations[f * config.topK + i] = example.activation
+                    tables.topDuplicates[f * config.topK + i] = example.duplicates
                 }
             }
         }
@@ -149,18 +158,19 @@ public enum FeatureScanner {
                                 seed: config.seed)
             }
             if tables.fireCounts.contains(where: { $0 > 0 }) {
-                try runPass(2, dense: { acts, B, stride, rows in
+                try runPass(2, dense: { acts, B, stride, rows, keys in
                     DispatchQueue.concurrentPerform(iterations: samplers.count) { p in
-                        samplers[p].add(acts: acts, rowCount: B, stride: stride, rows: rows)
+                        samplers[p].add(acts: acts, rowCount: B, stride: stride, rows: rows, keys: keys)
                     }
-                }, sparse: { rowStarts, latents, values, B, rows in
+                }, sparse: { rowStarts, latents, values, B, rows, keys in
                     DispatchQueue.concurrentPerform(iterations: samplers.count) { p in
-                        samplers[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows)
+                        samplers[p].add(rowStarts: rowStarts, latents: latents, values: values, rowCount: B, rows: rows, keys: keys)
                     }
                 })
             }
             tables.quantileRows = [Int](repeating: -1, count: F * Q * s)
             tables.quantileActivations = [Float](repeating: 0, count: F * Q * s)
+            tables.quantileDuplicates = [Int](repeating: 0, count: F * Q * s)
             for sampler in samplers {
                 tables.quantileCounts += sampler.bucketCounts
                 for local in 0..<sampler.features.count {
@@ -169,6 +179,7 @@ public enum FeatureScanner {
                         for (i, sample) in sampler.samples(local, bucket: q).enumerated() {
                             tables.quantileRows[(f * Q + q) * s + i] = sample.row
                             tables.quantileActivations[(f * Q + q) * s + i] = sample.activation
+                            tables.quantileDuplicates[(f * Q + q) * s + i] = sample.duplicates
                         }
                     }
                 }

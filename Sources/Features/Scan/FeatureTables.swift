@@ -28,6 +28,10 @@ public struct FeatureTables: Equatable, Sendable {
     public var quantileRows: [Int]
     /// Their activations. (F, quantileCount, samplesPerQuantile)
     public var quantileActivations: [Float]
+    /// Rows with the same context as each top example, folded into it (`ContextKeys`). (F, topK)
+    public var topDuplicates: [Int] = []
+    /// The same for each quantile sample. (F, quantileCount, samplesPerQuantile)
+    public var quantileDuplicates: [Int] = []
 
     public var featureCount: Int { featureIDs.count }
 
@@ -46,6 +50,21 @@ public struct FeatureTables: Equatable, Sendable {
         (0..<topK).compactMap { i in
             let row = topRows[f * topK + i]
             return row < 0 ? nil : (row, topActivations[f * topK + i])
+        }
+    }
+
+    /// Rows folded into each of the feature's top examples (zeros for results from before folding).
+    public func topDuplicateCounts(_ f: Int) -> [Int] {
+        (0..<topK).compactMap { i in
+            topRows[f * topK + i] < 0 ? nil : (topDuplicates.isEmpty ? 0 : topDuplicates[f * topK + i])
+        }
+    }
+
+    /// Rows folded into each sample of bucket q.
+    public func quantileDuplicateCounts(_ f: Int, bucket q: Int) -> [Int] {
+        let start = (f * quantileCount + q) * samplesPerQuantile
+        return (0..<samplesPerQuantile).compactMap { i in
+            quantileRows[start + i] < 0 ? nil : (quantileDuplicates.isEmpty ? 0 : quantileDuplicates[start + i])
         }
     }
 

@@ -4,6 +4,12 @@
 ///
 /// Most activations never enter a heap: a full heap's root activation is kept in
 /// `thresholds`, and a value below it is skipped with one compare.
+///
+/// A heap keeps one example per context (`ContextKeys`): a candidate whose context is already
+/// kept replaces it only if it is better, and either way one duplicate is counted on the kept
+/// slot. The heap therefore ends holding the k best distinct contexts, each with the number of
+/// other rows of its context folded into it while it was kept (all of them when, as causality
+/// makes it, rows of one context share one activation).
 final class FeatureTally {
     /// Local feature indices covered, [lowerBound, upperBound).
     let features: Range<Int>
@@ -11,6 +17,9 @@ final class FeatureTally {
     /// Per feature: k slots; slots [0, heapCounts[f]) form a heap, worst example at the root.
     var heapActivations: [Float]
     var heapRows: [Int]
+    var heapKeys: [UInt64]
+    /// Rows of the same context folded into each slot.
+    var heapDuplicates: [Int]
     var heapCounts: [Int]
     /// 0 while a heap has room (every firing row is a candidate), then its root's activation.
     var thresholds: [Float]
@@ -25,6 +34,8 @@ final class FeatureTally {
         let n = features.count
         heapActivations = [Float](repeating: 0, count: n * k)
         heapRows = [Int](repeating: -1, count: n * k)
+        heapKeys = [UInt64](repeating: 0, count: n * k)
+        heapDuplicates = [Int](repeating: 0, count: n * k)
         heapCounts = [Int](repeating: 0, count: n)
         thresholds = [Float](repeating: 0, count: n)
         fireCounts = [Int](repeating: 0, count: n)
@@ -41,8 +52,8 @@ final class FeatureTally {
     /// Adds a batch. `acts` is (B, H) row-major latent activations with this tally's features
     /// at columns [features); `rows` are the batch rows' global row numbers.
     // acts: (B,H)
-    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, features: features) }
+    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int], keys: [UInt64]) {
+        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, keys: keys, features: features) }
     }
 
     /// Adds a batch given as compressed sparse rows (SAEEncoder.encodeSparse): row b's open
@@ -50,34 +61,43 @@ final class FeatureTally {
     /// `values[…]`; latent j is local feature j. Only the open pairs are visited, in the same
     /// (row, feature) order as the dense loop, so the state ends bit-for-bit the same.
     func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
-             rowCount B: Int, rows: [Int]) {
+             rowCount B: Int, rows: [Int], keys: [UInt64]) {
         withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
-                                          rowCount: B, rows: rows, features: features) }
+                                          rowCount: B, rows: rows, keys: keys, features: features) }
     }
 
     /// The per-feature arrays as pointers, for one batch's fold.
     struct State: ActivationFolding {
         let k: Int
         let heapActs: UnsafeMutablePointer<Float>, heapRows: UnsafeMutablePointer<Int>, heapCounts: UnsafeMutablePointer<Int>
+        let heapKeys: UnsafeMutablePointer<UInt64>, heapDuplicates: UnsafeMutablePointer<Int>
         let thresholds: UnsafeMutablePointer<Float>, fireCounts: UnsafeMutablePointer<Int>, sums: UnsafeMutablePointer<Double>
         let histograms: UnsafeMutablePointer<Int>
         /// Folds a positive activation of local feature f at `row`.
         @inline(__always)
-        func fold(_ a: Float, feature f: Int, row: Int) {
+        func fold(_ a: Float, feature f: Int, row: Int, key: UInt64) {
             fireCounts[f] += 1
             sums[f] += Double(a)
             histograms[f * ActivationHistogram.binCount + ActivationHistogram.bin(a)] += 1
             guard a >= thresholds[f] else { return }
-            let heapActs = heapActs + f * k, heapRows = heapRows + f * k
+            let heap = FeatureTally.Heap(acts: heapActs + f * k, rows: heapRows + f * k, keys: heapKeys + f * k,
+                                         duplicates: heapDuplicates + f * k)
             var count = heapCounts[f]
-            if count < k {
-                FeatureTally.push(a, row, acts: heapActs, rows: heapRows, count: count)
+            if let i = (0..<count).first(where: { heap.keys[$0] == key }) {
+                // The same context is kept: keep the better row of the two, count one duplicate.
+                if FeatureTally.isWorse(heap.acts[i], heap.rows[i], than: a, row) {
+                    FeatureTally.improve(i, a, row, heap: heap, count: count)
+                }
+                heap.duplicates[FeatureTally.slot(ofKey: key, heap: heap, count: count)] += 1
+                if count == k { thresholds[f] = heap.acts[0] }
+            } else if count < k {
+                FeatureTally.push(a, row, key, duplicates: 0, heap: heap, count: count)
                 count += 1
                 heapCounts[f] = count
-                if count == k { thresholds[f] = heapActs[0] }
-            } else if FeatureTally.isWorse(heapActs[0], heapRows[0], than: a, row) {
-                FeatureTally.replaceRoot(a, row, acts: heapActs, rows: heapRows, count: count)
-                thresholds[f] = heapActs[0]
+                if count == k { thresholds[f] = heap.acts[0] }
+            } else if FeatureTally.isWorse(heap.acts[0], heap.rows[0], than: a, row) {
+                FeatureTally.replaceRoot(a, row, key, duplicates: 0, heap: heap, count: count)
+                thresholds[f] = heap.acts[0]
             }
         }
     }
@@ -85,52 +105,90 @@ final class FeatureTally {
     private func withState(_ body: (inout State) -> Void) {
         heapActivations.withUnsafeMutableBufferPointer { heapActs in
         heapRows.withUnsafeMutableBufferPointer { heapRows in
+        heapKeys.withUnsafeMutableBufferPointer { heapKeys in
+        heapDuplicates.withUnsafeMutableBufferPointer { heapDuplicates in
         heapCounts.withUnsafeMutableBufferPointer { heapCounts in
         thresholds.withUnsafeMutableBufferPointer { thresholds in
         fireCounts.withUnsafeMutableBufferPointer { fireCounts in
         activationSums.withUnsafeMutableBufferPointer { sums in
         histograms.withUnsafeMutableBufferPointer { histograms in
             var state = State(k: k, heapActs: heapActs.baseAddress!, heapRows: heapRows.baseAddress!, heapCounts: heapCounts.baseAddress!,
+                              heapKeys: heapKeys.baseAddress!, heapDuplicates: heapDuplicates.baseAddress!,
                               thresholds: thresholds.baseAddress!, fireCounts: fireCounts.baseAddress!, sums: sums.baseAddress!,
                               histograms: histograms.baseAddress!)
             body(&state)
-        }}}}}}}
+        }}}}}}}}}
+    }
+
+    /// One feature's heap slots: examples' activations, rows, context keys and folded duplicates.
+    struct Heap {
+        let acts: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Int>
+        let keys: UnsafeMutablePointer<UInt64>, duplicates: UnsafeMutablePointer<Int>
+
+        @inline(__always)
+        func move(_ from: Int, to: Int) {
+            acts[to] = acts[from]; rows[to] = rows[from]; keys[to] = keys[from]; duplicates[to] = duplicates[from]
+        }
+
+        @inline(__always)
+        func set(_ i: Int, _ a: Float, _ row: Int, _ key: UInt64, _ duplicateCount: Int) {
+            acts[i] = a; rows[i] = row; keys[i] = key; duplicates[i] = duplicateCount
+        }
     }
 
     @inline(__always)
-    static func push(_ a: Float, _ row: Int, acts: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Int>, count: Int) {
+    static func push(_ a: Float, _ row: Int, _ key: UInt64, duplicates: Int, heap: Heap, count: Int) {
         var i = count
         while i > 0 {
             let parent = (i - 1) / 2
-            guard isWorse(a, row, than: acts[parent], rows[parent]) else { break }
-            acts[i] = acts[parent]
-            rows[i] = rows[parent]
+            guard isWorse(a, row, than: heap.acts[parent], heap.rows[parent]) else { break }
+            heap.move(parent, to: i)
             i = parent
         }
-        acts[i] = a
-        rows[i] = row
+        heap.set(i, a, row, key, duplicates)
     }
 
     @inline(__always)
-    static func replaceRoot(_ a: Float, _ row: Int, acts: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Int>, count: Int) {
-        var i = 0
+    static func replaceRoot(_ a: Float, _ row: Int, _ key: UInt64, duplicates: Int, heap: Heap, count: Int) {
+        siftDown(from: 0, a, row, key, duplicates: duplicates, heap: heap, count: count)
+    }
+
+    /// Slot i's example became better (a larger activation or an earlier row): in a heap whose
+    /// root is the worst, it moves towards the leaves.
+    @inline(__always)
+    static func improve(_ i: Int, _ a: Float, _ row: Int, heap: Heap, count: Int) {
+        siftDown(from: i, a, row, heap.keys[i], duplicates: heap.duplicates[i], heap: heap, count: count)
+    }
+
+    @inline(__always)
+    static func siftDown(from start: Int, _ a: Float, _ row: Int, _ key: UInt64, duplicates: Int, heap: Heap, count: Int) {
+        var i = start
         while true {
             var child = 2 * i + 1
             if child >= count { break }
-            if child + 1 < count && isWorse(acts[child + 1], rows[child + 1], than: acts[child], rows[child]) { child += 1 }
-            guard isWorse(acts[child], rows[child], than: a, row) else { break }
-            acts[i] = acts[child]
-            rows[i] = rows[child]
+            if child + 1 < count && isWorse(heap.acts[child + 1], heap.rows[child + 1], than: heap.acts[child], heap.rows[child]) { child += 1 }
+            guard isWorse(heap.acts[child], heap.rows[child], than: a, row) else { break }
+            heap.move(child, to: i)
             i = child
         }
-        acts[i] = a
-        rows[i] = row
+        heap.set(i, a, row, key, duplicates)
     }
 
-    /// Feature f's kept examples, best first (larger activation, then smaller row).
-    func sortedExamples(_ f: Int) -> [(row: Int, activation: Float)] {
+    @inline(__always)
+    static func slot(ofKey key: UInt64, heap: Heap, count: Int) -> Int {
+        var i = 0
+        while i < count && heap.keys[i] != key { i += 1 }
+        precondition(i < count, "a kept context key vanished from its heap")
+        return i
+    }
+
+    /// Feature f's kept examples, best first (larger activation, then smaller row), with the
+    /// rows of the same context folded into each.
+    func sortedExamples(_ f: Int) -> [(row: Int, activation: Float, duplicates: Int)] {
         let start = f * k
-        var examples = (0..<heapCounts[f]).map { (row: heapRows[start + $0], activation: heapActivations[start + $0]) }
+        var examples = (0..<heapCounts[f]).map {
+            (row: heapRows[start + $0], activation: heapActivations[start + $0], duplicates: heapDuplicates[start + $0])
+        }
         examples.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
         return examples
     }

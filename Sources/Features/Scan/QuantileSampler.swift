@@ -2,8 +2,10 @@
 /// bucket i of Q holds the firing rows with activation in [i, i+1) × max / Q (the last one
 /// including the max), as SAEDashboard's quantile intervals do. Each bucket keeps the
 /// `samplesPerBucket` rows with the smallest sampling priority, a hash of (seed, feature,
-/// row): a uniform sample without replacement ("bottom-k" sampling) that depends neither on
-/// row order nor on how features are split across threads.
+/// context key): a uniform sample without replacement ("bottom-k" sampling) of the bucket's
+/// distinct contexts (`ContextKeys`) that depends neither on row order nor on how features are
+/// split across threads. Rows of a context already kept share its priority; the first (the
+/// smallest row) is kept and the others are counted as folded duplicates on its slot.
 final class QuantileSampler {
     let features: Range<Int>
     let bucketCount: Int
@@ -19,6 +21,8 @@ final class QuantileSampler {
     var priorities: [UInt64]
     var sampleRows: [Int]
     var sampleActivations: [Float]
+    var sampleKeys: [UInt64]
+    var sampleDuplicates: [Int]
     /// (features, Q)
     var filled: [Int]
     /// (features, Q): largest kept priority once a bucket is full, else UInt64.max.
@@ -36,6 +40,8 @@ final class QuantileSampler {
         priorities = [UInt64](repeating: 0, count: buckets * samplesPerBucket)
         sampleRows = [Int](repeating: -1, count: buckets * samplesPerBucket)
         sampleActivations = [Float](repeating: 0, count: buckets * samplesPerBucket)
+        sampleKeys = [UInt64](repeating: 0, count: buckets * samplesPerBucket)
+        sampleDuplicates = [Int](repeating: 0, count: buckets * samplesPerBucket)
         filled = [Int](repeating: 0, count: buckets)
         cutoffs = [UInt64](repeating: .max, count: buckets)
     }
@@ -46,26 +52,26 @@ final class QuantileSampler {
         min(Int(a * scale), bucketCount - 1)
     }
 
-    /// SplitMix64's finaliser over (seed, feature, row): the sampling priority.
+    /// SplitMix64's finaliser over (seed, feature, context key): the sampling priority.
     @inline(__always)
-    static func priority(seed: UInt64, feature: Int, row: Int) -> UInt64 {
-        var z = seed &+ UInt64(bitPattern: Int64(feature)) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(bitPattern: Int64(row)) &* 0xD1B5_4A32_D192_ED03
+    static func priority(seed: UInt64, feature: Int, key: UInt64) -> UInt64 {
+        var z = seed &+ UInt64(bitPattern: Int64(feature)) &* 0x9E37_79B9_7F4A_7C15 &+ key &* 0xD1B5_4A32_D192_ED03
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
 
     // acts: (B,H)
-    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int]) {
-        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, features: features) }
+    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int], keys: [UInt64]) {
+        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, keys: keys, features: features) }
     }
 
     /// Adds a batch of compressed sparse rows (as `FeatureTally.add(rowStarts:…)`): only the
     /// open pairs, in the dense loop's order, so the samples are the same.
     func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
-             rowCount B: Int, rows: [Int]) {
+             rowCount B: Int, rows: [Int], keys: [UInt64]) {
         withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
-                                          rowCount: B, rows: rows, features: features) }
+                                          rowCount: B, rows: rows, keys: keys, features: features) }
     }
 
     /// The per-bucket arrays as pointers, for one batch's fold.
@@ -73,22 +79,31 @@ final class QuantileSampler {
         let bucketCount: Int, samplesPerBucket: Int, seed: UInt64
         let scales: UnsafePointer<Float>, ids: UnsafePointer<Int>, counts: UnsafeMutablePointer<Int>
         let priorities: UnsafeMutablePointer<UInt64>, sampleRows: UnsafeMutablePointer<Int>, sampleActs: UnsafeMutablePointer<Float>
+        let sampleKeys: UnsafeMutablePointer<UInt64>, sampleDuplicates: UnsafeMutablePointer<Int>
         let filled: UnsafeMutablePointer<Int>, cutoffs: UnsafeMutablePointer<UInt64>
 
         /// Folds a positive activation of local feature f at `row`.
         @inline(__always)
-        func fold(_ a: Float, feature f: Int, row: Int) {
+        func fold(_ a: Float, feature f: Int, row: Int, key: UInt64) {
             let Q = bucketCount, s = samplesPerBucket
             let q = f * Q + QuantileSampler.bucket(a, scale: scales[f], bucketCount: Q)
             counts[q] += 1
-            let p = QuantileSampler.priority(seed: seed, feature: ids[f], row: row)
-            guard p < cutoffs[q] else { return }
+            let p = QuantileSampler.priority(seed: seed, feature: ids[f], key: key)
+            guard p <= cutoffs[q] else { return }
             let slots = q * s
+            // Rows arrive in ascending order, so a kept row of this context is the smaller one.
+            if let i = (0..<filled[q]).first(where: { sampleKeys[slots + $0] == key }) {
+                sampleDuplicates[slots + i] += 1
+                return
+            }
+            guard p < cutoffs[q] else { return }
             let priorities = UnsafeMutableBufferPointer(start: self.priorities, count: (q + 1) * s)
             if filled[q] < s {
                 priorities[slots + filled[q]] = p
                 sampleRows[slots + filled[q]] = row
                 sampleActs[slots + filled[q]] = a
+                sampleKeys[slots + filled[q]] = key
+                sampleDuplicates[slots + filled[q]] = 0
                 filled[q] += 1
                 if filled[q] == s { cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value }
             } else {
@@ -96,6 +111,8 @@ final class QuantileSampler {
                 priorities[slots + worst] = p
                 sampleRows[slots + worst] = row
                 sampleActs[slots + worst] = a
+                sampleKeys[slots + worst] = key
+                sampleDuplicates[slots + worst] = 0
                 cutoffs[q] = QuantileSampler.largest(priorities, slots, s).value
             }
         }
@@ -108,14 +125,17 @@ final class QuantileSampler {
         priorities.withUnsafeMutableBufferPointer { priorities in
         sampleRows.withUnsafeMutableBufferPointer { sampleRows in
         sampleActivations.withUnsafeMutableBufferPointer { sampleActs in
+        sampleKeys.withUnsafeMutableBufferPointer { sampleKeys in
+        sampleDuplicates.withUnsafeMutableBufferPointer { sampleDuplicates in
         filled.withUnsafeMutableBufferPointer { filled in
         cutoffs.withUnsafeMutableBufferPointer { cutoffs in
             var state = State(bucketCount: bucketCount, samplesPerBucket: samplesPerBucket, seed: seed,
                               scales: scales.baseAddress!, ids: ids.baseAddress!, counts: counts.baseAddress!,
                               priorities: priorities.baseAddress!, sampleRows: sampleRows.baseAddress!,
-                              sampleActs: sampleActs.baseAddress!, filled: filled.baseAddress!, cutoffs: cutoffs.baseAddress!)
+                              sampleActs: sampleActs.baseAddress!, sampleKeys: sampleKeys.baseAddress!,
+                              sampleDuplicates: sampleDuplicates.baseAddress!, filled: filled.baseAddress!, cutoffs: cutoffs.baseAddress!)
             body(&state)
-        }}}}}}}}
+        }}}}}}}}}}
     }
 
     @inline(__always)
@@ -126,9 +146,11 @@ final class QuantileSampler {
     }
 
     /// Feature f's samples in bucket q, highest activation first (ties: smaller row).
-    func samples(_ f: Int, bucket q: Int) -> [(row: Int, activation: Float)] {
+    func samples(_ f: Int, bucket q: Int) -> [(row: Int, activation: Float, duplicates: Int)] {
         let slots = (f * bucketCount + q) * samplesPerBucket
-        var out = (0..<filled[f * bucketCount + q]).map { (row: sampleRows[slots + $0], activation: sampleActivations[slots + $0]) }
+        var out = (0..<filled[f * bucketCount + q]).map {
+            (row: sampleRows[slots + $0], activation: sampleActivations[slots + $0], duplicates: sampleDuplicates[slots + $0])
+        }
         out.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
         return out
     }

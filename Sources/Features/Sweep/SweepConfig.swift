@@ -28,6 +28,9 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     /// Training rows [firstRow, endRow); nil = from the start / to the end.
     public var firstRow: Int?
     public var endRow: Int?
+    /// Rows held out at the end of the store (`--holdout`), recorded in every member's run.json
+    /// and evaluated on; nil: the rows outside [firstRow, endRow), if any.
+    public var heldOutRows: Range<Int>?
     /// Stop after this many training rows per member (tokens); nil = no budget.
     public var maxTokens: Int?
     /// Rows at context positions below this are skipped (1 skips BOS).
@@ -111,7 +114,8 @@ public struct SweepConfig: Codable, Sendable, Equatable {
             : l1Coefficients.map { ("l1-" + Self.format($0), sae(l1: $0, k: nil)) }
         return try settings.map { name, sae in
             try sae.validate()
-            return Member(name: name, run: TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: true))
+            return Member(name: name, run: TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: true,
+                                                      heldOutRows: heldOutRows))
         }
     }
 

@@ -16,12 +16,12 @@ extension SweepResult {
         }
         lines.append("")
         let k = c.evaluation?.topK ?? 20
-        lines.append("| SAE | λ | k | L0 | FVE | MSE | dead | dense | CE recovered | top-\(k) same token | ≥½max token mass | ≥½max token entropy (bits) |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        lines.append("| SAE | λ | k | L0 | FVE | MSE | dead | dense | ΔCE (nats) | KL (nats) | CE recovered vs zero / mean | top-\(k) same token | ≥½max token mass | ≥½max token entropy (bits) |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "—" }
         for m in members {
             if let failure = m.failure {
-                lines.append("| \(m.name) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | failed: \(failure.replacingOccurrences(of: "|", with: "/")) | | | | | | | | |")
+                lines.append("| \(m.name) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | failed: \(failure.replacingOccurrences(of: "|", with: "/")) | | | | | | | | | | |")
                 continue
             }
             let r = m.evaluation?.reconstruction
@@ -29,7 +29,8 @@ extension SweepResult {
             lines.append("| \(m.name) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | "
                          + "\(number(m.l0, "%.1f")) | \(number(m.explainedVariance, "%.4f")) | \(number(r?.mse, "%.4g")) | "
                          + "\(r.map { "\($0.deadFeatureCount)" } ?? "—") | \(r.map { "\($0.denseFeatureCount)" } ?? "—") | "
-                         + "\(number(m.lossRecovered.map { 100 * $0 }, "%.2f%%")) | "
+                         + "\(number(m.evaluation?.downstream?.lossIncrease, "%.4f")) | \(number(m.evaluation?.downstream?.klDivergence, "%.4g")) | "
+                         + "\(number(m.lossRecovered.map { 100 * $0 }, "%.2f%%")) / \(number((m.evaluation?.downstream?.lossRecoveredAgainstMean).map { 100 * $0 }, "%.2f%%")) | "
                          + "\(number(features?.summary(.topKTokenShare)?.median, "%.2f")) | "
                          + "\(number(features?.summary(.tokenMassShare)?.median, "%.2f")) | "
                          + "\(number(features?.summary(.tokenEntropyBits)?.median, "%.2f")) |")

@@ -17,15 +17,19 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     /// docs/MPI.md); nil: the plain single-stream loader. A run keeps its stream count for life,
     /// whatever the rank count (at most this many ranks).
     public var streamCount: Int?
+    /// Rows at the end of the store kept out of training (`--holdout`), which `evaluate` and
+    /// `sweep` measure on by default; nil: none held out (or a run from before holdouts).
+    public var heldOutRows: Range<Int>?
 
     public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
-                streamCount: Int? = nil) {
+                streamCount: Int? = nil, heldOutRows: Range<Int>? = nil) {
         self.store = store
         self.loader = loader
         self.sae = sae
         self.trainer = trainer
         self.stream = stream
         self.streamCount = streamCount
+        self.heldOutRows = heldOutRows
     }
 
     public func validate() throws {
@@ -35,6 +39,11 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         if let streamCount {
             guard streamCount >= 1 else { throw StoreError.invalidArgument("the stream count must be at least 1, got \(streamCount)") }
             guard stream else { throw StoreError.invalidArgument("data-parallel streams read from the store; they cannot be combined with --no-stream") }
+        }
+        if let heldOutRows, let endRow = loader.endRow {
+            guard endRow <= heldOutRows.lowerBound || (loader.firstRow ?? 0) >= heldOutRows.upperBound else {
+                throw StoreError.invalidArgument("the training rows ..\(endRow) overlap the held-out rows \(heldOutRows.lowerBound)..\(heldOutRows.upperBound)")
+            }
         }
     }
 }
