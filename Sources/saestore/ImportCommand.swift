@@ -32,7 +32,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Tensor to import when the .safetensors file holds several.")
     var tensor: String?
 
-    @Option(help: "Storage dtype: f32, f16, bf16, or int8 (lossy, per-row scale).")
+    @Option(help: "Storage dtype: f32, f16, bf16, int8-outlier (lossy, keeps outliers), or int8 (lossy, per-row absmax).")
     var dtype: String = "f16"
 
     @Option(help: "zstd level (1-22).")
@@ -49,7 +49,7 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
-            throw ValidationError("--dtype must be f32, f16, bf16 or int8, not \(dtype)")
+            throw ValidationError("--dtype must be f32, f16, bf16, int8-outlier or int8, not \(dtype)")
         }
         if let saelensCache { return try importSAELensCache(saelensCache, codec: codec) }
         guard let column, let file else { throw ValidationError("import needs --column NAME and a FILE (or --saelens-cache DIR)") }

@@ -29,7 +29,7 @@ struct IngestCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Start every window with <|endoftext|> as BOS.") var prependBos = true
     @Option(help: "Stop once the store holds this many documents.") var maxDocs: Int?
     @Option(help: "Stop once the store holds this many tokens (rows).") var maxTokens: Int?
-    @Option(help: "Activation dtype on disk: f32, f16, bf16, int8 (lossy).") var dtype = "f16"
+    @Option(help: "Activation dtype on disk: f32, f16, bf16, int8-outlier (lossy, keeps outliers), int8 (lossy, per-row absmax).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
     @Option(help: "Windows per forward pass.") var batch = 8
     @Option(help: "BLAS threads (default: all cores; under mpirun, this machine's cores / its ranks unless OPENBLAS_NUM_THREADS is set).") var threads: Int?
@@ -50,7 +50,7 @@ struct IngestCommand: ParsableCommand {
 
     func run() throws {
         guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
-            throw ValidationError("--dtype must be f32, f16, bf16 or int8, not \(dtype)")
+            throw ValidationError("--dtype must be f32, f16, bf16, int8-outlier or int8, not \(dtype)")
         }
         if let threads { GPT2Model.blasThreadCount = threads }
         let (files, name) = try resolveModel(model, quiet: quiet || json)

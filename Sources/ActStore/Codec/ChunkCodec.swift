@@ -6,9 +6,19 @@ import TensorIO
 ///   planes when the column asks for it.
 /// - int8: rows f32 scales (shuffled into 4 planes when asked), then n signed bytes;
 ///   value = byte * scale, scale = absmax(row) / 127.
+/// - int8-outlier: OutlierInt8Codec (its payload size depends on its outlier count).
 enum ChunkCodec {
+    /// Payload size of a fixed-size codec (every codec but int8-outlier).
     static func payloadByteCount(codec: ColumnCodec, rows: Int, width: Int) -> Int {
-        codec == .int8 ? rows * 4 + rows * width : rows * width * codec.storedByteWidth
+        precondition(codec != .int8Outlier, "int8-outlier payloads vary in size: use payloadByteRange")
+        return codec == .int8 ? rows * 4 + rows * width : rows * width * codec.storedByteWidth
+    }
+
+    /// Payload sizes a chunk of this shape can have.
+    static func payloadByteRange(codec: ColumnCodec, rows: Int, width: Int) -> ClosedRange<Int> {
+        if codec == .int8Outlier { return OutlierInt8Codec.payloadByteRange(rows: rows, width: width) }
+        let count = payloadByteCount(codec: codec, rows: rows, width: width)
+        return count...count
     }
 
     // MARK: encode
@@ -18,6 +28,9 @@ enum ChunkCodec {
                        firstRow: Int, into payload: inout [UInt8]) throws {
         precondition(values.count == rows * width, "encode: \(values.count) values for \(rows)x\(width)")
         let codec = spec.codec
+        if codec == .int8Outlier {
+            return try OutlierInt8Codec.encode(values, rows: rows, width: width, spec: spec, firstRow: firstRow, into: &payload)
+        }
         payload.removeAll(keepingCapacity: true)
         let byteCount = payloadByteCount(codec: codec, rows: rows, width: width)
         switch codec {
@@ -62,8 +75,8 @@ enum ChunkCodec {
             }
             scales.withUnsafeBytes { appendShuffled($0, width: 4, shuffle: spec.byteShuffle, to: &payload) }
             quantized.withUnsafeBytes { payload.append(contentsOf: $0) }
-        case .u32, .u64:
-            preconditionFailure("encode(floats:) called for integer column \(spec.name)")
+        case .u32, .u64, .int8Outlier:
+            preconditionFailure("encode(floats:) called for integer column \(spec.name) (or int8-outlier, handled above)")
         }
         precondition(payload.count == byteCount, "int8/half payload size")
     }
@@ -137,6 +150,8 @@ enum ChunkCodec {
                 let qrow = q + r * width
                 for j in 0..<width { row[j] = Float(qrow[j]) * scale }
             }
+        case .int8Outlier:
+            OutlierInt8Codec.decode(payload, shuffled: shuffled, rows: rows, width: width, into: out)
         case .u32, .u64:
             preconditionFailure("decode(floats:) called for an integer codec")
         }
@@ -185,6 +200,8 @@ enum ChunkCodec {
                 for p in 0..<4 { bits |= UInt32(plain[r * 4 + p]) << (8 * UInt32(p)) }
                 return Float(Int8(bitPattern: payload[rows * 4 + i])) * Float(bitPattern: bits)
             }
+        case .int8Outlier:
+            return OutlierInt8Codec.referenceDecode(payload, shuffled: shuffled, rows: rows, width: width)
         case .u32, .u64:
             preconditionFailure("referenceDecode(floats:) called for an integer codec")
         }

@@ -9,19 +9,22 @@ public enum ColumnCodec: String, Codable, Sendable, CaseIterable {
     case bf16
     /// Lossy: one f32 scale per row (absmax / 127) and one signed byte per value.
     case int8
+    /// Lossy, keeps outliers: per chunk a robust centre and scale per column, per row one
+    /// int8 scale plus up to 8 outlier coordinates kept exactly in f32 (docs/FORMAT.md).
+    case int8Outlier = "int8-outlier"
     /// Unsigned 32-bit integers (token ids, positions, byte offsets).
     case u32
     /// Unsigned 64-bit integers (document ids).
     case u64
 
-    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .int8 }
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .int8 || self == .int8Outlier }
 
-    /// Bytes one value takes before compression (int8's per-row scale not counted).
+    /// Bytes one value takes before compression (int8's scales and outliers not counted).
     public var storedByteWidth: Int {
         switch self {
         case .f32, .u32: return 4
         case .f16, .bf16: return 2
-        case .int8: return 1
+        case .int8, .int8Outlier: return 1
         case .u64: return 8
         }
     }
@@ -34,6 +37,7 @@ public enum ColumnCodec: String, Codable, Sendable, CaseIterable {
         case .int8: return 4
         case .u32: return 5
         case .u64: return 6
+        case .int8Outlier: return 7
         }
     }
 

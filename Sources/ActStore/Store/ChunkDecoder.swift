@@ -18,6 +18,13 @@ public final class ChunkDecoder {
         let record = try loadPayload(reader: reader, column: column, chunk: chunk)
         let count = record.rowCount * spec.width
         if out.count != count { out = [Float](repeating: 0, count: count) }
+        if record.codec == .int8Outlier, let detail = payload.withUnsafeBytes({
+            OutlierInt8Codec.problem(in: $0, shuffled: record.byteShuffle, rows: record.rowCount, width: spec.width)
+        }) {
+            throw StoreError.corruptChunk(store: reader.path, column: spec.name, chunk: chunk,
+                                          segment: SegmentFile.path(store: reader.path, segment: record.segment),
+                                          byteOffset: record.byteOffset, detail: detail)
+        }
         payload.withUnsafeBytes { src in
             out.withUnsafeMutableBufferPointer { dst in
                 ChunkCodec.decode(floatsFrom: src, codec: record.codec, shuffled: record.byteShuffle,
@@ -66,8 +73,12 @@ public final class ChunkDecoder {
             .corruptChunk(store: reader.path, column: spec.name, chunk: chunk, segment: segmentPath, byteOffset: record.byteOffset, detail: detail)
         }
         guard record.codec == spec.codec else { throw corrupt("record says codec \(record.codec.rawValue), the column is \(spec.codec.rawValue)") }
-        let expectedRaw = ChunkCodec.payloadByteCount(codec: record.codec, rows: record.rowCount, width: spec.width)
-        guard record.rawByteCount == expectedRaw else { throw corrupt("record says \(record.rawByteCount) payload bytes, \(record.rowCount) rows need \(expectedRaw)") }
+        let allowedRaw = ChunkCodec.payloadByteRange(codec: record.codec, rows: record.rowCount, width: spec.width)
+        guard allowedRaw.contains(record.rawByteCount) else {
+            let need = allowedRaw.count == 1 ? "\(allowedRaw.lowerBound)" : "\(allowedRaw.lowerBound)...\(allowedRaw.upperBound)"
+            throw corrupt("record says \(record.rawByteCount) payload bytes, \(record.rowCount) rows need \(need)")
+        }
+        let expectedRaw = record.rawByteCount
         guard let mapping = try reader.mapping(segment: record.segment) else {
             throw StoreError.missingSegment(store: reader.path, column: spec.name, chunk: chunk, segment: segmentPath)
         }

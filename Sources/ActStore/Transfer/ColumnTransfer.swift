@@ -51,7 +51,7 @@ public enum ColumnTransfer {
         guard matrix.rowCount > 0 else { throw StoreError.invalidArgument("\(file) has no rows") }
         let spec = ColumnSpec(name: column, width: matrix.width, codec: codec, compressionLevel: compressionLevel)
         try spec.validate()
-        guard codec.isFloat else { throw StoreError.invalidArgument("activations are imported as f32, f16, bf16 or int8, not \(codec.rawValue)") }
+        guard codec.isFloat else { throw StoreError.invalidArgument("activations are imported as f32, f16, bf16, int8-outlier or int8, not \(codec.rawValue)") }
 
         if StoreDirectory.holdsStore(store) {
             let writer = try StoreWriter.open(at: store)

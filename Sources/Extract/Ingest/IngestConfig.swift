@@ -47,7 +47,7 @@ public struct IngestConfig: Codable, Sendable, Equatable {
         if contextSize < (prependBOS ? 2 : 1) || contextSize > modelContext {
             throw StoreError.invalidArgument("--context must be \(prependBOS ? 2 : 1)...\(modelContext) (the model's n_positions), got \(contextSize)")
         }
-        if !dtype.isFloat { throw StoreError.invalidArgument("--dtype must be f32, f16, bf16 or int8") }
+        if !dtype.isFloat { throw StoreError.invalidArgument("--dtype must be f32, f16, bf16, int8-outlier or int8") }
         if batchWindows < 1 { throw StoreError.invalidArgument("--batch must be at least 1") }
         if let maxDocuments, maxDocuments < 1 { throw StoreError.invalidArgument("--max-docs must be at least 1") }
         if let maxTokens, maxTokens < 1 { throw StoreError.invalidArgument("--max-tokens must be at least 1") }
