@@ -22,11 +22,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Column (hook) to train on.") var hook: String
     @Option(help: "Run directory.") var out: String
 
-    @Option(help: "tied (seed), standard (SAELens), or topk.") var arch = "tied"
+    @Option(help: "tied (seed), standard (SAELens), topk, batchtopk or jumprelu (docs/SAE.md).") var arch = "tied"
     @Option(help: "Latents per input dimension.") var expansion = 8
-    @Option(help: "Active latents per row for topk.") var k = 32
+    @Option(help: "Active latents per row for topk (per row on average for batchtopk).") var k = 32
     @Option(help: "Learning rate.") var lr = 1e-3
-    @Option(help: "L1 coefficient λ (default 1e-3; 0 for topk).") var l1: Double?
+    @Option(help: "L1 coefficient λ (default 1e-3; 0 for topk, batchtopk and jumprelu).") var l1: Double?
+    @OptionGroup var architectureArguments: ArchitectureArguments
     @Option(help: "Rows per step.") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
     @Option(help: "Stop after this many training rows.") var maxTokens: Int?
@@ -57,7 +58,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard let architecture = SAEArchitecture(rawValue: arch) else {
-            throw ValidationError("--arch must be tied, standard or topk, not \(arch)")
+            throw ValidationError("--arch must be tied, standard, topk, batchtopk or jumprelu, not \(arch)")
         }
         guard let kernelMode = SAEKernelMode(rawValue: kernels) else {
             throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")
@@ -78,8 +79,9 @@ struct TrainCommand: ParsableCommand {
 
         var sae = SAEConfig(architecture: architecture, dIn: spec.width)
         sae.expansionFactor = expansion
-        sae.k = architecture == .topk ? k : 0
-        sae.l1Coefficient = l1 ?? (architecture == .topk ? 0 : 1e-3)
+        sae.k = architecture.usesK ? k : 0
+        sae.l1Coefficient = l1 ?? architecture.defaultL1Coefficient
+        try architectureArguments.apply(to: &sae)
         sae.learningRate = lr
         sae.batchSize = batch
         sae.epochs = epochs

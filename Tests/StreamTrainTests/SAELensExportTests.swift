@@ -66,6 +66,38 @@ final class SAELensExportTests: XCTestCase {
         XCTAssertEqual(try SAELensSAE.load(directory: dir).sae, topk)
     }
 
+    /// A batchtopk or jumprelu SAE (d_in 16, d_sae 64) with thresholds inside the range of its
+    /// pre-activations on `TestSAE.batch` rows, so they decide which latents open.
+    static func thresholdSAE(_ architecture: SAEArchitecture, k: Int) -> SparseAutoencoder {
+        var weights = TestSAE.make(.standard, dIn: 16, dSAE: 64).weights
+        weights.threshold = (0..<64).map { architecture == .jumprelu ? Float($0 % 7) * 0.1 : 0.25 }
+        return try! SparseAutoencoder(architecture: architecture, dIn: 16, dSAE: 64, k: k, applyBDecToInput: true,
+                                      weights: weights)
+    }
+
+    func testThresholdSAEsRoundTripAsSAELensJumpReLU() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let x = TestSAE.batch(rowCount: 20, dIn: 16)
+        for architecture in [SAEArchitecture.batchtopk, .jumprelu] {
+            let sae = Self.thresholdSAE(architecture, k: 6)
+            try SAELensExporter.export(sae, metadata: SAELensMetadata(), to: dir)
+            let cfg = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("cfg.json"))) as? [String: Any])
+            XCTAssertEqual(cfg["architecture"] as? String, "jumprelu")
+            XCTAssertEqual((cfg["metadata"] as? [String: Any])?["training_architecture"] as? String, architecture.rawValue)
+            let loaded = try SAELensSAE.load(directory: dir).sae
+            XCTAssertEqual(loaded.architecture, .jumprelu)
+            XCTAssertEqual(loaded.weights, sae.weights, "\(architecture): every tensor, θ included, bit for bit")
+            // Inference of the batchtopk SAE is its threshold: the same f as the loaded jumprelu.
+            let f = sae.encode(x, rowCount: 20)
+            XCTAssertEqual(loaded.encode(x, rowCount: 20), f)
+            // …and θ matters: the same weights as a plain ReLU SAE open more latents.
+            let relu = TestSAE.make(.standard, dIn: 16, dSAE: 64).encode(x, rowCount: 20)
+            XCTAssertLessThan(f.filter { $0 > 0 }.count, relu.filter { $0 > 0 }.count, "\(architecture)")
+            XCTAssertGreaterThan(f.filter { $0 > 0 }.count, 0, "\(architecture)")
+        }
+    }
+
     func testLoaderReportsMissingKeysAndShapes() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -86,7 +118,7 @@ final class SAELensExportTests: XCTestCase {
             XCTAssertEqual(error as? SAELensError, .shapeMismatch(path: dir.appendingPathComponent("sae_weights.safetensors").path,
                                                                    tensor: "W_enc", expected: [8, 32], found: [8, 16]))
         }
-        try editConfig { $0["architecture"] = "jumprelu" }
+        try editConfig { $0["architecture"] = "gated" }
         XCTAssertThrowsError(try SAELensSAE.load(directory: dir)) { error in
             guard case .unsupported? = error as? SAELensError else { return XCTFail("\(error)") }
         }
@@ -111,8 +143,11 @@ final class SAELensExportTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var arguments = [packageRoot.appendingPathComponent("scripts/check_saelens_export.py").path]
-        for (architecture, k, scale) in [(SAEArchitecture.tied, 0, Float(1)), (.standard, 0, Float(1.7)), (.topk, 6, Float(1))] {
-            let sae = TestSAE.make(architecture, dIn: 16, dSAE: 64, k: k)
+        let cases: [(SAEArchitecture, Int, Float)] = [(.tied, 0, 1), (.standard, 0, 1.7), (.topk, 6, 1),
+                                                      (.batchtopk, 6, 1.3), (.jumprelu, 0, 0.8)]
+        for (architecture, k, scale) in cases {
+            let sae = architecture.hasThreshold ? Self.thresholdSAE(architecture, k: k)
+                                                : TestSAE.make(architecture, dIn: 16, dSAE: 64, k: k)
             let saeDir = dir.appendingPathComponent("sae-\(architecture)")
             try SAELensExporter.export(sae, activationScale: scale, firingFrequency: [Float](repeating: 0.1, count: 64),
                                        metadata: metadata, to: saeDir)
@@ -124,7 +159,7 @@ final class SAELensExportTests: XCTestCase {
                 ("x_hat", [10, 16], loaded.reconstruct(x, rowCount: 10), .f32)])
             arguments += [saeDir.path, probe]
         }
-        // One Python process for all three: importing sae_lens takes seconds.
+        // One Python process for all of them: importing sae_lens takes seconds.
         let result = runProcess(python, arguments)
         XCTAssertEqual(result.status, 0, result.output)
     }

@@ -153,7 +153,7 @@ public enum SAEEvaluation {
         return EvaluationResult(
             store: storePath, saeDirectory: evaluated.directory.path, runDirectory: evaluated.runDirectory?.path,
             hook: hook, architecture: sae.architecture.rawValue, dIn: sae.dIn, dSAE: sae.dSAE,
-            k: sae.architecture == .topk ? sae.k : nil, firstRow: rows.lowerBound, endRow: rows.upperBound,
+            k: sae.architecture.usesK ? sae.k : nil, firstRow: rows.lowerBound, endRow: rows.upperBound,
             rowSelection: selection, excludedRowCount: rows.count - includedCount,
             reconstruction: reconstruction.metrics(denseThreshold: config.denseThreshold, activationScale: Double(scale)),
             downstream: downstream, monosemanticity: monosemanticity, notes: notes, config: config)

@@ -173,7 +173,10 @@ public final class ExampleResolver {
                 for c in 0..<C { sum += xr[c] * wr[c] }
             }
         }
-        return max(sum + biases[f], 0)
+        let pre = sum + biases[f]
+        // A threshold SAE's latent is open only above its θ (jumprelu; batchtopk at inference).
+        if sae.architecture.hasThreshold, !(pre > sae.weights.threshold[f]) { return 0 }
+        return max(pre, 0)
     }
 
     private func document(_ doc: Int) throws -> DocumentRecord {

@@ -19,6 +19,8 @@ public enum FeatureScanReference {
             if sae.architecture == .topk {
                 let keep = Set((0..<H).sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }.prefix(sae.k))
                 for j in 0..<H { out[b * H + j] = keep.contains(j) ? max(pre[j], 0) : 0 }
+            } else if sae.architecture.hasThreshold {
+                for j in 0..<H { out[b * H + j] = pre[j] > w.threshold[j] ? max(pre[j], 0) : 0 }
             } else {
                 for j in 0..<H { out[b * H + j] = max(pre[j], 0) }
             }

@@ -68,7 +68,7 @@ public enum FeatureScanner {
         // The dense folds read only activations > 0, which for a ReLU SAE are the positive
         // pre-activations themselves: skip writing the ReLU back (`.dense` keeps it, as the
         // plain path the others are measured against).
-        let preActivationsSuffice = sae.architecture != .topk && kernels == .auto
+        let preActivationsSuffice = sae.architecture.isReLU && kernels == .auto
         func runPass(_ pass: Int, dense fold: DenseFold, sparse sparseFold: SparseFold) throws {
             let loader = StreamLoaderConfig(column: config.column, firstRow: first, endRow: end, shuffleBufferRows: 1,
                                             workerCount: config.workerCount, prefetchChunks: 2 * config.workerCount + 1,
@@ -207,6 +207,8 @@ public enum FeatureScanner {
         }
         return try SparseAutoencoder(architecture: sae.architecture, dIn: C, dSAE: n, k: sae.k,
                                      applyBDecToInput: sae.applyBDecToInput,
-                                     weights: SAEWeights(wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: sae.weights.bDec))
+                                     weights: SAEWeights(wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: sae.weights.bDec,
+                                                         threshold: sae.architecture.hasThreshold
+                                                             ? ids.map { sae.weights.threshold[$0] } : []))
     }
 }

@@ -48,7 +48,7 @@ public enum SAESweep {
         for (index, (member, run)) in zip(members, runs).enumerated() {
             var entry = SweepMemberResult(
                 name: member.name, runDirectory: run.url.path, l1Coefficient: member.run.sae.l1Coefficient,
-                k: member.run.sae.architecture == .topk ? member.run.sae.k : nil)
+                k: member.run.sae.architecture.usesK ? member.run.sae.k : nil)
             let summary: TrainingSummary
             switch summaries[index] {
             case let .success(trained): summary = trained

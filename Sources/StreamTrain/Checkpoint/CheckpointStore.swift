@@ -71,6 +71,14 @@ public struct CheckpointStore: Sendable {
             tensors.append(("adam.m.\(name)", shapes[i], checkpoint.adam.firstMoments[i], .f32))
             tensors.append(("adam.v.\(name)", shapes[i], checkpoint.adam.secondMoments[i], .f32))
         }
+        // jumprelu's trained threshold (Adam slot 4) and batchtopk's inference threshold.
+        if config.architecture.hasThreshold {
+            tensors.append(("threshold", [H], checkpoint.weights.threshold, .f32))
+            if checkpoint.adam.firstMoments.count == 5 {
+                tensors.append(("adam.m.threshold", [H], checkpoint.adam.firstMoments[4], .f32))
+                tensors.append(("adam.v.threshold", [H], checkpoint.adam.secondMoments[4], .f32))
+            }
+        }
         do {
             try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
                                         tensors: tensors, metadata: ["format": "saestore-checkpoint"])
@@ -121,12 +129,17 @@ public struct CheckpointStore: Sendable {
         do { file = try SafetensorsFile(path: dir.appendingPathComponent(Self.tensorFile).path) } catch {
             throw malformed("\(error)")
         }
-        var values: [[Float]] = [], first: [[Float]] = [], second: [[Float]] = []
+        var values: [[Float]] = [], first: [[Float]] = [], second: [[Float]] = [], threshold: [Float] = []
         do {
             for name in SAEWeights.tensorNames {
                 values.append(try file.floats(name))
                 first.append(try file.floats("adam.m.\(name)"))
                 second.append(try file.floats("adam.v.\(name)"))
+            }
+            if trainer.config.architecture.hasThreshold { threshold = try file.floats("threshold") }
+            if trainer.config.architecture == .jumprelu {
+                first.append(try file.floats("adam.m.threshold"))
+                second.append(try file.floats("adam.v.threshold"))
             }
         } catch { throw malformed("\(error)") }
         let loader: Data
@@ -135,7 +148,8 @@ public struct CheckpointStore: Sendable {
         }
         return TrainingCheckpoint(
             config: trainer.config,
-            weights: SAEWeights(wEnc: values[0], bEnc: values[1], wDec: values[2], bDec: values[3]),
+            weights: SAEWeights(wEnc: values[0], bEnc: values[1], wDec: values[2], bDec: values[3],
+                                threshold: threshold),
             adam: AdamState(stepCount: trainer.adamStepCount, firstMoments: first, secondMoments: second),
             state: trainer.state, loaderPosition: loader)
     }

@@ -17,6 +17,11 @@ extension SAETrainer {
         guard source.rowWidth == config.dIn else {
             throw TrainingError.widthMismatch(sourceWidth: source.rowWidth, saeWidth: config.dIn)
         }
+        // BatchTopK selects over the whole batch and JumpReLU trains a threshold the reduction
+        // does not carry: neither would be one model's step split across ranks.
+        guard !config.architecture.hasThreshold else {
+            throw DistributedError.badPartition(detail: "--arch \(config.architecture.rawValue) trains in one process only (its step is not a sum over row subsets); run it without --streams or mpirun")
+        }
         let ranks = collective.rankCount
         var agreed = [Double(state.stepCount), Double(source.streamCount)]
         try collective.sumInPlace(&agreed)

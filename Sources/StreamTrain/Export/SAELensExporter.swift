@@ -4,9 +4,12 @@ import TensorIO
 /// Writes an SAE as SAELens (≥ 6) reads it with `SAE.load_from_disk(dir)`:
 ///   cfg.json                  architecture, d_in, d_sae, dtype, device, apply_b_dec_to_input,
 ///                             normalize_activations, reshape_activations, k (topk), metadata
-///   sae_weights.safetensors   W_enc [d_in,d_sae], W_dec [d_sae,d_in], b_enc [d_sae], b_dec [d_in], F32
+///   sae_weights.safetensors   W_enc [d_in,d_sae], W_dec [d_sae,d_in], b_enc [d_sae], b_dec [d_in],
+///                             threshold [d_sae] (jumprelu, batchtopk), F32
 ///   sparsity.safetensors      sparsity [d_sae] = log10(firing frequency + 1e-10), if given
-/// The tied SAE is written as "standard" with W_dec = W_encᵀ (what it computes). An activation
+/// The tied SAE is written as "standard" with W_dec = W_encᵀ (what it computes); batchtopk as
+/// SAELens writes it, "jumprelu" with its inference threshold for every latent. An activation
+/// scale s leaves θ as it is (pre-activations of raw x through W_enc·s are the trained ones). An activation
 /// scale s is folded in as SAELens does (W_enc·s, W_dec/s, b_dec/s, normalize_activations
 /// "none"), so the export takes raw activations.
 public enum SAELensExporter {
@@ -24,10 +27,12 @@ public enum SAELensExporter {
         let wEnc = s == 1 ? sae.weights.wEnc : sae.weights.wEnc.map { $0 * s }
         let wDec = s == 1 ? sae.decoderMatrix : sae.decoderMatrix.map { $0 / s }
         let bDec = s == 1 ? sae.weights.bDec : sae.weights.bDec.map { $0 / s }
-        try SafetensorsWriter.write(
-            path: directory.appendingPathComponent("sae_weights.safetensors").path,
-            tensors: [("W_enc", [C, H], wEnc, .f32), ("W_dec", [H, C], wDec, .f32),
-                      ("b_enc", [H], sae.weights.bEnc, .f32), ("b_dec", [C], bDec, .f32)])
+        var tensors: [(name: String, shape: [Int], values: [Float], dtype: TensorDType)] = [
+            ("W_enc", [C, H], wEnc, .f32), ("W_dec", [H, C], wDec, .f32),
+            ("b_enc", [H], sae.weights.bEnc, .f32), ("b_dec", [C], bDec, .f32)]
+        if sae.architecture.hasThreshold { tensors.append(("threshold", [H], sae.weights.threshold, .f32)) }
+        try SafetensorsWriter.write(path: directory.appendingPathComponent("sae_weights.safetensors").path,
+                                    tensors: tensors)
         if let firingFrequency {
             try SafetensorsWriter.write(
                 path: directory.appendingPathComponent("sparsity.safetensors").path,
@@ -43,9 +48,18 @@ public enum SAELensExporter {
                    metadata: metadata, to: directory)
     }
 
+    /// The SAELens inference architecture an SAE is saved as.
+    static func exportedArchitecture(_ architecture: SAEArchitecture) -> String {
+        switch architecture {
+        case .tied, .standard: return "standard"
+        case .topk: return "topk"
+        case .batchtopk, .jumprelu: return "jumprelu"
+        }
+    }
+
     static func writeConfig(for sae: SparseAutoencoder, metadata: SAELensMetadata, to url: URL) throws {
         var cfg: [String: Any] = [
-            "architecture": sae.architecture == .topk ? "topk" : "standard",
+            "architecture": exportedArchitecture(sae.architecture),
             "d_in": sae.dIn,
             "d_sae": sae.dSAE,
             "dtype": "float32",
@@ -56,6 +70,10 @@ public enum SAELensExporter {
             "metadata": metadata.jsonObject,
         ]
         if sae.architecture == .topk { cfg["k"] = sae.k }
+        // SAELens records what trained an inference SAE in its metadata.
+        var metadataObject = metadata.jsonObject
+        metadataObject["training_architecture"] = sae.architecture == .tied ? "standard" : sae.architecture.rawValue
+        cfg["metadata"] = metadataObject
         // Without a sae_lens_version (saestore is not SAELens) SAELens ≥ 6 reads the config
         // through its pre-6.0 path, which takes metadata from top-level keys; write both.
         for (key, value) in metadata.jsonObject { cfg[key] = value }

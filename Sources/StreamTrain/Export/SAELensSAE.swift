@@ -3,7 +3,7 @@ import TensorIO
 
 /// An SAE made elsewhere (SAELens, or a saestore export), loaded for analysis.
 public struct SAELensSAE: Sendable {
-    /// The SAE (architecture standard or topk), ready for `encode`.
+    /// The SAE (architecture standard, topk or jumprelu), ready for `encode`.
     public var sae: SparseAutoencoder
     /// The cfg.json metadata.
     public var metadata: SAELensMetadata
@@ -43,6 +43,7 @@ public struct SAELensSAE: Sendable {
         switch architectureName {
         case "standard": architecture = .standard
         case "topk": architecture = .topk
+        case "jumprelu": architecture = .jumprelu
         default: throw SAELensError.unsupported(path: cfgPath, what: "architecture \"\(architectureName)\"")
         }
         if architecture == .topk, k == nil {
@@ -74,8 +75,16 @@ public struct SAELensSAE: Sendable {
                 throw SAELensError.unsupported(path: weightsPath, what: "tensor \(name): \(error)")
             }
         }
+        // Pre-6 SAELens saved JumpReLU thresholds as log_threshold; 6.x converts them on load too.
+        var threshold: [Float] = []
+        if architecture == .jumprelu {
+            threshold = file.tensors["threshold"] == nil && file.tensors["log_threshold"] != nil
+                ? try tensor("log_threshold", [dSAE]).map { Float(exp(Double($0))) }
+                : try tensor("threshold", [dSAE])
+        }
         let weights = SAEWeights(wEnc: try tensor("W_enc", [dIn, dSAE]), bEnc: try tensor("b_enc", [dSAE]),
-                                 wDec: try tensor("W_dec", [dSAE, dIn]), bDec: try tensor("b_dec", [dIn]))
+                                 wDec: try tensor("W_dec", [dSAE, dIn]), bDec: try tensor("b_dec", [dIn]),
+                                 threshold: threshold)
         let sae = try SparseAutoencoder(architecture: architecture, dIn: dIn, dSAE: dSAE, k: k ?? 0,
                                         applyBDecToInput: applyBDec, weights: weights)
         var logSparsity: [Float]?

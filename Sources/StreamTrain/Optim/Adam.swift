@@ -29,14 +29,21 @@ public struct Adam: Sendable {
                           secondMoments: tensorSizes.map { [Float](repeating: 0, count: $0) })
     }
 
-    /// The optimiser `config` asks for, sized for `weights`.
+    /// The optimiser `config` asks for, sized for `weights`: the four SAELens tensors, and a
+    /// fifth slot for the threshold when it is trained (jumprelu).
     public init(config: SAEConfig, weights: SAEWeights) {
         self.init(learningRate: config.learningRate, beta1: config.adamBeta1,
                   beta2: config.adamBeta2, epsilon: config.adamEpsilon,
-                  tensorSizes: weights.tensors.map(\.count))
+                  tensorSizes: Adam.tensorSizes(config: config, weights: weights))
     }
 
-    /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order).
+    /// Element counts of the slots `init(config:weights:)` makes.
+    static func tensorSizes(config: SAEConfig, weights: SAEWeights) -> [Int] {
+        weights.tensors.map(\.count) + (config.architecture == .jumprelu ? [weights.threshold.count] : [])
+    }
+
+    /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order), and the
+    /// threshold in slot 4 when the optimiser has one.
     public mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights) {
         step(&weights, gradients: gradients, pool: nil)
     }
@@ -54,7 +61,8 @@ public struct Adam: Sendable {
     mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?,
                        zeroDecoderRows: [Int32]? = nil,
                        encoderTranspose: (rows: UnsafeMutablePointer<Float>, latentCount: Int)? = nil) {
-        precondition(state.firstMoments.count == 4, "Adam sized for \(state.firstMoments.count) tensors, SAE has 4")
+        precondition(state.firstMoments.count == 4 || state.firstMoments.count == 5,
+                     "Adam sized for \(state.firstMoments.count) tensors, SAE has 4 or 5")
         state.stepCount += 1
         let c = coefficients()
         if let encoderTranspose {
@@ -71,6 +79,10 @@ public struct Adam: Sendable {
             Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c, pool: pool)
         }
         Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c, pool: nil)
+        if state.firstMoments.count == 5 {
+            Adam.update(&weights.threshold, gradients.threshold, &state.firstMoments[4], &state.secondMoments[4], c,
+                        pool: nil)
+        }
     }
 
     /// One step of a single tensor in `slot`; call `advance()` once before the tensors of a step.

@@ -8,6 +8,15 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// SAELens "topk": untied like standard; the k largest pre-activations of a row are kept
     /// (then ReLU'd) and the rest are zero.
     case topk
+    /// SAELens "batchtopk" (Bussmann et al. 2024): in training the k·B largest ReLU'd
+    /// pre-activations of the whole batch are kept, so rows share a budget of k on average;
+    /// a threshold θ (an average of each batch's smallest kept value) replaces the selection at
+    /// inference, and the SAE is exported as SAELens "jumprelu" with θ for every latent.
+    case batchtopk
+    /// SAELens "jumprelu" (Rajamanoharan et al. 2024): f = pre·[pre > θ_j] with a trained
+    /// threshold per latent, its gradient through a straight-through estimator of kernel width
+    /// `jumpReLUBandwidth`, and an L0 ("step") or tanh sparsity loss.
+    case jumprelu
 
     /// Whether the decoder reuses the encoder weight (no separate W_dec tensor).
     public var isTied: Bool { self == .tied }
@@ -21,6 +30,29 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// its input, SAELens' untied SAEs do.
     public var defaultApplyBDecToInput: Bool { self != .tied }
 
-    /// λ when the config does not say: TopK controls sparsity through k, so no L1 by default.
-    public var defaultL1Coefficient: Double { self == .topk ? 0 : 1e-3 }
+    /// λ when the config does not say: the TopK family controls sparsity through k and
+    /// JumpReLU through its own L0 coefficient, so no L1 by default.
+    public var defaultL1Coefficient: Double {
+        switch self {
+        case .tied, .standard: return 1e-3
+        case .topk, .batchtopk, .jumprelu: return 0
+        }
+    }
+
+    /// Whether the SAE has a threshold per latent (`SAEWeights.threshold`): trained for
+    /// jumprelu, BatchTopK's inference threshold for batchtopk.
+    public var hasThreshold: Bool { self == .batchtopk || self == .jumprelu }
+
+    /// Whether `k` sets the sparsity (topk: per row; batchtopk: per row on average).
+    public var usesK: Bool { self == .topk || self == .batchtopk }
+
+    /// Whether f = max(pre, 0) latent by latent (tied, standard): a scan that only reads f > 0
+    /// may then read the pre-activations instead.
+    public var isReLU: Bool { self == .tied || self == .standard }
+
+    /// Whether the reconstruction term is SAELens 6's, Σ_c (x̂ − x)² averaged over rows, rather
+    /// than the seed's mean over rows and elements. The architectures added after the seed
+    /// use SAELens' so that their sparsity coefficients mean what they mean there; the metrics'
+    /// `mse` stays the per-element mean for every architecture.
+    public var sumsSquaredErrorOverInput: Bool { self == .batchtopk || self == .jumprelu }
 }

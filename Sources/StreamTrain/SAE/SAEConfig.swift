@@ -1,7 +1,7 @@
 /// Everything that decides what an SAE training run computes. A run saves it beside its outputs;
 /// decoding a JSON that omits a field takes the same default as `init(architecture:dIn:)`.
 public struct SAEConfig: Codable, Equatable, Sendable {
-    /// SAE family: "tied" (the seed's), "standard" (untied, SAELens) or "topk".
+    /// SAE family: "tied" (the seed's), "standard" (untied, SAELens), "topk", "batchtopk" or "jumprelu".
     public var architecture: SAEArchitecture
     /// Width of one activation row (floats per token), e.g. 768 for GPT-2 small's residual stream.
     public var dIn: Int
@@ -10,7 +10,8 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     public var expansionFactor: Int
     /// Latent count (features); nil means dIn × expansionFactor.
     public var dSAE: Int?
-    /// TopK only: latents kept per row (count, 1...latentCount).
+    /// TopK: latents kept per row; BatchTopK: latents kept per row on average, k·B per batch
+    /// of B rows (count, 1...latentCount).
     public var k: Int
     /// λ, weight of the L1 term in loss = MSE + λ·L1 (dimensionless; docs/SAE.md gives the
     /// normalisation: MSE per element, L1 summed over latents and averaged over rows).
@@ -42,6 +43,27 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     public var adamBeta2: Double
     /// Adam ε, added to sqrt(v̂) in the denominator (gradient units).
     public var adamEpsilon: Double
+    /// JumpReLU: weight λ of the sparsity term (SAELens `l0_coefficient`, default 1).
+    public var l0Coefficient: Double
+    /// JumpReLU: the sparsity term, "step" (L0, SAELens' default) or "tanh".
+    public var jumpReLUSparsityLoss: JumpReLUSparsityLoss
+    /// JumpReLU: width ε of the rectangle kernel of the threshold's straight-through estimator
+    /// (pre-activation units; SAELens `jumprelu_bandwidth`, default 0.05).
+    public var jumpReLUBandwidth: Double
+    /// JumpReLU: every θ_j at init (pre-activation units; SAELens `jumprelu_init_threshold`, 0.01).
+    public var jumpReLUInitialThreshold: Double
+    /// JumpReLU, tanh loss: c in tanh(c · f · ‖W_dec[j]‖) (SAELens `jumprelu_tanh_scale`, 4).
+    public var jumpReLUTanhScale: Double
+    /// BatchTopK: weight of each batch's smallest kept activation in the running inference
+    /// threshold θ ← (1 − r)·θ + r·min (SAELens `topk_threshold_lr`, default 0.01).
+    public var topkThresholdLearningRate: Double
+    /// TopK family: weight α of the AuxK dead-latent loss (Gao et al. 2024); 0 (the default)
+    /// turns it off. SAELens' default is 1, the paper's 1/32. Dead = no firing in the last
+    /// `SAETrainerOptions.deadFeatureWindowTokens` rows.
+    public var auxKCoefficient: Double
+    /// AuxK: dead latents each row reconstructs with (count); nil means d_in / 2 (SAELens and
+    /// the paper's heuristic).
+    public var auxKLatentCount: Int?
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -64,7 +86,18 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.adamBeta1 = 0.9
         self.adamBeta2 = 0.999
         self.adamEpsilon = 1e-8
+        self.l0Coefficient = 1
+        self.jumpReLUSparsityLoss = .step
+        self.jumpReLUBandwidth = 0.05
+        self.jumpReLUInitialThreshold = 0.01
+        self.jumpReLUTanhScale = 4
+        self.topkThresholdLearningRate = 0.01
+        self.auxKCoefficient = 0
+        self.auxKLatentCount = nil
     }
+
+    /// k_aux of the AuxK loss.
+    public var resolvedAuxKLatentCount: Int { auxKLatentCount ?? max(1, dIn / 2) }
 
     /// Number of SAE latents (features).
     public var latentCount: Int { dSAE ?? dIn * expansionFactor }
@@ -77,7 +110,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         try check(dIn > 0, "dIn", dIn, "a positive row width")
         try check(expansionFactor > 0, "expansionFactor", expansionFactor, "a positive integer")
         if let dSAE { try check(dSAE > 0, "dSAE", dSAE, "a positive latent count") }
-        if architecture == .topk {
+        if architecture.usesK {
             try check(k >= 1 && k <= latentCount, "k", k, "1...\(latentCount) (the latent count)")
         }
         try check(l1Coefficient.isFinite && l1Coefficient >= 0, "l1Coefficient", l1Coefficient,
@@ -96,12 +129,31 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         try check(adamBeta2 >= 0 && adamBeta2 < 1, "adamBeta2", adamBeta2, "a value in [0, 1)")
         try check(adamEpsilon.isFinite && adamEpsilon > 0, "adamEpsilon", adamEpsilon,
                   "a finite value > 0")
+        try check(l0Coefficient.isFinite && l0Coefficient >= 0, "l0Coefficient", l0Coefficient,
+                  "a finite value >= 0")
+        try check(jumpReLUBandwidth.isFinite && jumpReLUBandwidth > 0, "jumpReLUBandwidth",
+                  jumpReLUBandwidth, "a finite value > 0")
+        try check(jumpReLUInitialThreshold.isFinite && jumpReLUInitialThreshold >= 0,
+                  "jumpReLUInitialThreshold", jumpReLUInitialThreshold, "a finite value >= 0")
+        try check(jumpReLUTanhScale.isFinite && jumpReLUTanhScale > 0, "jumpReLUTanhScale",
+                  jumpReLUTanhScale, "a finite value > 0")
+        try check(auxKCoefficient.isFinite && auxKCoefficient >= 0, "auxKCoefficient", auxKCoefficient,
+                  "a finite value >= 0")
+        try check(auxKCoefficient == 0 || architecture.usesK, "auxKCoefficient", auxKCoefficient,
+                  "0 unless the architecture is topk or batchtopk")
+        if let auxKLatentCount {
+            try check(auxKLatentCount >= 1, "auxKLatentCount", auxKLatentCount, "a positive latent count")
+        }
+        try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
+                  "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
 
     private enum CodingKeys: String, CodingKey {
         case architecture, dIn, expansionFactor, dSAE, k, l1Coefficient, learningRate, batchSize
         case epochs, seed, normalizeActivations, normalizationEstimateRowCount, applyBDecToInput
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
+        case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
+        case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount
     }
 
     public init(from decoder: Decoder) throws {
@@ -128,5 +180,16 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         adamBeta1 = try c.decodeIfPresent(Double.self, forKey: .adamBeta1) ?? adamBeta1
         adamBeta2 = try c.decodeIfPresent(Double.self, forKey: .adamBeta2) ?? adamBeta2
         adamEpsilon = try c.decodeIfPresent(Double.self, forKey: .adamEpsilon) ?? adamEpsilon
+        l0Coefficient = try c.decodeIfPresent(Double.self, forKey: .l0Coefficient) ?? l0Coefficient
+        jumpReLUSparsityLoss = try c.decodeIfPresent(JumpReLUSparsityLoss.self, forKey: .jumpReLUSparsityLoss)
+            ?? jumpReLUSparsityLoss
+        jumpReLUBandwidth = try c.decodeIfPresent(Double.self, forKey: .jumpReLUBandwidth) ?? jumpReLUBandwidth
+        jumpReLUInitialThreshold = try c.decodeIfPresent(Double.self, forKey: .jumpReLUInitialThreshold)
+            ?? jumpReLUInitialThreshold
+        jumpReLUTanhScale = try c.decodeIfPresent(Double.self, forKey: .jumpReLUTanhScale) ?? jumpReLUTanhScale
+        topkThresholdLearningRate = try c.decodeIfPresent(Double.self, forKey: .topkThresholdLearningRate)
+            ?? topkThresholdLearningRate
+        auxKCoefficient = try c.decodeIfPresent(Double.self, forKey: .auxKCoefficient) ?? auxKCoefficient
+        auxKLatentCount = try c.decodeIfPresent(Int.self, forKey: .auxKLatentCount)
     }
 }

@@ -37,7 +37,7 @@ public struct SAEEncoder {
     /// only looks at f > 0 (a feature scan) gets the same values for one pass less over the
     /// batch. TopK's f depends on every latent of the row, so it has no such shortcut.
     public mutating func encodePreActivations(_ rows: [Float], rowCount: Int, into out: inout [Float]) {
-        precondition(sae.architecture != .topk, "encodePreActivations: a TopK SAE's activations need its selection; use encode")
+        precondition(sae.architecture.isReLU, "encodePreActivations: only a ReLU SAE's activations are its positive pre-activations; use encode")
         let count = rowCount * sae.dSAE
         if out.count != count { out = [Float](repeating: 0, count: count) }
         guard rowCount > 0 else { return }

@@ -8,6 +8,8 @@ public struct SAELosses: Equatable, Sendable {
     public var total: Double
     /// Σ over rows of the number of latents with f > 0 (divide by rows for L0).
     public var activeLatentCount: Int
+    /// The AuxK term included in `total` (0 without AuxK).
+    public var auxiliary: Double = 0
 
     public init(mse: Double, l1: Double, total: Double, activeLatentCount: Int) {
         self.mse = mse

@@ -7,17 +7,21 @@ public enum SAEReference {
         public var bEnc: [Double]
         public var wDec: [Double]
         public var bDec: [Double]
+        /// θ per latent (jumprelu, batchtopk); empty otherwise.
+        public var threshold: [Double]
 
-        public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double]) {
+        public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double], threshold: [Double] = []) {
             self.wEnc = wEnc
             self.bEnc = bEnc
             self.wDec = wDec
             self.bDec = bDec
+            self.threshold = threshold
         }
 
         public init(_ w: SAEWeights) {
             self.init(wEnc: w.wEnc.map(Double.init), bEnc: w.bEnc.map(Double.init),
-                      wDec: w.wDec.map(Double.init), bDec: w.bDec.map(Double.init))
+                      wDec: w.wDec.map(Double.init), bDec: w.bDec.map(Double.init),
+                      threshold: w.threshold.map(Double.init))
         }
     }
 

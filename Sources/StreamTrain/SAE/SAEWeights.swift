@@ -8,12 +8,17 @@ public struct SAEWeights: Equatable, Sendable {
     public var wDec: [Float]
     /// Decoder bias, shape (dIn).
     public var bDec: [Float]
+    /// Per-latent threshold θ, shape (dSAE), for the architectures that have one (jumprelu:
+    /// trained; batchtopk: the inference threshold); empty otherwise. Not one of `tensors`:
+    /// the four SAELens tensors every architecture has.
+    public var threshold: [Float]
 
-    public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float]) {
+    public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float], threshold: [Float] = []) {
         self.wEnc = wEnc
         self.bEnc = bEnc
         self.wDec = wDec
         self.bDec = bDec
+        self.threshold = threshold
     }
 
     /// All-zero tensors of the right shapes (gradient buffers).
@@ -22,6 +27,7 @@ public struct SAEWeights: Equatable, Sendable {
         bEnc = [Float](repeating: 0, count: dSAE)
         wDec = architecture.isTied ? [] : [Float](repeating: 0, count: dSAE * dIn)
         bDec = [Float](repeating: 0, count: dIn)
+        threshold = architecture.hasThreshold ? [Float](repeating: 0, count: dSAE) : []
     }
 
     /// SAELens tensor names in the order checkpoints and Adam slots use.
@@ -33,6 +39,6 @@ public struct SAEWeights: Equatable, Sendable {
     /// Whether every value is finite.
     public var isFinite: Bool {
         wEnc.allSatisfy(\.isFinite) && bEnc.allSatisfy(\.isFinite)
-            && wDec.allSatisfy(\.isFinite) && bDec.allSatisfy(\.isFinite)
+            && wDec.allSatisfy(\.isFinite) && bDec.allSatisfy(\.isFinite) && threshold.allSatisfy(\.isFinite)
     }
 }

@@ -52,6 +52,33 @@ struct SAEWorkspace {
     /// The trainer turns it off: its gradient check and Adam never read those rows
     /// (`firedRowCounts[j] == 0` marks them), so they may hold stale values.
     var zeroesUnfiredDecoderRows = true
+    /// Whether a trainer owns this workspace: batchtopk then selects over the batch (else it
+    /// applies its inference threshold) and jumprelu keeps its pre-activations.
+    var training = false
+    /// jumprelu in training: the pre-activations of the batch, (B, dSAE); allocated when first used.
+    var preActs: [Float] = []
+    /// BatchTopK in training: the batch's positive values for the selection, (B·dSAE).
+    var batchTopKScratch: [Float] = []
+    /// BatchTopK in training: the smallest activation the last selection kept (0 if none).
+    var batchTopKMinimum: Float = 0
+    /// Whether `encodeLatents` copies the pre-activations to `preActs` (jumprelu in training,
+    /// or a step with AuxK).
+    var keepsPreActivations: Bool { training && (thresholdGradients || auxKActive) }
+    /// Set by `lossAndGradients` for a step that computes AuxK.
+    var auxKActive = false
+    /// AuxK: per latent, 1 when the last step gave its W_dec row a gradient (dead latents
+    /// chosen for some row), (dSAE); the trainer's Adam and gradient check then read that row.
+    var auxKRowMarks: [Int32] = []
+    /// AuxK: the per-pool-thread heaps and candidates of the per-row selection over dead latents.
+    var auxKHeap: [Int] = []
+    var auxKCandidates: [Int32] = []
+    var auxKRow: [Float] = []
+    /// JumpReLU, tanh loss: per latent Σ_b f·sech²(c·f·‖W_dec[j]‖) of the last step, (dSAE).
+    var tanhDecoderSums: [Double] = []
+    /// JumpReLU, tanh loss: Σ over the batch of tanh(c·f·‖W_dec[j]‖) of the last step.
+    var tanhLossSum = 0.0
+    /// Set for jumprelu SAEs: the threshold is trained.
+    var thresholdGradients = false
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
     let pool: WorkerPool
     /// Times the phases of a step when set (`SAETrainer.measuresPhases`).
@@ -86,5 +113,6 @@ struct SAEWorkspace {
         topkHeap = [Int](repeating: 0, count: max(sae.k, 1) * threadCount)
         topkValues = [Float](repeating: 0, count: max(sae.k, 1) * threadCount)
         topkCandidates = [Int32](repeating: 0, count: sae.architecture == .topk ? H * threadCount : 0)
+        thresholdGradients = sae.architecture == .jumprelu
     }
 }

@@ -6,10 +6,19 @@ extension SparseAutoencoder {
     @discardableResult
     func encodeLatents(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) -> Int {
         encodePreActivations(x, rowCount: B, workspace: &ws)
-        if architecture == .topk {
-            applyTopK(rowCount: B, workspace: &ws)
-        } else {
-            applyReLU(rowCount: B, workspace: &ws)
+        if ws.keepsPreActivations {
+            // jumprelu's threshold gradient and AuxK read pre-activations where f is 0.
+            let count = B * dSAE
+            if ws.preActs.count < count { ws.preActs = [Float](repeating: 0, count: ws.maxRowCount * dSAE) }
+            ws.preActs.withUnsafeMutableBufferPointer { pre in
+                ws.acts.withUnsafeBufferPointer { acts in pre.baseAddress!.update(from: acts.baseAddress!, count: count) }
+            }
+        }
+        switch architecture {
+        case .topk: applyTopK(rowCount: B, workspace: &ws)
+        case .batchtopk where ws.training: applyBatchTopK(rowCount: B, workspace: &ws)
+        case .batchtopk, .jumprelu: applyThreshold(rowCount: B, workspace: &ws)
+        case .tied, .standard: applyReLU(rowCount: B, workspace: &ws)
         }
         ws.clock?.lap(.activation)
         var open = 0

@@ -5,24 +5,58 @@ extension SparseAutoencoder {
     ///
     /// After the encoder product, `kernels` picks the sgemm path below (the reference) or the
     /// sparse one (`sparseLossAndGradients`) from the batch's measured density.
+    ///
+    /// batchtopk and jumprelu use SAELens' reconstruction term Σ(x̂−x)²/B instead
+    /// (`SAEArchitecture.sumsSquaredErrorOverInput`); jumprelu adds its sparsity term and the
+    /// threshold's gradient from `jumpReLU` (SAELens' defaults when nil). `auxK` adds the
+    /// dead latents' auxiliary loss (`addAuxK`).
     // x: (B,C); gradients: shaped like `weights`
     func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
                           workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights,
-                          kernels: SAEKernelMode = .dense) -> SAELosses {
+                          kernels: SAEKernelMode = .dense, jumpReLU: JumpReLUTerms? = nil,
+                          auxK: AuxKTerms? = nil) -> SAELosses {
+        ws.auxKActive = auxK != nil
+        let terms = architecture == .jumprelu
+            ? (jumpReLU ?? JumpReLUTerms(config: SAEConfig(architecture: .jumprelu, dIn: dIn))) : nil
         let decoderRowsCurrent = ws.decoderRowsMatchEncoder
         ws.decoderRowsMatchEncoder = false
         ws.weightGradientsKnownFinite = false
         let open = encodeLatents(x, rowCount: B, workspace: &ws)
-        if architecture.weightsL1ByDecoderNorm {
+        if architecture.weightsL1ByDecoderNorm || terms?.loss == .tanh {
             computeDecoderRowNorms(into: &ws.decoderRowNorms, pool: ws.pool)
             ws.clock?.lap(.decoderNorms)
         }
         ws.lastStepWasSparse = kernels.usesSparse(density: Double(open) / Double(B * dSAE))
+        var losses: SAELosses
         if ws.lastStepWasSparse {
-            return sparseLossAndGradients(x, rowCount: B, openCount: open, l1Coefficient: l1Coefficient,
-                                          decoderRowsCurrent: decoderRowsCurrent, workspace: &ws, gradients: &g)
+            losses = sparseLossAndGradients(x, rowCount: B, openCount: open, l1Coefficient: l1Coefficient,
+                                            decoderRowsCurrent: decoderRowsCurrent, jumpReLU: terms,
+                                            workspace: &ws, gradients: &g)
+        } else {
+            losses = denseLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, jumpReLU: terms,
+                                           workspace: &ws, gradients: &g)
         }
-        return denseLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, workspace: &ws, gradients: &g)
+        if let terms {
+            // The step loss is the mean open count; the tanh loss was summed by its gradient pass.
+            if terms.loss == .step { losses.l1 = Double(open) / Double(B) } else { losses.l1 = ws.tanhLossSum / Double(B) }
+            losses.total += terms.coefficient * losses.l1
+            thresholdGradients(rowCount: B, scale: reconstructionScale(rowCount: B), terms: terms,
+                               workspace: ws, gradients: &g)
+            ws.clock?.lap(.latentGradients)
+        }
+        if let auxK {
+            losses.auxiliary = addAuxK(x, rowCount: B, terms: auxK, workspace: &ws, gradients: &g)
+            losses.total += losses.auxiliary
+            ws.weightGradientsKnownFinite = false
+            ws.clock?.lap(.weightGradients)
+        }
+        return losses
+    }
+
+    /// s in dL/dx̂ = s·(x̂ − x): 2/(B·C) for the mean over rows and elements, 2/B for SAELens'
+    /// sum over the input averaged over rows.
+    func reconstructionScale(rowCount B: Int) -> Float {
+        Float(2.0 / Double(architecture.sumsSquaredErrorOverInput ? B : B * dIn))
     }
 
     /// The loss terms from `ws.rowSquares` (Σ_c (x̂ − x)² per row) and the per-latent tallies.
@@ -40,7 +74,15 @@ extension SparseAutoencoder {
         }
         let mse = sumSquares / Double(B * C)
         let l1 = l1Sum / Double(B)
-        return SAELosses(mse: mse, l1: l1, total: mse + l1Coefficient * l1, activeLatentCount: activeCount)
+        let reconstruction = architecture.sumsSquaredErrorOverInput ? sumSquares / Double(B) : mse
+        return SAELosses(mse: mse, l1: l1, total: reconstruction + l1Coefficient * l1, activeLatentCount: activeCount)
+    }
+
+    /// Σ_b of the open counts `encodeLatents` left in `ws.rowOpenCounts`.
+    func rowOpenTotal(rowCount B: Int, workspace ws: SAEWorkspace) -> Int {
+        var open = 0
+        for b in 0..<B { open += Int(ws.rowOpenCounts[b]) }
+        return open
     }
 
     /// db_dec = s · Σ_b (x̂ − x)[b], and with `apply_b_dec_to_input` its share of the encoder
@@ -75,7 +117,7 @@ extension SparseAutoencoder {
     /// The sgemm path: every product dense over all B × H (row, latent) pairs; the element-wise
     /// work between the products runs on the pool (`DenseKernels`).
     private func denseLossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
-                                       workspace ws: inout SAEWorkspace,
+                                       jumpReLU terms: JumpReLUTerms?, workspace ws: inout SAEWorkspace,
                                        gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
         let pool = ws.pool
@@ -84,7 +126,7 @@ extension SparseAutoencoder {
         let weighted = architecture.weightsL1ByDecoderNorm
 
         // dL/dx̂ = s·(x̂ − x); s is folded into the gemm alphas instead of a separate pass.
-        let s = Float(2.0 / Double(B * C))
+        let s = reconstructionScale(rowCount: B)
         let l1PerRow = Float(l1Coefficient) / Float(B)
 
         // dL/df = s·(x̂−x)·W_decᵀ (tied: ·W_enc), then in one sweep per latent range: the L1
@@ -99,6 +141,12 @@ extension SparseAutoencoder {
                               c: dF.baseAddress!)
                 }
             }
+        }
+        if terms?.loss == .tanh, let terms {
+            gatherOpenLatents(rowCount: B, openCount: rowOpenTotal(rowCount: B, workspace: ws), workspace: &ws)
+            ws.tanhLossSum = addTanhSparsityGradients(rowCount: B, terms: terms, workspace: &ws, denseGradients: true)
+        }
+        ws.actGrads.withUnsafeMutableBufferPointer { dF in
             ws.acts.withUnsafeBufferPointer { f in
                 ws.decoderRowNorms.withUnsafeBufferPointer { norms in
                     ws.latentActSums.withUnsafeMutableBufferPointer { sums in
@@ -170,6 +218,7 @@ extension SparseAutoencoder {
                 }
             }
         }
+        if let terms, terms.loss == .tanh { addTanhDecoderGradients(rowCount: B, terms: terms, workspace: ws, gradients: &g) }
         ws.clock?.lap(.weightGradients)
         decoderBiasGradient(rowCount: B, scale: s, workspace: ws, gradients: &g)
         ws.clock?.lap(.biasGradients)

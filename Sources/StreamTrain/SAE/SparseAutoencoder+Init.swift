@@ -5,7 +5,8 @@ extension SparseAutoencoder {
     /// b_enc). Tied: torch nn.Linear(d_in, d_sae)'s default, W and b_enc uniform in
     /// ±1/sqrt(d_in), b_dec = 0. Untied: SAELens — W_dec (d_sae, d_in) kaiming-uniform
     /// (±sqrt(6/d_in)), each row rescaled to `decoderInitNorm` (1 with `decoderUnitNorm`),
-    /// W_enc = W_decᵀ, biases 0.
+    /// W_enc = W_decᵀ, biases 0; jumprelu's θ at `jumpReLUInitialThreshold`, batchtopk's at 0
+    /// (SAELens' initial `topk_threshold`).
     static func initialWeights(config: SAEConfig, generator: inout SeededGenerator) -> SAEWeights {
         let C = config.dIn, H = config.latentCount
         var weights = SAEWeights(zerosFor: config.architecture, dIn: C, dSAE: H)
@@ -26,6 +27,9 @@ extension SparseAutoencoder {
                 weights.wDec[j * C + c] *= scale
                 weights.wEnc[c * H + j] = weights.wDec[j * C + c]
             }
+        }
+        if config.architecture == .jumprelu {
+            weights.threshold = [Float](repeating: Float(config.jumpReLUInitialThreshold), count: H)
         }
         return weights
     }

@@ -5,7 +5,8 @@ extension SparseAutoencoder {
     /// `decoderRowsCurrent`: `ws.decoderRows` already holds W_encᵀ (tied), so it is not copied again.
     // x: (B,C); gradients: shaped like `weights`
     func sparseLossAndGradients(_ x: [Float], rowCount B: Int, openCount: Int, l1Coefficient: Double,
-                                decoderRowsCurrent: Bool = false, workspace ws: inout SAEWorkspace,
+                                decoderRowsCurrent: Bool = false, jumpReLU terms: JumpReLUTerms? = nil,
+                                workspace ws: inout SAEWorkspace,
                                 gradients g: inout SAEWeights) -> SAELosses {
         let C = dIn, H = dSAE
         let pool = ws.pool, parts = pool.threadCount
@@ -16,7 +17,7 @@ extension SparseAutoencoder {
         }
         ws.clock?.lap(.gather)
 
-        let s = Float(2.0 / Double(B * C))
+        let s = reconstructionScale(rowCount: B)
         let l1PerRow = Float(l1Coefficient) / Float(B)
         let weighted = architecture.weightsL1ByDecoderNorm
         let decoder = architecture.isTied ? ws.decoderRows : weights.wDec
@@ -56,6 +57,9 @@ extension SparseAutoencoder {
         ws.clock?.lap(.decode)
         let losses = losses(rowCount: B, l1Coefficient: l1Coefficient, workspace: ws)
 
+        if let terms, terms.loss == .tanh {
+            ws.tanhLossSum = addTanhSparsityGradients(rowCount: B, terms: terms, workspace: &ws, denseGradients: false)
+        }
         // db_enc, summed over rows in row order as the dense path does.
         let entryCount = ws.sparse.entryCount
         ws.sparse.withPointers { sp in
@@ -72,6 +76,10 @@ extension SparseAutoencoder {
         if !architecture.isTied {
             finite = decoderWeightGradients(scale: s, l1PerRow: weighted ? l1PerRow : nil, workspace: &ws,
                                             gradients: &g) && finite
+        }
+        if let terms, terms.loss == .tanh {
+            addTanhDecoderGradients(rowCount: B, terms: terms, workspace: ws, gradients: &g)
+            finite = false  // the tanh term was added after the kernels' finiteness check
         }
         ws.weightGradientsKnownFinite = finite
         ws.clock?.lap(.weightGradients)

@@ -7,7 +7,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
     public let dIn: Int
     /// Latent count.
     public let dSAE: Int
-    /// Latents kept per row (topk only; 0 for the others).
+    /// Latents kept per row (topk), per row on average in training (batchtopk); 0 for the others.
     public let k: Int
     /// Whether b_dec is subtracted from the input before encoding.
     public let applyBDecToInput: Bool
@@ -21,7 +21,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
             throw SAEShapeError(tensor: "d_in/d_sae", expected: "positive sizes",
                                 found: "d_in \(dIn), d_sae \(dSAE)")
         }
-        if architecture == .topk, !(1...dSAE).contains(k) {
+        if architecture.usesK, !(1...dSAE).contains(k) {
             throw SAEShapeError(tensor: "k", expected: "1...\(dSAE)", found: "\(k)")
         }
         let expected: [(String, Int, Int)] = [
@@ -29,6 +29,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
             ("b_enc", weights.bEnc.count, dSAE),
             ("W_dec", weights.wDec.count, architecture.isTied ? 0 : dSAE * dIn),
             ("b_dec", weights.bDec.count, dIn),
+            ("threshold", weights.threshold.count, architecture.hasThreshold ? dSAE : 0),
         ]
         for (name, found, want) in expected where found != want {
             throw SAEShapeError(tensor: name, expected: "\(want) values", found: "\(found) values")
@@ -36,7 +37,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
         self.architecture = architecture
         self.dIn = dIn
         self.dSAE = dSAE
-        self.k = architecture == .topk ? k : 0
+        self.k = architecture.usesK ? k : 0
         self.applyBDecToInput = applyBDecToInput
         self.weights = weights
     }

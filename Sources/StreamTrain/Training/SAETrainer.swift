@@ -24,6 +24,8 @@ public final class SAETrainer {
     /// Counters and firing history.
     public internal(set) var state: TrainerState
 
+    /// Tests: the AuxK dead mask to use instead of the firing history (SAELens takes it as an input).
+    var auxKDeadMaskOverride: [Bool]?
     /// Steps this trainer object took on the sparse kernels (not saved in checkpoints).
     public internal(set) var sparseStepCount = 0
     /// Step-time breakdown of the last data-parallel `train(rankSource:…)` on this rank.
@@ -57,6 +59,8 @@ public final class SAETrainer {
                                  reservingSparse: options.kernels != .dense)
         // Its check and Adam skip the W_dec rows of unfired latents after sparse steps.
         workspace.zeroesUnfiredDecoderRows = false
+        workspace.training = true
+        if config.architecture == .batchtopk { state.batchTopKThreshold = 0 }
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
         finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
@@ -68,8 +72,9 @@ public final class SAETrainer {
                             options: SAETrainerOptions = SAETrainerOptions()) throws {
         try self.init(config: checkpoint.config, options: options)
         try replaceWeights(checkpoint.weights)
-        guard checkpoint.adam.firstMoments.map(\.count) == sae.weights.tensors.map(\.count),
-              checkpoint.adam.secondMoments.map(\.count) == sae.weights.tensors.map(\.count) else {
+        let slotSizes = Adam.tensorSizes(config: config, weights: sae.weights)
+        guard checkpoint.adam.firstMoments.map(\.count) == slotSizes,
+              checkpoint.adam.secondMoments.map(\.count) == slotSizes else {
             throw TrainingError.checkpointMismatch(detail: "Adam moments do not match the weight shapes")
         }
         guard checkpoint.state.lastFiredTokenCount.count == config.latentCount,
@@ -274,9 +279,13 @@ public final class SAETrainer {
         workspace.clock?.start()
         try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
         workspace.clock?.lap(.input)
+        if config.architecture == .jumprelu { clampThresholds() }
         workspace.decoderRowsMatchEncoder = decoderRowsCurrent
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
-                                          workspace: &workspace, gradients: &gradients, kernels: options.kernels)
+                                          workspace: &workspace, gradients: &gradients, kernels: options.kernels,
+                                          jumpReLU: config.architecture == .jumprelu ? JumpReLUTerms(config: config) : nil,
+                                          auxK: auxKTerms())
+        if config.architecture == .batchtopk { updateBatchTopKThreshold(openCount: losses.activeLatentCount) }
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
         guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
             throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
@@ -412,7 +421,10 @@ public final class SAETrainer {
     /// After a sparse step of an untied SAE: per latent, its rows of the batch with f > 0; a
     /// 0 marks a W_dec row whose gradient the sparse kernel set to exactly zero.
     private var zeroDecoderRows: [Int32]? {
-        workspace.lastStepWasSparse && !config.architecture.isTied ? workspace.firedRowCounts : nil
+        guard workspace.lastStepWasSparse && !config.architecture.isTied else { return nil }
+        guard workspace.auxKActive, workspace.auxKRowMarks.count == config.latentCount else { return workspace.firedRowCounts }
+        // AuxK also wrote the rows of the dead latents it chose.
+        return zip(workspace.firedRowCounts, workspace.auxKRowMarks).map { $0 | $1 }
     }
 
     /// Anthropic / SAELens: with rows held at unit norm, only the gradient component

@@ -23,6 +23,9 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var completedWindowFiredCounts: [Int] = []
     /// Rows in the last complete frequency window.
     public var completedWindowTokenCount: Int = 0
+    /// BatchTopK: the running inference threshold θ in Double, as SAELens keeps its
+    /// `topk_threshold` (the SAE's Float `threshold` is this, rounded, for every latent).
+    public var batchTopKThreshold: Double?
 
     init(latentCount: Int, generator: SeededGenerator) {
         self.generator = generator

@@ -1,0 +1,29 @@
+extension SAETrainer {
+    /// This step's AuxK terms, or nil when AuxK is off. A latent is dead when it fired on none
+    /// of the last `deadFeatureWindowTokens` rows (none are dead before that many rows were
+    /// seen, as SAELens counts forward passes since firing from the start).
+    func auxKTerms() -> AuxKTerms? {
+        guard config.auxKCoefficient > 0 else { return nil }
+        let window = options.deadFeatureWindowTokens
+        let dead = auxKDeadMaskOverride ?? state.lastFiredTokenCount.map { state.tokenCount - $0 >= window }
+        return AuxKTerms(coefficient: config.auxKCoefficient, latentCount: config.resolvedAuxKLatentCount, deadMask: dead)
+    }
+
+    /// SAELens' JumpReLU training clamps every θ_j to ≥ 0 before each forward pass, so Adam
+    /// cannot push a threshold below zero (where it would stop acting).
+    func clampThresholds() {
+        guard sae.weights.threshold.contains(where: { $0 < 0 }) else { return }
+        for j in sae.weights.threshold.indices where sae.weights.threshold[j] < 0 { sae.weights.threshold[j] = 0 }
+    }
+
+    /// BatchTopK: θ ← (1 − r)·θ + r·(the batch's smallest kept activation), in Double, when
+    /// anything was kept (SAELens `update_topk_threshold`); the SAE's threshold follows.
+    func updateBatchTopKThreshold(openCount: Int) {
+        guard openCount > 0 else { return }
+        let r = config.topkThresholdLearningRate
+        let theta = (1 - r) * (state.batchTopKThreshold ?? 0) + r * Double(workspace.batchTopKMinimum)
+        state.batchTopKThreshold = theta
+        let value = Float(theta)
+        for j in sae.weights.threshold.indices { sae.weights.threshold[j] = value }
+    }
+}
