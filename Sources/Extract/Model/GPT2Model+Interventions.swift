@@ -32,7 +32,7 @@ extension GPT2Model {
         var hiddenStates: [[Float]] = []
         for transform in transforms {
             var spliceError: GPT2ModelError?
-            forward(tokens: tokens, B: B, T: T, lastLayer: config.layerCount - 1, hooks: transform == nil ? [] : [hook]) { point, buffer in
+            forward(tokens: tokens, sequenceLengths: Array(repeating: T, count: B), lastLayer: config.layerCount - 1, hooks: transform == nil ? [] : [hook]) { point, buffer in
                 guard let transform else { return }
                 var activation = Array(buffer)
                 transform(&activation)
