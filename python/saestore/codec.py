@@ -11,13 +11,57 @@ import numpy as np
 def _unshuffle(planes: np.ndarray, value_bytes: int) -> np.ndarray:
     """w planes of n bytes (plane p = byte p of every value) → n interleaved values' bytes."""
     n = planes.size // value_bytes
-    return np.ascontiguousarray(planes.reshape(value_bytes, n).T).reshape(-1)
+    # One strided copy per plane: several times faster than a (w, n) → (n, w) transpose.
+    out = np.empty((n, value_bytes), dtype=np.uint8)
+    for p in range(value_bytes):
+        out[:, p] = planes[p * n:(p + 1) * n]
+    return out.reshape(-1)
+
+
+class PayloadError(ValueError):
+    """A decompressed payload that contradicts its own layout (the message says how)."""
+
+
+def _decode_int8_outlier(raw: np.ndarray, shuffled: bool, rows: int, width: int) -> np.ndarray:
+    """FORMAT.md "int8-outlier": centre, columnScale, rowScale, outlierCount, outlierColumn,
+    outlierValue, q; x = ((f32(q)·rowScale)·columnScale) + centre in f32, then the outliers."""
+    at = 0
+
+    def words(count, dtype):
+        nonlocal at
+        block = raw[at: at + 4 * count]
+        at += 4 * count
+        return (_unshuffle(block, 4) if shuffled else block.copy()).view(dtype)
+
+    least = 8 * width + 5 * rows + rows * width
+    if raw.size < least:
+        raise PayloadError(f"int8-outlier payload of {raw.size} bytes is shorter than {rows} rows x {width} need")
+    centre, column_scale, row_scale = words(width, "<f4"), words(width, "<f4"), words(rows, "<f4")
+    counts = raw[at: at + rows].astype(np.int64)
+    at += rows
+    outliers = int(counts.sum())
+    if raw.size != least + 8 * outliers:
+        raise PayloadError(f"int8-outlier payload holds {raw.size} bytes, its {outliers} outliers need {least + 8 * outliers}")
+    columns, values = words(outliers, "<u4").astype(np.int64), words(outliers, "<f4")
+    q = raw[at: at + rows * width].view(np.int8).reshape(rows, width)
+    owner = np.repeat(np.arange(rows), counts)
+    if outliers:
+        first = np.r_[True, owner[1:] != owner[:-1]]
+        bad = (columns >= width) | (~first & (columns <= np.r_[-1, columns[:-1]]))
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise PayloadError(f"int8-outlier row {owner[k]}: outlier column {columns[k]} is not above the previous and below the width {width}")
+    x = ((q.astype(np.float32) * row_scale[:, None]) * column_scale[None, :]) + centre[None, :]
+    x[owner, columns] = values
+    return x
 
 
 def decode_floats(payload, codec: str, shuffled: bool, rows: int, width: int) -> np.ndarray:
     """A float column's payload as float32 (rows, width), row-major."""
     raw = np.frombuffer(payload, dtype=np.uint8)
     n = rows * width
+    if codec == "int8-outlier":
+        return _decode_int8_outlier(raw, shuffled, rows, width)
     if codec == "f32":
         values = (_unshuffle(raw, 4) if shuffled else raw).view("<f4")
         if not shuffled:

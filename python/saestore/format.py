@@ -15,9 +15,9 @@ SEGMENT_HEADER_BYTES = 16
 TABLES = ("meta", "chunks", "docs", "rowdoc", "texts", "sources", "cursor")
 
 # Chunk record codes (FORMAT.md "Chunk record") and the manifest's codec strings.
-CODEC_BY_CODE = {1: "f32", 2: "f16", 3: "bf16", 4: "int8", 5: "u32", 6: "u64"}
-FLOAT_CODECS = ("f32", "f16", "bf16", "int8")
-VALUE_BYTES = {"f32": 4, "u32": 4, "f16": 2, "bf16": 2, "int8": 1, "u64": 8}
+CODEC_BY_CODE = {1: "f32", 2: "f16", 3: "bf16", 4: "int8", 5: "u32", 6: "u64", 7: "int8-outlier"}
+FLOAT_CODECS = ("f32", "f16", "bf16", "int8", "int8-outlier")
+VALUE_BYTES = {"f32": 4, "u32": 4, "f16": 2, "bf16": 2, "int8": 1, "u64": 8, "int8-outlier": 1}
 INTEGER_DTYPES = {"u32": np.dtype("<u4"), "u64": np.dtype("<u8")}
 
 # Packed little-endian records; offsets as tabled in FORMAT.md.
@@ -131,6 +131,17 @@ def chunk_key(column: int, chunk: int) -> bytes:
     return struct.pack(">HQ", column, chunk)
 
 
-def payload_bytes(codec: str, rows: int, width: int) -> int:
-    """Size of a chunk's payload before zstd (FORMAT.md "Chunk payload")."""
+def payload_bytes(codec: str, rows: int, width: int, outliers: int = 0) -> int:
+    """Size of a chunk's payload before zstd (FORMAT.md "Chunk payload"); int8-outlier's
+    depends on its outlier count."""
+    if codec == "int8-outlier":
+        return 8 * width + 5 * rows + 8 * outliers + rows * width
     return rows * 4 + rows * width if codec == "int8" else rows * width * VALUE_BYTES[codec]
+
+
+def payload_range(codec: str, rows: int, width: int):
+    """(least, most) payload bytes a chunk of this shape may have (FORMAT.md)."""
+    if codec == "int8-outlier":
+        return payload_bytes(codec, rows, width, 0), payload_bytes(codec, rows, width, rows * min(255, width))
+    n = payload_bytes(codec, rows, width)
+    return n, n

@@ -7,9 +7,23 @@ from .errors import CorruptIndexError, NewerFormatError, NotAStoreError, StoreEr
 from .format import FORMAT_VERSION, MAGIC, TABLES, CommitState, Manifest
 
 # LMDB forbids opening one environment twice in a process (closing one handle drops the
-# other's locks), and an environment opened before a fork is unusable in the child: one
-# per (process, directory).
+# other's locks), and an environment opened before a fork is unusable in the child: one per
+# (process, directory). A forked child (a DataLoader worker) closes what it inherited — its
+# parent's fcntl locks are not inherited, so this releases nothing of the parent's — and each
+# Index reopens on first use in the child.
 _ENVIRONMENTS = {}
+
+
+def _close_inherited():
+    for env in _ENVIRONMENTS.values():
+        try:
+            env.close()
+        except Exception:
+            pass
+    _ENVIRONMENTS.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited)
 
 
 def _environment(index_path: str):
@@ -35,9 +49,9 @@ class Index:
         index_path = os.path.join(store, "index")
         if not os.path.exists(os.path.join(index_path, "data.mdb")):
             raise NotAStoreError(store, "it has no index/data.mdb")
+        self._index_path = index_path
         try:
-            self.env = _environment(index_path)
-            self.tables = {name: self.env.open_db(name.encode(), create=False) for name in TABLES}
+            self._open()
         except lmdb.NotFoundError:
             raise NotAStoreError(store, "its index lacks the saestore tables") from None
         except (lmdb.CorruptedError, lmdb.InvalidError, lmdb.PanicError, lmdb.VersionMismatchError) as error:
@@ -65,12 +79,23 @@ class Index:
                 raise CorruptIndexError(store, "meta", "commit state missing")
             self.state = CommitState.parse(store, state)
 
+    def _open(self):
+        self._pid = os.getpid()
+        self._env = _environment(self._index_path)
+        self.tables = {name: self._env.open_db(name.encode(), create=False) for name in TABLES}
+
+    @property
+    def env(self):
+        if os.getpid() != self._pid:
+            self._open()
+        return self._env
+
     def close(self):
         """Closes the environment (and forgets it), so the process may open it again."""
         for key, env in list(_ENVIRONMENTS.items()):
-            if env is self.env:
+            if env is self._env:
                 del _ENVIRONMENTS[key]
-        self.env.close()
+        self._env.close()
 
     def get(self, table: str, key: bytes):
         with self.env.begin() as txn:

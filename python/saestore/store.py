@@ -9,11 +9,11 @@ import numpy as np
 import zstandard
 
 from . import crc
-from .codec import decode_floats, decode_integers
+from .codec import PayloadError, decode_floats, decode_integers
 from .errors import (CorruptChunkError, CorruptIndexError, MissingColumnError, MissingSegmentError,
                      RowOutOfRangeError, StoreError, TruncatedSegmentError)
 from .format import (CHUNK_RECORD, CODEC_BY_CODE, SEGMENT_HEADER_BYTES, Column, Document, chunk_key,
-                     decode_key_u64, key_u64, payload_bytes)
+                     decode_key_u64, key_u64, payload_range)
 from .index import Index
 
 
@@ -223,9 +223,10 @@ class Store(BaseStore):
         codec = CODEC_BY_CODE[int(record["codec"])]
         if codec != spec.codec:
             raise corrupt(f"record says codec {codec}, the column is {spec.codec}")
-        expected = payload_bytes(codec, int(record["row_count"]), spec.width)
-        if int(record["raw_bytes"]) != expected:
-            raise corrupt(f"record says {int(record['raw_bytes'])} payload bytes, {int(record['row_count'])} rows need {expected}")
+        least, most = payload_range(codec, int(record["row_count"]), spec.width)
+        if not least <= int(record["raw_bytes"]) <= most:
+            need = f"{least}" if least == most else f"{least}...{most}"
+            raise corrupt(f"record says {int(record['raw_bytes'])} payload bytes, {int(record['row_count'])} rows need {need}")
         mapped = self._segment(int(record["segment"]))
         if mapped is None:
             raise MissingSegmentError(self.path, spec.name, chunk, segment)
@@ -257,7 +258,10 @@ class Store(BaseStore):
             raise corrupt(f"zstd decompress failed: frame produced {len(payload)} bytes, expected {raw}")
         shuffled = bool(record["shuffle"])
         if spec.is_float:
-            return decode_floats(payload, codec, shuffled, rows, spec.width)
+            try:
+                return decode_floats(payload, codec, shuffled, rows, spec.width)
+            except PayloadError as error:
+                raise corrupt(str(error)) from None
         return decode_integers(payload, codec, shuffled, rows, spec.width)
 
     # documents

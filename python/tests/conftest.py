@@ -15,7 +15,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(REPO, "python"))  # the package under test, installed or not
 
 HOOK = "blocks.1.hook_resid_pre"
-CODECS = ("f32", "f16", "bf16", "int8")
+CODECS = ("f32", "f16", "bf16", "int8", "int8-outlier")
 
 
 def _binary(name: str, variable: str) -> str:

@@ -27,7 +27,7 @@ def test_read_equals_swift_export_byte_for_byte(stores, saestore_bin, tmp_path, 
 
 
 def test_vectorised_decode_equals_reference_on_every_codec(stores):
-    for dtype in CODECS:
+    for dtype in ("f32", "f16", "bf16", "int8"):  # int8-outlier: held to `saestore export` above
         s = saestore.open(stores[dtype])
         compressed, record, name, _ = s.compressed_chunk(s.column_index(HOOK), 1)
         import zstandard
