@@ -1,0 +1,97 @@
+import Foundation
+
+/// The config.json fields of a Llama-family decoder (Llama 2/3.x, SmolLM, Mistral without
+/// sliding window, Qwen2/2.5), read as transformers reads them.
+public struct LlamaConfig: Equatable, Sendable {
+    /// How rotary frequencies are adjusted for long context.
+    public enum RopeScaling: Equatable, Sendable {
+        case none
+        /// Llama 3.1+: low frequencies divided by `factor`, high ones kept, a smooth blend between.
+        case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalMaxPositions: Double)
+    }
+
+    public var modelType: String
+    public var layerCount: Int
+    public var hiddenWidth: Int
+    public var mlpWidth: Int
+    public var headCount: Int
+    public var keyValueHeadCount: Int
+    public var headWidth: Int
+    public var vocabularySize: Int
+    public var maxPositions: Int
+    public var rmsNormEpsilon: Float
+    public var ropeTheta: Double
+    public var ropeScaling: RopeScaling
+    /// Biases on the q, k and v projections (Qwen2 always; Llama with `attention_bias`).
+    public var attentionBias: Bool
+    public var tieWordEmbeddings: Bool
+
+    /// Reads config.json; throws `LlamaModelError.invalidConfig` naming the field.
+    public static func load(path: String) throws -> LlamaConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LlamaModelError.unreadableFile(path: path, reason: "no such file")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw LlamaModelError.unreadableFile(path: path, reason: "not a JSON object")
+        }
+        func invalid(_ field: String, _ expected: String) -> LlamaModelError {
+            .invalidConfig(path: path, field: field, found: object[field].map { "\($0)" } ?? "missing", expected: expected)
+        }
+        func integer(_ field: String, default fallback: Int? = nil) throws -> Int {
+            if let value = object[field] as? Int, value > 0 { return value }
+            if object[field] == nil || object[field] is NSNull, let fallback { return fallback }
+            throw invalid(field, "a positive integer")
+        }
+        let modelType = object["model_type"] as? String ?? "missing"
+        guard ["llama", "qwen2", "mistral"].contains(modelType) else { throw invalid("model_type", "\"llama\", \"qwen2\" or \"mistral\"") }
+        let act = object["hidden_act"] as? String ?? "silu"
+        guard act == "silu" else { throw invalid("hidden_act", "\"silu\"") }
+        if let bias = object["mlp_bias"] as? Bool, bias { throw invalid("mlp_bias", "false") }
+        if modelType != "llama", let window = object["sliding_window"] as? Int, object["use_sliding_window"] as? Bool ?? (modelType == "mistral") {
+            throw LlamaModelError.invalidConfig(path: path, field: "sliding_window", found: "\(window)", expected: "null (sliding-window attention is not implemented)")
+        }
+        let hidden = try integer("hidden_size")
+        let heads = try integer("num_attention_heads")
+        // transformers 5 writes rope_parameters (with rope_theta inside); older files rope_theta + rope_scaling.
+        let rope = object["rope_parameters"] as? [String: Any] ?? object["rope_scaling"] as? [String: Any] ?? [:]
+        let theta = (rope["rope_theta"] as? Double) ?? (object["rope_theta"] as? Double) ?? 10000
+        let ropeType = rope["rope_type"] as? String ?? rope["type"] as? String ?? "default"
+        let scaling: RopeScaling
+        switch ropeType {
+        case "default":
+            scaling = .none
+        case "llama3":
+            guard let factor = rope["factor"] as? Double, let low = rope["low_freq_factor"] as? Double,
+                  let high = rope["high_freq_factor"] as? Double, let original = rope["original_max_position_embeddings"] as? Double else {
+                throw invalid("rope_scaling", "llama3 with factor, low_freq_factor, high_freq_factor and original_max_position_embeddings")
+            }
+            scaling = .llama3(factor: factor, lowFrequencyFactor: low, highFrequencyFactor: high, originalMaxPositions: original)
+        default:
+            throw LlamaModelError.invalidConfig(path: path, field: "rope_type", found: ropeType, expected: "\"default\" or \"llama3\"")
+        }
+        let epsilon = object["rms_norm_eps"] as? Double ?? 1e-6
+        return LlamaConfig(
+            modelType: modelType, layerCount: try integer("num_hidden_layers"), hiddenWidth: hidden,
+            mlpWidth: try integer("intermediate_size"), headCount: heads,
+            keyValueHeadCount: try integer("num_key_value_heads", default: heads),
+            headWidth: try integer("head_dim", default: hidden / heads), vocabularySize: try integer("vocab_size"),
+            maxPositions: try integer("max_position_embeddings"), rmsNormEpsilon: Float(epsilon), ropeTheta: theta,
+            ropeScaling: scaling, attentionBias: modelType == "qwen2" || (object["attention_bias"] as? Bool ?? false),
+            tieWordEmbeddings: object["tie_word_embeddings"] as? Bool ?? false)
+    }
+
+    /// Rotary inverse frequencies, one per pair of head dimensions, as transformers computes them.
+    func inverseFrequencies() -> [Double] {
+        let half = headWidth / 2
+        let base = (0..<half).map { 1.0 / pow(ropeTheta, Double(2 * $0) / Double(headWidth)) }
+        guard case let .llama3(factor, low, high, original) = ropeScaling else { return base }
+        let lowWavelength = original / low, highWavelength = original / high
+        return base.map { frequency in
+            let wavelength = 2 * Double.pi / frequency
+            if wavelength < highWavelength { return frequency }
+            if wavelength > lowWavelength { return frequency / factor }
+            let smooth = (original / wavelength - low) / (high - low)
+            return (1 - smooth) * frequency / factor + smooth * frequency
+        }
+    }
+}

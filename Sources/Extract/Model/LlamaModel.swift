@@ -1,0 +1,218 @@
+import Foundation
+
+/// Llama-family forward pass (Llama 2/3.x, SmolLM, Qwen2/2.5) in f32: RMSNorm, rotary
+/// embeddings (`rope_theta`, Llama 3 `rope_scaling`), grouped-query attention, SwiGLU MLP,
+/// optional qkv biases, tied or untied unembedding. Hooks as TransformerLens names them.
+///
+/// Plain loops, written to match transformers' `LlamaForCausalLM` / `Qwen2ForCausalLM`
+/// (eager attention) step by step; the parity tests hold every hook to 1e-5 relative. It is
+/// the reference a BLAS fast path will be tested against, and too slow for real model sizes.
+public final class LlamaModel: DecoderLanguageModel {
+    public let config: LlamaConfig
+    let weights: LlamaWeights
+    /// cos/sin of position × inverse frequency, (maxPositions, headWidth/2), in f32 as transformers.
+    private let cosines: [Float]
+    private let sines: [Float]
+
+    /// Loads config.json and the weights (single file or sharded) from a model directory.
+    public convenience init(directory: String) throws {
+        let config = try LlamaConfig.load(path: (directory as NSString).appendingPathComponent("config.json"))
+        try self.init(config: config, weights: LlamaWeights.load(directory: directory, config: config))
+    }
+
+    init(config: LlamaConfig, weights: LlamaWeights) throws {
+        self.config = config
+        self.weights = weights
+        let half = config.headWidth / 2
+        let frequencies = config.inverseFrequencies().map { Float($0) }
+        var cosines = [Float](repeating: 0, count: config.maxPositions * half)
+        var sines = cosines
+        for position in 0..<config.maxPositions {
+            for index in 0..<half {
+                let angle = Float(position) * frequencies[index]
+                cosines[position * half + index] = cos(angle)
+                sines[position * half + index] = sin(angle)
+            }
+        }
+        self.cosines = cosines
+        self.sines = sines
+    }
+
+    public var family: ModelFamily { .llama }
+    public var layerCount: Int { config.layerCount }
+    public var vocabularySize: Int { config.vocabularySize }
+    public var maxSequenceLength: Int { config.maxPositions }
+    public var hookSites: [HookPoint.Site] { ModelFamily.llama.transformerLensSites }
+    public func width(of hook: HookPoint) -> Int { hook.site == .mlpPost ? config.mlpWidth : config.hiddenWidth }
+
+    public func activations(tokens: [UInt32], batch: Int, sequenceLength: Int, hooks: [HookPoint]) throws -> [HookPoint: [Float]] {
+        try checkInput(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
+        for hook in hooks { _ = try hookPoint(named: hook.description) }
+        var result: [HookPoint: [Float]] = [:]
+        let wanted = Set(hooks)
+        guard let lastLayer = hooks.map(\.layer).max() else { return [:] }
+        _ = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: lastLayer) { hook, values in
+            if wanted.contains(hook) { result[hook] = values }
+        }
+        return result
+    }
+
+    /// Logits of every position: row-major (B,T,V).
+    public func logits(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> [Float] {
+        try checkInput(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
+        let residual = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: config.layerCount - 1) { _, _ in }
+        let normed = rmsNorm(residual, weights.finalNorm)
+        return linear(normed, weights.unembedding ?? weights.embedding, outWidth: config.vocabularySize, inWidth: config.hiddenWidth)
+    }
+
+    public func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float {
+        guard sequenceLength >= 2 else { throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength): the next-token loss needs at least 2 tokens per sequence") }
+        let logits = try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
+        let V = config.vocabularySize
+        var total = 0.0
+        for b in 0..<batch {
+            for t in 0..<(sequenceLength - 1) {
+                let row = (b * sequenceLength + t) * V
+                let maximum = logits[row..<(row + V)].max()!
+                var sum = 0.0
+                for v in 0..<V { sum += exp(Double(logits[row + v] - maximum)) }
+                total += log(sum) + Double(maximum) - Double(logits[row + Int(tokens[b * sequenceLength + t + 1])])
+            }
+        }
+        return Float(total / Double(batch * (sequenceLength - 1)))
+    }
+
+    private func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int) throws {
+        guard batch >= 1, sequenceLength >= 1 else { throw LlamaModelError.invalidInput(reason: "batch \(batch) × sequence length \(sequenceLength): both must be at least 1") }
+        guard sequenceLength <= config.maxPositions else {
+            throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength) exceeds max_position_embeddings \(config.maxPositions)")
+        }
+        guard tokens.count == batch * sequenceLength else {
+            throw LlamaModelError.invalidInput(reason: "\(tokens.count) tokens given for batch \(batch) × sequence length \(sequenceLength)")
+        }
+        if let index = tokens.firstIndex(where: { Int($0) >= config.vocabularySize }) {
+            throw LlamaModelError.invalidInput(reason: "token id \(tokens[index]) at index \(index) is outside the vocabulary (size \(config.vocabularySize))")
+        }
+    }
+
+    /// Runs blocks 0...lastLayer and returns the residual stream (B·T, C); `visit` sees every hook.
+    private func forward(tokens: [UInt32], batch B: Int, sequenceLength T: Int, lastLayer: Int,
+                         visit: (HookPoint, [Float]) -> Void) -> [Float] {
+        let C = config.hiddenWidth, H = config.mlpWidth, N = B * T
+        let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
+        var x = [Float](repeating: 0, count: N * C)
+        for (row, token) in tokens.enumerated() {
+            for c in 0..<C { x[row * C + c] = weights.embedding[Int(token) * C + c] }
+        }
+        for l in 0...lastLayer {
+            let layer = weights.layers[l]
+            visit(HookPoint(layer: l, site: .residPre), x)
+            let h = rmsNorm(x, layer.inputNorm)
+            var q = linear(h, layer.query, outWidth: heads * D, inWidth: C, bias: layer.queryBias)
+            var k = linear(h, layer.key, outWidth: kvHeads * D, inWidth: C, bias: layer.keyBias)
+            let v = linear(h, layer.value, outWidth: kvHeads * D, inWidth: C, bias: layer.valueBias)
+            rotate(&q, headCount: heads, batch: B, sequenceLength: T)
+            rotate(&k, headCount: kvHeads, batch: B, sequenceLength: T)
+            let mixed = attend(q, k, v, batch: B, sequenceLength: T)
+            let attentionOut = linear(mixed, layer.output, outWidth: C, inWidth: heads * D)
+            visit(HookPoint(layer: l, site: .attnOut), attentionOut)
+            for i in 0..<(N * C) { x[i] += attentionOut[i] }
+            visit(HookPoint(layer: l, site: .residMid), x)
+            let h2 = rmsNorm(x, layer.postAttentionNorm)
+            let gate = linear(h2, layer.gate, outWidth: H, inWidth: C)
+            var hidden = linear(h2, layer.up, outWidth: H, inWidth: C)
+            for i in 0..<(N * H) { hidden[i] *= gate[i] / (1 + exp(-gate[i])) }
+            visit(HookPoint(layer: l, site: .mlpPost), hidden)
+            let mlpOut = linear(hidden, layer.down, outWidth: C, inWidth: H)
+            visit(HookPoint(layer: l, site: .mlpOut), mlpOut)
+            for i in 0..<(N * C) { x[i] += mlpOut[i] }
+            visit(HookPoint(layer: l, site: .residPost), x)
+        }
+        return x
+    }
+
+    /// x · rsqrt(mean(x²) + ε) · weight, per row, in f32 as transformers' LlamaRMSNorm.
+    private func rmsNorm(_ x: [Float], _ weight: [Float]) -> [Float] {
+        let C = weight.count
+        var out = x
+        for row in 0..<(x.count / C) {
+            var sumOfSquares: Float = 0
+            for c in 0..<C { sumOfSquares += x[row * C + c] * x[row * C + c] }
+            let scale = 1 / (sumOfSquares / Float(C) + config.rmsNormEpsilon).squareRoot()
+            for c in 0..<C { out[row * C + c] = weight[c] * (x[row * C + c] * scale) }
+        }
+        return out
+    }
+
+    /// x (rows, inWidth) · Wᵀ (W: outWidth × inWidth) + bias.
+    private func linear(_ x: [Float], _ w: [Float], outWidth: Int, inWidth: Int, bias: [Float]? = nil) -> [Float] {
+        let rows = x.count / inWidth
+        var out = [Float](repeating: 0, count: rows * outWidth)
+        x.withUnsafeBufferPointer { x in
+            w.withUnsafeBufferPointer { w in
+                for row in 0..<rows {
+                    for o in 0..<outWidth {
+                        var sum: Float = 0
+                        for i in 0..<inWidth { sum += x[row * inWidth + i] * w[o * inWidth + i] }
+                        out[row * outWidth + o] = sum + (bias?[o] ?? 0)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Rotary embedding in transformers' rotate_half layout: dimension i pairs with i + D/2.
+    private func rotate(_ values: inout [Float], headCount: Int, batch B: Int, sequenceLength T: Int) {
+        let D = config.headWidth, half = D / 2
+        for b in 0..<B {
+            for t in 0..<T {
+                for head in 0..<headCount {
+                    let base = ((b * T + t) * headCount + head) * D
+                    for i in 0..<half {
+                        let c = cosines[t * half + i], s = sines[t * half + i]
+                        let first = values[base + i], second = values[base + i + half]
+                        values[base + i] = first * c - second * s
+                        values[base + i + half] = second * c + first * s
+                    }
+                }
+            }
+        }
+    }
+
+    /// Causal softmax attention; query head h reads key/value head h / (heads / kvHeads).
+    private func attend(_ q: [Float], _ k: [Float], _ v: [Float], batch B: Int, sequenceLength T: Int) -> [Float] {
+        let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
+        let group = heads / kvHeads
+        let scale = 1 / Float(D).squareRoot()
+        var out = [Float](repeating: 0, count: B * T * heads * D)
+        var scores = [Float](repeating: 0, count: T)
+        for b in 0..<B {
+            for head in 0..<heads {
+                let kvHead = head / group
+                for t in 0..<T {
+                    let qBase = ((b * T + t) * heads + head) * D
+                    var maximum = -Float.infinity
+                    for s in 0...t {
+                        let kBase = ((b * T + s) * kvHeads + kvHead) * D
+                        var dot: Float = 0
+                        for d in 0..<D { dot += q[qBase + d] * k[kBase + d] }
+                        scores[s] = dot * scale
+                        maximum = max(maximum, scores[s])
+                    }
+                    var sum: Float = 0
+                    for s in 0...t {
+                        scores[s] = exp(scores[s] - maximum)
+                        sum += scores[s]
+                    }
+                    for s in 0...t {
+                        let weight = scores[s] / sum
+                        let vBase = ((b * T + s) * kvHeads + kvHead) * D
+                        for d in 0..<D { out[qBase + d] += weight * v[vBase + d] }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
