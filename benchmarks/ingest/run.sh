@@ -46,7 +46,7 @@ run() {
     output=$(env "${envs[@]}" "$@")
     end=$(now)
     "$PYTHON" -c 'import json,sys; d=json.loads(sys.argv[1]); d.update(run=sys.argv[2], setting=sys.argv[3], corpus=sys.argv[4], wall_seconds=float(sys.argv[6])-float(sys.argv[5]), load_average=float(sys.argv[7])); print(json.dumps(d))' \
-        "$(tail -n 1 <<<"$output" | tr -d '\n')" "$label" "$setting" "$corpus" "$start" "$end" "$before" >>"$RAW"
+        "$(sed -n '/^{/,$p' <<<"$output")" "$label" "$setting" "$corpus" "$start" "$end" "$before" >>"$RAW"
 }
 doctor() {
     local setting=$1; shift
@@ -66,16 +66,17 @@ torch() {  # torch SETTING CORPUS ENV...
 
 UNSET=(-u OPENBLAS_CORETYPE -u SAESTORE_BLAS_AUTO)
 for corpus in short long; do
+    # PyTorch once per corpus unless TORCH_EACH=1 (its MKL kernels ignore OPENBLAS_CORETYPE).
     echo "$corpus: haswell (load average $(load))" >&2
     torch haswell "$corpus" OPENBLAS_CORETYPE=Haswell
     ingest saestore haswell "$corpus" OPENBLAS_CORETYPE=Haswell
     echo "$corpus: unset (load average $(load))" >&2
     ingest saestore-openblas unset "$corpus" "${UNSET[@]}" SAESTORE_BLAS_AUTO=0
     ingest saestore unset "$corpus" "${UNSET[@]}"
-    torch unset "$corpus" "${UNSET[@]}"
+    [[ -z ${TORCH_EACH:-} ]] || torch unset "$corpus" "${UNSET[@]}"
     echo "$corpus: prescott (load average $(load))" >&2
     ingest saestore prescott "$corpus" OPENBLAS_CORETYPE=Prescott
-    torch prescott "$corpus" OPENBLAS_CORETYPE=Prescott
+    [[ -z ${TORCH_EACH:-} ]] || torch prescott "$corpus" OPENBLAS_CORETYPE=Prescott
     # The same numbers: saestore's stored f16 rows against PyTorch's f16 .npy.
     "$SAESTORE" export "$WORK/$corpus-saestore.store" --column blocks.6.hook_resid_pre --dtype f16 --out "$WORK/$corpus-saestore.npy" --quiet
     "$PYTHON" -c 'import json,sys,numpy as np; a=np.load(sys.argv[1]).astype(np.float32); b=np.load(sys.argv[2]).astype(np.float32); assert a.shape==b.shape,(a.shape,b.shape); d=np.abs(a-b); print(json.dumps({"run":"compare","corpus":sys.argv[3],"rows":a.shape[0],"max_abs_error":float(d.max()),"mean_abs_error":float(d.mean()),"max_abs_value":float(np.abs(b).max())}))' \
