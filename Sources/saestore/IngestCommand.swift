@@ -31,7 +31,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Stop once the store holds this many tokens (rows).") var maxTokens: Int?
     @Option(help: "Activation dtype on disk: f32, f16, bf16, int8-outlier (lossy, keeps outliers), int8 (lossy, per-row absmax).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
-    @Option(help: "Windows per forward pass.") var batch = 8
+    @Option(help: "Windows per forward pass: up to batch × context tokens, each window at its own length (no padding).") var batch = 8
     @Option(help: "BLAS threads (default: all cores; under mpirun, this machine's cores / its ranks unless OPENBLAS_NUM_THREADS is set).") var threads: Int?
     @Option(help: "Rows per chunk.") var chunkRows = 8192
     @Option(help: "Commit at least every N seconds.") var commitSeconds = 30.0

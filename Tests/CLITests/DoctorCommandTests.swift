@@ -61,7 +61,7 @@ final class DoctorCommandTests: XCTestCase {
         XCTAssertEqual(first.reexecuted, first.origin == "selection")
         if first.origin == "selection" {
             XCTAssertEqual(first.checks.first { $0.outcome == .passed }?.kernelSet, first.kernel_set)
-            XCTAssertEqual(first.kernel_level, first.cpu_level, "the best set for this CPU passed: \(first.reason)")
+            XCTAssertTrue(first.checks.dropLast().allSatisfy { $0.outcome != .passed }, "candidates are tried best first until one passes")
             XCTAssertTrue(FileManager.default.fileExists(atPath: first.cache_file))
         } else {
             XCTAssertEqual(first.origin, "openBLAS")
