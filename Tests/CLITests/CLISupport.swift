@@ -35,10 +35,12 @@ func saestore(_ arguments: [String], environment: [String: String]? = nil) throw
 }
 
 /// Runs `executable` to completion and captures its output.
-func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CLIRunResult {
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                workingDirectory: String? = nil) throws -> CLIRunResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
     if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
