@@ -21,7 +21,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Store directory.") var store: String
     @Option(help: "Column (hook) to train on.") var hook: String
     @Option(help: "Output directory.") var out: String
-    @Option(help: "tied (seed), standard (SAELens), or topk.") var arch = "tied"
+    @Option(help: "tied (seed), standard (SAELens), topk or batchtopk.") var arch = "tied"
     @Option(help: "Comma-separated L1 coefficients, one SAE each (topk: at most one, for all).") var l1: String?
     @Option(help: "Comma-separated k values, one topk SAE each.") var k: String?
     @Option(help: "Latents per input dimension.") var expansion = 8
@@ -49,7 +49,7 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         guard let architecture = SAEArchitecture(rawValue: arch) else {
-            throw ValidationError("--arch must be tied, standard or topk, not \(arch)")
+            throw ValidationError("--arch must be tied, standard, topk or batchtopk, not \(arch)")
         }
         func list<T>(_ text: String?, _ name: String, _ parse: (String) -> T?) throws -> [T] {
             guard let text else { return [] }

@@ -81,7 +81,6 @@ struct TrainCommand: ParsableCommand {
         sae.expansionFactor = expansion
         sae.k = architecture.usesK ? k : 0
         sae.l1Coefficient = l1 ?? architecture.defaultL1Coefficient
-        try architectureArguments.apply(to: &sae)
         sae.learningRate = lr
         sae.batchSize = batch
         sae.epochs = epochs
@@ -90,6 +89,9 @@ struct TrainCommand: ParsableCommand {
         sae.decoderUnitNorm = decoderUnitNorm
         let rowsPerEpoch = try StoreBatchSource(reader: reader, config: StreamLoaderConfig(
             column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound, minimumPosition: minPosition, shuffle: false)).rowsPerEpoch
+        let stepsPerEpoch = (rowsPerEpoch + batch - 1) / batch
+        let totalSteps = min(epochs * stepsPerEpoch, maxSteps ?? Int.max, maxTokens.map { ($0 + batch - 1) / batch } ?? Int.max)
+        try architectureArguments.apply(to: &sae, totalSteps: totalSteps)
         // Over a window longer than the run, every latent that fired during the dense start
         // of training would count as alive forever.
         let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)

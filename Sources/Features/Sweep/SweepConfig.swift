@@ -109,7 +109,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
             config.decoderUnitNorm = decoderUnitNorm
             return config
         }
-        let settings: [(String, SAEConfig)] = architecture == .topk
+        let settings: [(String, SAEConfig)] = architecture.usesK
             ? ks.map { ("k-\($0)", sae(l1: l1Coefficients.first ?? 0, k: $0)) }
             : l1Coefficients.map { ("l1-" + Self.format($0), sae(l1: $0, k: nil)) }
         return try settings.map { name, sae in
@@ -124,8 +124,9 @@ public struct SweepConfig: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw EvaluationError.invalidArgument(message()) }
         }
-        if architecture == .topk {
-            try check(!ks.isEmpty, "a topk sweep needs --k with one or more values (e.g. --k 16,32,64)")
+        try check(architecture != .jumprelu, "a jumprelu sweep is not supported yet (its knob is --l0); train each member with `train --arch jumprelu`")
+        if architecture.usesK {
+            try check(!ks.isEmpty, "a \(architecture.rawValue) sweep needs --k with one or more values (e.g. --k 16,32,64)")
             try check(l1Coefficients.count <= 1, "a topk sweep varies k; give at most one --l1 value (applied to every member)")
             try check(Set(ks).count == ks.count, "--k lists a value twice")
         } else {

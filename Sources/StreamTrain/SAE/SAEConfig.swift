@@ -64,6 +64,8 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     /// AuxK: dead latents each row reconstructs with (count); nil means d_in / 2 (SAELens and
     /// the paper's heuristic).
     public var auxKLatentCount: Int?
+    /// Learning-rate warm-up and decay, sparsity-coefficient warm-up, k annealing.
+    public var schedule: TrainingSchedule
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -94,6 +96,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.topkThresholdLearningRate = 0.01
         self.auxKCoefficient = 0
         self.auxKLatentCount = nil
+        self.schedule = TrainingSchedule()
     }
 
     /// k_aux of the AuxK loss.
@@ -141,6 +144,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
                   "a finite value >= 0")
         try check(auxKCoefficient == 0 || architecture.usesK, "auxKCoefficient", auxKCoefficient,
                   "0 unless the architecture is topk or batchtopk")
+        try schedule.validate(k: k, latentCount: latentCount, usesK: architecture.usesK)
         if let auxKLatentCount {
             try check(auxKLatentCount >= 1, "auxKLatentCount", auxKLatentCount, "a positive latent count")
         }
@@ -153,7 +157,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case epochs, seed, normalizeActivations, normalizationEstimateRowCount, applyBDecToInput
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
-        case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount
+        case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
     }
 
     public init(from decoder: Decoder) throws {
@@ -191,5 +195,6 @@ public struct SAEConfig: Codable, Equatable, Sendable {
             ?? topkThresholdLearningRate
         auxKCoefficient = try c.decodeIfPresent(Double.self, forKey: .auxKCoefficient) ?? auxKCoefficient
         auxKLatentCount = try c.decodeIfPresent(Int.self, forKey: .auxKLatentCount)
+        schedule = try c.decodeIfPresent(TrainingSchedule.self, forKey: .schedule) ?? schedule
     }
 }

@@ -8,7 +8,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
     /// Latent count.
     public let dSAE: Int
     /// Latents kept per row (topk), per row on average in training (batchtopk); 0 for the others.
-    public let k: Int
+    public internal(set) var k: Int
     /// Whether b_dec is subtracted from the input before encoding.
     public let applyBDecToInput: Bool
     /// The tensors.

@@ -1,4 +1,29 @@
 extension SAETrainer {
+    /// The next step's learning rate (Adam) and TopK k from `config.schedule` (0-based step =
+    /// steps taken so far, so a resumed run continues the schedule where it stopped).
+    func applySchedule() {
+        let schedule = config.schedule
+        guard !schedule.isConstant else { return }
+        let t = state.stepCount
+        optimizer.learningRate = schedule.learningRate(step: t, base: config.learningRate)
+        if config.architecture.usesK {
+            let k = schedule.k(step: t, final: config.k)
+            if sae.k != k { sae.k = k }
+        }
+    }
+
+    /// λ of the L1 term at the next step (warmed up by the schedule).
+    var scheduledL1Coefficient: Double {
+        config.schedule.sparsityCoefficient(step: state.stepCount, final: config.l1Coefficient)
+    }
+
+    /// jumprelu's terms at the next step, its L0 coefficient warmed up by the schedule.
+    var scheduledJumpReLUTerms: JumpReLUTerms {
+        var terms = JumpReLUTerms(config: config)
+        terms.coefficient = config.schedule.sparsityCoefficient(step: state.stepCount, final: config.l0Coefficient)
+        return terms
+    }
+
     /// This step's AuxK terms, or nil when AuxK is off. A latent is dead when it fired on none
     /// of the last `deadFeatureWindowTokens` rows (none are dead before that many rows were
     /// seen, as SAELens counts forward passes since firing from the start).

@@ -20,7 +20,7 @@ public final class SAETrainer {
     /// change of the weights was Adam's `updateTransposing`).
     private var decoderRowsCurrent = false
     /// The optimiser (its state is saved in checkpoints).
-    public private(set) var optimizer: Adam
+    public internal(set) var optimizer: Adam
     /// Counters and firing history.
     public internal(set) var state: TrainerState
 
@@ -60,6 +60,11 @@ public final class SAETrainer {
         // Its check and Adam skip the W_dec rows of unfired latents after sparse steps.
         workspace.zeroesUnfiredDecoderRows = false
         workspace.training = true
+        if let kStart = config.schedule.kStart, kStart > config.k {
+            // k annealing starts above the final k: the per-thread TopK heaps hold kStart.
+            workspace.topkHeap = [Int](repeating: 0, count: kStart * workspace.pool.threadCount)
+            workspace.topkValues = [Float](repeating: 0, count: kStart * workspace.pool.threadCount)
+        }
         if config.architecture == .batchtopk { state.batchTopKThreshold = 0 }
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
@@ -230,7 +235,7 @@ public final class SAETrainer {
     func emitMetrics(loggers: [MetricsLogger],
                              progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
         let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
-                                     epoch: state.epochIndex, l1Coefficient: config.l1Coefficient,
+                                     epoch: state.epochIndex, l1Coefficient: scheduledL1Coefficient,
                                      dIn: config.dIn, deadFraction: deadFeatureFraction)
         window.reset()
         for logger in loggers { try logger.log(metrics) }
@@ -280,10 +285,11 @@ public final class SAETrainer {
         try checkAndScaleBatch(rowCount: B, scale: scale, step: nextStep)
         workspace.clock?.lap(.input)
         if config.architecture == .jumprelu { clampThresholds() }
+        applySchedule()
         workspace.decoderRowsMatchEncoder = decoderRowsCurrent
-        let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: config.l1Coefficient,
+        let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: scheduledL1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels,
-                                          jumpReLU: config.architecture == .jumprelu ? JumpReLUTerms(config: config) : nil,
+                                          jumpReLU: config.architecture == .jumprelu ? scheduledJumpReLUTerms : nil,
                                           auxK: auxKTerms())
         if config.architecture == .batchtopk { updateBatchTopKThreshold(openCount: losses.activeLatentCount) }
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.

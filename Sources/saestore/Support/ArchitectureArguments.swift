@@ -1,8 +1,8 @@
 import ArgumentParser
 import StreamTrain
 
-/// `train`'s options for the architectures after the seed (jumprelu, batchtopk); each left
-/// unset keeps SAELens' default (`SAEConfig`).
+/// `train`'s options for the architectures after the seed (jumprelu, batchtopk), AuxK and the
+/// schedules; each left unset keeps SAELens' default (`SAEConfig`, `TrainingSchedule`).
 struct ArchitectureArguments: ParsableArguments {
     @Option(help: "jumprelu: weight of the sparsity term (SAELens l0_coefficient; default 1).")
     var l0: Double?
@@ -20,9 +20,37 @@ struct ArchitectureArguments: ParsableArguments {
     var auxk: Double?
     @Option(help: "AuxK: dead latents each row reconstructs with (default d_in/2).")
     var auxkLatents: Int?
+    @Option(help: "Linear learning-rate warm-up over this many steps (default 0).")
+    var lrWarmupSteps = 0
+    @Option(help: "Learning rate after warm-up: constant (default) or cosine (to --lr-end over the run).")
+    var lrScheduler = "constant"
+    @Option(help: "Linear decay to 0 over the last N steps (default 0), from --lr-end (cosine) or --lr (constant).")
+    var lrDecaySteps = 0
+    @Option(help: "Learning rate the cosine ends at and the decay starts from (default 0).")
+    var lrEnd = 0.0
+    @Option(help: "Linear warm-up of the sparsity coefficient (--l1, or --l0 for jumprelu) over N steps (default 0).")
+    var sparsityWarmupSteps = 0
+    @Option(help: "topk/batchtopk: start at this k and anneal linearly to --k over --k-anneal-steps.")
+    var kStart: Int?
+    @Option(help: "Steps of the k annealing (with --k-start).")
+    var kAnnealSteps = 0
 
-    /// Writes the given options into `config`; throws when one does not apply to its architecture.
-    func apply(to config: inout SAEConfig) throws {
+    /// Writes the given options into `config` (`totalSteps`: the run's step count, which the
+    /// cosine and the decay need); throws when one does not apply to its architecture.
+    func apply(to config: inout SAEConfig, totalSteps: Int) throws {
+        guard let scheduler = LearningRateScheduler(rawValue: lrScheduler) else {
+            throw ValidationError("--lr-scheduler must be constant or cosine, not \(lrScheduler)")
+        }
+        var schedule = TrainingSchedule()
+        schedule.warmupSteps = lrWarmupSteps
+        schedule.scheduler = scheduler
+        schedule.decaySteps = lrDecaySteps
+        schedule.endLearningRate = lrEnd
+        schedule.sparsityWarmupSteps = sparsityWarmupSteps
+        schedule.kStart = kStart
+        schedule.kAnnealSteps = kAnnealSteps
+        if scheduler == .cosine || lrDecaySteps > 0 { schedule.totalSteps = totalSteps }
+        config.schedule = schedule
         let jumpReLUOptions: [(String, Bool)] = [
             ("--l0", l0 != nil), ("--jumprelu-loss", jumpreluLoss != nil), ("--jumprelu-bandwidth", jumpreluBandwidth != nil),
             ("--jumprelu-init-threshold", jumpreluInitThreshold != nil), ("--jumprelu-tanh-scale", jumpreluTanhScale != nil),
