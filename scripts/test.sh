@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the system packages and the Python test tools if
-# missing, builds every target (the crash tests run the crash-writer and saestore
-# executables), runs the XCTest suite, then the Python tests (python/tests, pytest), and
-# closes with one summary line over both: "tests: N passed, N failed, N skipped".
+# Runs the whole test suite: installs the system packages, the Debian test tools (Chromium)
+# and the Python test tools if missing, builds every target (the crash tests run the
+# crash-writer and saestore executables), runs the XCTest suite, then the Python tests
+# (python/tests, pytest), then builds every fuzz harness and runs each for a few seconds
+# (scripts/fuzz.sh --smoke, FUZZ_SECONDS, default 3), and closes with one summary line over the
+# tests: "tests: N passed, N failed, N skipped". With arguments (an XCTest filter) only the
+# XCTest run happens. Under CI=true a missing tool fails the tests that need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh --no-build
+./scripts/setup.sh --test-tools
 python=${SAESTORE_PYTHON:-python3}
 # The real tools the tests compare against (numpy, tensorboard, wandb, …); pip is quick when
 # everything is already there. Never torch: CI has none.
@@ -40,5 +43,16 @@ if [ $# -eq 0 ] && [ -d python/tests ]; then
   errors=$(grep -oE "[0-9]+ errors?" <<<"$line" | grep -oE "[0-9]+" || true)
   failed=$((failed + ${errors:-0}))
 fi
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+# The fuzz harnesses compile module sources outside SwiftPM, so only building them here keeps
+# them from rotting; a crash or a build failure fails the run.
+fuzzline=""
+if [ $# -eq 0 ]; then
+  fuzzlog=$(mktemp)
+  fuzzstatus=0
+  FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_JOBS=${FUZZ_JOBS:-2} ./scripts/fuzz.sh --smoke 2>&1 | tee "$fuzzlog" || fuzzstatus=$?
+  [ $fuzzstatus -eq 0 ] || status=1
+  fuzzline=$(tail -1 "$fuzzlog")
+  rm -f "$fuzzlog"
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped${fuzzline:+; $fuzzline}"
 exit $status
