@@ -106,6 +106,9 @@ struct TokenizeCommand: ParsableCommand {
         var megabytesPerSecond: Double
         var firstRunMegabytesPerSecond: Double
         var repeats: Int
+        /// The same runs with the word cache off (every word through BPE).
+        var uncachedBestSeconds: Double
+        var uncachedMegabytesPerSecond: Double
     }
 
     /// Single-thread encode throughput (MB = 10^6 bytes) on one file, for benchmarks/tokenizer.
@@ -122,13 +125,24 @@ struct TokenizeCommand: ParsableCommand {
             tokenCount = tokenizer.encode(text, allowSpecial: allowSpecial).count
             times.append((ContinuousClock.now - start).seconds)
         }
+        // The same text with every word through BPE: what the word cache is worth.
+        tokenizer.usesWordCache = false
+        defer { tokenizer.usesWordCache = true }
+        var uncachedBest = Double.infinity
+        for _ in 0..<benchRepeats {
+            let start = ContinuousClock.now
+            let count = tokenizer.encode(text, allowSpecial: allowSpecial).count
+            uncachedBest = min(uncachedBest, (ContinuousClock.now - start).seconds)
+            guard count == tokenCount else { throw ValidationError("the uncached tokenizer gave \(count) tokens, the cached \(tokenCount)") }
+        }
         let byteCount = text.utf8.count
         let best = times.min()!
         printJSONLine(BenchmarkResult(
             file: path, byteCount: byteCount, tokenCount: tokenCount, loadSeconds: loadSeconds,
             firstRunSeconds: times[0], bestSeconds: best,
             megabytesPerSecond: Double(byteCount) / 1e6 / best,
-            firstRunMegabytesPerSecond: Double(byteCount) / 1e6 / times[0], repeats: benchRepeats))
+            firstRunMegabytesPerSecond: Double(byteCount) / 1e6 / times[0], repeats: benchRepeats,
+            uncachedBestSeconds: uncachedBest, uncachedMegabytesPerSecond: Double(byteCount) / 1e6 / uncachedBest))
     }
 
     private func printJSONLine(_ value: some Encodable) {
