@@ -4,8 +4,9 @@
 # crash-writer and saestore executables), runs the XCTest suite, then the Python tests
 # (python/tests, pytest), then builds every fuzz harness and runs each for a few seconds
 # (scripts/fuzz.sh --smoke, FUZZ_SECONDS, default 3), and closes with one summary line over the
-# tests: "tests: N passed, N failed, N skipped". With arguments (an XCTest filter) only the
-# XCTest run happens. Under CI=true a missing tool fails the tests that need it.
+# tests: "tests: N passed, N failed, N skipped", and last checks that a package depending on
+# this one by version builds and runs (scripts/check_dependency.sh). With arguments (an XCTest
+# filter) only the XCTest run happens. Under CI=true a missing tool fails the tests that need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test-tools
@@ -13,12 +14,18 @@ python=${SAESTORE_PYTHON:-python3}
 # The real tools the tests compare against (numpy, tensorboard, wandb, …); pip is quick when
 # everything is already there. Never torch: CI has none.
 "$python" -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
-swift build --build-tests
+# Optimised, with -enable-testing for @testable imports: the tests run real kernels on real
+# model files (10-100x slower unoptimised), and Package.swift carries no -O of its own (unsafe
+# flags would stop anyone depending on saestore by version). CLITests run the binaries beside
+# the test bundle, so they use this build's. Benchmarks build release without -enable-testing,
+# so alternating the two rebuilds (a fresh clone builds once).
+build=(-c release -Xswiftc -enable-testing)
+swift build "${build[@]}" --build-tests
 log=$(mktemp)
 pylog=$(mktemp)
 trap 'rm -f "$log" "$pylog"' EXIT
 status=0
-swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
+swift test "${build[@]}" --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
 passed=0; failed=0; skipped=0
 summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -1 || true)
 if [ -n "$summary" ]; then
@@ -54,5 +61,14 @@ if [ $# -eq 0 ]; then
   fuzzline=$(tail -1 "$fuzzlog")
   rm -f "$fuzzlog"
 fi
-echo "tests: $passed passed, $failed failed, $skipped skipped${fuzzline:+; $fuzzline}"
+# A package depending on this one by version builds and runs (import ActStore, a store, a row).
+depline=""
+if [ $# -eq 0 ]; then
+  deplog=$(mktemp)
+  depstatus=0
+  ./scripts/check_dependency.sh 2>&1 | tee "$deplog" || depstatus=$?
+  [ $depstatus -eq 0 ] && depline="dependency by version: ok" || { status=1; depline="dependency by version: FAILED"; }
+  rm -f "$deplog"
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped${fuzzline:+; $fuzzline}${depline:+; $depline}"
 exit $status
