@@ -32,7 +32,7 @@ let path = CommandLine.arguments[1]
 let width = 4
 let rows = (0..<(3 * width)).map { Float($0) / 4 }
 let writer = try StoreWriter.create(at: path, manifest: StoreManifest(columns: [
-    ColumnSpec(name: "blocks.0.hook_resid_pre", width: width, codec: .f32)]))
+    ColumnSpec(name: "blocks.0.hook_resid_pre", width: width, codec: .f32)], hasDocuments: false))
 try writer.appendRows(["blocks.0.hook_resid_pre": rows], rowCount: 3)
 try writer.commit()
 let reader = try StoreReader(path: path)
