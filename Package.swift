@@ -1,10 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Debug builds of the numeric code are 10-100x slower than optimised ones; the tests
-// exercise real kernels on real model files, so every Swift target is built with -O
-// even in debug (tests still get -enable-testing for @testable imports).
-let optimised: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// No unsafe flags anywhere: SwiftPM refuses a package with them as a dependency required by
+// version (scripts/check_dependency.sh checks that one can). Debug builds of the numeric code
+// are 10-100x slower than optimised ones, so scripts/test.sh builds and runs the tests in
+// release with -enable-testing (for @testable imports) rather than in debug.
 
 let package = Package(
     name: "saestore",
@@ -34,23 +34,19 @@ let package = Package(
         // CPUID and XGETBV, which Swift cannot issue (kernel selection reads the CPU's features).
         .target(name: "CCPUID", path: "Sources/CCPUID"),
 
-        .target(name: "TensorIO", swiftSettings: optimised),
+        .target(name: "TensorIO"),
         // BLAS kernel selection: CPU features, OpenBLAS's core, self-checks, the verdict cache (docs/PERFORMANCE.md).
-        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID"], swiftSettings: optimised),
-        .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"], swiftSettings: optimised),
-        .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"],
-                swiftSettings: optimised),
-        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"],
-                swiftSettings: optimised),
-        .target(name: "Features", dependencies: ["ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"],
-                swiftSettings: optimised),
+        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID"]),
+        .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"]),
+        .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"]),
+        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"]),
+        .target(name: "Features", dependencies: ["ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"]),
         .executableTarget(
             name: "saestore",
             dependencies: [
                 "ActStore", "Extract", "StreamTrain", "TensorIO", "Features", "BLASKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: optimised),
+            ]),
 
         // Side-by-side benchmarks' Swift half (benchmarks/*/run.sh drive it).
         .executableTarget(
@@ -59,23 +55,22 @@ let package = Package(
                 "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "Features", "BLASKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "benchmarks/swift", swiftSettings: optimised),
+            path: "benchmarks/swift"),
 
         // A child process the crash tests SIGKILL at random points while it writes a store.
         .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
-                          path: "Tests/CrashWriter", swiftSettings: optimised),
+                          path: "Tests/CrashWriter"),
 
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"], swiftSettings: optimised),
-        .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels"], swiftSettings: optimised),
-        .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"], swiftSettings: optimised),
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"]),
+        .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels"]),
+        .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"]),
         .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
-                    exclude: ["Support"], resources: [.copy("Fixtures")], swiftSettings: optimised),
+                    exclude: ["Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract"],
-                    resources: [.copy("Fixtures")], swiftSettings: optimised),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"],
-                    swiftSettings: optimised),
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"]),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
-        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels"], swiftSettings: optimised),
+        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels"]),
     ],
     swiftLanguageModes: [.v5]
 )

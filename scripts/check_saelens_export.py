@@ -5,7 +5,8 @@ Usage: check_saelens_export.py SAE_DIR [PROBE.safetensors] [SAE_DIR PROBE.safete
   PROBE holds "x" [rows, d_in] and the expected "f" [rows, d_sae] and "x_hat" [rows, d_in]
   computed by saestore; SAELens' encode/decode must match within 1e-5 (relative to the
   largest value). Exits 0 on success. Needs `pip install sae-lens`.
-Used by Tests/StreamTrainTests/SAELensExportTests when sae_lens is importable.
+A dev check (torch): Tests/StreamTrainTests/SAELensFormatTests runs it with SAESTORE_SAELENS=1;
+CI, which has no torch, checks the format alone with scripts/check_saelens_format.py.
 """
 import sys
 

@@ -5,12 +5,14 @@
 #   scripts/fuzz.sh npy jsonl       # some targets
 #   FUZZ_SECONDS=5 scripts/fuzz.sh  # a shorter run
 #   scripts/fuzz.sh --smoke         # every target for 3 s (FUZZ_SECONDS), failing on any crash
+#   FUZZ_JOBS=2 scripts/fuzz.sh --smoke   # what scripts/test.sh (CI) runs: 2 builds at a time
 #
 # Each target is one swiftc invocation with -sanitize=fuzzer,address that compiles the
 # harness together with the module sources it fuzzes, so harnesses reach internal parsers
 # without @testable (which a fuzzer binary cannot use). Modules the sources `import` but whose
 # code is compiled in anyway (TensorIO for ActStore's codec) are satisfied by an empty stub
-# module. Not part of Package.swift, so `swift build` and CI are untouched.
+# module. Not part of Package.swift; scripts/test.sh (CI) runs `--smoke` after the tests, so a
+# harness that stops building or a crash fails CI. FUZZ_JOBS=N builds N targets at once.
 #
 # Output: .build-fuzz/bin/<target> binaries, .build-fuzz/corpus/<target> (seeded from committed
 # fixtures, grown by libFuzzer), .build-fuzz/logs/<target>.log, and crash-* / leak-* files in
@@ -25,6 +27,12 @@ out=$root/.build-fuzz
 smoke=0
 if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
 seconds=${FUZZ_SECONDS:-$([ $smoke = 1 ] && echo 3 || echo 60)}
+# FUZZ_OPT=-Onone builds in a third of the time, but the store harness then needs over 10 s
+# for one input (CRC-32C and decoding unoptimised), so CI keeps the default -O too.
+opt=${FUZZ_OPT:--O}
+# Seconds one input may take before libFuzzer calls it a hang: a smoke run on a loaded machine
+# gets more slack (a real hang still shows in a real run).
+unit_timeout=${FUZZ_TIMEOUT:-$([ $smoke = 1 ] && echo 30 || echo 10)}
 all_targets=(safetensors npy tokenizer jsonl corpus records chunk config store)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
@@ -104,20 +112,52 @@ PY
 }
 
 stub TensorIO
-status=0
-for target in "${targets[@]}"; do
-    # Rebuild only when the harness or a source it compiles is newer than the binary.
+
+build() {  # $1 target; output in $out/logs/$1.build.log
+    local target=$1
+    # Rebuild only when the harness or a source it compiles is newer than the binary, or the
+    # optimisation level changed.
     # shellcheck disable=SC2046
-    if [ -x "$out/bin/$target" ] && [ -z "$(find $(sources "$target") fuzz/common "fuzz/$target" -newer "$out/bin/$target" -print -quit)" ]; then
+    if [ -x "$out/bin/$target" ] && [ "$(cat "$out/bin/$target.opt" 2>/dev/null)" = "$opt" ] \
+        && [ -z "$(find $(sources "$target") fuzz/common "fuzz/$target" -newer "$out/bin/$target" -print -quit)" ]; then
         echo "== $target: up to date"
-    else
+        return 0
+    fi
     echo "== $target: build"
+    # -package-name: the module sources use `package` access (MappedFile, …), which swiftc
+    # accepts only inside a named package; SwiftPM passes the package's name the same way.
     # shellcheck disable=SC2046
-    swiftc -sanitize=fuzzer,address -parse-as-library -O -module-name "Fuzz_$target" \
+    if swiftc -sanitize=fuzzer,address -parse-as-library "$opt" -package-name saestore -module-name "Fuzz_$target" \
         -I "$out/stubs" -I Sources/CZstd -I Sources/CZlib \
         -I Sources/CLMDB $(sources "$target") fuzz/common/*.swift "fuzz/$target/main.swift" \
-        -lzstd -lz -llmdb -o "$out/bin/$target" 2>&1 | quiet_link
+        -lzstd -lz -llmdb -o "$out/bin/$target.new" > "$out/logs/$target.build.log" 2>&1; then
+        mv "$out/bin/$target.new" "$out/bin/$target"
+        echo "$opt" > "$out/bin/$target.opt"
+    else
+        rm -f "$out/bin/$target.new"
+        echo "   BUILD FAILED ($target): $out/logs/$target.build.log"
+        quiet_link < "$out/logs/$target.build.log" | grep -E "error|warning: unre" | head -5 | sed 's/^/   /'
+        return 1
     fi
+}
+
+# Builds first, FUZZ_JOBS (default 1) swiftc processes at a time, then the fuzzing itself one
+# target after another (each fuzzer is single-threaded and its timing is its budget).
+jobs=${FUZZ_JOBS:-1}
+status=0
+pids=()
+for target in "${targets[@]}"; do
+    build "$target" &
+    pids+=($!)
+    if [ ${#pids[@]} -ge "$jobs" ]; then
+        wait "${pids[0]}" || status=1
+        pids=("${pids[@]:1}")
+    fi
+done
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+
+for target in "${targets[@]}"; do
+    if [ ! -x "$out/bin/$target" ]; then status=1; continue; fi
     corpus=$out/corpus/$target
     artifacts=$out/artifacts/$target
     mkdir -p "$corpus" "$artifacts"
@@ -126,7 +166,7 @@ for target in "${targets[@]}"; do
     dict=()
     [ -f "fuzz/$target/dict" ] && dict=(-dict="fuzz/$target/dict")
     if FUZZ_SCRATCH_DIR="$out/scratch" "$out/bin/$target" "${dict[@]}" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=65536 \
-        -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" > "$out/logs/$target.log" 2>&1; then
+        -timeout="$unit_timeout" -print_final_stats=1 -artifact_prefix="$artifacts/" "$corpus" > "$out/logs/$target.log" 2>&1; then
         echo "   ok: $(grep -E '^#[0-9]+.*(DONE|pulse)' "$out/logs/$target.log" | tail -1)"
         grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/logs/$target.log" | sed 's/^/   /'
     else
@@ -135,4 +175,5 @@ for target in "${targets[@]}"; do
         grep -E 'ERROR|Fatal error|Precondition|crash-|SUMMARY' "$out/logs/$target.log" | head -5 | sed 's/^/   /'
     fi
 done
+[ $status = 0 ] && echo "fuzz: ${#targets[@]} targets built and fuzzed ${seconds}s each, no crash" || echo "fuzz: FAILED (see above)"
 exit $status

@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the system packages and the Python test tools if
-# missing, builds every target (the crash tests run the crash-writer and saestore
-# executables), runs the XCTest suite, then the Python tests (python/tests, pytest), and
-# closes with one summary line over both: "tests: N passed, N failed, N skipped".
+# Runs the whole test suite: installs the system packages, the Debian test tools (Chromium)
+# and the Python test tools if missing, builds every target (the crash tests run the
+# crash-writer and saestore executables), runs the XCTest suite, then the Python tests
+# (python/tests, pytest), then builds every fuzz harness and runs each for a few seconds
+# (scripts/fuzz.sh --smoke, FUZZ_SECONDS, default 3), and closes with one summary line over the
+# tests: "tests: N passed, N failed, N skipped", and last checks that a package depending on
+# this one by version builds and runs (scripts/check_dependency.sh). With arguments (an XCTest
+# filter) only the XCTest run happens. Under CI=true a missing tool fails the tests that need it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh --no-build
+./scripts/setup.sh --test-tools
 python=${SAESTORE_PYTHON:-python3}
 # The real tools the tests compare against (numpy, tensorboard, wandb, …); pip is quick when
 # everything is already there. Never torch: CI has none.
 "$python" -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
-swift build --build-tests
+# Optimised, with -enable-testing for @testable imports: the tests run real kernels on real
+# model files (10-100x slower unoptimised), and Package.swift carries no -O of its own (unsafe
+# flags would stop anyone depending on saestore by version). CLITests run the binaries beside
+# the test bundle, so they use this build's. Benchmarks build release without -enable-testing,
+# so alternating the two rebuilds (a fresh clone builds once).
+build=(-c release -Xswiftc -enable-testing)
+swift build "${build[@]}" --build-tests
 log=$(mktemp)
 pylog=$(mktemp)
 trap 'rm -f "$log" "$pylog"' EXIT
 status=0
-swift test --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
+swift test "${build[@]}" --skip-build --disable-swift-testing "$@" 2>&1 | tee "$log" || status=$?
 passed=0; failed=0; skipped=0
 summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -1 || true)
 if [ -n "$summary" ]; then
@@ -40,5 +50,25 @@ if [ $# -eq 0 ] && [ -d python/tests ]; then
   errors=$(grep -oE "[0-9]+ errors?" <<<"$line" | grep -oE "[0-9]+" || true)
   failed=$((failed + ${errors:-0}))
 fi
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+# The fuzz harnesses compile module sources outside SwiftPM, so only building them here keeps
+# them from rotting; a crash or a build failure fails the run.
+fuzzline=""
+if [ $# -eq 0 ]; then
+  fuzzlog=$(mktemp)
+  fuzzstatus=0
+  FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_JOBS=${FUZZ_JOBS:-2} ./scripts/fuzz.sh --smoke 2>&1 | tee "$fuzzlog" || fuzzstatus=$?
+  [ $fuzzstatus -eq 0 ] || status=1
+  fuzzline=$(tail -1 "$fuzzlog")
+  rm -f "$fuzzlog"
+fi
+# A package depending on this one by version builds and runs (import ActStore, a store, a row).
+depline=""
+if [ $# -eq 0 ]; then
+  deplog=$(mktemp)
+  depstatus=0
+  ./scripts/check_dependency.sh 2>&1 | tee "$deplog" || depstatus=$?
+  [ $depstatus -eq 0 ] && depline="dependency by version: ok" || { status=1; depline="dependency by version: FAILED"; }
+  rm -f "$deplog"
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped${fuzzline:+; $fuzzline}${depline:+; $depline}"
 exit $status

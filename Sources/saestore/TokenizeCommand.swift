@@ -106,6 +106,10 @@ struct TokenizeCommand: ParsableCommand {
         var megabytesPerSecond: Double
         var firstRunMegabytesPerSecond: Double
         var repeats: Int
+        /// The same runs with GPT2Tokenizer's word cache off (every word through BPE); nil for
+        /// tokenizers without one.
+        var uncachedBestSeconds: Double?
+        var uncachedMegabytesPerSecond: Double?
     }
 
     /// Single-thread encode throughput (MB = 10^6 bytes) on one file, for benchmarks/tokenizer.
@@ -122,13 +126,26 @@ struct TokenizeCommand: ParsableCommand {
             tokenCount = tokenizer.encode(text, allowSpecial: allowSpecial).count
             times.append((ContinuousClock.now - start).seconds)
         }
+        // The same text with every word through BPE: what the word cache is worth.
+        var uncachedBest: Double?
+        if let gpt2 = tokenizer as? GPT2Tokenizer {
+            gpt2.usesWordCache = false
+            defer { gpt2.usesWordCache = true }
+            for _ in 0..<benchRepeats {
+                let start = ContinuousClock.now
+                let count = gpt2.encode(text, allowSpecial: allowSpecial).count
+                uncachedBest = min(uncachedBest ?? .infinity, (ContinuousClock.now - start).seconds)
+                guard count == tokenCount else { throw ValidationError("the uncached tokenizer gave \(count) tokens, the cached \(tokenCount)") }
+            }
+        }
         let byteCount = text.utf8.count
         let best = times.min()!
         printJSONLine(BenchmarkResult(
             file: path, byteCount: byteCount, tokenCount: tokenCount, loadSeconds: loadSeconds,
             firstRunSeconds: times[0], bestSeconds: best,
             megabytesPerSecond: Double(byteCount) / 1e6 / best,
-            firstRunMegabytesPerSecond: Double(byteCount) / 1e6 / times[0], repeats: benchRepeats))
+            firstRunMegabytesPerSecond: Double(byteCount) / 1e6 / times[0], repeats: benchRepeats,
+            uncachedBestSeconds: uncachedBest, uncachedMegabytesPerSecond: uncachedBest.map { Double(byteCount) / 1e6 / $0 }))
     }
 
     private func printJSONLine(_ value: some Encodable) {

@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
             Defaults are the seed's: tied SAE (decoder = encoderᵀ, own bias), 8x latents, Adam lr 1e-3, \
             L1 1e-3, batch 512, 100 epochs. Loss = mean over rows and elements of (x̂−x)² + λ · mean over \
             rows of Σ|f| (docs/SAE.md). RUN gets run.json, config.json, metrics.jsonl, tb/ (TensorBoard), \
-            checkpoints/ and sae/ (SAELens format). Ctrl-C, then the same command with --resume, continues \
+            checkpoints/ and sae/ (SAELens format); --wandb also logs to Weights & Biases (docs/LOGGING.md). Ctrl-C, then the same command with --resume, continues \
             from the last checkpoint.
             """)
 
@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
     var streams: Int?
     @Option(help: "Data-parallel: compare a checksum of every rank's weights with rank 0's every N steps (0: only at the end).")
     var checkReplicasEvery = 0
+    @OptionGroup var wandbOptions: WandbArguments
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -109,27 +110,44 @@ struct TrainCommand: ParsableCommand {
         var streamCount = streams
         if streamCount == nil, let saved { streamCount = saved.streamCount }
         if streamCount == nil, job.collective.rankCount > 1 { streamCount = job.collective.rankCount }
+        let wandbID = wandbRunID(resuming: saved)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount,
-                                    heldOutRows: heldOut)
+                                    heldOutRows: heldOut, wandbRunID: wandbID)
+        let wandbChild = try startWandb(runID: wandbID, isRoot: job.collective.isRoot)
 
         let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)
         let bar = Progress("train", unit: "tok", quiet: quiet || json || !job.collective.isRoot)
         var latest = ""
-        let summary = try TrainRun.run(directory: URL(fileURLWithPath: out), config: config, resume: resume,
+        let summary: TrainRunSummary
+        do {
+            summary = try TrainRun.run(directory: URL(fileURLWithPath: out), config: config, resume: resume,
                                        collective: job.collective, replicaCheckIntervalSteps: checkReplicasEvery) { event in
-            switch event {
-            case let .stepFinished(_, tokens, epoch, loss):
-                bar.update(tokens, of: totalTokens, extra: "epoch \(epoch)  loss \(String(format: "%.4g", loss))  \(latest)")
-            case let .metrics(m):
-                latest = String(format: "L0 %.1f  FVE %.3f  dead %.1f%%", m.l0, m.explainedVariance, 100 * m.deadFeatureFraction)
-            default:
-                break
+                switch event {
+                case let .stepFinished(_, tokens, epoch, loss):
+                    bar.update(tokens, of: totalTokens, extra: "epoch \(epoch)  loss \(String(format: "%.4g", loss))  \(latest)")
+                case let .metrics(m):
+                    latest = String(format: "L0 %.1f  FVE %.3f  dead %.1f%%", m.l0, m.explainedVariance, 100 * m.deadFeatureFraction)
+                    wandbChild?.send(m)
+                default:
+                    break
+                }
             }
+        } catch {
+            bar.finish()
+            try? wandbChild?.finish(completed: false)
+            throw error
         }
         bar.finish()
         job.finish()
+        // The export exists now: the child uploads it as an artifact and finishes the W&B run.
+        var wandbFailure: Error?
+        do { try wandbChild?.finish(completed: true) } catch { wandbFailure = error }
         guard job.collective.isRoot else { return }
-        if json { return try printJSON(summary) }
+        if json {
+            try printJSON(summary)
+            if let wandbFailure { throw wandbFailure }
+            return
+        }
         if let step = summary.resumedFromStep { print("resumed from step \(step)") }
         if job.collective.rankCount > 1 { print("data-parallel: \(job.collective.rankCount) ranks, \(streamCount ?? 0) streams") }
         if let t = summary.dataParallel, t.stepCount > 0 {
@@ -143,5 +161,7 @@ struct TrainCommand: ParsableCommand {
         if let heldOut { print("held out for evaluate/sweep: rows \(heldOut.lowerBound)..\(heldOut.upperBound) (\(heldOut.count) rows; --holdout)") }
         print("SAELens export: \(summary.exportDirectory)")
         print("metrics: \(out)/metrics.jsonl   TensorBoard: tensorboard --logdir \(out)/tb")
+        if let wandbID, wandbChild != nil { print("W&B: run \(wandbID) (project \(wandbOptions.wandbProject))") }
+        if let wandbFailure { throw wandbFailure }
     }
 }

@@ -14,11 +14,7 @@ final class MPIIngestCommandTests: XCTestCase {
     }
 
     private func mpirun() throws -> String {
-        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let path = "\(dir)/mpirun"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        throw XCTSkip("mpirun not found (apt-get install openmpi-bin)")
+        try ExternalTool.executable(["mpirun"], hint: "apt-get install openmpi-bin, or scripts/setup.sh")
     }
 
     private func corpus(_ dir: String) throws -> String {

@@ -62,7 +62,7 @@ final class HubTestServer {
         self.root = root
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", HubTestSupport.supportDirectory.appendingPathComponent("hub_server.py").path, root]
+        process.arguments = [try ExternalTool.python(importing: "http.server"), HubTestSupport.supportDirectory.appendingPathComponent("hub_server.py").path, root]
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle.nullDevice
@@ -83,7 +83,7 @@ final class HubTestServer {
         }
         guard portLine.wait(seconds: 10), let port = Int(portLine.value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
-            throw XCTSkip("could not start python3 hub_server.py (is python3 installed?)")
+            throw ExternalTool.missing("python3 hub_server.py printed no port within 10 s", hint: "needs python3 with its standard library")
         }
         self.port = port
     }

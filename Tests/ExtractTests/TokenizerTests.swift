@@ -8,8 +8,10 @@ import XCTest
 final class TokenizerTests: XCTestCase {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let dataDirectory = packageRoot.appendingPathComponent("../shared/data").standardizedFileURL
-    static let vocabPath = dataDirectory.appendingPathComponent("gpt2-tokenizer/vocab.json").path
-    static let mergesPath = dataDirectory.appendingPathComponent("gpt2-tokenizer/merges.txt").path
+    /// GPT-2's own vocab.json and merges.txt, as the repository ships them with its demo model
+    /// (byte-identical to ../shared/data/gpt2-tokenizer's: DemoModelTests), so a clone alone runs these.
+    static let vocabPath = packageRoot.appendingPathComponent("demo/model/vocab.json").path
+    static let mergesPath = packageRoot.appendingPathComponent("demo/model/merges.txt").path
 
     struct Fixture: Decodable {
         struct Case: Decodable {
@@ -214,6 +216,15 @@ final class TokenizerTests: XCTestCase {
         for text in try fixture().cases.map(\.text) + Self.fuzzStrings(count: 300, seed: 2) {
             XCTAssertEqual(tokenizer.encode(text), reference.encode(text), "ids of \(text.debugDescription)")
         }
+    }
+
+    /// The word cache is a pure speed-up: with it off (every word through BPE) the ids are equal.
+    func testEncodeWithoutWordCacheGivesTheSameIDs() throws {
+        let tokenizer = try GPT2Tokenizer(vocabPath: Self.vocabPath, mergesPath: Self.mergesPath)
+        let texts = try fixture().cases.map(\.text) + Self.fuzzStrings(count: 300, seed: 4)
+        let cached = texts.map { tokenizer.encodeWithSpans($0) }
+        tokenizer.usesWordCache = false
+        XCTAssertEqual(texts.map { tokenizer.encodeWithSpans($0) }, cached)
     }
 
     func testLongWordHeapPathMatchesReference() throws {

@@ -64,13 +64,12 @@ final class RunDirectoryTests: XCTestCase {
 
         // TensorBoard's own reader sees exactly the metrics.jsonl records: the killed run's
         // steps 8 and 9 purged by the resumed file's SessionLog START.
-        if let python = pythonWith("tensorboard") {
-            let points = objects.map { "[\($0["step"] as! Int), \($0["losses/mse_loss"] as! Double)]" }
-            let expected = "{\"losses/mse_loss\": [\(points.joined(separator: ", "))]}"
-            let result = runProcess(python, [packageRoot.appendingPathComponent("scripts/check_tfevents.py").path,
-                                             run.tensorBoardDirectory.path, expected])
-            XCTAssertEqual(result.status, 0, result.output)
-        }
+        let python = try ExternalTool.python(importing: "tensorboard")
+        let points = objects.map { "[\($0["step"] as! Int), \($0["losses/mse_loss"] as! Double)]" }
+        let expected = "{\"losses/mse_loss\": [\(points.joined(separator: ", "))]}"
+        let result = runProcess(python, [packageRoot.appendingPathComponent("scripts/check_tfevents.py").path,
+                                         run.tensorBoardDirectory.path, expected])
+        XCTAssertEqual(result.status, 0, result.output)
         if let keep = ProcessInfo.processInfo.environment["SAESTORE_KEEP_TEST_RUN"] {
             try? FileManager.default.removeItem(atPath: keep)
             try FileManager.default.copyItem(at: run.url, to: URL(fileURLWithPath: keep))

@@ -49,9 +49,7 @@ final class TensorBoardTests: XCTestCase {
     }
 
     func testTensorBoardReaderAcceptsEventFile() throws {
-        guard let python = pythonWith("tensorboard") else {
-            throw XCTSkip("python3 cannot import tensorboard (pip install tensorboard, or set SAESTORE_PYTHON)")
-        }
+        let python = try ExternalTool.python(importing: "tensorboard")
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let writer = try TensorBoardWriter(directory: dir, hostName: "testhost")

@@ -59,10 +59,3 @@ func runProcess(_ executable: String, _ arguments: [String]) -> (status: Int32, 
     process.waitUntilExit()
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
-
-/// The Python that has the optional checkers' packages ($SAESTORE_PYTHON, else python3), or
-/// nil when it cannot import `module`.
-func pythonWith(_ module: String) -> String? {
-    let python = ProcessInfo.processInfo.environment["SAESTORE_PYTHON"] ?? "python3"
-    return runProcess(python, ["-c", "import \(module)"]).status == 0 ? python : nil
-}

@@ -135,18 +135,17 @@ final class NPYTests: XCTestCase {
         XCTAssertEqual(try NPYFile(path: emptyPath).shape, [0, 4])
     }
 
-    /// numpy reads what NPYWriter writes (skipped when python3 with numpy is unavailable).
+    /// numpy reads what NPYWriter writes (numpy from $SAESTORE_PYTHON or python3; required under CI=true).
     func testNumpyReadsWriterOutput() throws {
-        let python = "/work/venv/bin/python"
-        guard FileManager.default.isExecutableFile(atPath: python) else { throw XCTSkip("no \(python)") }
+        let python = try ExternalTool.python(importing: "numpy")
         let dir = try TestSupport.temporaryDirectory(self)
         let path = dir.appendingPathComponent("check.npy").path
         let writer = try NPYWriter(path: path, rowCount: 2, width: 3, dtype: .f16)
         try writer.append(rows: [1, 2, 3, 4, 5, 6.5])
         try writer.finish()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import numpy as np, sys; a = np.load(sys.argv[1]); print(a.dtype, a.shape, a.ravel().tolist())", path]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, "-c", "import numpy as np, sys; a = np.load(sys.argv[1]); print(a.dtype, a.shape, a.ravel().tolist())", path]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

@@ -13,10 +13,15 @@ python3 - <<'PY'
 import json
 rows = [json.loads(l) for l in open("benchmarks/store/results.jsonl")]
 raw = rows[0]
-print(f"\n{'config':32} {'bytes/value':>11} {'vs raw':>7} {'write MB/s':>10} {'read MB/s':>10} {'rel.err':>8}")
+# vs raw f32 (the .npy, 4 B/value) and vs raw f16 (2 B/value, what an f16 cache without
+# compression costs); errors per coordinate: largest |x - x̂| and RMS of x - x̂ (RMS of x beside).
+print(f"\n{'config':32} {'bytes/value':>11} {'vs f32':>7} {'vs f16':>7} {'write MB/s':>10} {'read MB/s':>10} "
+      f"{'rel.err':>8} {'max err':>9} {'RMS err':>9}")
 for r in rows:
     print(f"{r['config']:32} {r['bytes_per_value']:11.3f} {raw['bytes_per_value']/r['bytes_per_value']:6.2f}x "
-          f"{r['write_MBps']:10.0f} {r['read_MBps']:10.0f} {r.get('relative_error', 0):8.5f}")
+          f"{2.0/r['bytes_per_value']:6.2f}x {r['write_MBps']:10.0f} {r['read_MBps']:10.0f} {r.get('relative_error', 0):8.5f} "
+          f"{r.get('max_abs_error', 0):9.3g} {r.get('rms_error', 0):9.3g}")
+print(f"RMS of the activations: {rows[1].get('value_rms', 0):.3g}")
 json.dump(rows, open("benchmarks/store/results.json", "w"), indent=1)
 PY
 rm -f benchmarks/store/results.jsonl

@@ -73,19 +73,23 @@ struct StoreBench: ParsableCommand {
                     for c in 0..<reader.chunkCount { try reader.readChunk(column: hook, chunk: c, into: &chunk, decoder: decoder) }
                     readBest = min(readBest, Date().timeIntervalSince(t0))
                 }
-                // Fidelity: ||x - x̂|| / ||x|| over all values.
+                // Fidelity: ||x - x̂|| / ||x|| over all values, and per coordinate the largest
+                // |x - x̂| and the RMS of x - x̂ (beside the RMS of x itself, for scale).
                 var decoded: [Float] = []
                 try reader.readRows(column: hook, rows: 0..<rows, into: &decoded)
-                var errorSquares = 0.0, normSquares = 0.0
+                var errorSquares = 0.0, normSquares = 0.0, maxError = 0.0
                 for i in 0..<decoded.count {
-                    let d = Double(decoded[i] - activations.values[i])
+                    let d = Double(decoded[i]) - Double(activations.values[i])
                     errorSquares += d * d
+                    maxError = max(maxError, abs(d))
                     normSquares += Double(activations.values[i]) * Double(activations.values[i])
                 }
+                let valueCount = Double(decoded.count)
                 emit(["config": "\(codec.rawValue) zstd3" + (shuffle ? " + byte shuffle" : " (plain zstd)"),
                       "bytes_per_value": info.columns[0].bytesPerValue, "write_MBps": rawBytes / writeSeconds / 1e6,
                       "read_MBps": rawBytes / readBest / 1e6, "relative_error": (errorSquares / normSquares).squareRoot(),
-                      "rows": Double(rows), "width": Double(width)])
+                      "max_abs_error": maxError, "rms_error": (errorSquares / valueCount).squareRoot(),
+                      "value_rms": (normSquares / valueCount).squareRoot(), "rows": Double(rows), "width": Double(width)])
             }
         }
     }

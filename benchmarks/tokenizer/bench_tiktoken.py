@@ -2,7 +2,7 @@
 """Single-thread tokenizer throughput of the peers, on the same file saestore is timed on.
 
 Usage (benchmarks/tokenizer/run.sh calls this):
-    bench_tiktoken.py make-input OUT [--megabytes 10]   # tinyshakespeare repeated to ~N MB
+    bench_tiktoken.py make-input OUT [--megabytes 10]   # ~N MB of text that does not repeat
     bench_tiktoken.py run FILE [--repeats 3]            # prints one JSON line per library
 
 tiktoken: gpt2.tiktoken with GPT-2's pat_str, `encode_ordinary` (one thread; the batch API is
@@ -25,10 +25,48 @@ GPT2_PAT = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\
 
 
 def make_input(out, megabytes):
-    text = open(os.path.join(DATA, "corpora", "tinyshakespeare.txt"), encoding="utf-8").read()
-    copies = max(1, round(megabytes * 1e6 / len(text.encode("utf-8"))))
+    """Text that does not repeat, so the word cache meets words the way it does on a real corpus
+    (not a file read nine times over): tinyshakespeare once (verse), then the Debian package
+    changelogs of this machine (English prose with names, versions and addresses), then the
+    Python standard library's sources (code), a third of the budget each after Shakespeare;
+    files in path order, each distinct file once. Prints what went in."""
+    import glob, gzip, hashlib, sysconfig
+    budget = int(megabytes * 1e6)
+    shakespeare = open(os.path.join(DATA, "corpora", "tinyshakespeare.txt"), encoding="utf-8").read()
+    parts = [("tinyshakespeare", [shakespeare])]
+    share = max(0, budget - len(shakespeare.encode("utf-8"))) // 2
+    seen = set()
+
+    def distinct(paths, read, limit):
+        texts, total = [], 0
+        for path in paths:
+            try:
+                text = read(path)
+            except (OSError, UnicodeDecodeError):
+                continue
+            digest = hashlib.sha256(text.encode("utf-8")).digest()
+            if digest in seen or not text.strip():
+                continue
+            seen.add(digest)
+            texts.append(text)
+            total += len(text.encode("utf-8"))
+            if total >= limit:
+                break
+        return texts
+
+    changelogs = sorted(glob.glob("/usr/share/doc/*/changelog*.gz"))
+    parts.append(("debian changelogs", distinct(changelogs, lambda p: gzip.open(p, "rt", encoding="utf-8").read(), share)))
+    stdlib = sysconfig.get_paths()["stdlib"]
+    sources = sorted(p for p in glob.glob(os.path.join(stdlib, "**", "*.py"), recursive=True) if "site-packages" not in p)
+    parts.append(("python stdlib", distinct(sources, lambda p: open(p, encoding="utf-8").read(), share)))
+    text = "\n".join(t for _, texts in parts for t in texts)
+    data = text.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
     with open(out, "w", encoding="utf-8") as f:
-        f.write(text * copies)
+        f.write(data)
+    lines = data.split("\n")
+    summary = {name: sum(len(t.encode("utf-8")) for t in texts) for name, texts in parts}
+    print(json.dumps({"input_bytes": len(data.encode("utf-8")), "sources_bytes": summary,
+                      "distinct_line_fraction": len(set(lines)) / max(len(lines), 1)}), file=sys.stderr)
 
 
 def timed(fn, text, repeats):

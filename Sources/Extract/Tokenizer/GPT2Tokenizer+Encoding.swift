@@ -70,8 +70,15 @@ extension GPT2Tokenizer {
                                                  scratch: inout [UInt32], into sink: inout Sink) {
         var scanner = PreTokenScanner(bytes)
         let merger = self.merger
+        let cached = usesWordCache
         while let range = scanner.next() {
             let word = UnsafeBufferPointer(rebasing: bytes[range])
+            guard cached else {
+                scratch.removeAll(keepingCapacity: true)
+                merger.encode(word, into: &scratch)
+                scratch.withUnsafeBufferPointer { sink.append(word: $0, byteStart: byteOffset + range.lowerBound) }
+                continue
+            }
             cache.withIDs(of: word, encode: merger.encode, scratch: &scratch) { ids in
                 sink.append(word: ids, byteStart: byteOffset + range.lowerBound)
             }

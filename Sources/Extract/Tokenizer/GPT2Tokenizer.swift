@@ -24,6 +24,9 @@ public final class GPT2Tokenizer: @unchecked Sendable {
     /// Id of `<|endoftext|>` in this vocabulary, if it has one.
     let endOfTextTokenID: UInt32?
     let cachePool = WordCachePool()
+    /// false: every word goes through BPE, none through the word cache (the same ids; for
+    /// measuring what the cache buys, benchmarks/tokenizer). Set before encoding, not during.
+    public var usesWordCache = true
 
     /// Loads `vocab.json` and `merges.txt` (Hugging Face / OpenAI format).
     /// Throws `TokenizerError` naming the file, line and what was expected.

@@ -38,10 +38,16 @@ public final class MetricsJSONLWriter: MetricsLogger {
     deinit { try? handle.close() }
 
     public func log(_ metrics: TrainingMetrics) throws {
+        try handle.write(contentsOf: Data((Self.line(metrics) + "\n").utf8))
+    }
+
+    /// One record as the JSON object metrics.jsonl holds (no newline); `saestore train --wandb`
+    /// feeds the same text to its W&B child.
+    public static func line(_ metrics: TrainingMetrics) -> String {
         var fields = ["\"step\":\(metrics.step)", "\"tokens\":\(metrics.tokenCount)",
                       "\"epoch\":\(metrics.epoch)", "\"wall_time\":\(json(metrics.wallTime))"]
         for (tag, value) in metrics.scalars { fields.append("\"\(tag)\":\(json(value))") }
-        try handle.write(contentsOf: Data(("{" + fields.joined(separator: ",") + "}\n").utf8))
+        return "{" + fields.joined(separator: ",") + "}"
     }
 
     public func flush() throws {
@@ -50,7 +56,7 @@ public final class MetricsJSONLWriter: MetricsLogger {
 
     /// Swift prints the shortest round-tripping decimal, which is valid JSON for finite
     /// values; JSON has no NaN or Infinity, so those become null.
-    private func json(_ value: Double) -> String {
+    private static func json(_ value: Double) -> String {
         value.isFinite ? "\(value)" : "null"
     }
 }

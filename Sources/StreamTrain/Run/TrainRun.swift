@@ -14,6 +14,12 @@ public enum TrainRun {
         try JSONDecoder().decode(TrainRunConfig.self, from: Data(contentsOf: runConfigURL(run)))
     }
 
+    private static func writeConfig(_ config: TrainRunConfig, run: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(config).write(to: runConfigURL(run), options: .atomic)
+    }
+
     /// Trains. With `resume`, continues from the run's latest checkpoint, which needs the
     /// same settings; without it, a run directory that already has checkpoints is refused.
     /// With several ranks in `collective` (every rank calls this with the same arguments), each
@@ -39,8 +45,14 @@ public enum TrainRun {
         let trainer: SAETrainer
         if resume, !existing.isEmpty {
             let saved = try loadConfig(run: directory)
-            guard saved == config else {
+            guard saved.sameTraining(as: config) else {
                 throw StoreError.invalidArgument("\(directory.path) was started with other settings (see its run.json); resume with the same options, or train into a new --out")
+            }
+            if root, saved.wandbRunID != config.wandbRunID, let id = config.wandbRunID {
+                // A run that first logs to W&B on a resume keeps that run id from now on.
+                var updated = saved
+                updated.wandbRunID = id
+                try writeConfig(updated, run: directory)
             }
             let checkpoint = try checkpoints.loadLatest()!
             trainer = try SAETrainer(resumingFrom: checkpoint, options: config.trainer)
@@ -51,9 +63,7 @@ public enum TrainRun {
             }
             trainer = try SAETrainer(config: config.sae, options: config.trainer)
             if root {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                try encoder.encode(config).write(to: runConfigURL(directory), options: .atomic)
+                try writeConfig(config, run: directory)
                 try run.saveConfig(config.sae, options: config.trainer)
             }
         }

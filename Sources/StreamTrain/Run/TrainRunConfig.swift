@@ -20,9 +20,13 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     /// Rows at the end of the store kept out of training (`--holdout`), which `evaluate` and
     /// `sweep` measure on by default; nil: none held out (or a run from before holdouts).
     public var heldOutRows: Range<Int>?
+    /// The Weights & Biases run id this run logs to (`saestore train --wandb`), kept so
+    /// `--resume` continues the same W&B run; nil when it never logged to W&B. Not a training
+    /// setting: `sameTraining(as:)` ignores it.
+    public var wandbRunID: String?
 
     public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
-                streamCount: Int? = nil, heldOutRows: Range<Int>? = nil) {
+                streamCount: Int? = nil, heldOutRows: Range<Int>? = nil, wandbRunID: String? = nil) {
         self.store = store
         self.loader = loader
         self.sae = sae
@@ -30,6 +34,16 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         self.stream = stream
         self.streamCount = streamCount
         self.heldOutRows = heldOutRows
+        self.wandbRunID = wandbRunID
+    }
+
+    /// Equal in everything that decides the training (all but where it is logged): what a
+    /// resumed run must match.
+    public func sameTraining(as other: TrainRunConfig) -> Bool {
+        var a = self, b = other
+        a.wandbRunID = nil
+        b.wandbRunID = nil
+        return a == b
     }
 
     public func validate() throws {
