@@ -70,5 +70,8 @@ if [ $# -eq 0 ]; then
   [ $depstatus -eq 0 ] && depline="dependency by version: ok" || { status=1; depline="dependency by version: FAILED"; }
   rm -f "$deplog"
 fi
-echo "tests: $passed passed, $failed failed, $skipped skipped${fuzzline:+; $fuzzline}${depline:+; $depline}"
+[ -z "$fuzzline" ] || echo "$fuzzline"
+[ -z "$depline" ] || echo "$depline"
+# The closing line stands alone, as CI reads it.
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -14,7 +14,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         canonical[3] = 0  // reserved byte, ignored on read
         canonical[2] = record.byteShuffle ? 1 : 0
         precondition(record.encoded() == canonical, "ChunkRecord round trip")
-        _ = ChunkCodec.payloadByteCount(codec: record.codec, rows: record.rowCount, width: 1 + Int(bytes[0] & 0x3F))
+        _ = ChunkCodec.payloadByteRange(codec: record.codec, rows: record.rowCount, width: 1 + Int(bytes[0] & 0x3F))
     }
     if let record = try? DocumentRecord(decoding: bytes) {
         precondition(record.encoded() == bytes, "DocumentRecord round trip")
