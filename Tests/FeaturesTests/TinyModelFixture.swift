@@ -5,9 +5,10 @@ import StreamTrain
 import XCTest
 @testable import Features
 
-/// A real store, made once per test run: the tiny Shakespeare GPT-2 in ../shared/data over
-/// 40 paragraphs (blocks.2.hook_resid_pre, 32-token windows with BOS, small chunks), and a
-/// seeded SAE on it exported in SAELens format.
+/// A real store, made once per test run: the repository's demo model (demo/model: the tiny
+/// Shakespeare GPT-2 in f16) over the first 40 paragraphs of demo/corpus
+/// (blocks.2.hook_resid_pre, 32-token windows with BOS, small chunks), and a seeded SAE on it
+/// exported in SAELens format. A clone without ../shared runs every test built on it.
 final class TinyModelFixture {
     static let hook = "blocks.2.hook_resid_pre"
     let modelDirectory: String
@@ -27,8 +28,8 @@ final class TinyModelFixture {
     }
 
     private init() throws {
-        modelDirectory = try sharedData("models/tiny-shakespeare-gpt2").path
-        let text = try String(contentsOf: try sharedData("corpora/tinyshakespeare.txt"), encoding: .utf8)
+        modelDirectory = packageRoot.appendingPathComponent("demo/model").path
+        let text = try String(contentsOf: packageRoot.appendingPathComponent("demo/corpus/tinyshakespeare-heldout.txt"), encoding: .utf8)
         let paragraphs = Array(text.components(separatedBy: "\n\n").prefix(40))
         let root = NSTemporaryDirectory() + "features-tiny-\(UUID().uuidString.prefix(8))"
         store = root + "/store"
