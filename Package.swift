@@ -61,16 +61,19 @@ let package = Package(
         .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
                           path: "Tests/CrashWriter"),
 
-        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO"], exclude: ["Fixtures"]),
+        // The real-tool checks every test target shares (a skip locally, a failure under CI=true).
+        .target(name: "TestTools", path: "Tests/TestTools"),
+
+        .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestTools"], exclude: ["Fixtures"]),
         .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels"]),
         .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"]),
-        .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO"],
+        .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO", "TestTools"],
                     exclude: ["Support"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract"],
+        .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract", "TestTools"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO", "TestTools"]),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
-        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels"]),
+        .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,6 +1,7 @@
 import ActStore
 import Foundation
 import XCTest
+import TestTools
 
 /// Sharded ingest (`mpirun -np 2 saestore ingest`, and `--shard I/N` + `saestore shards`) reads
 /// as one ingest of the same corpus: rows, tokens, documents, texts and lookups exactly,

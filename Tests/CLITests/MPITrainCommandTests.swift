@@ -3,6 +3,7 @@ import Foundation
 import StreamTrain
 import TensorIO
 import XCTest
+import TestTools
 
 /// `mpirun -np 2 saestore train …` against one process over the same rows (docs/MPI.md).
 /// Needs Open MPI's mpirun (a failure under CI=true, a skip elsewhere).

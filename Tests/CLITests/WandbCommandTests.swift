@@ -1,6 +1,7 @@
 import Foundation
 import TensorIO
 import XCTest
+import TestTools
 
 /// `saestore train --wandb` through the real wandb client in offline mode (WANDB_MODE=offline),
 /// read back from the offline run's transaction log by scripts/read_wandb_offline.py (wandb's

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestTools
 
 /// demo/model is what the tests that need only a tokenizer or a small real model stand on, so
 /// it must be what it claims: ../shared/data's tiny-shakespeare-gpt2 with every tensor rounded

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Extract
+import TestTools
 
 final class HubSHA256Tests: XCTestCase {
     private func digest(_ bytes: [UInt8], pieces: Int = 1) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Extract
+import TestTools
 
 /// Scratch directories and the local stand-in hub server (Support/hub_server.py) for the
 /// Hub tests.

@@ -2,6 +2,7 @@ import ActStore
 import Foundation
 import XCTest
 @testable import Features
+import TestTools
 
 /// The HTML report: files, embedded data, and (when Chromium is installed) a real headless
 /// browser drawing the index and a feature page without script errors.

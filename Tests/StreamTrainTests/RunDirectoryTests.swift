@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import StreamTrain
+import TestTools
 
 /// A whole run as the CLI will drive it: config, loggers, checkpoints, resume, export.
 final class RunDirectoryTests: XCTestCase {

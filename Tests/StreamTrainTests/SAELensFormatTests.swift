@@ -2,6 +2,7 @@ import Foundation
 import TensorIO
 import XCTest
 @testable import StreamTrain
+import TestTools
 
 /// The SAELens export read by the real `safetensors` package (numpy, no torch) and checked
 /// against SAELens 6's published format by scripts/check_saelens_format.py: cfg fields, exact

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ActStore
 @testable import StreamTrain
+import TestTools
 
 final class TensorBoardTests: XCTestCase {
     func testEventFileStructure() throws {

@@ -2,6 +2,7 @@ import TensorIO
 import Foundation
 import XCTest
 @testable import TensorIO
+import TestTools
 
 final class NPYTests: XCTestCase {
     /// Fixture contents: floats i·0.25 − 2, signed ints i − 7, unsigned ints i (see the script).
