@@ -5,14 +5,15 @@ import Extract
 import Foundation
 import StreamTrain
 
-/// `saestore ingest`: corpus → GPT-2 activations → store, resumable.
+/// `saestore ingest`: corpus → model activations → store, resumable.
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
-        abstract: "Run GPT-2 over a corpus and store hook activations with their tokens and text.",
+        abstract: "Run a language model (GPT-2, Llama, Qwen2, Mistral) over a corpus and store hook activations with their tokens and text.",
         discussion: """
-            Each document is tokenized (GPT-2 BPE, with byte spans) and run in windows of --context \
-            tokens (BOS first by default); one store column per --hook. Interrupt it (Ctrl-C) or lose \
+            Each document is tokenized (the model's tokenizer, with byte spans) and run in windows of --context \
+            tokens (BOS first by default); one store column per --hook. The architecture is config.json's \
+            model_type: gpt2, llama, mistral or qwen2 (docs/MODELS.md). Interrupt it (Ctrl-C) or lose \
             the machine, then rerun the same command: it continues from the last commit, with no \
             duplicate and no lost row. --model is a directory or a hub id (default: $SAESTORE_MODEL, \
             then gpt2 from the local cache or the hub). Sharded: under `mpirun -np N` each rank ingests \
@@ -54,12 +55,12 @@ struct IngestCommand: ParsableCommand {
         }
         if let threads { GPT2Model.blasThreadCount = threads }
         let (files, name) = try resolveModel(model, quiet: quiet || json)
-        let gpt2 = try GPT2Model(files: files)
-        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        // The family config.json's model_type names (docs/MODELS.md).
+        let (languageModel, tokenizer) = try LanguageModelLoader.load(files: files)
         let config = IngestConfig(hooks: hook, contextSize: context, prependBOS: prependBos, maxDocuments: maxDocs,
                                   maxTokens: maxTokens, dtype: codec, compressionLevel: level, batchWindows: batch,
                                   chunkRows: chunkRows, commitIntervalSeconds: commitSeconds)
-        let ingester = try Ingester(model: gpt2, tokenizer: tokenizer, modelName: name, config: config)
+        let ingester = try Ingester(model: languageModel, tokenizer: tokenizer, modelName: name, config: config)
 
         // Sharded ingest: --shard I/N, or one shard per rank under mpirun.
         let job = try MPIJob.start()

@@ -71,7 +71,7 @@ final class IngestTests: XCTestCase {
         let doc = try reader.document(5)
         let text = try XCTUnwrap(try reader.text(ofDocument: 5))
         XCTAssertEqual(text, paragraphs[5])
-        let spans = ingest.tokenizer.encodeWithSpans(text)
+        let spans = ingest.tokenizer.encodeWithSpans(text, allowSpecial: false)
         var row = doc.firstRow
         for window in Ingester.windows(tokenCount: spans.count, tokensPerWindow: 23) {
             let tokens = [GPT2Tokenizer.endOfTextID] + window.map { spans[$0].id }

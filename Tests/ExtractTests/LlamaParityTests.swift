@@ -16,9 +16,16 @@ final class LlamaParityTests: XCTestCase {
         return zip(a, b).map { abs($0 - $1) }.max()! / max(scale, 1e-30)
     }
 
+    /// Both paths: the BLAS one `ingest` runs and the plain loops it is tested against.
     func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let directory = Self.root.appendingPathComponent(name).path
-        let model = try LlamaModel(directory: directory)
+        for reference in [false, true] {
+            let model = try LlamaModel(directory: Self.root.appendingPathComponent(name).path)
+            model.usesReferenceLoops = reference
+            try check(model, name + (reference ? " (reference loops)" : " (BLAS)"), directory: Self.root.appendingPathComponent(name).path, file: file, line: line)
+        }
+    }
+
+    func check(_ model: LlamaModel, _ name: String, directory: String, file: StaticString, line: UInt) throws {
         let expected = try SafetensorsFile(path: directory + "/expected.safetensors")
         let shape = try expected.info("tokens").shape
         let (B, T) = (shape[0], shape[1])

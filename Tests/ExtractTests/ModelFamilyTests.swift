@@ -40,6 +40,7 @@ final class ModelFamilyTests: XCTestCase {
             var hookSites: [HookPoint.Site] { ModelFamily.gptNeoX.transformerLensSites }
             func width(of hook: HookPoint) -> Int { 4 }
             func activations(tokens: [UInt32], batch: Int, sequenceLength: Int, hooks: [HookPoint]) throws -> [HookPoint: [Float]] { [:] }
+            func activations(tokens: [UInt32], sequenceLengths: [Int], hooks: [HookPoint]) throws -> [HookPoint: [Float]] { [:] }
             func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float { 0 }
         }
         let model = ParallelResidualStub()

@@ -24,7 +24,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .directoryIncomplete(directory, missing, pickles):
-            var text = "model directory \(directory) is missing \(missing.joined(separator: ", ")) (a model directory needs config.json, model.safetensors, vocab.json and merges.txt)."
+            var text = "model directory \(directory) is missing \(missing.joined(separator: ", ")) (a GPT-2 directory needs config.json, model.safetensors, vocab.json and merges.txt; a Llama, Qwen2 or Mistral one config.json, model.safetensors or model.safetensors.index.json with its shards, and tokenizer.json)."
             if !pickles.isEmpty {
                 text += " It holds \(pickles.joined(separator: ", ")), but pickle checkpoints are never loaded by design (unpickling runs arbitrary code)."
                 text += " Hint: convert once with transformers: AutoModel.from_pretrained(dir).save_pretrained(dir, safe_serialization=True)."

@@ -46,9 +46,20 @@ public struct ModelFiles: Sendable, Equatable {
         return ModelFiles(directory: directory, repoID: repoID, revision: revision, commit: commit)
     }
 
-    /// Required files not present (a dangling cache symlink counts as missing).
+    /// Files a directory of a tokenizer.json family (config.json's `model_type` not gpt2) must hold:
+    /// the weights as one file or as an index of shards (LlamaWeights checks the shards).
+    static func tokenizerJSONFamilyFileNames(in directory: String) -> [String] {
+        let index = (directory as NSString).appendingPathComponent("model.safetensors.index.json")
+        return ["config.json", FileManager.default.fileExists(atPath: index) ? "model.safetensors.index.json" : "model.safetensors", "tokenizer.json"]
+    }
+
+    /// Required files not present (a dangling cache symlink counts as missing). Which files
+    /// are required follows config.json's `model_type`: GPT-2's four, or the tokenizer.json
+    /// families' (`tokenizerJSONFamilyFileNames`).
     static func missingFiles(in directory: String) -> [String] {
-        requiredFileNames.filter { name in
+        let modelType = ModelTokenizer.modelType(directory: directory) ?? "gpt2"
+        let required = modelType == "gpt2" ? requiredFileNames : tokenizerJSONFamilyFileNames(in: directory)
+        return required.filter { name in
             var isDirectory: ObjCBool = false
             let path = (directory as NSString).appendingPathComponent(name)
             return !(FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue)

@@ -24,7 +24,7 @@ struct IngestBatch {
     var computedRowCount: Int { sequenceLengths.reduce(0, +) }
 
     /// `windows` laid out packed or padded; `ids(doc, i)` is the id of token i of a pending document.
-    init(windows: [Window], bos: Bool, padded: Bool, ids: (_ doc: Int, _ token: Int) -> UInt32) {
+    init(windows: [Window], bos: Bool, bosTokenID: UInt32 = GPT2Tokenizer.endOfTextID, padded: Bool, ids: (_ doc: Int, _ token: Int) -> UInt32) {
         self.windows = windows
         let lengths = windows.map { $0.tokens.count + (bos ? 1 : 0) }
         let T = lengths.max() ?? 0
@@ -36,7 +36,7 @@ struct IngestBatch {
             row += length
         }
         self.firstRows = firstRows
-        var tokenIDs = [UInt32](repeating: GPT2Tokenizer.endOfTextID, count: row)
+        var tokenIDs = [UInt32](repeating: bosTokenID, count: row)  // BOS rows, and the padded reference's padding
         for (w, window) in windows.enumerated() {
             let start = firstRows[w] + (bos ? 1 : 0)
             for (t, i) in window.tokens.enumerated() { tokenIDs[start + t] = ids(window.doc, i) }

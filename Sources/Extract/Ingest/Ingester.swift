@@ -9,7 +9,7 @@ public protocol IngestDocumentStream {
     var badLineCount: Int { get }
 }
 
-/// Corpus → tokens → GPT-2 forward → store, resumable.
+/// Corpus → tokens → forward (any `DecoderLanguageModel`: GPT-2, Llama…) → store, resumable.
 ///
 /// Each document is tokenized with byte spans and cut into windows of `contextSize` tokens
 /// (BOS first when asked); windows of consecutive documents are packed, each at its own length,
@@ -20,8 +20,10 @@ public protocol IngestDocumentStream {
 /// is committed atomically with the rows, and a rerun of the same command continues from it with
 /// no duplicate.
 public final class Ingester {
-    public let model: GPT2Model
-    public let tokenizer: GPT2Tokenizer
+    public let model: any DecoderLanguageModel
+    public let tokenizer: any TextTokenizer
+    /// The id every window starts with when `prependBOS` (GPT-2's <|endoftext|>, the model's BOS otherwise).
+    public let bosTokenID: UInt32
     public let modelName: String
     public let config: IngestConfig
     private let hooks: [HookPoint]
@@ -29,8 +31,17 @@ public final class Ingester {
     /// plain reference the packed forward is tested against (the same stored bytes).
     var computesPadding = false
 
-    public init(model: GPT2Model, tokenizer: GPT2Tokenizer, modelName: String, config: IngestConfig) throws {
-        try config.validate(modelContext: model.config.maxPositions)
+    public init(model: any DecoderLanguageModel, tokenizer: any TextTokenizer, modelName: String, config: IngestConfig) throws {
+        try config.validate(modelContext: model.maxSequenceLength)
+        if let hf = tokenizer as? HFTokenizer {
+            // SAELens prepends the tokenizer's BOS; models without one (Qwen2) use their EOS as GPT-2 does.
+            guard let bos = hf.bosTokenID ?? hf.eosTokenIDs.first ?? (config.prependBOS ? nil : 0) else {
+                throw StoreError.invalidArgument("the tokenizer names no BOS or EOS token to prepend; use --no-prepend-bos")
+            }
+            bosTokenID = bos
+        } else {
+            bosTokenID = GPT2Tokenizer.endOfTextID
+        }
         self.model = model
         self.tokenizer = tokenizer
         self.modelName = modelName
@@ -42,10 +53,10 @@ public final class Ingester {
     /// The manifest of a store this ingest writes.
     public func manifest() -> StoreManifest {
         let activationColumns = hooks.map {
-            ColumnSpec(name: $0.description, width: $0.width(model.config), codec: config.dtype, compressionLevel: config.compressionLevel)
+            ColumnSpec(name: $0.description, width: model.width(of: $0), codec: config.dtype, compressionLevel: config.compressionLevel)
         }
         return StoreManifest(columns: TokenColumn.all + activationColumns, chunkRows: config.chunkRows, hasDocuments: true,
-                             model: modelName, tokenizer: "gpt2-bpe", contextSize: config.contextSize, prependBOS: config.prependBOS,
+                             model: modelName, tokenizer: tokenizer is HFTokenizer ? "tokenizer.json" : "gpt2-bpe", contextSize: config.contextSize, prependBOS: config.prependBOS,
                              notes: ["written_by": "saestore ingest"])
     }
 
@@ -137,7 +148,7 @@ public final class Ingester {
         }
 
         func runBatch() throws {
-            let batch = IngestBatch(windows: takeWindows(), bos: bos == 1, padded: computesPadding) { doc, i in
+            let batch = IngestBatch(windows: takeWindows(), bos: bos == 1, bosTokenID: bosTokenID, padded: computesPadding) { doc, i in
                 pending[doc - pendingBase].spans[i].id
             }
             let forwardStart = ContinuousClock.now
@@ -160,7 +171,7 @@ public final class Ingester {
                                         byteStarts: [], byteEnds: [], activations: [:])
                 if bos == 1 {
                     let at = UInt32(doc.spans[window.tokens.lowerBound].byteStart)
-                    part.tokenIDs.append(GPT2Tokenizer.endOfTextID)
+                    part.tokenIDs.append(bosTokenID)
                     part.byteStarts.append(at)
                     part.byteEnds.append(at)
                 }
@@ -172,7 +183,7 @@ public final class Ingester {
                 part.positions = (0..<n).map { UInt32($0) }
                 let firstRow = batch.firstRows[b]
                 for hook in hooks {
-                    let width = hook.width(model.config)
+                    let width = model.width(of: hook)
                     part.activations[hook.description] = Array(acts[hook]![firstRow * width..<(firstRow + n) * width])
                 }
                 parts.append((begin, part, window.isLast))
@@ -225,7 +236,7 @@ public final class Ingester {
                 let next = try stream.nextDocument()
                 badLines = badLinesInFinishedSources + stream.badLineCount
                 guard let document = next else { break }
-                let spans = tokenizer.encodeWithSpans(document.text)
+                let spans = tokenizer.encodeWithSpans(document.text, allowSpecial: false)
                 let windowRanges = Self.windows(tokenCount: spans.count, tokensPerWindow: config.textTokensPerWindow)
                 let absolute = pendingBase + pending.count
                 pending.append(PendingDoc(text: document.text, source: source, index: document.index, spans: spans, windowsLeft: windowRanges.count))

@@ -4,15 +4,19 @@ import Foundation
 /// embeddings (`rope_theta`, Llama 3 `rope_scaling`), grouped-query attention, SwiGLU MLP,
 /// optional qkv biases, tied or untied unembedding. Hooks as TransformerLens names them.
 ///
-/// Plain loops, written to match transformers' `LlamaForCausalLM` / `Qwen2ForCausalLM`
-/// (eager attention) step by step; the parity tests hold every hook to 1e-5 relative. It is
-/// the reference a BLAS fast path will be tested against, and too slow for real model sizes.
+/// The forward runs on OpenBLAS (LlamaModel+BLAS.swift: sgemm for every projection and the
+/// MLP over the whole batch, packed sequences). The plain loops here, written to match
+/// transformers' `LlamaForCausalLM` / `Qwen2ForCausalLM` (eager attention) step by step, are the
+/// reference that path is tested against (`usesReferenceLoops`); the parity tests hold both to
+/// transformers at 1e-5 relative on every hook.
 public final class LlamaModel: DecoderLanguageModel {
     public let config: LlamaConfig
     let weights: LlamaWeights
     /// cos/sin of position × inverse frequency, (maxPositions, headWidth/2), in f32 as transformers.
-    private let cosines: [Float]
-    private let sines: [Float]
+    let cosines: [Float]
+    let sines: [Float]
+    /// Runs the plain loops instead of the BLAS path: the reference, for tests.
+    var usesReferenceLoops = false
 
     /// Loads config.json and the weights (single file or sharded) from a model directory.
     public convenience init(directory: String) throws {
@@ -51,7 +55,34 @@ public final class LlamaModel: DecoderLanguageModel {
         var result: [HookPoint: [Float]] = [:]
         let wanted = Set(hooks)
         guard let lastLayer = hooks.map(\.layer).max() else { return [:] }
-        _ = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: lastLayer) { hook, values in
+        if usesReferenceLoops {
+            _ = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: lastLayer) { hook, values in
+                if wanted.contains(hook) { result[hook] = values }
+            }
+        } else {
+            _ = fastForward(tokens: tokens, sequenceLengths: Array(repeating: sequenceLength, count: batch), lastLayer: lastLayer) { hook, values in
+                if wanted.contains(hook) { result[hook] = values }
+            }
+        }
+        return result
+    }
+
+    /// Activations at `hooks` for sequences packed back to back (`tokens` holds Σ sequenceLengths
+    /// ids, each sequence at positions 0..<T): each a row-major (ΣT, width) array, row r the
+    /// same as in a padded batch. Always the BLAS path.
+    public func activations(tokens: [UInt32], sequenceLengths: [Int], hooks: [HookPoint]) throws -> [HookPoint: [Float]] {
+        guard !sequenceLengths.isEmpty, sequenceLengths.allSatisfy({ $0 >= 1 && $0 <= config.maxPositions }) else {
+            throw LlamaModelError.invalidInput(reason: "sequence lengths \(sequenceLengths): each must be 1...\(config.maxPositions) (max_position_embeddings)")
+        }
+        guard tokens.count == sequenceLengths.reduce(0, +) else {
+            throw LlamaModelError.invalidInput(reason: "\(tokens.count) tokens given for sequences totalling \(sequenceLengths.reduce(0, +))")
+        }
+        try checkInput(tokens: tokens, batch: 1, sequenceLength: tokens.count, checkLength: false)
+        for hook in hooks { _ = try hookPoint(named: hook.description) }
+        guard let lastLayer = hooks.map(\.layer).max() else { return [:] }
+        let wanted = Set(hooks)
+        var result: [HookPoint: [Float]] = [:]
+        _ = fastForward(tokens: tokens, sequenceLengths: sequenceLengths, lastLayer: lastLayer) { hook, values in
             if wanted.contains(hook) { result[hook] = values }
         }
         return result
@@ -60,9 +91,14 @@ public final class LlamaModel: DecoderLanguageModel {
     /// Logits of every position: row-major (B,T,V).
     public func logits(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> [Float] {
         try checkInput(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
-        let residual = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: config.layerCount - 1) { _, _ in }
-        let normed = rmsNorm(residual, weights.finalNorm)
-        return linear(normed, weights.unembedding ?? weights.embedding, outWidth: config.vocabularySize, inWidth: config.hiddenWidth)
+        let unembedding = weights.unembedding ?? weights.embedding
+        if usesReferenceLoops {
+            let residual = forward(tokens: tokens, batch: batch, sequenceLength: sequenceLength, lastLayer: config.layerCount - 1) { _, _ in }
+            return linear(rmsNorm(residual, weights.finalNorm), unembedding, outWidth: config.vocabularySize, inWidth: config.hiddenWidth)
+        }
+        let residual = fastForward(tokens: tokens, sequenceLengths: Array(repeating: sequenceLength, count: batch),
+                                   lastLayer: config.layerCount - 1) { _, _ in }
+        return Self.gemmLinear(rmsNorm(residual, weights.finalNorm), unembedding, outWidth: config.vocabularySize, inWidth: config.hiddenWidth)
     }
 
     public func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float {
@@ -82,9 +118,9 @@ public final class LlamaModel: DecoderLanguageModel {
         return Float(total / Double(batch * (sequenceLength - 1)))
     }
 
-    private func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int) throws {
+    private func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int, checkLength: Bool = true) throws {
         guard batch >= 1, sequenceLength >= 1 else { throw LlamaModelError.invalidInput(reason: "batch \(batch) × sequence length \(sequenceLength): both must be at least 1") }
-        guard sequenceLength <= config.maxPositions else {
+        guard !checkLength || sequenceLength <= config.maxPositions else {
             throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength) exceeds max_position_embeddings \(config.maxPositions)")
         }
         guard tokens.count == batch * sequenceLength else {
@@ -132,7 +168,7 @@ public final class LlamaModel: DecoderLanguageModel {
     }
 
     /// x · rsqrt(mean(x²) + ε) · weight, per row, in f32 as transformers' LlamaRMSNorm.
-    private func rmsNorm(_ x: [Float], _ weight: [Float]) -> [Float] {
+    func rmsNorm(_ x: [Float], _ weight: [Float]) -> [Float] {
         let C = weight.count
         var out = x
         for row in 0..<(x.count / C) {

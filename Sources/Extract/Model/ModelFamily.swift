@@ -41,6 +41,9 @@ public protocol DecoderLanguageModel: AnyObject {
     func width(of hook: HookPoint) -> Int
     /// Activations at `hooks` for `tokens` (B·T ids, row-major); each a row-major (B,T,width) array.
     func activations(tokens: [UInt32], batch: Int, sequenceLength: Int, hooks: [HookPoint]) throws -> [HookPoint: [Float]]
+    /// Activations at `hooks` for sequences packed back to back (`tokens` holds Σ sequenceLengths
+    /// ids, each sequence at positions 0..<T): each a row-major (ΣT, width) array.
+    func activations(tokens: [UInt32], sequenceLengths: [Int], hooks: [HookPoint]) throws -> [HookPoint: [Float]]
     /// Mean next-token cross-entropy in nats/token over positions 0..<T-1 of every sequence.
     func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float
 }
