@@ -1,6 +1,12 @@
 import XCTest
 @testable import StreamTrain
 
+enum SparseCases {
+    /// (architecture, applyBDecToInput) covering every branch of the sparse step.
+    static let all: [(SAEArchitecture, Bool)] = [(.tied, false), (.tied, true), (.standard, true), (.standard, false),
+                                                 (.topk, true), (.topk, false)]
+}
+
 /// SAEs at a chosen density and CSR conversions, shared by SparseKernelTests and SparseStepTests.
 extension XCTestCase {
 

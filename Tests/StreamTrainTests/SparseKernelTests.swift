@@ -5,6 +5,7 @@ import XCTest
 /// the weight-gradient kernels' finiteness reports), over densities from 0.1 % to 50 %.
 final class SparseKernelTests: XCTestCase {
     let densities = [0.001, 0.01, 0.1, 0.5]
+    let cases = SparseCases.all
 
     // MARK: - Kernels against SparseKernelsReference
 

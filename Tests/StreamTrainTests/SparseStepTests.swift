@@ -8,9 +8,7 @@ final class SparseStepTests: XCTestCase {
 
     // MARK: - Sparse step against the dense (sgemm) step
 
-    /// (architecture, applyBDecToInput) covering every branch of the sparse step.
-    let cases: [(SAEArchitecture, Bool)] = [(.tied, false), (.tied, true), (.standard, true), (.standard, false),
-                                            (.topk, true), (.topk, false)]
+    let cases = SparseCases.all
 
     func testSparseStepMatchesDenseStep() {
         // Same batch, same weights: only the summation order differs (Float). Losses within
