@@ -1,4 +1,5 @@
 import Foundation
+import SAELoading
 import TensorIO
 
 extension ExampleWindowsFile {

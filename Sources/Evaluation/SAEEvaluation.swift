@@ -1,6 +1,7 @@
 import ActStore
 import Extract
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// `saestore evaluate`: reconstruction quality, downstream loss and monosemanticity of an SAE

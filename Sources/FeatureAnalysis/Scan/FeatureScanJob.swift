@@ -1,5 +1,6 @@
 import ActStore
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// `saestore features`: scan, logit effects (with a model), results written to a directory.

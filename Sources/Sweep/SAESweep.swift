@@ -1,6 +1,8 @@
 import ActStore
+import Evaluation
 import Extract
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// `saestore sweep`: several SAEs trained from one pass over the store, then evaluated.

@@ -1,5 +1,6 @@
 import ActStore
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// Resolves (feature, row) pairs to text with the feature's activation on every token of

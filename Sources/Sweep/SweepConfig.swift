@@ -1,3 +1,5 @@
+import Evaluation
+import SAELoading
 import StreamTrain
 
 /// What `saestore sweep` trains: one SAE per L1 coefficient (or per k for TopK), all with the

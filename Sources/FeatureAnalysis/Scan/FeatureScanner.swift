@@ -1,6 +1,7 @@
 import ActStore
 import Dispatch
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// Streams a store column through an SAE encoder and keeps, per feature, its exact top-k

@@ -1,4 +1,5 @@
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// One member's view of a `SweepBroadcast`, as the `BatchSource` its trainer reads.

@@ -1,6 +1,7 @@
 import ActStore
 import Extract
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// The seed pipeline at a size: how much to ingest, train and analyse.

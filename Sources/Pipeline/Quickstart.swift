@@ -1,6 +1,8 @@
 import ActStore
 import Extract
+import FeatureAnalysis
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// What the quickstart reports while it runs; the CLI draws it.

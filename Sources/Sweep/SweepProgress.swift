@@ -1,3 +1,4 @@
+import Evaluation
 import StreamTrain
 
 /// What a sweep reports while it runs. Training events come from the members' threads, one at

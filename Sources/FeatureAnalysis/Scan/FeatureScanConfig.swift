@@ -1,4 +1,5 @@
 import Foundation
+import SAELoading
 
 /// What a feature scan keeps per feature and which rows and features it reads.
 public struct FeatureScanConfig: Codable, Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Extract
 import Foundation
+import SAELoading
 import TensorIO
 
 /// Each feature's direct effect on the next-token logits, as SAEDashboard computes it:

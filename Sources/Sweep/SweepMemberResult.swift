@@ -1,3 +1,4 @@
+import Evaluation
 /// One member of a sweep: its settings, training summary and evaluation.
 public struct SweepMemberResult: Codable, Sendable, Equatable {
     /// Directory name under the sweep's output (e.g. "l1-0.001", "k-32").

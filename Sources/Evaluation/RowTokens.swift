@@ -1,4 +1,5 @@
 import ActStore
+import SAELoading
 
 /// Token metadata of a row range (token ids, positions, each row's previous token) and the
 /// complete model windows inside it, rebuilt from the store's `token_id`, `pos` and `doc_id`

@@ -1,3 +1,4 @@
+import SAELoading
 import StreamTrain
 
 /// The SAE as the evaluation runs it on raw activations, `maxRowCount` rows per encoder call.

@@ -1,3 +1,4 @@
+import SAELoading
 /// What `saestore evaluate` measures and on which rows (docs/EVALUATION.md).
 public struct EvaluationConfig: Codable, Sendable, Equatable {
     /// Store directory; nil = the store named in the run's run.json.

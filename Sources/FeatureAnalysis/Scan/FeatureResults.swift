@@ -1,5 +1,6 @@
 import ActStore
 import Foundation
+import SAELoading
 import TensorIO
 
 /// A scan's results on disk: DIR/results.json (FeatureResultsManifest) and

@@ -1,4 +1,5 @@
 import Foundation
+import SAELoading
 
 /// results.json: what was scanned, with what, and how to read results.safetensors.
 public struct FeatureResultsManifest: Codable, Sendable, Equatable {

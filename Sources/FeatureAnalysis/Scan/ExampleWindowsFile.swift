@@ -1,4 +1,5 @@
 import Foundation
+import SAELoading
 import TensorIO
 
 /// DIR/results.examples: every reported example's window (tokens, texts, the feature's

@@ -1,6 +1,7 @@
 import ActStore
 import Extract
 import Foundation
+import SAELoading
 import StreamTrain
 
 /// Answers questions about scanned features from their stored results, without rescanning:

@@ -1,5 +1,6 @@
 import ActStore
 import Extract
+import SAELoading
 
 /// Runs the model over the complete windows of the evaluated rows four times per batch: clean,
 /// with the measured rows' hook activation replaced by the SAE's reconstruction, by zero, and

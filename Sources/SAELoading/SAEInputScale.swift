@@ -53,7 +53,7 @@ public struct SAEInputScale: Codable, Sendable, Equatable {
     }
 
     /// `sae` with input scale `s` folded in (the same SAE for s = 1).
-    static func fold(_ sae: SparseAutoencoder, scale s: Float) throws -> SparseAutoencoder {
+    public static func fold(_ sae: SparseAutoencoder, scale s: Float) throws -> SparseAutoencoder {
         guard s != 1 else { return sae }
         let architecture: SAEArchitecture = sae.architecture.isTied ? .standard : sae.architecture
         // The pre-activations are unchanged (W_enc·s applied to x − b_dec/s), so a JumpReLU
