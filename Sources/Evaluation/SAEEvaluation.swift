@@ -186,7 +186,7 @@ public enum SAEEvaluation {
         switch hook.site {
         case .mlpOut, .residPost:
             return HookPoint(layer: hook.layer, site: .mlpPost)
-        case .residPre, .attnOut, .residMid, .mlpPost:
+        case .residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpPost:
             return hook.layer >= 1 ? HookPoint(layer: hook.layer - 1, site: .mlpPost) : nil
         }
     }

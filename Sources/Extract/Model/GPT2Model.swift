@@ -214,6 +214,7 @@ public final class GPT2Model {
             if config.scaleAttentionByInverseLayerIndex { scale /= Float(l + 1) }
 
             Kernels.layerNorm(ln, x, weight: w.ln1Weight, bias: w.ln1Bias, N: N, C: C, epsilon: eps)
+            hook(l, .ln1Normalized, ln, C)
             Kernels.matmul(qkvRows, ln, weight: w.qkvWeight, bias: w.qkvBias, N: N, C: C, OC: 3 * C)
             Kernels.attention(mixed, qkv: qkvRows, scores: scoreMatrix, sequenceLengths: sequenceLengths, C: C, NH: NH, scale: scale)
             if let branch, hooks.contains(HookPoint(layer: l, site: .attnOut)) {
@@ -226,6 +227,7 @@ public final class GPT2Model {
             hook(l, .residMid, x, C)
 
             Kernels.layerNorm(ln, x, weight: w.ln2Weight, bias: w.ln2Bias, N: N, C: C, epsilon: eps)
+            hook(l, .ln2Normalized, ln, C)
             Kernels.matmul(hiddenRows, ln, weight: w.fcWeight, bias: w.fcBias, N: N, C: C, OC: H)
             Kernels.gelu(hiddenRows, count: N * H, kind: config.activation)
             hook(l, .mlpPost, hiddenRows, H)

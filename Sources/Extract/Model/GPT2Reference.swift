@@ -36,7 +36,8 @@ enum GPT2Reference {
             let w = weights.layers[l]
             visit(l, .residPre, &x)
 
-            let ln1 = layerNorm(x, w.ln1Weight, w.ln1Bias, N: N, C: C, epsilon: config.layerNormEpsilon)
+            var ln1 = layerNorm(x, w.ln1Weight, w.ln1Bias, N: N, C: C, epsilon: config.layerNormEpsilon)
+            visit(l, .ln1Normalized, &ln1)
             let qkv = conv1D(ln1, w.qkvWeight, w.qkvBias, N: N, C: C, OC: 3 * C)
             var scale = config.scaleAttentionWeights ? 1 / Double(hs).squareRoot() : 1
             if config.scaleAttentionByInverseLayerIndex { scale /= Double(l + 1) }
@@ -73,7 +74,8 @@ enum GPT2Reference {
             for i in 0..<(N * C) { x[i] += attnOut[i] }
             visit(l, .residMid, &x)
 
-            let ln2 = layerNorm(x, w.ln2Weight, w.ln2Bias, N: N, C: C, epsilon: config.layerNormEpsilon)
+            var ln2 = layerNorm(x, w.ln2Weight, w.ln2Bias, N: N, C: C, epsilon: config.layerNormEpsilon)
+            visit(l, .ln2Normalized, &ln2)
             var hidden = conv1D(ln2, w.fcWeight, w.fcBias, N: N, C: C, OC: config.mlpWidth)
             for i in 0..<hidden.count { hidden[i] = gelu(hidden[i], kind: config.activation) }
             visit(l, .mlpPost, &hidden)

@@ -5,6 +5,11 @@ public struct HookPoint: Hashable, Codable, Comparable, CustomStringConvertible,
     public enum Site: String, CaseIterable, Codable, Sendable {
         /// Residual stream entering the block (before ln_1).
         case residPre = "hook_resid_pre"
+        /// ln_1's output, the attention's input: normalized with the norm's weight (and bias)
+        /// applied, as transformers computes it (TransformerLens with fold_ln=False).
+        case ln1Normalized = "ln1.hook_normalized"
+        /// ln_2's output, the MLP's input (what transcoders read), weight and bias applied.
+        case ln2Normalized = "ln2.hook_normalized"
         /// Residual stream after the attention output is added (before ln_2).
         case residMid = "hook_resid_mid"
         /// Residual stream leaving the block (= next block's resid_pre).
@@ -20,11 +25,13 @@ public struct HookPoint: Hashable, Codable, Comparable, CustomStringConvertible,
         var stage: Int {
             switch self {
             case .residPre: return 0
-            case .attnOut: return 1
-            case .residMid: return 2
-            case .mlpPost: return 3
-            case .mlpOut: return 4
-            case .residPost: return 5
+            case .ln1Normalized: return 1
+            case .attnOut: return 2
+            case .residMid: return 3
+            case .ln2Normalized: return 4
+            case .mlpPost: return 5
+            case .mlpOut: return 6
+            case .residPost: return 7
             }
         }
     }

@@ -11,7 +11,9 @@ public enum ModelFamily: String, CaseIterable, Codable, Sendable {
     /// residual, so there is no `hook_resid_mid` between them.
     public var transformerLensSites: [HookPoint.Site] {
         switch self {
-        case .gpt2, .llama, .gemma2:
+        case .gpt2:
+            return [.residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpPost, .mlpOut, .residPost]
+        case .llama, .gemma2:
             return [.residPre, .attnOut, .residMid, .mlpPost, .mlpOut, .residPost]
         case .gptNeoX:
             return [.residPre, .attnOut, .mlpPost, .mlpOut, .residPost]
