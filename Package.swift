@@ -36,7 +36,7 @@ let package = Package(
 
         .target(name: "TensorIO"),
         // BLAS kernel selection: CPU features, OpenBLAS's core, self-checks, the verdict cache (docs/PERFORMANCE.md).
-        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID"]),
+        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID", "TensorIO"]),
         .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"]),
         .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"]),
         .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"]),
