@@ -236,7 +236,8 @@ public final class SAETrainer {
                              progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
         let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
                                      epoch: state.epochIndex, l1Coefficient: scheduledL1Coefficient,
-                                     dIn: config.dIn, deadFraction: deadFeatureFraction)
+                                     dIn: config.dIn, deadFraction: deadFeatureFraction,
+                                     learningRate: optimizer.learningRate)
         window.reset()
         for logger in loggers { try logger.log(metrics) }
         progress(.metrics(metrics))
