@@ -36,15 +36,23 @@ let package = Package(
 
         .target(name: "TensorIO"),
         // BLAS kernel selection: CPU features, OpenBLAS's core, self-checks, the verdict cache (docs/PERFORMANCE.md).
-        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID"]),
+        .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID", "TensorIO"]),
         .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"]),
         .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"]),
         .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"]),
-        .target(name: "Features", dependencies: ["ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"]),
+        // The layer above training (docs/ARCHITECTURE.md): an SAE as users name it, then what is
+        // done with one. Dependencies point down only: Pipeline -> FeatureAnalysis, Sweep ->
+        // Evaluation, and all of them -> SAELoading -> StreamTrain.
+        .target(name: "SAELoading", dependencies: ["ActStore", "StreamTrain"]),
+        .target(name: "Evaluation", dependencies: ["SAELoading", "ActStore", "Extract", "StreamTrain"]),
+        .target(name: "FeatureAnalysis", dependencies: ["SAELoading", "ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"]),
+        .target(name: "Sweep", dependencies: ["Evaluation", "SAELoading", "ActStore", "Extract", "StreamTrain"]),
+        .target(name: "Pipeline", dependencies: ["FeatureAnalysis", "SAELoading", "ActStore", "Extract", "StreamTrain"]),
         .executableTarget(
             name: "saestore",
             dependencies: [
-                "ActStore", "Extract", "StreamTrain", "TensorIO", "Features", "BLASKernels",
+                "ActStore", "Extract", "StreamTrain", "TensorIO", "BLASKernels",
+                "SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -52,7 +60,8 @@ let package = Package(
         .executableTarget(
             name: "saestore-bench",
             dependencies: [
-                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "Features", "BLASKernels",
+                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "BLASKernels",
+                "SAELoading", "FeatureAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/swift"),
@@ -71,7 +80,7 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract", "TestTools"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "ActStore", "Extract", "StreamTrain", "TensorIO", "TestTools"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline", "ActStore", "Extract", "StreamTrain", "TensorIO", "TestTools"]),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
         .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
     ],

@@ -1,3 +1,5 @@
+import TensorIO
+
 /// Runs OpenBLAS's sgemm, sgemv, saxpy and sdot at the shapes saestore issues and compares every
 /// output with a plain double-precision loop. Meant for a child process: a kernel set that
 /// crashes on this CPU takes only the child down.
@@ -54,7 +56,7 @@ public enum KernelSelfCheck {
     }
 
     static func checkGemm(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, seed: UInt64, name: String, corrupt: Bool) -> Result {
-        var random = SplitMix(seed)
+        var random = SplitMix64(seed: seed)
         let a = random.floats(m * k), b = random.floats(k * n), c0 = random.floats(m * n)
         let alpha: Float = 0.75, beta: Float = 0.5
         var c = c0
@@ -89,7 +91,7 @@ public enum KernelSelfCheck {
     }
 
     static func checkGemv(m: Int, n: Int, transpose: Bool, seed: UInt64) -> Result {
-        var random = SplitMix(seed)
+        var random = SplitMix64(seed: seed)
         let a = random.floats(m * n)
         let outCount = transpose ? n : m, inCount = transpose ? m : n
         let x = random.floats(inCount), y0 = random.floats(outCount)
@@ -118,7 +120,7 @@ public enum KernelSelfCheck {
     }
 
     static func checkAxpy(count: Int, seed: UInt64) -> Result {
-        var random = SplitMix(seed)
+        var random = SplitMix64(seed: seed)
         let x = random.floats(count), y0 = random.floats(count)
         var y = y0
         x.withUnsafeBufferPointer { x in
@@ -135,7 +137,7 @@ public enum KernelSelfCheck {
     }
 
     static func checkDot(count: Int, seed: UInt64) -> Result {
-        var random = SplitMix(seed)
+        var random = SplitMix64(seed: seed)
         let x = random.floats(count), y = random.floats(count)
         let got = x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in OpenBLAS.sdot(x.baseAddress!, y.baseAddress!, count: count) } }
         var sum = 0.0, magnitude = 0.0
@@ -149,16 +151,7 @@ public enum KernelSelfCheck {
 }
 
 /// SplitMix64: the same inputs in every process, so a failing check repeats.
-struct SplitMix {
-    private var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     /// Uniform in [-1, 1).
     mutating func floats(_ count: Int) -> [Float] { (0..<count).map { _ in Float(next() >> 40) / Float(1 << 23) - 1 } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 
 /// sgemm throughput as this process's OpenBLAS runs it, for `doctor`.
 public enum SgemmRate {
@@ -15,7 +16,7 @@ public enum SgemmRate {
     /// Times (M,K)·(K,N) products for about `seconds` and keeps the fastest call. The default
     /// shape is the GPT-2 small MLP's first product on 4 windows of 128 tokens.
     public static func measure(m: Int = 512, n: Int = 3072, k: Int = 768, seconds: Double = 0.5) -> Measurement {
-        var random = SplitMix(7)
+        var random = SplitMix64(seed: 7)
         let a = random.floats(m * k), b = random.floats(k * n)
         var c = [Float](repeating: 0, count: m * n)
         func once() -> Double {

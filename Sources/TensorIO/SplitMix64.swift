@@ -3,12 +3,22 @@
 public struct SplitMix64: RandomNumberGenerator, Sendable, Equatable {
     public var state: UInt64
 
+    /// The Weyl-sequence increment (the golden ratio's fraction in 64 bits).
+    public static let increment: UInt64 = 0x9E37_79B9_7F4A_7C15
+
     public init(seed: UInt64) { state = seed }
     public init(state: UInt64) { self.state = state }
 
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        state &+= Self.increment
+        return Self.finalise(state)
+    }
+
+    /// SplitMix64's output function (a variant of MurmurHash3's fmix64): a bijection on 64-bit
+    /// words that spreads every input bit over the whole output, used alone as a keyed hash.
+    @inline(__always)
+    public static func finalise(_ word: UInt64) -> UInt64 {
+        var z = word
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -1,7 +1,8 @@
 import ActStore
 import ArgumentParser
 import Extract
-import Features
+import Evaluation
+import SAELoading
 import Foundation
 
 /// `saestore evaluate --store S --sae RUN|SAE_DIR [--model M]`.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Features
+import FeatureAnalysis
+import SAELoading
 import Foundation
 
 /// `saestore feature DIR --id F`: one feature from stored scan results, resolved to text.

@@ -1,7 +1,9 @@
 import ActStore
 import ArgumentParser
 import Extract
-import Features
+import FeatureAnalysis
+import Pipeline
+import SAELoading
 import Foundation
 import StreamTrain
 

@@ -1,7 +1,9 @@
 import ActStore
 import ArgumentParser
 import Extract
-import Features
+import Evaluation
+import SAELoading
+import Sweep
 import Foundation
 import StreamTrain
 

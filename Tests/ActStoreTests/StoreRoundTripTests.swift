@@ -82,6 +82,22 @@ final class StoreRoundTripTests: XCTestCase {
         }
     }
 
+    /// A context encodes as one flat object (what `lookup --json` prints) and decodes back to itself.
+    func testContextEncodesFlatAndRoundTrips() throws {
+        let path = temporaryDirectory(self)
+        let writer = try StoreWriter.create(at: path, manifest: manifest(width: 2, codec: .f16, chunkRows: 16))
+        try writer.append(makeDocument(0, width: 2, tokens: 20))
+        try writer.commit()
+        let c = try XCTUnwrap(try StoreReader(path: path).context(row: 7, window: 2))
+        let data = try JSONEncoder().encode(c)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(Set(object.keys), ["row", "document", "tokenIndex", "position", "tokenID", "byteStart", "byteEnd",
+                                          "source", "sourceIndex", "before", "token", "after"])
+        XCTAssertEqual(object["row"] as? Int, 7)
+        XCTAssertEqual(object["token"] as? String, c.token)
+        XCTAssertEqual(try JSONDecoder().decode(TokenContext.self, from: data), c)
+    }
+
     func testDocumentAppendedInPartsEqualsDocumentAppendedWhole() throws {
         let whole = temporaryDirectory(self, "whole"), parts = temporaryDirectory(self, "parts")
         let doc = makeDocument(3, width: 5, tokens: 230)

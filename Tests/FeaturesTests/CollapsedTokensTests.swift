@@ -1,6 +1,10 @@
 import Foundation
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// Tokens whose unembedding rows collapsed together are found (the windowed search equals
 /// the all-pairs definition) and left out of the logit effect.

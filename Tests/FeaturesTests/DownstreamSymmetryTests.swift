@@ -3,7 +3,11 @@ import ActStore
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// The downstream losses replace the same rows in the SAE, zero and mean runs and count the
 /// same positions (docs/EVALUATION.md, "Downstream").

@@ -2,7 +2,11 @@ import ActStore
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// Examples whose context (the tokens from the window start to the example's token) is
 /// identical to one already kept are folded into it, in the scan and in the brute-force

@@ -3,7 +3,11 @@ import Extract
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// Small stores, models and hand-made SAEs for the evaluation and sweep tests.
 enum EvaluationFixtures {

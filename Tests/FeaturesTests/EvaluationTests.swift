@@ -3,7 +3,11 @@ import ActStore
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 final class EvaluationTests: XCTestCase {
     typealias F = EvaluationFixtures

@@ -3,7 +3,11 @@ import Extract
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// Scan, results and examples on a real ingested store (skipped without ../shared/data).
 final class FeatureExamplesTests: XCTestCase {

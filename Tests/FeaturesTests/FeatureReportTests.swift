@@ -1,7 +1,11 @@
 import ActStore
 import Foundation
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 import TestTools
 
 /// The HTML report: files, embedded data, and (when Chromium is installed) a real headless

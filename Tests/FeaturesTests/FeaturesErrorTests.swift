@@ -1,5 +1,9 @@
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 final class FeaturesErrorTests: XCTestCase {
     func testMessagesNameTheMismatch() {

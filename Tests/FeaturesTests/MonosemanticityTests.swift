@@ -1,7 +1,11 @@
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 final class MonosemanticityTests: XCTestCase {
     /// Units with known answers: one token only; two tokens with equal mass; too rare.

@@ -1,7 +1,11 @@
 import Extract
 import Foundation
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// `quickstart --budget full` on a corpus with fewer documents than the seed's 20,000 + 5,000.
 final class QuickstartSplitTests: XCTestCase {

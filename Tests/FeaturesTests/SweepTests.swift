@@ -6,7 +6,11 @@ import XCTest
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 final class SweepTests: XCTestCase {
     typealias F = EvaluationFixtures

@@ -3,7 +3,11 @@ import Extract
 import Foundation
 import StreamTrain
 import XCTest
-@testable import Features
+@testable import Evaluation
+@testable import FeatureAnalysis
+@testable import Pipeline
+@testable import SAELoading
+@testable import Sweep
 
 /// A real store, made once per test run: the repository's demo model (demo/model: the tiny
 /// Shakespeare GPT-2 in f16) over the first 40 paragraphs of demo/corpus

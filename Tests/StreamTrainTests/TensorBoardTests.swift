@@ -70,7 +70,7 @@ final class TensorBoardTests: XCTestCase {
         func record(_ step: Int) -> TrainingMetrics {
             TrainingMetrics(step: step, tokenCount: step * 10, epoch: 0, wallTime: 1, windowTokenCount: 10,
                             loss: 0.5, mse: 0.25, l1: 25, l0: 3, explainedVariance: 0.9,
-                            deadFeatureFraction: 0.1, tokensPerSecond: 100)
+                            deadFeatureFraction: 0.1, tokensPerSecond: 100, learningRate: 3e-4)
         }
         let writer = try MetricsJSONLWriter(url: url)
         for step in [10, 20, 30] { try writer.log(record(step)) }

@@ -60,4 +60,27 @@ final class TrainingScheduleTests: XCTestCase {
         let decoded = try JSONDecoder().decode(SAEConfig.self, from: try JSONEncoder().encode(config))
         XCTAssertEqual(decoded, config)
     }
+    func testMetricsRecordTheScheduledLearningRate() throws {
+        var config = SAEConfig(architecture: .topk, dIn: 8)
+        config.dSAE = 32
+        config.k = 4
+        config.batchSize = 16
+        config.learningRate = 1e-3
+        config.schedule.warmupSteps = 6
+        let rows = TestSAE.batch(rowCount: 16 * 8, dIn: 8)
+        var source = try ArrayBatchSource(rows: rows, rowWidth: 8, seed: 1)
+        let trainer = try SAETrainer(config: config, options: SAETrainerOptions(logIntervalSteps: 2, maxSteps: 8))
+        var records: [TrainingMetrics] = []
+        try trainer.train(source: &source) { if case .metrics(let m) = $0 { records.append(m) } }
+        // Each record carries the rate of its window's last step (0-based step index step − 1),
+        // still rising during the warm-up, then flat at the base rate.
+        XCTAssertEqual(records.map(\.step), [2, 4, 6, 8])
+        for record in records {
+            let expected = config.schedule.learningRate(step: record.step - 1, base: config.learningRate)
+            XCTAssertEqual(record.learningRate, expected, "step \(record.step)")
+            XCTAssertEqual(record.scalars.first { $0.tag == "details/current_learning_rate" }?.value, expected)
+        }
+        XCTAssertLessThan(records[0].learningRate, records[1].learningRate)
+        XCTAssertEqual(records[3].learningRate, config.learningRate)
+    }
 }

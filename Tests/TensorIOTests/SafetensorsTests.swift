@@ -4,6 +4,29 @@ import XCTest
 
 final class SafetensorsTests: XCTestCase {
     /// Writes one tensor of every dtype and reads it back: floats exactly as the dtype's
+    /// Int64 and Double values past Float's exact range are stored as given, byte for byte.
+    func testExactInt64AndFloat64RoundTrip() throws {
+        let dir = try TestSupport.temporaryDirectory(self)
+        let path = dir.appendingPathComponent("exact.safetensors").path
+        let rows = [0, -1, (1 << 24) + 1, Int.max, Int.min, 123_456_789_012]
+        let sums: [Double] = [0.1, -1e300, 1 + 0x1p-52, .pi, -0.0, .leastNonzeroMagnitude]
+        try SafetensorsWriter.write(path: path, tensors: [
+            .init(name: "rows", shape: [2, 3], values: .int64(rows)),
+            .init(name: "sums", shape: [6], values: .float64(sums)),
+            .init(name: "acts", shape: [2], values: .floats([1.5, -2], .f32)),
+        ])
+        let file = try SafetensorsFile(path: path)
+        XCTAssertEqual(file.tensorNames, ["rows", "sums", "acts"])
+        XCTAssertEqual(try file.info("rows").dtype, .i64)
+        XCTAssertEqual(try file.info("sums").dtype, .f64)
+        let readRows = try file.withRawBytes("rows") { raw in (0..<6).map { Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) } }
+        XCTAssertEqual(readRows, rows)
+        let readSums = try file.withRawBytes("sums") { raw in (0..<6).map { Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) } }
+        XCTAssertEqual(readSums.map(\.bitPattern), sums.map(\.bitPattern))
+        XCTAssertEqual(try file.floats("acts"), [1.5, -2])
+        XCTAssertThrowsError(try SafetensorsWriter.write(path: path, tensors: [.init(name: "rows", shape: [4], values: .int64(rows))]))
+    }
+
     /// rounding predicts, integers exactly through the raw bytes.
     func testRoundTripEveryDType() throws {
         let dir = try TestSupport.temporaryDirectory(self)

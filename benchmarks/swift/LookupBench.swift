@@ -1,7 +1,8 @@
 import TensorIO
 import ActStore
 import ArgumentParser
-import Features
+import FeatureAnalysis
+import SAELoading
 import Foundation
 import StreamTrain
 #if canImport(Glibc)

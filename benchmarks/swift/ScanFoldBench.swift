@@ -1,6 +1,7 @@
 import ActStore
 import ArgumentParser
-import Features
+import FeatureAnalysis
+import SAELoading
 import Foundation
 import StreamTrain
 

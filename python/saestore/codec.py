@@ -4,15 +4,17 @@
 from the spec's words, and the tests hold the two equal on every codec.
 """
 import struct
+from typing import Optional
 
 import numpy as np
 
 
-def _unshuffle(planes: np.ndarray, value_bytes: int) -> np.ndarray:
-    """w planes of n bytes (plane p = byte p of every value) → n interleaved values' bytes."""
+def _unshuffle(planes: np.ndarray, value_bytes: int, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """w planes of n bytes (plane p = byte p of every value) → n interleaved values' bytes,
+    into `out` (n·w bytes) when given: a reused scratch buffer costs no fresh pages."""
     n = planes.size // value_bytes
     # One strided copy per plane: several times faster than a (w, n) → (n, w) transpose.
-    out = np.empty((n, value_bytes), dtype=np.uint8)
+    out = np.empty((n, value_bytes), dtype=np.uint8) if out is None else out.reshape(n, value_bytes)
     for p in range(value_bytes):
         out[:, p] = planes[p * n:(p + 1) * n]
     return out.reshape(-1)
@@ -56,10 +58,25 @@ def _decode_int8_outlier(raw: np.ndarray, shuffled: bool, rows: int, width: int)
     return x
 
 
-def decode_floats(payload, codec: str, shuffled: bool, rows: int, width: int) -> np.ndarray:
-    """A float column's payload as float32 (rows, width), row-major."""
+def decode_floats(payload, codec: str, shuffled: bool, rows: int, width: int, dtype=np.float32,
+                  scratch: Optional[np.ndarray] = None) -> np.ndarray:
+    """A float column's payload as float32 (rows, width), row-major; or, with dtype float16 on
+    an f16 column, its stored halves as they are (the same values: f16 → f32 is exact), for a
+    trainer that converts on its GPU. `scratch` (uint8, at least the payload's size) holds the
+    un-shuffled bytes before conversion instead of fresh memory; the result never aliases it."""
     raw = np.frombuffer(payload, dtype=np.uint8)
     n = rows * width
+    if np.dtype(dtype) == np.float16:
+        if codec != "f16":
+            raise ValueError(f"a {codec} column decodes to float32 only; float16 batches need an f16 column")
+        if not shuffled:
+            return raw.view("<f2").reshape(rows, width).copy()
+        return _unshuffle(raw, 2).view("<f2").reshape(rows, width)
+    if np.dtype(dtype) != np.float32:
+        raise ValueError(f"activations decode to float32 or float16, not {np.dtype(dtype)}")
+    if codec == "f16" and shuffled and scratch is not None and scratch.size >= raw.size:
+        # The halves go to scratch, the conversion writes the one fresh array.
+        return _unshuffle(raw, 2, scratch[: raw.size]).view("<f2").astype(np.float32).reshape(rows, width)
     if codec == "int8-outlier":
         return _decode_int8_outlier(raw, shuffled, rows, width)
     if codec == "f32":

@@ -39,7 +39,7 @@ class _ChunkStream:
         self.pool = ThreadPoolExecutor(max_workers=it.workers) if it.workers > 0 else None
         self.pending = []
         self.next_chunk = 0
-        self.values = np.empty((0, it.width), np.float32)
+        self.values = np.empty((0, it.width), it.dtype)
         self.rows = np.empty(0, np.int64)
         self.offset = 0
         self.done = False
@@ -78,7 +78,7 @@ class _ChunkStream:
             self.offset += k
             got += k
         if not values:
-            return np.empty((0, self.it.width), np.float32), np.empty(0, np.int64)
+            return np.empty((0, self.it.width), self.it.dtype), np.empty(0, np.int64)
         return (values[0], rows[0]) if len(values) == 1 else (np.concatenate(values), np.concatenate(rows))
 
     def close(self):
@@ -92,6 +92,10 @@ class BatchIterator:
     """Batches of `batch_rows` float32 rows (the last of an epoch may be shorter), the same
     rows in the same order as saestore's Swift loader with the same settings.
 
+    dtype float16 (f16 columns only) keeps the stored halves: the same values (f16 → f32 is
+    exact), half the buffer memory and copying, converted where the trainer wants them (on
+    its GPU: `batch.to(device).float()`).
+
     store: a `saestore.open` result or a path; column: an activation column;
     first_row/end_row: the rows used; shuffle_buffer_rows, seed, minimum_position, shuffle:
     as `saestore train --stream`; stream_index/stream_count: one of several disjoint streams
@@ -103,7 +107,7 @@ class BatchIterator:
                  end_row: Optional[int] = None, shuffle_buffer_rows: int = 1 << 16, seed: int = 0,
                  minimum_position: int = 0, shuffle: bool = True, stream_index: int = 0, stream_count: int = 1,
                  workers: int = 1, prefetch: int = 4, epochs: Optional[int] = 1, start_epoch: int = 0,
-                 return_rows: bool = False):
+                 return_rows: bool = False, dtype=np.float32):
         if isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
             from . import open as open_store
             store = open_store(store)
@@ -118,6 +122,11 @@ class BatchIterator:
         if minimum_position < 0:
             raise StoreError("minimum position must be >= 0")
         self.column, self.width, self.batch_rows = column, spec.width, batch_rows
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float16)):
+            raise StoreError(f"batches are float32 or float16, not {self.dtype}")
+        if self.dtype == np.float16 and spec.codec != "f16":
+            raise StoreError(f"{store.path}: column {column} is stored as {spec.codec}; float16 batches need an f16 column")
         self.seed, self.shuffle, self.minimum_position = seed, shuffle, minimum_position
         self.stream_index, self.stream_count = stream_index, stream_count
         self.workers, self.prefetch = workers, max(1, prefetch)
@@ -138,7 +147,7 @@ class BatchIterator:
         self.capacity = min(max(1, shuffle_buffer_rows // stream_count), self.rows_per_epoch) if shuffle else 0
 
     def _decode(self, chunk: int):
-        values = self.store.read_chunk(self.column, chunk)
+        values = self.store.read_chunk(self.column, chunk, self.dtype)
         chunk_rows = self.store.chunk_rows(chunk)
         rows = np.arange(chunk_rows.start, chunk_rows.stop, dtype=np.int64)
         keep = (rows >= self.row_range[0]) & (rows < self.row_range[1])
@@ -174,11 +183,14 @@ class BatchIterator:
         draws = FastGenerator(rng)
         capacity, n = self.capacity, self.batch_rows
         buffer, buffer_rows = stream.take(capacity)
-        buffer, buffer_rows = buffer.copy(), buffer_rows.copy()
+        # The buffer is refilled in place: it must own its rows, not view a decoded chunk
+        # (take's rows from several chunks are already a fresh concatenation).
+        if not buffer.flags.owndata:
+            buffer, buffer_rows = buffer.copy(), buffer_rows.copy()
         count = len(buffer_rows)
         where = None
         while count > 0:
-            out = np.empty((n, self.width), np.float32)
+            out = np.empty((n, self.width), self.dtype)
             out_rows = np.empty(n, np.int64)
             produced = 0
             if count == capacity and not stream.done:
@@ -222,17 +234,26 @@ def _draw_flowing(slots, incoming, incoming_rows, buffer, buffer_rows, out, out_
     order = np.argsort(slots, kind="stable")
     ordered = slots[order]
     same = ordered[1:] == ordered[:-1]
-    previous = np.full(m, -1, dtype=np.int64)
-    previous[order[1:][same]] = order[:-1][same]
-    fresh = previous < 0
-    out[:m][fresh] = buffer[slots[fresh]]
-    out_rows[:m][fresh] = buffer_rows[slots[fresh]]
-    out[:m][~fresh] = incoming[previous[~fresh]]
-    out_rows[:m][~fresh] = incoming_rows[previous[~fresh]]
-    last = np.ones(m, dtype=bool)
-    last[:-1] = ~same
-    buffer[ordered[last]] = incoming[order[last]]
-    buffer_rows[ordered[last]] = incoming_rows[order[last]]
+    # Every draw first takes what its slot held at the start (one gather, no temporary); the
+    # few that drew a slot an earlier draw of this batch refilled then take that refill.
+    np.take(buffer, slots, axis=0, out=out[:m])
+    np.take(buffer_rows, slots, out=out_rows[:m])
+    later, earlier = order[1:][same], order[:-1][same]
+    out[later] = incoming[earlier]
+    out_rows[later] = incoming_rows[earlier]
+    # Every slot keeps its last draw's refill: scatter all, then rewrite the repeated slots
+    # with their last refill (numpy does not promise which of repeated indices wins).
+    buffer[slots] = incoming[:m]
+    buffer_rows[slots] = incoming_rows[:m]
+    if same.any():
+        last = np.ones(m, dtype=bool)
+        last[:-1] = ~same
+        repeated = np.zeros(m, dtype=bool)
+        repeated[1:] |= same
+        repeated[:-1] |= same
+        final = order[last & repeated]
+        buffer[slots[final]] = incoming[final]
+        buffer_rows[slots[final]] = incoming_rows[final]
     return m
 
 

@@ -1,6 +1,7 @@
 """A store opened for reading: columns, row ranges, chunks, documents and texts."""
 import mmap
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import List, Optional
@@ -80,11 +81,15 @@ class BaseStore:
             raise RowOutOfRangeError(self.path, row, self.row_count)
         return int(np.searchsorted(self.chunk_row_starts(), row, side="right") - 1)
 
-    def read_chunk(self, name: str, chunk: int) -> np.ndarray:
-        """Chunk `chunk` of a column, checked and decoded: float32 or uint32/uint64 (rows, width)."""
+    def read_chunk(self, name: str, chunk: int, dtype=np.float32) -> np.ndarray:
+        """Chunk `chunk` of a column, checked and decoded: float32 or uint32/uint64 (rows, width);
+        dtype float16 returns an f16 column's stored halves unconverted."""
         if not 0 <= chunk < self.chunk_count:
             raise StoreError(f"{self.path}: chunk {chunk} is out of range ({self.chunk_count} chunks)")
-        return self._decode_chunk(self.column_index(name), chunk)
+        index = self.column_index(name)
+        if np.dtype(dtype) == np.float16 and self.manifest.columns[index].codec != "f16":
+            raise StoreError(f"{self.path}: column {name} is stored as {self.manifest.columns[index].codec}; float16 reads need an f16 column")
+        return self._decode_chunk(index, chunk, dtype)
 
     def read(self, name: str, start: int = 0, stop: Optional[int] = None) -> np.ndarray:
         """Rows [start, stop) of a column: float32 (rows, width) for activations (the values
@@ -164,7 +169,9 @@ class Store(BaseStore):
         state = self.index.state
         self.row_count, self.document_count, self.chunk_count = state.row_count, state.doc_count, state.chunk_count
         self._segments = {}
-        self._zstd = zstandard.ZstdDecompressor()
+        # Per thread: a ZstdDecompressor must not be used by two threads at once, and each
+        # decode thread keeps its own scratch so chunk after chunk reuses the same pages.
+        self._local = threading.local()
         self._pid = os.getpid()
 
     def close(self):
@@ -198,7 +205,7 @@ class Store(BaseStore):
 
     def _segment(self, segment: int):
         if os.getpid() != self._pid:  # forked: mappings are shared, zstd state is not worth sharing
-            self._pid, self._zstd = os.getpid(), zstandard.ZstdDecompressor()
+            self._pid, self._local = os.getpid(), threading.local()
         mapped = self._segments.get(segment)
         if mapped is None:
             path = self.segment_path(segment)
@@ -238,7 +245,17 @@ class Store(BaseStore):
             raise corrupt(f"checksum {found:08x}, the index recorded {int(record['crc']):08x}")
         return compressed, record, codec, corrupt
 
-    def _decode_chunk(self, column: int, chunk: int) -> np.ndarray:
+    def _scratch(self, raw: int):
+        """This thread's decompressor and its two scratch buffers (at least `raw` bytes each):
+        the frame's bytes, and the un-shuffled bytes before conversion."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid, local.zstd, local.frame, local.planes = os.getpid(), zstandard.ZstdDecompressor(), None, None
+        if local.frame is None or len(local.frame) < raw:
+            local.frame, local.planes = bytearray(raw), np.empty(raw, np.uint8)
+        return local.zstd, local.frame, local.planes
+
+    def _decode_chunk(self, column: int, chunk: int, dtype=np.float32) -> np.ndarray:
         spec = self.manifest.columns[column]
         compressed, record, codec, corrupt = self.compressed_chunk(column, chunk)
         rows, raw = int(record["row_count"]), int(record["raw_bytes"])
@@ -250,16 +267,28 @@ class Store(BaseStore):
             raise corrupt("zstd decompress failed: not a zstd frame with a known content size")
         if size != raw:
             raise corrupt(f"zstd decompress failed: frame holds {size} bytes, expected {raw}")
+        decompressor, frame, planes = self._scratch(raw)
         try:
-            payload = self._zstd.decompress(compressed, max_output_size=raw)
+            # Into this thread's reused buffer: a fresh 12 MB bytes object per chunk costs more in
+            # page faults than the decompression. readinto stops at the frame's end.
+            reader = decompressor.stream_reader(compressed, read_size=max(1, len(compressed)))
+            target, produced = memoryview(frame)[:raw], 0
+            while produced < raw:
+                got = reader.readinto(target[produced:])
+                if got == 0:
+                    break
+                produced += got
+            if produced == raw and reader.read(1):
+                produced += 1  # more than the frame header promised
         except zstandard.ZstdError as error:
             raise corrupt(f"zstd decompress failed: {error}") from None
-        if len(payload) != raw:
-            raise corrupt(f"zstd decompress failed: frame produced {len(payload)} bytes, expected {raw}")
+        if produced != raw:
+            raise corrupt(f"zstd decompress failed: frame produced {produced} bytes, expected {raw}")
+        payload = target
         shuffled = bool(record["shuffle"])
         if spec.is_float:
             try:
-                return decode_floats(payload, codec, shuffled, rows, spec.width)
+                return decode_floats(payload, codec, shuffled, rows, spec.width, dtype, planes)
             except PayloadError as error:
                 raise corrupt(str(error)) from None
         return decode_integers(payload, codec, shuffled, rows, spec.width)

@@ -99,3 +99,35 @@ def test_rejected_draws_take_the_next_output():
     assert accepted.tolist() == [False, True, True]
     for r, v in zip(outputs[1:], values[1:]):
         assert v == (int(r) * 3) >> 64
+
+
+@pytest.mark.parametrize("options", SETTINGS)
+def test_float16_batches_are_the_float32_batches_unconverted(stores, options):
+    s = saestore.open(stores["f16"])
+    full = list(BatchIterator(s, HOOK, return_rows=True, workers=2, **options))
+    halves = list(BatchIterator(s, HOOK, return_rows=True, workers=2, dtype=np.float16, **options))
+    assert len(full) == len(halves) > 0
+    for (a, rows_a), (h, rows_h) in zip(full, halves):
+        assert h.dtype == np.float16 and (rows_a == rows_h).all()
+        # f16 → f32 is exact, so the float32 batch is the float16 batch converted, bit for bit.
+        assert h.astype(np.float32).tobytes() == a.tobytes()
+
+
+def test_float16_batches_need_an_f16_column(stores):
+    for codec in ("f32", "bf16", "int8", "int8-outlier"):
+        with pytest.raises(saestore.StoreError, match=f"stored as {codec}; float16 batches need an f16 column"):
+            BatchIterator(saestore.open(stores[codec]), HOOK, dtype=np.float16)
+    with pytest.raises(saestore.StoreError, match="float32 or float16"):
+        BatchIterator(saestore.open(stores["f16"]), HOOK, dtype=np.float64)
+
+
+def test_decode_threads_share_no_decompressor(stores):
+    """Four threads decoding the same chunks at once give each chunk's single-thread values
+    (a shared ZstdDecompressor or scratch buffer would interleave them)."""
+    from concurrent.futures import ThreadPoolExecutor
+    s = saestore.open(stores["f16"])
+    chunks = list(range(s.chunk_count)) * 8
+    alone = {c: saestore.open(stores["f16"]).read_chunk(HOOK, c).tobytes() for c in set(chunks)}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        decoded = list(pool.map(lambda c: s.read_chunk(HOOK, c).tobytes(), chunks))
+    assert all(d == alone[c] for c, d in zip(chunks, decoded))

@@ -88,8 +88,14 @@ def test_sharded_store_reads_as_the_single_store(stores, sharded, saestore_bin, 
     one, two = saestore.open(stores["f16"]), saestore.open(sharded)
     assert isinstance(two, saestore.ShardedStore) and len(two.shards) == 2
     assert (two.row_count, two.document_count) == (one.row_count, one.document_count)
-    assert two.read(HOOK).tobytes() == one.read(HOOK).tobytes()
+    # Byte for byte against saestore's own export of the sharded store: the reader's property.
     assert two.read(HOOK).tobytes() == export(saestore_bin, sharded, HOOK, tmp_path / "u.npy").tobytes()
+    # Against the single store only within 2 f16 steps: a shard's ingest packs its windows into
+    # other GEMM rows, and OpenBLAS's edge-tile kernels round a row by its position in the tile
+    # (issue 13; docs/PERFORMANCE.md "Not byte for byte"). Measured: 50 of 186,496 values moved.
+    a, b = one.read(HOOK), two.read(HOOK)
+    steps = np.abs(a.astype(np.float16).view(np.int16).astype(np.int32) - b.astype(np.float16).view(np.int16).astype(np.int32))
+    assert steps.max() <= 2 and (steps > 0).mean() < 0.01
     for name in ("token_id", "doc_id", "pos", "byte_start", "byte_end"):
         assert (two.read(name) == one.read(name)).all(), name
     seam = two.shards[0].row_count

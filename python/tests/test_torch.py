@@ -69,3 +69,10 @@ def test_dictionary_learning_trains_from_a_store(stores, tmp_path):
     assert os.path.exists(tmp_path / "run" / "trainer_0" / "ae.pt")
     # Better than the mean by far, and sparse: well under half of the 1024 latents active.
     assert result["fve"] > 0.8 and result["l0"] < 300, result
+
+
+def test_float16_dataset_converts_on_the_device_to_the_float32_batches(stores):
+    halves = [b for b in saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, dtype=np.float16)]
+    full = [b for b in saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4)]
+    assert all(h.dtype == torch.float16 for h in halves) and len(halves) == len(full)
+    assert all(h.float().numpy().tobytes() == f.numpy().tobytes() for h, f in zip(halves, full))

@@ -1,18 +1,40 @@
-/// A token with the text around it, cut from its document by byte spans.
+/// A token with the text around it, cut from its document by byte spans: the row's location
+/// plus the text. Its fields read through to the location (`context.row`), and it encodes
+/// flat, as one object with the location's keys and `before`, `token`, `after`.
+@dynamicMemberLookup
 public struct TokenContext: Codable, Sendable, Equatable {
-    public var row: Int
-    public var document: Int
-    public var tokenIndex: Int
-    public var position: Int
-    public var tokenID: UInt32
-    public var byteStart: Int
-    public var byteEnd: Int
-    public var source: String
-    public var sourceIndex: Int
+    public var location: RowLocation
     /// Text of up to `window` tokens before the token, the token, and up to `window` after.
     public var before: String
     public var token: String
     public var after: String
+
+    public init(location: RowLocation, before: String, token: String, after: String) {
+        self.location = location
+        self.before = before
+        self.token = token
+        self.after = after
+    }
+
+    public subscript<Value>(dynamicMember field: KeyPath<RowLocation, Value>) -> Value { location[keyPath: field] }
+
+    private enum TextKeys: String, CodingKey { case before, token, after }
+
+    public init(from decoder: Decoder) throws {
+        location = try RowLocation(from: decoder)
+        let text = try decoder.container(keyedBy: TextKeys.self)
+        before = try text.decode(String.self, forKey: .before)
+        token = try text.decode(String.self, forKey: .token)
+        after = try text.decode(String.self, forKey: .after)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try location.encode(to: encoder)
+        var text = encoder.container(keyedBy: TextKeys.self)
+        try text.encode(before, forKey: .before)
+        try text.encode(token, forKey: .token)
+        try text.encode(after, forKey: .after)
+    }
 }
 
 extension StoreReader {
@@ -33,10 +55,7 @@ extension StoreReader {
             throw StoreError.corruptIndex(store: path, table: "texts", detail: "row \(row): span ends at byte \(last), the text has \(text.count)")
         }
         func string(_ range: Range<Int>) -> String { String(decoding: text[range], as: UTF8.self) }
-        return TokenContext(row: row, document: location.document, tokenIndex: location.tokenIndex, position: location.position,
-                            tokenID: location.tokenID, byteStart: location.byteStart, byteEnd: location.byteEnd,
-                            source: location.source, sourceIndex: location.sourceIndex,
-                            before: string(first..<location.byteStart), token: string(location.byteStart..<location.byteEnd),
-                            after: string(location.byteEnd..<last))
+        return TokenContext(location: location, before: string(first..<location.byteStart),
+                            token: string(location.byteStart..<location.byteEnd), after: string(location.byteEnd..<last))
     }
 }

@@ -1,5 +1,5 @@
 /// A row resolved back to its text: the document, the token, and where it sits.
-public struct RowLocation: Sendable, Equatable {
+public struct RowLocation: Codable, Sendable, Equatable {
     public var row: Int
     public var document: Int
     /// Index of the token within its document (row - document's first row).

@@ -13,19 +13,20 @@ import Glibc
 /// One writer per store at a time (an flock on `writer.lock`); readers may run alongside.
 public final class StoreWriter {
     public let path: String
-    public private(set) var manifest: StoreManifest
+    public internal(set) var manifest: StoreManifest
     let env: LMDBEnvironment
     private let lockFD: Int32
 
-    private var committed: CommitState
-    private var appender: SegmentAppender
-    private var createdSegmentSinceCommit = false
+    // Internal, not private: StoreWriter+AddColumn commits a whole column through these.
+    var committed: CommitState
+    var appender: SegmentAppender
+    var createdSegmentSinceCommit = false
     private var failure: Error?
 
-    private var buffers: [ColumnBuffer]
+    var buffers: [ColumnBuffer]
     private var bufferedRowCount = 0
-    private var pendingRowCount = 0
-    private var pendingChunks: [(key: [UInt8], record: ChunkRecord)] = []
+    var pendingRowCount = 0
+    var pendingChunks: [(key: [UInt8], record: ChunkRecord)] = []
     private var pendingChunkCount = 0
     private var pendingDocs: [(id: Int, record: DocumentRecord, text: [UInt8])] = []
     private var pendingSources: [(id: Int, name: String)] = []
@@ -34,7 +35,7 @@ public final class StoreWriter {
 
     private var compressors: [Int: ZstdCompressor] = [:]
     private let textCompressor = ZstdCompressor(level: 3)
-    private var payload: [UInt8] = []
+    var payload: [UInt8] = []
     private var compressed: [UInt8] = []
 
     /// Rows committed so far.
@@ -45,97 +46,7 @@ public final class StoreWriter {
     public var uncommittedRowCount: Int { pendingRowCount }
     public var uncommittedDocumentCount: Int { pendingDocs.count }
 
-    // MARK: create / open
-
-    /// Creates a new store at `path` (which must not exist, or be an empty directory).
-    public static func create(at path: String, manifest: StoreManifest) throws -> StoreWriter {
-        try manifest.validate()
-        let fm = FileManager.default
-        try refuseShardedStore(path)
-        if fm.fileExists(atPath: path) {
-            let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? ["?"]
-            let ours: Set<String> = [StoreFormat.indexDirectory, StoreFormat.segmentsDirectory, StoreFormat.lockFile]
-            if StoreDirectory.holdsStore(path) || !Set(entries).isSubset(of: ours) {
-                throw StoreError.alreadyExists(path: path)
-            }
-            // An interrupted create (no magic committed yet): start it again.
-            try? fm.removeItem(atPath: StoreDirectory.indexPath(path))
-            try? fm.removeItem(atPath: StoreDirectory.segmentsPath(path))
-        }
-        do {
-            try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let code = underlying?.domain == NSPOSIXErrorDomain ? Int32(underlying!.code) : EIO
-            throw StoreError.io(path: path, operation: "create directory", errno: code)
-        }
-        try StoreDirectory.makeDirectory(StoreDirectory.indexPath(path))
-        try StoreDirectory.makeDirectory(StoreDirectory.segmentsPath(path))
-        let lock = try acquireLock(path)
-        do {
-            let env = try LMDBEnvironment.shared(path: StoreDirectory.indexPath(path), create: true)
-            var versionBytes = RecordWriter()
-            versionBytes.u32(StoreFormat.version)
-            let manifestBytes = try JSONEncoder.sorted.encode(manifest)
-            try env.withTransaction(write: true) { txn in
-                try txn.put(.meta, StoreFormat.MetaKey.version, versionBytes.bytes)
-                try txn.put(.meta, StoreFormat.MetaKey.manifest, Array(manifestBytes))
-                try txn.put(.meta, StoreFormat.MetaKey.state, CommitState().encoded())
-                // The magic goes in last of all: a store exists once this commits.
-                try txn.put(.meta, StoreFormat.MetaKey.magic, StoreFormat.magic)
-            }
-            return try StoreWriter(path: path, env: env, lockFD: lock, manifest: manifest, state: CommitState())
-        } catch {
-            close(lock)
-            throw error
-        }
-    }
-
-    /// Opens an existing store for appending, cutting off whatever an interrupted writer
-    /// appended after the last commit.
-    public static func open(at path: String) throws -> StoreWriter {
-        try refuseShardedStore(path)
-        let lock = try acquireLock(path)
-        do {
-            let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: false)
-            // Segments after the committed tail hold only uncommitted chunks.
-            for segment in StoreDirectory.segmentNumbers(path) where segment > state.tailSegment {
-                let segmentPath = SegmentFile.path(store: path, segment: segment)
-                if unlink(segmentPath) != 0 { throw StoreError.io(path: segmentPath, operation: "unlink", errno: errno) }
-            }
-            let tailPath = SegmentFile.path(store: path, segment: state.tailSegment)
-            if state.tailSegmentByteCount > 0 && !FileManager.default.fileExists(atPath: tailPath) {
-                throw StoreError.missingSegment(store: path, column: manifest.columns[0].name, chunk: max(0, state.chunkCount - 1), segment: tailPath)
-            }
-            return try StoreWriter(path: path, env: env, lockFD: lock, manifest: manifest, state: state)
-        } catch {
-            close(lock)
-            throw error
-        }
-    }
-
-    /// A sharded store's directory holds only its manifest (and shards): writers never write
-    /// through it, so a mistaken --store cannot shadow or change the union.
-    private static func refuseShardedStore(_ path: String) throws {
-        if ShardManifest.exists(in: path) && !StoreDirectory.holdsStore(path) {
-            throw StoreError.invalidArgument("\(path) is a sharded store (\(ShardManifest.fileName)); nothing is written through it: write to one of its shards, then rerun `saestore shards` to update the manifest")
-        }
-    }
-
-    /// Opens the store at `path` if it exists, else creates it with `manifest`. An existing
-    /// store must have the same columns (resuming an ingest with the same command).
-    public static func openOrCreate(at path: String, manifest: StoreManifest) throws -> StoreWriter {
-        guard StoreDirectory.holdsStore(path) else { return try create(at: path, manifest: manifest) }
-        let writer = try open(at: path)
-        if writer.manifest.columns != manifest.columns || writer.manifest.hasDocuments != manifest.hasDocuments {
-            let have = writer.manifest.columns.map { "\($0.name):\($0.codec.rawValue)" }.joined(separator: ", ")
-            let want = manifest.columns.map { "\($0.name):\($0.codec.rawValue)" }.joined(separator: ", ")
-            throw StoreError.invalidArgument("\(path) already holds a store with columns [\(have)], not [\(want)]; use another --store or the same hooks and dtype")
-        }
-        return writer
-    }
-
-    private init(path: String, env: LMDBEnvironment, lockFD: Int32, manifest: StoreManifest, state: CommitState) throws {
+    init(path: String, env: LMDBEnvironment, lockFD: Int32, manifest: StoreManifest, state: CommitState) throws {
         self.path = path
         self.env = env
         self.lockFD = lockFD
@@ -159,20 +70,6 @@ public final class StoreWriter {
 
     deinit {
         close(lockFD)
-    }
-
-    private static func acquireLock(_ path: String) throws -> Int32 {
-        let lockPath = "\(path)/\(StoreFormat.lockFile)"
-        let fd = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            if errno == ENOENT { throw StoreError.notAStore(path: path, reason: "no such directory") }
-            throw StoreError.io(path: lockPath, operation: "open", errno: errno)
-        }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            throw StoreError.locked(path: path)
-        }
-        return fd
     }
 
     /// The cursor each source was committed with (what the last commit said was done).
@@ -333,7 +230,7 @@ public final class StoreWriter {
 
     /// Compresses `payload` and appends it to the tail segment (rolling to a new segment
     /// when the current one is past its target size).
-    private func appendChunkBytes(spec: ColumnSpec, firstRow: Int, rowCount: Int) throws -> ChunkRecord {
+    func appendChunkBytes(spec: ColumnSpec, firstRow: Int, rowCount: Int) throws -> ChunkRecord {
         let compressor = compressors[spec.compressionLevel] ?? {
             let c = ZstdCompressor(level: spec.compressionLevel)
             compressors[spec.compressionLevel] = c
@@ -386,7 +283,7 @@ public final class StoreWriter {
         pendingSources.removeAll()
     }
 
-    private func writeIndex(state: CommitState, cursor: [String: [UInt8]], manifest newManifest: StoreManifest?) throws {
+    func writeIndex(state: CommitState, cursor: [String: [UInt8]], manifest newManifest: StoreManifest?) throws {
         try StoreDirectory.mapIndexErrors(store: path, table: "(commit)") {
             try env.withTransaction(write: true) { txn in
                 for (key, record) in pendingChunks { try txn.put(.chunks, key, record.encoded()) }
@@ -424,85 +321,9 @@ public final class StoreWriter {
         failure = nil
     }
 
-    private func checkHealthy() throws {
+    func checkHealthy() throws {
         if let failure {
             throw StoreError.invalidArgument("the writer of \(path) stopped after an error (\(failure)); reopen the store to continue from its last commit")
         }
-    }
-
-    // MARK: add a column to existing rows
-
-    /// Adds a float column to every committed row, chunked like the existing columns.
-    /// `fill(rows, &values)` supplies rows [rows) as (rows.count, width) values. All or
-    /// nothing: if `fill` throws, or the process dies, the store is left as it was.
-    public func addColumn(_ spec: ColumnSpec, progress: ((Int) -> Void)? = nil,
-                          fill: (Range<Int>, inout [Float]) throws -> Void) throws {
-        try checkHealthy()
-        try spec.validate()
-        guard spec.codec.isFloat else { throw StoreError.invalidArgument("only float columns can be added, not \(spec.codec.rawValue)") }
-        guard pendingRowCount == 0 else { throw StoreError.invalidArgument("commit appended rows before adding a column") }
-        guard manifest.columnIndex(spec.name) == nil else {
-            throw StoreError.invalidArgument("\(path) already has a column \(spec.name)")
-        }
-        let column = manifest.columns.count
-        let chunkRanges = try existingChunkRanges()
-        var values: [Float] = []
-        do {
-            for (chunk, rows) in chunkRanges.enumerated() {
-                values.removeAll(keepingCapacity: true)
-                try fill(rows, &values)
-                guard values.count == rows.count * spec.width else {
-                    throw StoreError.invalidArgument("column \(spec.name): rows \(rows) gave \(values.count) values, expected \(rows.count * spec.width)")
-                }
-                try values.withUnsafeBufferPointer {
-                    try ChunkCodec.encode(floats: $0, rows: rows.count, width: spec.width, spec: spec, firstRow: rows.lowerBound, into: &payload)
-                }
-                let record = try appendChunkBytes(spec: spec, firstRow: rows.lowerBound, rowCount: rows.count)
-                pendingChunks.append((IndexKey.chunk(column: column, chunk: chunk), record))
-                progress?(rows.upperBound)
-            }
-            var newManifest = manifest
-            newManifest.columns.append(spec)
-            var state = committed
-            state.tailSegment = appender.segment
-            state.tailSegmentByteCount = appender.byteCount
-            state.commitCount += 1
-            try appender.sync()
-            if createdSegmentSinceCommit { try StoreDirectory.syncDirectory(StoreDirectory.segmentsPath(path)) }
-            try writeIndex(state: state, cursor: [:], manifest: newManifest)
-            manifest = newManifest
-            committed = state
-            createdSegmentSinceCommit = false
-            pendingChunks.removeAll()
-            buffers.append(ColumnBuffer(spec: spec))
-        } catch {
-            try? discardUncommitted()
-            throw error
-        }
-    }
-
-    private func existingChunkRanges() throws -> [Range<Int>] {
-        try StoreDirectory.mapIndexErrors(store: path, table: "chunks") {
-            try env.withTransaction(write: false) { txn in
-                var ranges: [Range<Int>] = []
-                try txn.scan(.chunks, from: IndexKey.chunk(column: 0, chunk: 0)) { key, value in
-                    guard let (column, _) = IndexKey.decodeChunk(key) else { throw RecordReader.Short() }
-                    if column != 0 { return false }
-                    let record = try ChunkRecord(decoding: Array(value))
-                    ranges.append(record.firstRow..<record.firstRow + record.rowCount)
-                    return true
-                }
-                return ranges
-            }
-        }
-    }
-}
-
-extension JSONEncoder {
-    /// Sorted keys so the same manifest always has the same bytes.
-    static var sorted: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 }

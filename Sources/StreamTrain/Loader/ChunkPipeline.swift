@@ -15,8 +15,7 @@ final class ChunkPipeline: @unchecked Sendable {
     private let column: String
     private let width: Int
     private let sequence: [Int]
-    private let rowRange: Range<Int>
-    private let minimumPosition: Int
+    private let filter: RowFilter
     private let ahead: Int
 
     private let condition = NSCondition()
@@ -26,14 +25,12 @@ final class ChunkPipeline: @unchecked Sendable {
     private var stopped = false
     private var running = 0
 
-    init(reader: StoreReader, column: String, width: Int, sequence: [Int], rowRange: Range<Int>,
-         minimumPosition: Int, workers: Int, ahead: Int) {
+    init(reader: StoreReader, column: String, width: Int, sequence: [Int], filter: RowFilter, workers: Int, ahead: Int) {
         self.reader = reader
         self.column = column
         self.width = width
         self.sequence = sequence
-        self.rowRange = rowRange
-        self.minimumPosition = minimumPosition
+        self.filter = filter
         self.ahead = ahead
         running = workers
         for _ in 0..<workers {
@@ -82,7 +79,10 @@ final class ChunkPipeline: @unchecked Sendable {
             nextToClaim += 1
             condition.unlock()
 
-            let result = Result { try decode(chunk: sequence[index], decoder: decoder, positions: &positions) }
+            let result = Result {
+                try Self.decode(reader: reader, column: column, width: width, chunk: sequence[index], filter: filter,
+                                decoder: decoder, positions: &positions)
+            }
 
             condition.lock()
             ready[index] = result
@@ -91,7 +91,10 @@ final class ChunkPipeline: @unchecked Sendable {
         }
     }
 
-    private func decode(chunk: Int, decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
+    /// One chunk's kept rows (what the pipeline hands over for it; a restored loader decodes
+    /// its current chunk again through this).
+    static func decode(reader: StoreReader, column: String, width: Int, chunk: Int, filter: RowFilter,
+                       decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
         var values: [Float] = []
         try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)
         // Decoded bytes are done with: unmapping them keeps the process's resident size
@@ -99,13 +102,11 @@ final class ChunkPipeline: @unchecked Sendable {
         // page cache for the next epoch).
         try reader.release(column: column, chunk: chunk)
         let chunkRows = try reader.chunkRows(chunk)
-        if minimumPosition > 0 {
+        if filter.needsPositions {
             try reader.readChunk(column: TokenColumn.position, chunk: chunk, into: &positions, decoder: decoder)
             try reader.release(column: TokenColumn.position, chunk: chunk)
         }
-        let keep = chunkRows.filter { row in
-            rowRange.contains(row) && (minimumPosition == 0 || positions[row - chunkRows.lowerBound] >= UInt64(minimumPosition))
-        }
+        let keep = filter.keptRows(of: chunkRows, positions: positions)
         if keep.count == chunkRows.count { return DecodedChunk(values: values, rows: Array(chunkRows)) }
         var kept = [Float]()
         kept.reserveCapacity(keep.count * width)

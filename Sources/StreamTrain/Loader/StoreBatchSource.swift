@@ -18,8 +18,11 @@ public final class StoreBatchSource: BatchSource {
     /// Global row numbers of the rows in the last batch, in batch order.
     public private(set) var lastBatchRows: [Int] = []
 
-    private let rowRange: Range<Int>
+    private let filter: RowFilter
     private let chunks: [Int]
+    /// This epoch's chunk sequence for this stream, and how many of it the buffer has taken.
+    private var order: [Int] = []
+    private var chunksTaken = 0
     private var epoch = 0
     private var batchesInEpoch = 0
     private var lastMaxRowCount = 0
@@ -51,15 +54,11 @@ public final class StoreBatchSource: BatchSource {
         guard first >= 0, end <= reader.rowCount, first < end else {
             throw StoreError.invalidArgument("\(reader.path): rows \(first)..<\(end) are not within its \(reader.rowCount) rows, or empty")
         }
-        rowRange = first..<end
+        filter = RowFilter(rowRange: first..<end, minimumPosition: config.minimumPosition)
         let firstChunk = try reader.chunk(containing: first)
         let lastChunk = try reader.chunk(containing: end - 1)
         chunks = Array(firstChunk...lastChunk)
-        rowsPerEpoch = rowRange.count
-        if config.minimumPosition > 0 {
-            let positions = try reader.readIntegers(column: TokenColumn.position, rows: rowRange)
-            rowsPerEpoch = positions.reduce(0) { $0 + ($1 >= UInt64(config.minimumPosition) ? 1 : 0) }
-        }
+        rowsPerEpoch = try filter.countRows(reader: reader, chunks: chunks)
         guard rowsPerEpoch > 0 else { throw StoreError.invalidArgument("\(reader.path): no rows left after filtering positions below \(config.minimumPosition)") }
         startEpoch(0)
     }
@@ -69,7 +68,9 @@ public final class StoreBatchSource: BatchSource {
     /// Starts epoch `newEpoch` afresh (a data-parallel run replays its streams from there).
     func begin(epoch newEpoch: Int) { startEpoch(newEpoch) }
 
-    private func startEpoch(_ newEpoch: Int) {
+    /// Starts epoch `newEpoch` with its first `skippingChunks` chunks already taken (a
+    /// restored position: their rows are in the restored buffer or were served).
+    private func startEpoch(_ newEpoch: Int, skippingChunks: Int = 0) {
         pipeline?.stop()
         epoch = newEpoch
         batchesInEpoch = 0
@@ -85,8 +86,10 @@ public final class StoreBatchSource: BatchSource {
             rng = SeededGenerator(seed: config.seed &+ UInt64(newEpoch) &* 0x9E37_79B9_7F4A_7C15
                                       ^ (UInt64(partition.index + 1) &* 0xD1B5_4A32_D192_ED03))
         }
-        pipeline = ChunkPipeline(reader: reader, column: config.column, width: rowWidth, sequence: order, rowRange: rowRange,
-                                 minimumPosition: config.minimumPosition, workers: config.workerCount, ahead: config.prefetchChunks)
+        self.order = order
+        chunksTaken = min(skippingChunks, order.count)
+        pipeline = ChunkPipeline(reader: reader, column: config.column, width: rowWidth, sequence: Array(order[chunksTaken...]),
+                                 filter: filter, workers: config.workerCount, ahead: config.prefetchChunks)
         let capacity = config.shuffle ? min(max(1, config.shuffleBufferRows / partition.count), rowsPerEpoch) : 0
         if buffer.count != capacity * rowWidth {
             buffer = [Float](repeating: 0, count: capacity * rowWidth)
@@ -107,6 +110,7 @@ public final class StoreBatchSource: BatchSource {
             }
             incoming = chunk
             incomingOffset = 0
+            chunksTaken += 1
         }
         let start = incomingOffset * rowWidth
         body(incoming.values[start..<start + rowWidth], incoming.rows[incomingOffset])
@@ -183,15 +187,28 @@ public final class StoreBatchSource: BatchSource {
         var config: StreamLoaderConfig
         var storeRowCount: Int
         var partition: StreamPartition?
+        // The loader's state (absent in checkpoints of older versions, which are replayed):
+        /// The draw RNG's state.
+        var rng: SeededGenerator?
+        /// Chunks of the epoch's sequence taken so far; the last of them is being fed in.
+        var chunksTaken: Int?
+        /// Kept rows of that chunk already fed into the buffer.
+        var incomingOffset: Int?
+        /// Global row numbers of the buffer's rows, slot by slot.
+        var bufferRows: [Int]?
+        var streamDone: Bool?
     }
 
-    /// Epoch and batches served in it. The buffer is not saved (it can hold gigabytes):
-    /// `restore` replays the epoch's draws up to this point, which costs decoding at most
-    /// one epoch of chunks and gives exactly the batches an uninterrupted run would get.
+    /// Epoch, batches served in it, and the loader's state: the draw RNG, how far into the
+    /// epoch's chunk sequence it is, and the row numbers in the shuffle buffer (not their
+    /// values: 8 bytes a row, whatever the width). `restore` reads those rows back from the
+    /// store, so resuming costs the buffer's chunks, not the epoch so far.
     public func position() throws -> Data {
         try JSONEncoder.sortedKeys.encode(Position(epoch: epoch, batchesInEpoch: batchesInEpoch, maxRowCount: lastMaxRowCount,
                                                    config: config, storeRowCount: reader.rowCount,
-                                                   partition: partition == .whole ? nil : partition))
+                                                   partition: partition == .whole ? nil : partition,
+                                                   rng: rng, chunksTaken: chunksTaken, incomingOffset: incomingOffset,
+                                                   bufferRows: Array(bufferRows.prefix(bufferCount)), streamDone: streamDone))
     }
 
     public func restore(position: Data) throws {
@@ -205,10 +222,60 @@ public final class StoreBatchSource: BatchSource {
         guard saved.storeRowCount == reader.rowCount || config.endRow != nil else {
             throw StoreError.invalidArgument("the store had \(saved.storeRowCount) rows when the checkpoint was written and has \(reader.rowCount) now")
         }
-        startEpoch(saved.epoch)
-        var scratch = [Float](repeating: 0, count: max(saved.maxRowCount, 1) * rowWidth)
-        for _ in 0..<saved.batchesInEpoch {
-            _ = try nextBatch(into: &scratch, maxRowCount: saved.maxRowCount)
+        guard let rngState = saved.rng, let taken = saved.chunksTaken, let offset = saved.incomingOffset,
+              let rows = saved.bufferRows, let done = saved.streamDone else {
+            // A position without the loader's state: replay the epoch's draws up to it.
+            startEpoch(saved.epoch)
+            var scratch = [Float](repeating: 0, count: max(saved.maxRowCount, 1) * rowWidth)
+            for _ in 0..<saved.batchesInEpoch {
+                _ = try nextBatch(into: &scratch, maxRowCount: saved.maxRowCount)
+            }
+            return
         }
+        startEpoch(saved.epoch, skippingChunks: taken)
+        guard taken == chunksTaken, rows.count <= bufferRows.count else {
+            throw StoreError.invalidArgument("the checkpoint's loader position (\(taken) chunks taken, \(rows.count) buffered rows) does not fit this store and buffer")
+        }
+        batchesInEpoch = saved.batchesInEpoch
+        lastMaxRowCount = saved.maxRowCount
+        rng = rngState
+        streamDone = done
+        let decoder = reader.makeDecoder()
+        if taken > 0 {
+            var positions: [UInt64] = []
+            incoming = try ChunkPipeline.decode(reader: reader, column: config.column, width: rowWidth, chunk: order[taken - 1],
+                                                filter: filter, decoder: decoder, positions: &positions)
+            guard offset <= incoming.rows.count else {
+                throw StoreError.invalidArgument("the checkpoint's loader position is \(offset) rows into chunk \(order[taken - 1]), which keeps \(incoming.rows.count)")
+            }
+            incomingOffset = offset
+        }
+        try refillBuffer(rows: rows, decoder: decoder)
+    }
+
+    /// Reads the buffer's rows back from the store into their slots, one chunk at a time
+    /// (the buffer holds rows of the last few hundred chunks at most, however far the epoch
+    /// has gone: each draw replaces a slot, so old chunks' rows leave it geometrically).
+    private func refillBuffer(rows: [Int], decoder: ChunkDecoder) throws {
+        let width = rowWidth
+        var slotsByChunk: [Int: [Int]] = [:]
+        for (slot, row) in rows.enumerated() {
+            guard filter.rowRange.contains(row) else {
+                throw StoreError.invalidArgument("the checkpoint's shuffle buffer holds row \(row), outside this run's rows \(filter.rowRange)")
+            }
+            slotsByChunk[try reader.chunk(containing: row), default: []].append(slot)
+        }
+        var values: [Float] = []
+        for chunk in slotsByChunk.keys.sorted() {
+            try reader.readChunk(column: config.column, chunk: chunk, into: &values, decoder: decoder)
+            try reader.release(column: config.column, chunk: chunk)
+            let first = try reader.chunkRows(chunk).lowerBound
+            for slot in slotsByChunk[chunk]! {
+                let start = (rows[slot] - first) * width
+                buffer.replaceSubrange(slot * width..<(slot + 1) * width, with: values[start..<start + width])
+                bufferRows[slot] = rows[slot]
+            }
+        }
+        bufferCount = rows.count
     }
 }

@@ -1,3 +1,5 @@
+import TensorIO
+
 /// xoshiro256** (Blackman & Vigna), seeded through SplitMix64 as its authors recommend. Its
 /// whole state is four words, so checkpoints can save and restore it exactly; Swift's
 /// SystemRandomNumberGenerator cannot be seeded at all.
@@ -6,15 +8,8 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     public private(set) var state: [UInt64]
 
     public init(seed: UInt64) {
-        var splitMix = seed
-        func nextSplitMix() -> UInt64 {
-            splitMix &+= 0x9E37_79B9_7F4A_7C15
-            var z = splitMix
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        state = [nextSplitMix(), nextSplitMix(), nextSplitMix(), nextSplitMix()]
+        var splitMix = SplitMix64(seed: seed)
+        state = [splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next()]
     }
 
     /// Restores a saved state; nil if it is not four words or all zero (xoshiro's fixed point).

@@ -38,9 +38,10 @@ struct MetricsWindow {
         }
     }
 
-    /// The record for this window; `deadFraction` comes from the trainer's firing history.
+    /// The record for this window; `deadFraction` comes from the trainer's firing history and
+    /// `learningRate` from its optimiser (the rate of the window's last step).
     func metrics(step: Int, tokenCount: Int, epoch: Int, l1Coefficient: Double, dIn C: Int,
-                 deadFraction: Double) -> TrainingMetrics {
+                 deadFraction: Double, learningRate: Double) -> TrainingMetrics {
         let n = Double(max(rowCount, 1))
         let mse = squaredErrorSum / (n * Double(C))
         let l1 = l1Sum / n
@@ -54,7 +55,8 @@ struct MetricsWindow {
                                loss: mse + l1Coefficient * l1, mse: mse, l1: l1,
                                l0: Double(activeLatentSum) / n, explainedVariance: explained,
                                deadFeatureFraction: deadFraction,
-                               tokensPerSecond: seconds > 0 ? Double(rowCount) / seconds : 0)
+                               tokensPerSecond: seconds > 0 ? Double(rowCount) / seconds : 0,
+                               learningRate: learningRate)
     }
 
     /// The window's sums in one array (rows, Σ squared errors, Σ L1, Σ active latents, Σx², then

@@ -37,7 +37,7 @@ public final class SAETrainer {
     var window: MetricsWindow
     var pendingLoaderPosition: Data?
     /// One partial sum per pool thread for the gradients' finiteness check.
-    private var finiteCheckSums: [Float]
+    var finiteCheckSums: [Float]
 
     /// A fresh SAE initialised from `config.seed`.
     public init(config: SAEConfig, options: SAETrainerOptions = SAETrainerOptions()) throws {
@@ -236,7 +236,8 @@ public final class SAETrainer {
                              progress: (TrainingProgress) -> Void) throws -> TrainingMetrics {
         let metrics = window.metrics(step: state.stepCount, tokenCount: state.tokenCount,
                                      epoch: state.epochIndex, l1Coefficient: scheduledL1Coefficient,
-                                     dIn: config.dIn, deadFraction: deadFeatureFraction)
+                                     dIn: config.dIn, deadFraction: deadFeatureFraction,
+                                     learningRate: optimizer.learningRate)
         window.reset()
         for logger in loggers { try logger.log(metrics) }
         progress(.metrics(metrics))
@@ -335,33 +336,6 @@ public final class SAETrainer {
         recordFiring(rowCount: B)
     }
 
-    /// Throws at the batch's first non-finite value, else multiplies the batch by `scale`
-    /// (both split over the pool; the scan for the position runs only when a part failed).
-    private func checkAndScaleBatch(rowCount B: Int, scale: Float, step: Int) throws {
-        let C = config.dIn, count = B * C
-        let pool = workspace.pool
-        try batch.withUnsafeMutableBufferPointer { x in
-            let base = x.baseAddress!
-            var finite = true
-            finiteCheckSums.withUnsafeMutableBufferPointer { flags in
-                let flags = flags.baseAddress!
-                pool.run { part in
-                    flags[part] = DenseKernels.allFinite(base, range: WorkerPool.range(count, part: part, of: pool.threadCount)) ? 0 : 1
-                }
-                for part in 0..<pool.threadCount where flags[part] != 0 { finite = false }
-            }
-            if !finite {
-                for i in 0..<count where !x[i].isFinite {
-                    throw TrainingError.nonFiniteActivations(step: step, row: i / C, element: i % C, value: x[i])
-                }
-            }
-            guard scale != 1 else { return }
-            pool.run { part in
-                DenseKernels.scale(base, by: scale, range: WorkerPool.range(count, part: part, of: pool.threadCount))
-            }
-        }
-    }
-
     private func recordFiring(rowCount B: Int) {
         let H = config.latentCount
         for j in 0..<H where workspace.firedRowCounts[j] > 0 {
@@ -374,96 +348,6 @@ public final class SAETrainer {
             state.completedWindowTokenCount = state.windowTokenCount
             state.windowFiredCounts = [Int](repeating: 0, count: H)
             state.windowTokenCount = 0
-        }
-    }
-
-    private static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
-
-    /// Slot (`SAEWeights.tensorNames`) of the first gradient tensor holding a NaN or ±Inf.
-    /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
-    /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
-    /// kernel and are not read again (`zeroDecoderRows`).
-    /// When the sparse weight-gradient kernels already found W_enc and the W_dec rows they wrote
-    /// finite (`weightGradientsKnownFinite`, consumed here), only the biases are read.
-    private func firstNonFiniteGradient() -> Int? {
-        let pool = workspace.pool
-        let rowMarks = zeroDecoderRows
-        let weightsChecked = workspace.weightGradientsKnownFinite
-        workspace.weightGradientsKnownFinite = false
-        for (index, path) in SAETrainer.gradientPaths.enumerated() {
-            if weightsChecked && (index == 0 || index == 2) { continue }
-            let tensor = gradients[keyPath: path]
-            let count = tensor.count
-            guard count > 0 else { continue }
-            tensor.withUnsafeBufferPointer { t in
-                finiteCheckSums.withUnsafeMutableBufferPointer { sums in
-                    let t = t.baseAddress!, sums = sums.baseAddress!
-                    if index == 2, let rowMarks {
-                        let C = config.dIn
-                        let rows = rowMarks.count
-                        rowMarks.withUnsafeBufferPointer { marks in
-                            let marks = marks.baseAddress!
-                            pool.run { part in
-                                var allFinite = true
-                                for j in WorkerPool.range(rows, part: part, of: pool.threadCount) where marks[j] != 0 {
-                                    allFinite = allFinite && DenseKernels.allFinite(t, range: (j * C)..<((j + 1) * C))
-                                }
-                                sums[part] = allFinite ? 0 : .nan
-                            }
-                        }
-                    } else {
-                        pool.run { part in
-                            let range = WorkerPool.range(count, part: part, of: pool.threadCount)
-                            sums[part] = DenseKernels.allFinite(t, range: range) ? 0 : .nan
-                        }
-                    }
-                }
-            }
-            if !finiteCheckSums.allSatisfy({ $0 == 0 }) { return index }
-        }
-        return nil
-    }
-
-    /// After a sparse step of an untied SAE: per latent, its rows of the batch with f > 0; a
-    /// 0 marks a W_dec row whose gradient the sparse kernel set to exactly zero.
-    private var zeroDecoderRows: [Int32]? {
-        guard workspace.lastStepWasSparse && !config.architecture.isTied else { return nil }
-        guard workspace.auxKActive, workspace.auxKRowMarks.count == config.latentCount else { return workspace.firedRowCounts }
-        // AuxK also wrote the rows of the dead latents it chose.
-        return zip(workspace.firedRowCounts, workspace.auxKRowMarks).map { $0 | $1 }
-    }
-
-    /// Anthropic / SAELens: with rows held at unit norm, only the gradient component
-    /// orthogonal to each row moves it along the sphere: g_j −= (g_j · w_j) w_j.
-    private func removeGradientParallelToDecoderRows() {
-        let C = config.dIn, H = config.latentCount
-        let pool = workspace.pool
-        gradients.wDec.withUnsafeMutableBufferPointer { g in
-            sae.weights.wDec.withUnsafeBufferPointer { w in
-                let g = g.baseAddress!, w = w.baseAddress!
-                pool.run { part in
-                    for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                        let dot = SparseKernels.dot(g + j * C, w + j * C, C)
-                        SparseKernels.axpy(-dot, w + j * C, g + j * C, C)
-                    }
-                }
-            }
-        }
-    }
-
-    private func normalizeDecoderRows() {
-        let C = config.dIn, H = config.latentCount
-        let pool = workspace.pool
-        sae.weights.wDec.withUnsafeMutableBufferPointer { w in
-            let w = w.baseAddress!
-            pool.run { part in
-                for j in WorkerPool.range(H, part: part, of: pool.threadCount) {
-                    let row = w + j * C
-                    let norm = SparseKernels.dot(row, row, C).squareRoot()
-                    guard norm > 0 else { continue }
-                    for c in 0..<C { row[c] /= norm }
-                }
-            }
         }
     }
 }

@@ -24,6 +24,8 @@ public struct TrainingMetrics: Equatable, Sendable {
     public var deadFeatureFraction: Double
     /// Window rows divided by the wall time the window took (tokens per second).
     public var tokensPerSecond: Double
+    /// Adam's learning rate at this record's step (the schedule's value, `--lr` without one).
+    public var learningRate: Double
 
     /// (tag, value) pairs under SAELens' W&B names, for TensorBoard and metrics.jsonl.
     public var scalars: [(tag: String, value: Double)] {
@@ -31,6 +33,7 @@ public struct TrainingMetrics: Equatable, Sendable {
          ("metrics/l0", l0), ("metrics/explained_variance", explainedVariance),
          ("sparsity/dead_features_fraction", deadFeatureFraction),
          ("performance/tokens_per_second", tokensPerSecond),
-         ("details/n_training_tokens", Double(tokenCount)), ("details/epoch", Double(epoch))]
+         ("details/n_training_tokens", Double(tokenCount)), ("details/epoch", Double(epoch)),
+         ("details/current_learning_rate", learningRate)]
     }
 }

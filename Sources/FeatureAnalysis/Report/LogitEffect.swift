@@ -1,0 +1,140 @@
+import Extract
+import Foundation
+import SAELoading
+import TensorIO
+
+/// Each feature's direct effect on the next-token logits, as SAEDashboard computes it:
+/// its decoder direction W_dec[f] times the unembedding, W_dec[f] · W_Uᵀ (W_U stored (V, C)
+/// as wte / lm_head), without ln_f. TransformerLens' W_U differs by ln_f's folded gain and by
+/// centring over the vocabulary; centring shifts a feature's whole row by one constant, so
+/// only the gain can change which tokens rank first.
+public struct LogitEffectTable: Equatable, Sendable {
+    /// Tokens kept per feature and direction.
+    public var tokenCount: Int
+    /// Most promoted token ids, largest effect first. (F, tokenCount)
+    public var promotedIDs: [Int]
+    public var promotedValues: [Float]
+    /// Most suppressed token ids, most negative first. (F, tokenCount)
+    public var suppressedIDs: [Int]
+    public var suppressedValues: [Float]
+
+    public func promoted(_ f: Int) -> [(token: Int, value: Float)] {
+        (0..<tokenCount).map { (promotedIDs[f * tokenCount + $0], promotedValues[f * tokenCount + $0]) }
+    }
+
+    public func suppressed(_ f: Int) -> [(token: Int, value: Float)] {
+        (0..<tokenCount).map { (suppressedIDs[f * tokenCount + $0], suppressedValues[f * tokenCount + $0]) }
+    }
+}
+
+/// The unembedding of a Hugging Face GPT-2 directory: lm_head.weight when untied, else wte.
+public struct Unembedding: Sendable {
+    /// (V, C)
+    public var matrix: [Float]
+    public var vocabularySize: Int
+    public var width: Int
+    public var directory: String
+
+    public init(modelDirectory: String) throws {
+        let config = try GPT2Config.load(path: (modelDirectory as NSString).appendingPathComponent("config.json"))
+        let path = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
+        let file = try SafetensorsFile(path: path)
+        let candidates = (config.tieWordEmbeddings ? [] : ["lm_head.weight"]) + ["transformer.wte.weight", "wte.weight"]
+        guard let name = candidates.first(where: { file.tensors[$0] != nil }) else {
+            throw FeaturesError.invalidArgument("\(path) has none of \(candidates.joined(separator: ", ")); is it a GPT-2 checkpoint?")
+        }
+        let shape = try file.info(name).shape
+        guard shape == [config.vocabularySize, config.embeddingWidth] else {
+            throw FeaturesError.invalidArgument("\(path): \(name) is \(shape), config.json says [\(config.vocabularySize), \(config.embeddingWidth)]")
+        }
+        matrix = try file.floats(name)
+        vocabularySize = shape[0]
+        width = shape[1]
+        directory = modelDirectory
+    }
+
+    public init(matrix: [Float], vocabularySize: Int, width: Int, directory: String = "in memory") {
+        precondition(matrix.count == vocabularySize * width, "unembedding has \(matrix.count) values, not \(vocabularySize)×\(width)")
+        self.matrix = matrix
+        self.vocabularySize = vocabularySize
+        self.width = width
+        self.directory = directory
+    }
+}
+
+public enum LogitEffect {
+    /// Top `tokenCount` promoted and suppressed tokens for each row of `decoder` (F, C), the
+    /// tokens marked in `excluded` (`CollapsedTokens`) left out.
+    /// Features go through sgemm in blocks, so memory stays at block × V floats.
+    public static func compute(decoder: [Float], featureCount F: Int, unembedding: Unembedding,
+                               tokenCount n: Int, excluded: [Bool]? = nil) throws -> LogitEffectTable {
+        let C = unembedding.width, V = unembedding.vocabularySize
+        guard decoder.count == F * C else {
+            throw FeaturesError.invalidArgument("the SAE's decoder rows are \(decoder.count / max(F, 1)) wide but \(unembedding.directory)'s unembedding reads \(C): the logit effect needs an SAE on the residual stream")
+        }
+        let n = min(n, V)
+        var table = LogitEffectTable(tokenCount: n, promotedIDs: [], promotedValues: [], suppressedIDs: [], suppressedValues: [])
+        let block = max(1, min(F, (1 << 24) / V))
+        var logits = [Float](repeating: 0, count: block * V)
+        var start = 0
+        while start < F {
+            let rows = min(block, F - start)
+            // logits: (rows,V) = decoder[start..]: (rows,C) · W_Uᵀ, W_U: (V,C)
+            decoder.withUnsafeBufferPointer { d in
+                unembedding.matrix.withUnsafeBufferPointer { u in
+                    logits.withUnsafeMutableBufferPointer { out in
+                        BLAS.gemm(transposeA: false, transposeB: true, M: rows, N: V, K: C, alpha: 1,
+                                  a: d.baseAddress! + start * C, b: u.baseAddress!, beta: 0, c: out.baseAddress!)
+                    }
+                }
+            }
+            for r in 0..<rows {
+                let (top, bottom) = extremes(logits[r * V..<(r + 1) * V], n, excluded: excluded)
+                table.promotedIDs += top.map(\.token)
+                table.promotedValues += top.map(\.value)
+                table.suppressedIDs += bottom.map(\.token)
+                table.suppressedValues += bottom.map(\.value)
+            }
+            start += rows
+        }
+        return table
+    }
+
+    /// The n largest (descending) and n smallest (ascending) entries; ties to the lower id.
+    static func extremes(_ row: ArraySlice<Float>, _ n: Int, excluded: [Bool]? = nil) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
+        var top: [(token: Int, value: Float)] = []
+        var bottom: [(token: Int, value: Float)] = []
+        top.reserveCapacity(n + 1)
+        bottom.reserveCapacity(n + 1)
+        for (i, v) in row.enumerated() where !(excluded?[i] ?? false) {
+            if top.count < n || v > top[top.count - 1].value {
+                var j = top.count
+                while j > 0 && v > top[j - 1].value { j -= 1 }
+                top.insert((i, v), at: j)
+                if top.count > n { top.removeLast() }
+            }
+            if bottom.count < n || v < bottom[bottom.count - 1].value {
+                var j = bottom.count
+                while j > 0 && v < bottom[j - 1].value { j -= 1 }
+                bottom.insert((i, v), at: j)
+                if bottom.count > n { bottom.removeLast() }
+            }
+        }
+        return (top, bottom)
+    }
+
+    /// Plain definition: the dot products one by one, fully sorted.
+    static func reference(decoderRow: [Float], unembedding: Unembedding, tokenCount n: Int,
+                          excluded: [Bool]? = nil) -> (top: [(token: Int, value: Float)], bottom: [(token: Int, value: Float)]) {
+        let C = unembedding.width
+        let values = (0..<unembedding.vocabularySize).map { v -> Float in
+            var sum: Float = 0
+            for c in 0..<C { sum += decoderRow[c] * unembedding.matrix[v * C + c] }
+            return sum
+        }
+        let kept = values.indices.filter { !(excluded?[$0] ?? false) }
+        let order = kept.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        let reversed = kept.sorted { values[$0] < values[$1] || (values[$0] == values[$1] && $0 < $1) }
+        return (order.prefix(n).map { ($0, values[$0]) }, reversed.prefix(n).map { ($0, values[$0]) })
+    }
+}

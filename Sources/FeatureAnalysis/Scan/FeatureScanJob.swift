@@ -1,0 +1,70 @@
+import ActStore
+import Foundation
+import SAELoading
+import StreamTrain
+
+/// `saestore features`: scan, logit effects (with a model), results written to a directory.
+public enum FeatureScanJob {
+    /// Scans `reader` with `sae` and writes DIR/results.json + DIR/results.safetensors +
+    /// DIR/results.examples (every reported example with `exampleWindow` tokens of context on
+    /// each side and the feature's activation on each, resolved once here so that showing a
+    /// feature later reads them instead of the store's chunks and the SAE).
+    /// With `modelDirectory`, each feature's logit effect is computed and stored too.
+    public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
+                           out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto,
+                           progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
+        // Fail on a bad model before scanning, not after.
+        let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
+        let identity = try StoreIdentity(reader: reader, column: config.column)
+        let runnable = try sae.runnable(reader: reader, column: config.column)
+        let resolver = try ExampleResolver(reader: reader, sae: runnable.sae, column: config.column, window: exampleWindow)
+        let start = Date()
+        let tables = try FeatureScanner.scan(reader: reader, sae: runnable.sae, saeName: sae.directory.path,
+                                             config: config, kernels: kernels, progress: progress)
+        let seconds = Date().timeIntervalSince(start)
+        var logits: LogitEffectTable?
+        var collapsedCount: Int?
+        if let unembedding {
+            let collapsed = CollapsedTokens.find(unembedding)
+            collapsedCount = collapsed.filter { $0 }.count
+            logits = try LogitEffect.compute(decoder: decoderRows(runnable.sae, tables.featureIDs), featureCount: tables.featureCount,
+                                             unembedding: unembedding, tokenCount: 10, excluded: collapsed)
+        }
+        // Examples before the manifest: a directory with a results.json has all its files.
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let examples = try ExampleWindowsFile.write(tables: tables, resolver: resolver,
+                                                    to: out.appendingPathComponent(ExampleWindowsFile.fileName))
+        let passes = config.quantileCount > 0 ? 2.0 : 1.0
+        let manifest = FeatureResultsManifest(
+            formatVersion: FeatureResultsManifest.currentFormatVersion,
+            createdAt: ISO8601DateFormatter().string(from: Date()), store: identity, sae: sae.identity, config: config,
+            rowsScanned: tables.rowsScanned, featureCount: tables.featureCount,
+            deadFeatureCount: tables.fireCounts.filter { $0 == 0 }.count,
+            histogramMinimumExponent: ActivationHistogram.minimumExponent,
+            histogramMaximumExponent: ActivationHistogram.maximumExponent,
+            histogramBinsPerOctave: ActivationHistogram.binsPerOctave,
+            model: modelDirectory.map { URL(fileURLWithPath: $0).standardizedFileURL.path },
+            logitTokenCount: logits?.tokenCount ?? 0, scanSeconds: seconds,
+            rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples,
+            inputScale: runnable.scale == .identity ? nil : runnable.scale,
+            foldsDuplicateContexts: try ContextKeys(reader: reader, firstRow: 0).namesContexts,
+            logitTokensLeftOut: collapsedCount,
+            rowsSkippedByPosition: (config.endRow ?? reader.rowCount) - (config.firstRow ?? 0) - tables.rowsScanned)
+        let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
+        try results.write(to: out)
+        return results
+    }
+
+    /// Decoder rows of the given features, (ids.count, dIn).
+    static func decoderRows(_ sae: SparseAutoencoder, _ ids: [Int]) -> [Float] {
+        let C = sae.dIn, H = sae.dSAE
+        var out: [Float] = []
+        out.reserveCapacity(ids.count * C)
+        if sae.architecture.isTied {
+            for id in ids { for c in 0..<C { out.append(sae.weights.wEnc[c * H + id]) } }
+        } else {
+            for id in ids { out += sae.weights.wDec[id * C..<(id + 1) * C] }
+        }
+        return out
+    }
+}

@@ -1,0 +1,108 @@
+import ActStore
+import Extract
+import FeatureAnalysis
+import Foundation
+import SAELoading
+import StreamTrain
+
+/// What the quickstart reports while it runs; the CLI draws it.
+public enum QuickstartEvent: Sendable {
+    case stage(String)
+    case ingest(IngestProgress)
+    case train(TrainingProgress)
+    case scan(rowsDone: Int, rowsTotal: Int)
+}
+
+/// Where everything ended up.
+public struct QuickstartSummary: Codable, Sendable {
+    public var store: String
+    public var run: String
+    public var features: String?
+    public var report: String?
+    public var ingest: IngestSummary
+    public var train: TrainRunSummary
+    public var trainingRows: Range<Int>
+    public var analysisRows: Range<Int>
+    /// How the documents were split when the corpus had fewer than planned (nil: as planned).
+    public var splitNote: String?
+}
+
+extension QuickstartPlan {
+    /// Documents to train on and to analyse out of `documentCount`: the plan's counts when the
+    /// corpus has them all, else the plan's proportion (4:1 for `full`, the seed's 20,000 :
+    /// 5,000), at least one document each; the note says which.
+    public func split(documentCount: Int) -> (training: Int, analysis: Int, note: String?) {
+        let planned = trainingDocuments + analysisDocuments
+        guard documentCount < planned else { return (trainingDocuments, analysisDocuments, nil) }
+        let training = min(max(1, Int((Double(documentCount) * Double(trainingDocuments) / Double(planned)).rounded())), documentCount - 1)
+        let note = "the corpus has \(documentCount) documents, fewer than the \(planned) planned: split \(trainingDocuments / max(1, analysisDocuments)):1 as planned, \(training) to train on and \(documentCount - training) to analyse"
+        return (training, documentCount - training, note)
+    }
+}
+
+/// The seed pipeline end to end: ingest → train the seed SAE → scan features → report.
+/// Every stage resumes: a second run reuses the store, continues or reuses the training
+/// run, and rebuilds only what is missing.
+public enum Quickstart {
+    public static func run(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer,
+                           shouldStop: @escaping () -> Bool = { false },
+                           event: @escaping (QuickstartEvent) -> Void = { _ in }) throws -> QuickstartSummary {
+        try FileManager.default.createDirectory(atPath: plan.outputDirectory, withIntermediateDirectories: true)
+
+        event(.stage("ingest"))
+        let ingester = try Ingester(model: model, tokenizer: tokenizer, modelName: plan.modelName, config: plan.ingest)
+        let options = CorpusOptions(separator: plan.corpusSeparator)
+        let ingest = try ingester.run(store: plan.storePath, sources: plan.corpora, open: { path, skip in
+            var opened = options
+            opened.skipDocuments = skip
+            return try CorpusReader(path: path, options: opened)
+        }, shouldStop: shouldStop, progress: { event(.ingest($0)) })
+        if ingest.interrupted { throw FeaturesError.invalidArgument("interrupted during ingest; run the same command again to continue") }
+
+        let reader = try StoreReader(path: plan.storePath)
+        guard reader.documentCount >= 2 else {
+            throw FeaturesError.invalidArgument("the corpus gave \(reader.documentCount) document(s); the quickstart needs at least 2 (one to train on, one to analyse)")
+        }
+        // The first trainingDocuments documents train the SAE; the rest are for analysis.
+        let (trainingDocs, _, splitNote) = plan.split(documentCount: reader.documentCount)
+        let split = try reader.document(trainingDocs).firstRow
+        let trainingRows = 0..<split
+        let analysisRows = split..<reader.rowCount
+
+        event(.stage("train"))
+        let width = try reader.spec(plan.hook).width
+        var sae = SAEConfig(architecture: .tied, dIn: width)
+        sae.expansionFactor = plan.expansion
+        sae.epochs = plan.epochs
+        let loader = StreamLoaderConfig(column: plan.hook, firstRow: trainingRows.lowerBound, endRow: trainingRows.upperBound,
+                                        shuffleBufferRows: 1 << 16, minimumPosition: 1)
+        let window = min(1_000_000, trainingRows.count)
+        let options_ = SAETrainerOptions(logIntervalSteps: 50, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
+                                         checkpointIntervalSteps: 500)
+        let config = TrainRunConfig(store: plan.storePath, loader: loader, sae: sae, trainer: options_, stream: true)
+        let train = try TrainRun.run(directory: URL(fileURLWithPath: plan.runPath), config: config, resume: true) { event(.train($0)) }
+
+        // Maximum-activating examples among the documents the SAE did not train on.
+        event(.stage("features"))
+        let featuresURL = URL(fileURLWithPath: plan.featuresPath)
+        let reportPath = featuresURL.appendingPathComponent("index.html").path
+        let source = try SAESource(path: plan.runPath)
+        let scanConfig = FeatureScanConfig(column: plan.hook, firstRow: analysisRows.lowerBound, endRow: analysisRows.upperBound,
+                                           minimumPosition: loader.minimumPosition)
+        if let existing = try? FeatureResults.load(directory: featuresURL), existing.manifest.config == scanConfig,
+           existing.manifest.sae == source.identity, FileManager.default.fileExists(atPath: reportPath) {
+            // Already scanned with this SAE on these rows, and the report is there.
+        } else {
+            _ = try FeatureScanJob.run(reader: reader, sae: source, config: scanConfig, modelDirectory: plan.modelDirectory,
+                                       out: featuresURL) { p in
+                event(.scan(rowsDone: (p.pass - 1) * p.rowsTotal + p.rowsDone, rowsTotal: p.passCount * p.rowsTotal))
+            }
+            event(.stage("report"))
+            let inspector = try FeatureInspector(resultsDirectory: featuresURL, model: plan.modelDirectory, window: 12)
+            try FeatureReport.write(inspector: inspector, to: featuresURL) { _, _ in }
+        }
+        return QuickstartSummary(store: plan.storePath, run: plan.runPath, features: plan.featuresPath, report: reportPath,
+                                 ingest: ingest, train: train, trainingRows: trainingRows, analysisRows: analysisRows,
+                                 splitNote: splitNote)
+    }
+}

@@ -1,0 +1,175 @@
+import ActStore
+import Extract
+import Foundation
+import SAELoading
+import StreamTrain
+
+/// The seed pipeline at a size: how much to ingest, train and analyse.
+public enum QuickstartBudget: String, Codable, Sendable, CaseIterable {
+    /// Seconds: a smoke run of every stage (what the tests use).
+    case tiny
+    /// Minutes on 2 cores: a few hundred documents, a few epochs.
+    case small
+    /// The seed's settings: 20,000 documents for training, 5,000 for the MAE analysis, 100 epochs.
+    case full
+}
+
+/// Everything the quickstart will do, decided before it starts (and printed).
+public struct QuickstartPlan: Codable, Sendable {
+    public var modelName: String
+    public var modelDirectory: String
+    /// True when no GPT-2 could be had and the bundled demo model is used.
+    public var usesDemoModel: Bool
+    public var corpora: [String]
+    public var usesDemoCorpus: Bool
+    public var corpusSeparator: String?
+    public var budget: QuickstartBudget
+    public var outputDirectory: String
+    public var hook: String
+    /// Documents whose rows train the SAE; the next `analysisDocuments` are for MAEs.
+    public var trainingDocuments: Int
+    public var analysisDocuments: Int
+    public var ingest: IngestConfig
+    public var epochs: Int
+    public var expansion: Int
+
+    public var storePath: String { outputDirectory + "/store" }
+    public var runPath: String { outputDirectory + "/run" }
+    public var featuresPath: String { outputDirectory + "/features" }
+}
+
+/// Why a quickstart fell back to the demo model, in one sentence.
+public struct QuickstartModelChoice: Sendable {
+    public var files: ModelFiles
+    public var name: String
+    public var fallbackReason: String?
+}
+
+public enum QuickstartPlanner {
+    /// The bundled demo/ directory: $SAESTORE_DEMO_DIR, ./demo, or beside the executable's
+    /// checkout (.build/<config>/saestore → ../../demo).
+    public static func demoDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        var candidates: [String] = []
+        if let explicit = environment["SAESTORE_DEMO_DIR"] { candidates.append(explicit) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/demo")
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for up in 1...4 {
+            var url = executable
+            for _ in 0..<up { url = url.deletingLastPathComponent() }
+            candidates.append(url.appendingPathComponent("demo").path)
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/model/config.json") }
+    }
+
+    /// --model, then $SAESTORE_MODEL, then gpt2 from the cache or the hub; when none can be
+    /// had, the demo model, with the reason.
+    public static func chooseModel(explicit: String?, locator: HFModelLocator) throws -> QuickstartModelChoice {
+        do {
+            let (files, name) = try locator.resolveDefault(explicit: explicit)
+            return QuickstartModelChoice(files: files, name: name, fallbackReason: nil)
+        } catch {
+            // A model the user named must exist; only the default may fall back.
+            if explicit != nil || locator.environment["SAESTORE_MODEL"].map({ !$0.isEmpty }) == true { throw error }
+            guard let demo = demoDirectory(environment: locator.environment) else {
+                throw FeaturesError.invalidArgument("no GPT-2 could be had (\(error)) and the bundled demo/ directory was not found; pass --model DIR or set SAESTORE_DEMO_DIR")
+            }
+            let files = try ModelFiles.validated(directory: demo + "/model")
+            let reason = locator.isOffline || "\(error)".contains("offline")
+                ? "no GPT-2 in the local Hugging Face cache and HF_HUB_OFFLINE is set"
+                : "GPT-2 could not be downloaded"
+            return QuickstartModelChoice(files: files, name: "saestore-demo/tiny-shakespeare-gpt2-f16", fallbackReason: reason)
+        }
+    }
+
+    public static func plan(model: QuickstartModelChoice, corpora: [String], outputDirectory: String,
+                            budget: QuickstartBudget) throws -> QuickstartPlan {
+        let config = try GPT2Config.load(path: model.files.configPath)
+        let hookLayer = config.layerCount / 2
+        var usesDemoCorpus = false
+        var files = corpora
+        var separator: String?
+        if files.isEmpty {
+            guard let demo = demoDirectory() else {
+                throw FeaturesError.invalidArgument("no --corpus given and the bundled demo corpus was not found; pass --corpus FILE")
+            }
+            files = [demo + "/corpus/tinyshakespeare-heldout.txt"]
+            usesDemoCorpus = true
+            separator = "\n\n"  // one document per paragraph (speech)
+        }
+        for file in files where !FileManager.default.fileExists(atPath: file) {
+            throw FeaturesError.invalidArgument("the corpus file \(file) does not exist")
+        }
+        let (trainingDocuments, analysisDocuments): (Int, Int)
+        switch budget {
+        case .tiny: (trainingDocuments, analysisDocuments) = (60, 20)
+        case .small: (trainingDocuments, analysisDocuments) = usesDemoCorpus ? (750, 189) : (400, 100)
+        case .full: (trainingDocuments, analysisDocuments) = (20_000, 5_000)
+        }
+        let ingest = IngestConfig(hooks: ["blocks.\(hookLayer).hook_resid_pre"], contextSize: min(128, config.maxPositions),
+                                  maxDocuments: trainingDocuments + analysisDocuments, dtype: .f16, batchWindows: 8)
+        let small = config.embeddingWidth <= 256
+        return QuickstartPlan(modelName: model.name, modelDirectory: model.files.directory, usesDemoModel: model.fallbackReason != nil,
+                              corpora: files, usesDemoCorpus: usesDemoCorpus, corpusSeparator: separator, budget: budget,
+                              outputDirectory: outputDirectory, hook: ingest.hooks[0], trainingDocuments: trainingDocuments,
+                              analysisDocuments: analysisDocuments, ingest: ingest,
+                              epochs: budget == .full ? 100 : budget == .tiny ? 2 : (small ? 30 : 3), expansion: 8)
+    }
+}
+
+/// How long a plan will take here, measured before it starts: the corpus's first documents
+/// are tokenized for tokens per document, one forward batch and one SAE step are timed.
+public struct QuickstartEstimate: Sendable {
+    public var tokensPerDocument: Double
+    public var documentsAvailable: Int?
+    public var ingestTokens: Int
+    public var ingestSeconds: Double
+    public var trainSeconds: Double
+    public var totalSeconds: Double { ingestSeconds + trainSeconds }
+}
+
+extension QuickstartPlanner {
+    public static func estimate(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer) throws -> QuickstartEstimate {
+        // Tokens per document from up to 200 documents of the first corpus file.
+        let reader = try CorpusReader(path: plan.corpora[0], options: CorpusOptions(separator: plan.corpusSeparator))
+        var sampled = 0, tokens = 0
+        while sampled < 200, let document = try reader.next() {
+            tokens += tokenizer.encode(document.text).count
+            sampled += 1
+        }
+        // Count (without tokenizing) up to the documents the plan wants, to know if the corpus has them.
+        let wanted = plan.trainingDocuments + plan.analysisDocuments
+        var available = sampled
+        var exhausted = sampled < 200
+        if !exhausted {
+            while available < wanted, try reader.next() != nil { available += 1 }
+            exhausted = available < wanted
+        }
+        exhausted = exhausted && plan.corpora.count == 1
+        let perDocument = Double(tokens) / Double(max(sampled, 1))
+        let documents = min(wanted, exhausted ? available : Int.max)
+        let ingestTokens = Int(perDocument * Double(documents))
+
+        let hook = try HookPoint(parsing: plan.hook, config: model.config)
+        let T = plan.ingest.contextSize, B = plan.ingest.batchWindows
+        let batch = [UInt32](repeating: 50256, count: B * T)
+        _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
+        var start = Date()
+        _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
+        let forwardTokensPerSecond = Double(B * T) / max(Date().timeIntervalSince(start), 1e-6)
+
+        var config = SAEConfig(architecture: .tied, dIn: hook.width(model.config))
+        config.expansionFactor = plan.expansion
+        let trainer = try SAETrainer(config: config)
+        var rng = SeededGenerator(seed: 1)
+        let rows = (0..<(config.batchSize * config.dIn)).map { _ in rng.nextSymmetric(bound: 1) }
+        try trainer.step(rows: rows, rowCount: config.batchSize)
+        start = Date()
+        try trainer.step(rows: rows, rowCount: config.batchSize)
+        // A dense step: an upper bound, since sparse kernels take over once the SAE is sparse.
+        let trainTokensPerSecond = Double(config.batchSize) / max(Date().timeIntervalSince(start), 1e-6)
+        let trainingTokens = perDocument * Double(min(plan.trainingDocuments, documents)) * Double(plan.epochs)
+        return QuickstartEstimate(tokensPerDocument: perDocument, documentsAvailable: exhausted ? available : nil,
+                                  ingestTokens: ingestTokens, ingestSeconds: Double(ingestTokens) / forwardTokensPerSecond,
+                                  trainSeconds: trainingTokens / trainTokensPerSecond)
+    }
+}

@@ -1,0 +1,35 @@
+import Evaluation
+/// One member of a sweep: its settings, training summary and evaluation.
+public struct SweepMemberResult: Codable, Sendable, Equatable {
+    /// Directory name under the sweep's output (e.g. "l1-0.001", "k-32").
+    public var name: String
+    /// The run directory (run.json, config.json, metrics.jsonl, tb/, sae/).
+    public var runDirectory: String
+    /// λ and k (topk) of the member.
+    public var l1Coefficient: Double
+    public var k: Int?
+    /// Optimiser steps and rows trained on.
+    public var stepCount = 0
+    public var tokenCount = 0
+    /// The last training metrics window: L0 and FVE on training rows.
+    public var trainingL0: Double?
+    public var trainingExplainedVariance: Double?
+    /// The evaluation on held-out rows (nil when the sweep does not evaluate).
+    public var evaluation: EvaluationResult?
+    /// Why the member has no SAE (its training failed, e.g. diverged); nil when it trained.
+    public var failure: String?
+
+    public init(name: String, runDirectory: String, l1Coefficient: Double, k: Int?) {
+        self.name = name
+        self.runDirectory = runDirectory
+        self.l1Coefficient = l1Coefficient
+        self.k = k
+    }
+
+    /// L0 on held-out rows, else training's last window.
+    public var l0: Double? { evaluation?.reconstruction.l0 ?? trainingL0 }
+    /// FVE on held-out rows, else training's last window.
+    public var explainedVariance: Double? { evaluation?.reconstruction.explainedVariance ?? trainingExplainedVariance }
+    /// CE loss recovered (needs the model).
+    public var lossRecovered: Double? { evaluation?.downstream?.lossRecovered }
+}
