@@ -38,15 +38,20 @@ let package = Package(
         // BLAS kernel selection: CPU features, OpenBLAS's core, self-checks, the verdict cache (docs/PERFORMANCE.md).
         .target(name: "BLASKernels", dependencies: ["CBLAS", "CCPUID", "TensorIO"]),
         .target(name: "ActStore", dependencies: ["CZstd", "CLMDB", "TensorIO"]),
-        .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "CBLAS", "CZstd", "CZlib"]),
-        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "CBLAS", "CMPIShim"]),
+        .target(name: "Extract", dependencies: ["ActStore", "TensorIO", "BLASKernels", "CZstd", "CZlib"]),
+        .target(name: "StreamTrain", dependencies: ["ActStore", "TensorIO", "BLASKernels", "CMPIShim"]),
         // The layer above training (docs/ARCHITECTURE.md): an SAE as users name it, then what is
         // done with one. Dependencies point down only: Pipeline -> FeatureAnalysis, Sweep ->
         // Evaluation, and all of them -> SAELoading -> StreamTrain.
         .target(name: "SAELoading", dependencies: ["ActStore", "StreamTrain"]),
         .target(name: "Evaluation", dependencies: ["SAELoading", "ActStore", "Extract", "StreamTrain"]),
-        .target(name: "FeatureAnalysis", dependencies: ["SAELoading", "ActStore", "Extract", "StreamTrain", "TensorIO", "CBLAS"]),
-        .target(name: "Sweep", dependencies: ["Evaluation", "SAELoading", "ActStore", "Extract", "StreamTrain"]),
+        // The report's script and stylesheet are plain files in FeatureAnalysis/Assets, compiled in by
+        // the EmbedAssets plugin (Plugins/EmbedAssets) so the binary needs no resource bundle.
+        .target(name: "FeatureAnalysis", dependencies: ["SAELoading", "ActStore", "Extract", "StreamTrain", "TensorIO", "BLASKernels"],
+                exclude: ["Assets"], plugins: ["EmbedAssets"]),
+        .executableTarget(name: "embed-assets"),
+        .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["embed-assets"]),
+        .target(name: "Sweep", dependencies: ["Evaluation", "SAELoading", "ActStore", "Extract", "StreamTrain", "BLASKernels"]),
         .target(name: "Pipeline", dependencies: ["FeatureAnalysis", "SAELoading", "ActStore", "Extract", "StreamTrain"]),
         .executableTarget(
             name: "saestore",
@@ -60,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "saestore-bench",
             dependencies: [
-                "Extract", "ActStore", "StreamTrain", "TensorIO", "CBLAS", "BLASKernels",
+                "Extract", "ActStore", "StreamTrain", "TensorIO", "BLASKernels",
                 "SAELoading", "FeatureAnalysis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -80,7 +85,7 @@ let package = Package(
                     exclude: ["Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract", "TestTools"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FeaturesTests", dependencies: ["SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline", "ActStore", "Extract", "StreamTrain", "TensorIO", "TestTools"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline", "ActStore", "Extract", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
         .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
     ],

@@ -17,7 +17,8 @@ for argument in "$@"; do
   case $argument in
     --no-build) build=0 ;;
     # Headless Chromium runs the report's JavaScript in FeatureReportTests; tests only.
-    --test-tools) build=0; packages+=(chromium) ;;
+    # node --check parses the report's script (ReportAssetsTests); Debian's nodejs unless a node is on PATH.
+    --test-tools) build=0; packages+=(chromium); command -v node >/dev/null || packages+=(nodejs) ;;
     *) echo "setup: unknown option $argument (--no-build, --test-tools)" >&2; exit 2 ;;
   esac
 done

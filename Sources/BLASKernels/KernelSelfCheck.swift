@@ -64,7 +64,7 @@ public enum KernelSelfCheck {
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
-                    OpenBLAS.sgemm(c.baseAddress!, ldc: n, a.baseAddress!, lda: lda, transposeA: transposeA,
+                    BLAS.sgemm(c.baseAddress!, ldc: n, a.baseAddress!, lda: lda, transposeA: transposeA,
                                    b.baseAddress!, ldb: ldb, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, beta: beta)
                 }
             }
@@ -99,7 +99,7 @@ public enum KernelSelfCheck {
         a.withUnsafeBufferPointer { a in
             x.withUnsafeBufferPointer { x in
                 y.withUnsafeMutableBufferPointer { y in
-                    OpenBLAS.sgemv(y.baseAddress!, a.baseAddress!, m: m, n: n, transpose: transpose, x.baseAddress!, alpha: 1.25, beta: 0.5)
+                    BLAS.sgemv(y.baseAddress!, a.baseAddress!, m: m, n: n, transpose: transpose, x.baseAddress!, alpha: 1.25, beta: 0.5)
                 }
             }
         }
@@ -124,7 +124,7 @@ public enum KernelSelfCheck {
         let x = random.floats(count), y0 = random.floats(count)
         var y = y0
         x.withUnsafeBufferPointer { x in
-            y.withUnsafeMutableBufferPointer { y in OpenBLAS.saxpy(y.baseAddress!, x.baseAddress!, count: count, alpha: -0.375) }
+            y.withUnsafeMutableBufferPointer { y in BLAS.saxpy(y.baseAddress!, x.baseAddress!, count: count, alpha: -0.375) }
         }
         var worst = 0.0
         var finite = true
@@ -139,7 +139,7 @@ public enum KernelSelfCheck {
     static func checkDot(count: Int, seed: UInt64) -> Result {
         var random = SplitMix64(seed: seed)
         let x = random.floats(count), y = random.floats(count)
-        let got = x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in OpenBLAS.sdot(x.baseAddress!, y.baseAddress!, count: count) } }
+        let got = x.withUnsafeBufferPointer { x in y.withUnsafeBufferPointer { y in BLAS.sdot(x.baseAddress!, y.baseAddress!, count: count) } }
         var sum = 0.0, magnitude = 0.0
         for i in 0..<count {
             sum += Double(x[i]) * Double(y[i])

@@ -24,7 +24,7 @@ public enum SgemmRate {
             a.withUnsafeBufferPointer { a in
                 b.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { c in
-                        OpenBLAS.sgemm(c.baseAddress!, ldc: n, a.baseAddress!, lda: k, transposeA: false,
+                        BLAS.sgemm(c.baseAddress!, ldc: n, a.baseAddress!, lda: k, transposeA: false,
                                        b.baseAddress!, ldb: n, transposeB: false, m: m, n: n, k: k, alpha: 1, beta: 0)
                     }
                 }

@@ -4,6 +4,7 @@ import Extract
 import Foundation
 import SAELoading
 import StreamTrain
+import BLASKernels
 
 /// `saestore sweep`: several SAEs trained from one pass over the store, then evaluated.
 ///
@@ -97,9 +98,9 @@ public enum SAESweep {
         // Members run in parallel, one thread each; OpenBLAS's own threads on top of them fight
         // over the cores (4 SAEs on 2 cores: 27.5 s with OpenBLAS's default, 10.4 s with 1
         // thread, against 21.6 s for four separate runs).
-        let savedThreads = GPT2Model.blasThreadCount
-        GPT2Model.blasThreadCount = config.blasThreads
-        defer { GPT2Model.blasThreadCount = savedThreads }
+        let savedThreads = BLAS.threadCount
+        BLAS.threadCount = config.blasThreads
+        defer { BLAS.threadCount = savedThreads }
         let outcomes = SweepOutcomes(memberCount: members.count)
         let group = DispatchGroup()
         for (index, member) in members.enumerated() {

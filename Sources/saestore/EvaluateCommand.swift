@@ -4,6 +4,7 @@ import Extract
 import Evaluation
 import SAELoading
 import Foundation
+import BLASKernels
 
 /// `saestore evaluate --store S --sae RUN|SAE_DIR [--model M]`.
 struct EvaluateCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Also measure <|endoftext|> rows (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
     @Option(help: "Residual dimensions as units: positive (max(x, 0), as a top-k of raw values picks) or absolute (|x|).") var residual = "positive"
     @Flag(help: "Skip the MLP-neuron and residual-dimension baselines.") var noBaselines = false
-    @Option(help: "Windows per forward pass.") var batch = 8
+    @Option(name: [.customLong("batch-windows"), .customLong("batch")], help: "Windows per forward pass (--batch is the same option; in train and sweep a batch is rows).") var batch = 8
     @Option(help: "BLAS threads (default: all cores).") var threads: Int?
     @Option(help: "Directory for evaluation.json (default: the run directory, else the SAE directory).") var out: String?
     @Flag(help: "Print the result as JSON.") var json = false
@@ -41,7 +42,7 @@ struct EvaluateCommand: ParsableCommand {
         guard let residualActivation = ResidualActivation(rawValue: residual) else {
             throw ValidationError("--residual must be absolute or positive, not \(residual)")
         }
-        if let threads { GPT2Model.blasThreadCount = threads }
+        if let threads { BLAS.threadCount = threads }
         var range: Range<Int>?
         if let rows {
             let storePath = try store ?? SAESource(path: sae).runConfig?.store

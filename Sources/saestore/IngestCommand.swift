@@ -4,6 +4,7 @@ import Dispatch
 import Extract
 import Foundation
 import StreamTrain
+import BLASKernels
 
 /// `saestore ingest`: corpus → model activations → store, resumable.
 struct IngestCommand: ParsableCommand {
@@ -32,7 +33,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Stop once the store holds this many tokens (rows).") var maxTokens: Int?
     @Option(help: "Activation dtype on disk: f32, f16, bf16, int8-outlier (lossy, keeps outliers), int8 (lossy, per-row absmax).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
-    @Option(help: "Windows per forward pass: up to batch × context tokens, each window at its own length (no padding).") var batch = 8
+    @Option(name: [.customLong("batch-windows"), .customLong("batch")], help: "Windows per forward pass: up to batch × context tokens, each window at its own length (no padding). --batch is the same option; in train and sweep a batch is rows.") var batch = 8
     @Option(help: "BLAS threads (default: all cores; under mpirun, this machine's cores / its ranks unless OPENBLAS_NUM_THREADS is set).") var threads: Int?
     @Option(help: "Rows per chunk.") var chunkRows = 8192
     @Option(help: "Commit at least every N seconds.") var commitSeconds = 30.0
@@ -53,7 +54,7 @@ struct IngestCommand: ParsableCommand {
         guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
             throw ValidationError("--dtype must be f32, f16, bf16, int8-outlier or int8, not \(dtype)")
         }
-        if let threads { GPT2Model.blasThreadCount = threads }
+        if let threads { BLAS.threadCount = threads }
         let (files, name) = try resolveModel(model, quiet: quiet || json)
         // The family config.json's model_type names (docs/MODELS.md).
         let (languageModel, tokenizer) = try LanguageModelLoader.load(files: files)

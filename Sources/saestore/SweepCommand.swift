@@ -6,6 +6,7 @@ import SAELoading
 import Sweep
 import Foundation
 import StreamTrain
+import BLASKernels
 
 /// `saestore sweep --store S --hook H --out DIR --l1 1e-3,3e-3,1e-2`.
 struct SweepCommand: ParsableCommand {
@@ -28,7 +29,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Comma-separated k values, one topk SAE each.") var k: String?
     @Option(help: "Latents per input dimension.") var expansion = 8
     @Option(help: "Learning rate.") var lr = 1e-3
-    @Option(help: "Rows per step (shared by every SAE).") var batch = 512
+    @Option(name: [.customLong("batch-rows"), .customLong("batch")], help: "Rows per step, shared by every SAE (--batch is the same option; in ingest and evaluate a batch is windows).") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
     @Option(help: "Stop each SAE after this many training rows.") var maxTokens: Int?
     @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
@@ -61,7 +62,7 @@ struct SweepCommand: ParsableCommand {
                 return value
             }
         }
-        if let threads { GPT2Model.blasThreadCount = threads }
+        if let threads { BLAS.threadCount = threads }
         let reader = try StoreReader(path: store)
         let (range, heldOut) = try HoldoutArguments.resolve(rows: rows, holdout: noEval && holdout == nil ? "0" : holdout, reader: reader)
         var evaluation: EvaluationConfig?

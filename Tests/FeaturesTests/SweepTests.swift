@@ -11,6 +11,7 @@ import FoundationXML
 @testable import Pipeline
 @testable import SAELoading
 @testable import Sweep
+import BLASKernels
 
 final class SweepTests: XCTestCase {
     typealias F = EvaluationFixtures
@@ -62,9 +63,9 @@ final class SweepTests: XCTestCase {
             XCTAssertEqual(result.batchCount, 2 * batchesPerEpoch, "each batch (and each epoch end) is read once")
             for (member, runConfig) in zip(result.members, try config.members(dIn: F.width)) {
                 let alone = F.temporaryPath(self, "alone")
-                let threads = GPT2Model.blasThreadCount
-                GPT2Model.blasThreadCount = config.blasThreads
-                defer { GPT2Model.blasThreadCount = threads }
+                let threads = BLAS.threadCount
+                BLAS.threadCount = config.blasThreads
+                defer { BLAS.threadCount = threads }
                 _ = try TrainRun.run(directory: URL(fileURLWithPath: alone), config: runConfig.run, resume: false)
                 XCTAssertEqual(try tensors(member.runDirectory), try tensors(alone), member.name)
                 XCTAssertEqual(try metrics(member.runDirectory), try metrics(alone), member.name)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Extract
 import Foundation
+import BLASKernels
 
 /// Tokens/s of GPT2Model.activations up to a hook after `layers` blocks, random gpt2-small weights.
 struct ForwardBench: ParsableCommand {
@@ -19,7 +20,7 @@ struct ForwardBench: ParsableCommand {
         let workload = ForwardWorkload(batch: batch, context: context)
         let config = workload.config
         let model = try GPT2Model(config: config, weights: .random(config: config, seed: 1))
-        GPT2Model.blasThreadCount = threads
+        BLAS.threadCount = threads
         var rng = SystemRandomNumberGenerator()
         let tokens = (0..<(batch * context)).map { _ in UInt32.random(in: 0..<UInt32(config.vocabularySize), using: &rng) }
         for layerCount in layers {
@@ -39,7 +40,7 @@ struct ForwardBench: ParsableCommand {
                 "seconds_median": median, "seconds_all": times,
                 "tokens_per_second": Double(batch * context) / median,
                 "sgemm_gflops_per_second": flops / median / 1e9,
-                "openblas_core": GPT2Model.blasCoreName,
+                "openblas_core": OpenBLAS.coreName,
             ]
             let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

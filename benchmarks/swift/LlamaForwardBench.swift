@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Extract
 import Foundation
+import BLASKernels
 
 /// Tokens/s of LlamaModel.activations to the last block of a model directory (random weights
 /// written by benchmarks/forward-llama/bench_torch.py --make, so both sides run the same model).
@@ -17,7 +18,7 @@ struct LlamaForwardBench: ParsableCommand {
 
     func run() throws {
         let llama = try LlamaModel(directory: model)
-        GPT2Model.blasThreadCount = threads
+        BLAS.threadCount = threads
         var rng = SystemRandomNumberGenerator()
         let tokens = (0..<(batch * context)).map { _ in UInt32.random(in: 0..<UInt32(llama.vocabularySize), using: &rng) }
         let hook = HookPoint(layer: llama.layerCount - 1, site: .residPost)

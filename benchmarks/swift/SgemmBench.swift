@@ -3,6 +3,7 @@ import CBLAS
 import Dispatch
 import Extract
 import Foundation
+import BLASKernels
 
 /// This machine's OpenBLAS sgemm rate at the shapes the GPT-2 forward issues, so the forward's
 /// throughput can be put as a fraction of what sgemm alone reaches.
@@ -16,7 +17,7 @@ struct SgemmBench: ParsableCommand {
     @Option(help: "Seconds to spend per shape.") var seconds = 0.5
 
     func run() throws {
-        openblas_set_num_threads(Int32(threads))
+        BLAS.threadCount = threads
         let workload = ForwardWorkload(batch: batch, context: context)
         var totalFlops = 0.0, totalSeconds = 0.0
         for shape in workload.sgemmShapes() {
@@ -46,7 +47,7 @@ struct SgemmBench: ParsableCommand {
             try emit(["shape": shape.name, "m": m, "n": n, "k": k, "gflops_per_second": rate / 1e9])
         }
         try emit(["shape": "forward_mix", "threads": threads, "gflops_per_second": totalFlops / totalSeconds / 1e9,
-                  "openblas_core": GPT2Model.blasCoreName])
+                  "openblas_core": OpenBLAS.coreName])
     }
 
     func emit(_ object: [String: Any]) throws {

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import StreamTrain
 import TensorIO
+import BLASKernels
 
 /// Swift half of benchmarks/sparse/run.sh: trains one SAE on the rows of a .npy file, in file
 /// order (batch s = rows 512·s ..< 512·(s+1), wrapping), from a state shared with the PyTorch
@@ -60,7 +61,7 @@ struct SparseBench: ParsableCommand {
     }
 
     func run() throws {
-        openblas_set_num_threads(Int32(threads))
+        BLAS.threadCount = threads
         if let path = writeInit {
             let sae = try SparseAutoencoder(config: config(dIn: dIn))
             try writeState(path: path, weights: sae.weights, adam: nil, nextBatch: 0, C: dIn)

@@ -5,6 +5,7 @@ import Extract
 import Foundation
 import StreamTrain
 import TensorIO
+import BLASKernels
 
 /// SAE training throughput (tokens/s) of `SAETrainer` on the same rows from memory
 /// (`ArrayBatchSource`, the .npy read into an array) and streamed from a store
@@ -33,7 +34,7 @@ struct TrainBench: ParsableCommand {
     @Flag(help: "Also report the mean ms per timed step of each phase (SAETrainer.phaseSeconds).") var phases = false
 
     func run() throws {
-        GPT2Model.blasThreadCount = threads
+        BLAS.threadCount = threads
         let npy = try NPYFile(path: data)
         var rows: [Float] = []
         try npy.readRows(0..<npy.rowCount, into: &rows)
@@ -117,7 +118,7 @@ struct TrainBench: ParsableCommand {
             "l0": l0Sum / Double(max(records, 1)), "mse": mseSum / Double(max(records, 1)),
             "explained_variance": fveSum / Double(max(records, 1)),
             "buffer_rows": sourceName == "store" ? bufferRows : 0, "workers": sourceName == "store" ? workers : 0,
-            "openblas_core": GPT2Model.blasCoreName,
+            "openblas_core": OpenBLAS.coreName,
         ]
         let data = try JSONSerialization.data(withJSONObject: withKernelSet(line), options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))

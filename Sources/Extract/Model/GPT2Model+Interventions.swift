@@ -1,4 +1,5 @@
 import Foundation
+import BLASKernels
 
 /// Next-token cross-entropy and KL divergence of several runs of the same tokens, each with
 /// the hook's activation transformed differently (clean, SAE spliced in, ablations), summed

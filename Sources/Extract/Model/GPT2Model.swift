@@ -1,4 +1,5 @@
 import Foundation
+import BLASKernels
 
 /// GPT-2 forward pass in f32 on OpenBLAS, with SAELens hook points that can be read
 /// (`activations`) or replaced (`nextTokenLoss(replacing:with:)`).
@@ -44,17 +45,6 @@ public final class GPT2Model {
         let config = try GPT2Config.load(path: files.configPath)
         try self.init(config: config, weights: GPT2Weights.load(path: files.weightsPath, config: config))
     }
-
-    /// OpenBLAS's worker count (process-wide, shared with every other sgemm user).
-    /// One per core is right when the forward pass is the only heavy work running.
-    public static var blasThreadCount: Int {
-        get { BLAS.threadCount }
-        set { BLAS.threadCount = newValue }
-    }
-
-    /// The kernel family OpenBLAS uses on this CPU ("Haswell", "SkylakeX", "Cooperlake", …),
-    /// chosen at load time from the CPU or from the OPENBLAS_CORETYPE environment variable.
-    public static var blasCoreName: String { BLAS.coreName }
 
     // MARK: - Public forward calls
 

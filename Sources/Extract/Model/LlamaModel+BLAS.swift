@@ -1,3 +1,4 @@
+import BLASKernels
 import Foundation
 
 /// The Llama forward on OpenBLAS: every projection and the MLP as one sgemm over all rows of the

@@ -1,4 +1,5 @@
 import Extract
+import BLASKernels
 import Foundation
 import SAELoading
 import TensorIO
@@ -83,8 +84,7 @@ public enum LogitEffect {
             decoder.withUnsafeBufferPointer { d in
                 unembedding.matrix.withUnsafeBufferPointer { u in
                     logits.withUnsafeMutableBufferPointer { out in
-                        BLAS.gemm(transposeA: false, transposeB: true, M: rows, N: V, K: C, alpha: 1,
-                                  a: d.baseAddress! + start * C, b: u.baseAddress!, beta: 0, c: out.baseAddress!)
+                        BLAS.sgemm(out.baseAddress!, d.baseAddress! + start * C, u.baseAddress!, transposeB: true, m: rows, n: V, k: C, alpha: 1, beta: 0)
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import BLASKernels
+
 extension SparseAutoencoder {
     /// Encodes rows 0..<B of `x` into `ws.acts` (f) and `ws.rowOpenCounts` (latents with
     /// f > 0 per row); returns the batch's open count. Nothing on the decoder side: this is all
@@ -50,9 +52,7 @@ extension SparseAutoencoder {
             let input = applyBDecToInput ? ws.centered : x
             input.withUnsafeBufferPointer { inp in
                 weights.wEnc.withUnsafeBufferPointer { wEnc in
-                    BLAS.gemm(transposeA: false, transposeB: false, M: B, N: H, K: C, alpha: 1,
-                              a: inp.baseAddress!, b: wEnc.baseAddress!, beta: 1,
-                              c: acts.baseAddress!)
+                    BLAS.sgemm(acts.baseAddress!, inp.baseAddress!, wEnc.baseAddress!, m: B, n: H, k: C, alpha: 1, beta: 1)
                 }
             }
         }
@@ -106,9 +106,7 @@ extension SparseAutoencoder {
             ws.acts.withUnsafeBufferPointer { f in
                 let decoder = architecture.isTied ? weights.wEnc : weights.wDec
                 decoder.withUnsafeBufferPointer { w in
-                    BLAS.gemm(transposeA: false, transposeB: architecture.isTied, M: B, N: C, K: H,
-                              alpha: 1, a: f.baseAddress!, b: w.baseAddress!, beta: 1,
-                              c: res.baseAddress!)
+                    BLAS.sgemm(res.baseAddress!, f.baseAddress!, w.baseAddress!, transposeB: architecture.isTied, m: B, n: C, k: H, alpha: 1, beta: 1)
                 }
             }
         }

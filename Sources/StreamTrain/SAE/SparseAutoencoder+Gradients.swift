@@ -1,3 +1,5 @@
+import BLASKernels
+
 extension SparseAutoencoder {
     /// Loss and gradients for rows 0..<B of `x` (docs/SAE.md): loss = MSE + λ·L1 with
     /// MSE = Σ(x̂−x)²/(B·C) and L1 = Σ_b Σ_j |f_bj|·w_j / B (w_j = ‖W_dec[j]‖ for standard,
@@ -106,8 +108,7 @@ extension SparseAutoencoder {
             g.bDec.withUnsafeMutableBufferPointer { dbDec in
                 weights.wEnc.withUnsafeBufferPointer { w in
                     g.bEnc.withUnsafeBufferPointer { dbEnc in
-                        BLAS.gemv(M: C, N: H, alpha: -1, a: w.baseAddress!, x: dbEnc.baseAddress!,
-                                  beta: 1, y: dbDec.baseAddress!)
+                        BLAS.sgemv(dbDec.baseAddress!, w.baseAddress!, m: C, n: H, dbEnc.baseAddress!, alpha: -1, beta: 1)
                     }
                 }
             }
@@ -136,9 +137,7 @@ extension SparseAutoencoder {
             ws.residuals.withUnsafeBufferPointer { res in
                 let decoder = architecture.isTied ? weights.wEnc : weights.wDec
                 decoder.withUnsafeBufferPointer { w in
-                    BLAS.gemm(transposeA: false, transposeB: !architecture.isTied, M: B, N: H, K: C,
-                              alpha: s, a: res.baseAddress!, b: w.baseAddress!, beta: 0,
-                              c: dF.baseAddress!)
+                    BLAS.sgemm(dF.baseAddress!, res.baseAddress!, w.baseAddress!, transposeB: !architecture.isTied, m: B, n: H, k: C, alpha: s, beta: 0)
                 }
             }
         }
@@ -175,17 +174,13 @@ extension SparseAutoencoder {
             let input = applyBDecToInput ? ws.centered : x
             input.withUnsafeBufferPointer { inp in
                 ws.actGrads.withUnsafeBufferPointer { dPre in
-                    BLAS.gemm(transposeA: true, transposeB: false, M: C, N: H, K: B, alpha: 1,
-                              a: inp.baseAddress!, b: dPre.baseAddress!, beta: 0,
-                              c: dWEnc.baseAddress!)
+                    BLAS.sgemm(dWEnc.baseAddress!, inp.baseAddress!, transposeA: true, dPre.baseAddress!, m: C, n: H, k: B, alpha: 1, beta: 0)
                 }
             }
             if architecture.isTied {
                 ws.residuals.withUnsafeBufferPointer { res in
                     ws.acts.withUnsafeBufferPointer { f in
-                        BLAS.gemm(transposeA: true, transposeB: false, M: C, N: H, K: B, alpha: s,
-                                  a: res.baseAddress!, b: f.baseAddress!, beta: 1,
-                                  c: dWEnc.baseAddress!)
+                        BLAS.sgemm(dWEnc.baseAddress!, res.baseAddress!, transposeA: true, f.baseAddress!, m: C, n: H, k: B, alpha: s, beta: 1)
                     }
                 }
             }
@@ -196,9 +191,7 @@ extension SparseAutoencoder {
             g.wDec.withUnsafeMutableBufferPointer { dWDec in
                 ws.acts.withUnsafeBufferPointer { f in
                     ws.residuals.withUnsafeBufferPointer { res in
-                        BLAS.gemm(transposeA: true, transposeB: false, M: H, N: C, K: B, alpha: s,
-                                  a: f.baseAddress!, b: res.baseAddress!, beta: 0,
-                                  c: dWDec.baseAddress!)
+                        BLAS.sgemm(dWDec.baseAddress!, f.baseAddress!, transposeA: true, res.baseAddress!, m: H, n: C, k: B, alpha: s, beta: 0)
                     }
                 }
                 if weighted {

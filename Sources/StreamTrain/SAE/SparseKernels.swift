@@ -1,3 +1,5 @@
+import BLASKernels
+
 /// The sparse products of an SAE step, over a batch's open latents in `SparseLatents` form.
 /// Each kernel fills one part of its output (a range of rows or of latents) so
 /// that `WorkerPool` parts never write the same element; `SparseKernelsReference` holds the
@@ -265,7 +267,7 @@ enum SparseKernels {
     /// y += a · x
     @inline(__always)
     static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        if n >= blasAxpyLength { return BLAS.axpy(n: n, alpha: a, x: x, y: y) }
+        if n >= blasAxpyLength { return BLAS.saxpy(y, x, count: n, alpha: a) }
         let av = SIMD8<Float>(repeating: a)
         var i = 0
         while i + 8 <= n {
@@ -282,7 +284,7 @@ enum SparseKernels {
     /// `blasDotLength` on), so the result does not depend on the caller.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-        if n >= blasDotLength { return BLAS.dot(n: n, x: a, y: b) }
+        if n >= blasDotLength { return BLAS.sdot(a, b, count: n) }
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var i = 0
         while i + 16 <= n {

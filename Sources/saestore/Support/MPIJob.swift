@@ -1,6 +1,7 @@
 import Extract
 import Foundation
 import StreamTrain
+import BLASKernels
 
 /// The CLI's view of an MPI launch: a single process unless mpirun started several ranks.
 struct MPIJob {
@@ -27,7 +28,7 @@ struct MPIJob {
         guard let share = threadsPerRank else { return }
         KernelThreading.defaultThreadCount = share
         if explicitBLAS == nil, ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
-            GPT2Model.blasThreadCount = share
+            BLAS.threadCount = share
         }
     }
 

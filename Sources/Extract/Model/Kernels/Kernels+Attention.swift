@@ -1,4 +1,5 @@
 import Foundation
+import BLASKernels
 
 extension Kernels {
     /// Causal multi-head self-attention on the fused q|k|v projection, one (T,T) score

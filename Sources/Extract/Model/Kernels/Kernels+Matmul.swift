@@ -1,3 +1,5 @@
+import BLASKernels
+
 extension Kernels {
     /// Hugging Face Conv1D: out = inp · weight + bias.
     // out: (N,OC), inp: (N,C), weight: (C,OC), bias: (OC)
