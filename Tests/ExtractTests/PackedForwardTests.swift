@@ -79,34 +79,19 @@ final class PackedForwardTests: XCTestCase {
             XCTAssertGreaterThan(summaries[0].computedRows, summaries[0].rowsAdded, "\(name): the reference pads")
             XCTAssertEqual(summaries[0].rowsAdded, summaries[1].rowsAdded, name)
             let a = try StoreReader(path: stores[0]), b = try StoreReader(path: stores[1])
-            XCTAssertEqual(a.rowCount, b.rowCount, name)
-            XCTAssertEqual(a.documentCount, b.documentCount, name)
-            for doc in 0..<a.documentCount {
-                XCTAssertEqual(try a.text(ofDocument: doc), try b.text(ofDocument: doc), "\(name): document \(doc)")
-                XCTAssertEqual(try a.document(doc).rows, try b.document(doc).rows, "\(name): document \(doc)")
-            }
-            for column in a.columns {
-                if column.codec.isFloat {
-                    var x: [Float] = [], y: [Float] = []
-                    try a.readRows(column: column.name, rows: 0..<a.rowCount, into: &x)
-                    try b.readRows(column: column.name, rows: 0..<b.rowCount, into: &y)
-                    XCTAssertEqual(x.count, y.count, name)
-                    if column.codec == .f32 {
-                        XCTAssertLessThanOrEqual(relativeMaxError(y, x), 1e-5, "\(name): \(column.name)")
-                    } else {
-                        // Each is an f32 within the bound above, rounded to f16: at most one f16 step apart
-                        // beyond that bound (near zero an f16 step is far below it).
-                        let scale = x.reduce(0) { max($0, abs($1)) }
-                        var worstExcess: Float = 0
-                        for i in x.indices {
-                            let step = Float(Float16(max(abs(x[i]), abs(y[i]))).ulp)
-                            worstExcess = max(worstExcess, abs(x[i] - y[i]) - step)
-                        }
-                        XCTAssertLessThanOrEqual(worstExcess, 1e-5 * scale, "\(name): \(column.name)")
-                    }
+            try assertSameIngest(a, b, name) { x, y, column in
+                if config.dtype == .f32 {
+                    XCTAssertLessThanOrEqual(relativeMaxError(y, x), 1e-5, "\(name): \(column)")
                 } else {
-                    XCTAssertEqual(try a.readIntegers(column: column.name, rows: 0..<a.rowCount),
-                                   try b.readIntegers(column: column.name, rows: 0..<b.rowCount), "\(name): \(column.name)")
+                    // Each is an f32 within the bound above, rounded to f16: at most one f16 step apart
+                    // beyond that bound (near zero an f16 step is far below it).
+                    let scale = x.reduce(0) { max($0, abs($1)) }
+                    var worstExcess: Float = 0
+                    for i in x.indices {
+                        let step = Float(Float16(max(abs(x[i]), abs(y[i]))).ulp)
+                        worstExcess = max(worstExcess, abs(x[i] - y[i]) - step)
+                    }
+                    XCTAssertLessThanOrEqual(worstExcess, 1e-5 * scale, "\(name): \(column)")
                 }
             }
         }

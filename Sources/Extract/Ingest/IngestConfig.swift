@@ -88,6 +88,9 @@ public struct IngestSummary: Codable, Sendable {
     public var forwardSeconds = 0.0
     /// Seconds the write stage (compression, segment writes, commits) worked, overlapping the forward.
     public var writeSeconds = 0.0
+    /// Seconds the forward's loop waited for the next tokenized document (reading and
+    /// tokenizing run ahead on their own thread, so this is what they failed to hide).
+    public var readWaitSeconds = 0.0
     /// Stopped early by the caller (Ctrl-C); rerun the same command to continue.
     public var interrupted = false
     /// The store already held everything asked for.

@@ -60,6 +60,38 @@ public final class Ingester {
                              notes: ["written_by": "saestore ingest"])
     }
 
+    /// Documents read and tokenized ahead of the forward on a background thread
+    /// (`IngestTokenizeStage`); 0 reads and tokenizes in the forward's loop, the plain reference
+    /// the stage is tested against. The store is the same either way.
+    public var readAheadDocuments = 64
+
+    /// A source's documents with their tokens, through the read-ahead stage or, with no
+    /// read-ahead, straight from the stream in the caller's loop.
+    private final class DocumentReads {
+        private var stream: (any IngestDocumentStream)?
+        private let tokenizer: any TextTokenizer
+        private let stage: IngestTokenizeStage?
+
+        init(stream: any IngestDocumentStream, tokenizer: any TextTokenizer, readAhead: Int) {
+            self.tokenizer = tokenizer
+            if readAhead > 0 {
+                stage = IngestTokenizeStage(stream: stream, tokenizer: tokenizer, depth: readAhead)
+            } else {
+                self.stream = stream
+                stage = nil
+            }
+        }
+
+        func next() throws -> IngestTokenizeStage.Item {
+            if let stage { return try stage.next() }
+            let document = try stream!.nextDocument()
+            let spans = document.map { tokenizer.encodeWithSpans($0.text, allowSpecial: false) } ?? []
+            return IngestTokenizeStage.Item(document: document, spans: spans, badLineCount: stream!.badLineCount)
+        }
+
+        func stop() { stage?.stop() }
+    }
+
     /// Cursor value of one source: the next document to read, and whether it is exhausted.
     struct SourceCursor: Codable {
         var next: Int
@@ -227,16 +259,19 @@ public final class Ingester {
             currentSource = source
             let cursor = cursors[source] ?? SourceCursor(next: 0, complete: false)
             if cursor.complete { continue }
-            var stream = try open(source, cursor.next)
+            let reads = DocumentReads(stream: try open(source, cursor.next), tokenizer: tokenizer, readAhead: readAheadDocuments)
+            defer { reads.stop() }
             while true {
                 if budgetReached() { break sourceLoop }
                 if shouldStop() { stopped = true; break sourceLoop }
                 // Counted before the end-of-source check: bad lines after the last good
                 // document are bad lines too.
-                let next = try stream.nextDocument()
-                badLines = badLinesInFinishedSources + stream.badLineCount
-                guard let document = next else { break }
-                let spans = tokenizer.encodeWithSpans(document.text, allowSpecial: false)
+                let waitStart = ContinuousClock.now
+                let next = try reads.next()
+                summary.readWaitSeconds += (ContinuousClock.now - waitStart).seconds
+                badLines = badLinesInFinishedSources + next.badLineCount
+                guard let document = next.document else { break }
+                let spans = next.spans
                 let windowRanges = Self.windows(tokenCount: spans.count, tokensPerWindow: config.textTokensPerWindow)
                 let absolute = pendingBase + pending.count
                 pending.append(PendingDoc(text: document.text, source: source, index: document.index, spans: spans, windowsLeft: windowRanges.count))
