@@ -76,10 +76,10 @@ public enum Quickstart {
         sae.epochs = plan.epochs
         let loader = StreamLoaderConfig(column: plan.hook, firstRow: trainingRows.lowerBound, endRow: trainingRows.upperBound,
                                         shuffleBufferRows: 1 << 16, minimumPosition: 1)
-        let window = min(1_000_000, trainingRows.count)
-        let options_ = SAETrainerOptions(logIntervalSteps: 50, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
+        let window = SAETrainerOptions.defaultWindowTokens(rowsPerEpoch: trainingRows.count)
+        let trainerOptions = SAETrainerOptions(logIntervalSteps: 50, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
                                          checkpointIntervalSteps: 500)
-        let config = TrainRunConfig(store: plan.storePath, loader: loader, sae: sae, trainer: options_, stream: true)
+        let config = TrainRunConfig(store: plan.storePath, loader: loader, sae: sae, trainer: trainerOptions, stream: true)
         let train = try TrainRun.run(directory: URL(fileURLWithPath: plan.runPath), config: config, resume: true) { event(.train($0)) }
 
         // Maximum-activating examples among the documents the SAE did not train on.

@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Learning rate.") var lr = 1e-3
     @Option(help: "L1 coefficient λ (default 1e-3; 0 for topk, batchtopk and jumprelu).") var l1: Double?
     @OptionGroup var architectureArguments: ArchitectureArguments
-    @Option(help: "Rows per step.") var batch = 512
+    @Option(name: [.customLong("batch-rows"), .customLong("batch")], help: "Rows per step (--batch is the same option; in ingest and evaluate a batch is windows).") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
     @Option(help: "Stop after this many training rows.") var maxTokens: Int?
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
@@ -93,9 +93,7 @@ struct TrainCommand: ParsableCommand {
         let stepsPerEpoch = (rowsPerEpoch + batch - 1) / batch
         let totalSteps = min(epochs * stepsPerEpoch, maxSteps ?? Int.max, maxTokens.map { ($0 + batch - 1) / batch } ?? Int.max)
         try architectureArguments.apply(to: &sae, totalSteps: totalSteps)
-        // Over a window longer than the run, every latent that fired during the dense start
-        // of training would count as alive forever.
-        let window = deadWindowTokens ?? min(1_000_000, rowsPerEpoch)
+        let window = deadWindowTokens ?? SAETrainerOptions.defaultWindowTokens(rowsPerEpoch: rowsPerEpoch)
         // Under mpirun every rank runs this command; rank 0 alone writes and prints. A plain run
         // never loads libmpi.
         let job = try MPIJob.start()

@@ -79,25 +79,40 @@ public enum FeatureReport {
         var dead: [Int]
     }
 
+    /// One example as a page embeds it. The JSON keys are one letter (a page carries hundreds of
+    /// examples, and assets/report.js reads them by these keys); the Swift names say what they are.
     struct PageExample: Encodable {
-        var r: Int
-        var a: Double
-        var d: Int?
-        var s: String?
-        var c: Int
-        var t: [String]?
-        var v: [Double]?
-        var n: Int?
+        /// Store row of the example's token.
+        var row: Int
+        /// The feature's activation there, rounded for display.
+        var activation: Double
+        /// Store document number, when the store has documents.
+        var document: Int?
+        /// "source#index" of the document in its corpus, when known.
+        var sourceRef: String?
+        /// Index in `tokens` of the example's own token.
+        var centerIndex: Int
+        /// The context window's token texts (nil when the results hold no windows).
+        var tokens: [String]?
+        /// The feature's activation on each token of `tokens`, rounded.
+        var tokenActivations: [Double]?
+        /// Other contexts folded into this one (identical tokens from the window start); nil for none.
+        var duplicates: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case row = "r", activation = "a", document = "d", sourceRef = "s", centerIndex = "c"
+            case tokens = "t", tokenActivations = "v", duplicates = "n"
+        }
 
         init(_ e: FeatureExample) {
-            r = e.row
-            a = FeatureReport.rounded(e.activation)
-            d = e.document
-            s = e.source.map { "\($0)#\(e.sourceIndex ?? 0)" }
-            c = e.centerIndex
-            t = e.tokens.isEmpty ? nil : e.tokens.map(\.text)
-            v = e.tokens.isEmpty ? nil : e.tokens.map { FeatureReport.rounded($0.activation) }
-            n = e.duplicates.flatMap { $0 > 0 ? $0 : nil }
+            row = e.row
+            activation = FeatureReport.rounded(e.activation)
+            document = e.document
+            sourceRef = e.source.map { "\($0)#\(e.sourceIndex ?? 0)" }
+            centerIndex = e.centerIndex
+            tokens = e.tokens.isEmpty ? nil : e.tokens.map(\.text)
+            tokenActivations = e.tokens.isEmpty ? nil : e.tokens.map { FeatureReport.rounded($0.activation) }
+            duplicates = e.duplicates.flatMap { $0 > 0 ? $0 : nil }
         }
     }
 

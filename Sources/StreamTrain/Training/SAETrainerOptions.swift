@@ -23,6 +23,14 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
     /// Results do not depend on it. OpenBLAS's thread count (sgemm) is set separately.
     public var kernelThreadCount: Int?
 
+    /// The dead-latent (and firing-frequency) window a run uses unless told otherwise: 1M rows,
+    /// or one epoch when an epoch is shorter. Over a window longer than the run, every latent that
+    /// fired during the dense start of training would count as alive forever. `train` and
+    /// `quickstart` both take it from here.
+    public static func defaultWindowTokens(rowsPerEpoch: Int) -> Int {
+        min(1_000_000, rowsPerEpoch)
+    }
+
     public init(logIntervalSteps: Int = 100, deadFeatureWindowTokens: Int = 1_000_000,
                 featureFrequencyWindowTokens: Int = 1_000_000, checkpointIntervalSteps: Int = 0,
                 keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil,
