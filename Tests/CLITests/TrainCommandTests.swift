@@ -67,6 +67,27 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(Set(steps).count, steps.count)
     }
 
+    /// A run killed before its first checkpoint leaves metrics.jsonl lines but nothing to resume
+    /// from: `--resume` starts again at step 0 and must not log those steps a second time (the
+    /// once-flaky case of the kill test above, made deterministic).
+    func testResumeWithNoCheckpointDropsTheKilledAttemptsMetrics() throws {
+        let store = try makeStore(rows: 1200)
+        let out = temporaryPath(self, "precheckpoint")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        // What the killed attempt left: two records, no checkpoint.
+        try "{\"step\":10,\"tokens\":1280}\n{\"step\":20,\"tokens\":2560}\n".write(toFile: out + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        let result = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--epochs", "2",
+                                   "--batch", "128", "--log-every", "5", "--seed", "3", "--quiet", "--resume"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let steps = try String(contentsOfFile: out + "/metrics.jsonl", encoding: .utf8).split(separator: "\n").compactMap { line -> Int? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int
+        }
+        XCTAssertFalse(steps.isEmpty)
+        XCTAssertEqual(steps, steps.sorted())
+        XCTAssertEqual(Set(steps).count, steps.count, "\(steps)")
+        XCTAssertTrue(steps.contains(10), "step 10 logged by this run: \(steps)")
+    }
+
     func testBadInputsFailWithClearMessages() throws {
         let store = try makeStore(rows: 600)
         let out = temporaryPath(self, "bad")

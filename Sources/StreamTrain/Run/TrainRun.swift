@@ -67,7 +67,11 @@ public enum TrainRun {
                 try run.saveConfig(config.sae, options: config.trainer)
             }
         }
-        let loggers = root ? try run.makeLoggers(resumingFromStep: resumedFrom) : []
+        // A run killed before its first checkpoint starts again from step 0, but its metrics.jsonl
+        // and event files already hold the steps it logged: drop (and hide) those as a resume does,
+        // or they would appear twice.
+        let restartStep = resumedFrom ?? (FileManager.default.fileExists(atPath: run.metricsURL.path) ? 0 : nil)
+        let loggers = root ? try run.makeLoggers(resumingFromStep: restartStep) : []
         let tokensAtStart = trainer.state.tokenCount
         let start = Date()
         let summary: TrainingSummary
