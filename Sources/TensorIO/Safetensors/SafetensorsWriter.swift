@@ -13,10 +13,14 @@ public enum SafetensorsWriter {
             case float64([Double])
         }
 
+        /// Key in the JSON header (e.g. `W_enc`).
         public var name: String
+        /// Dimensions, outermost first (C order); their product must equal the value count.
         public var shape: [Int]
+        /// The values and the dtype they are stored as.
         public var values: Values
 
+        /// Takes the fields as given; the writer checks shape against value count when it writes.
         public init(name: String, shape: [Int], values: Values) {
             self.name = name
             self.shape = shape
