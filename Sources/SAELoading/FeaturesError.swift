@@ -10,6 +10,7 @@ public enum FeaturesError: Error, CustomStringConvertible, Equatable {
     case saeChanged(results: String, sae: String, expectedHash: String, foundHash: String)
     case invalidArgument(String)
 
+    /// One line for the CLI: what did not fit, and the option or command that fixes it.
     public var description: String {
         switch self {
         case let .widthMismatch(sae, dIn, column, width):
