@@ -80,6 +80,7 @@ public enum ModelFamilyError: Error, CustomStringConvertible, Equatable {
     /// A real hook name, but not one this family has.
     case hookNotInFamily(name: String, family: ModelFamily, available: [HookPoint.Site])
 
+    /// One line: the refused hook and, as a hint, the `blocks.L.…` names the family has.
     public var description: String {
         switch self {
         case let .unknownName(name, family, available):
