@@ -77,6 +77,7 @@ public struct CPUFeatures: Codable, Equatable, Sendable {
 
 /// Instruction-set levels, in the order OpenBLAS's x86-64 kernel sets need them.
 public enum KernelLevel: Int, Codable, Comparable, Sendable, CustomStringConvertible {
+    /// SSE3 (the x86-64 floor); AVX; AVX2 with FMA (Haswell kernels); AVX-512 F+BW+DQ+VL (SkylakeX kernels).
     case sse = 1, avx, avx2, avx512
 
     /// Orders levels by what they need: `.sse` < `.avx` < `.avx2` < `.avx512`.

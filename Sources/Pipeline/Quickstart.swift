@@ -7,9 +7,13 @@ import StreamTrain
 
 /// What the quickstart reports while it runs; the CLI draws it.
 public enum QuickstartEvent: Sendable {
+    /// A stage begins: "ingest", "train", "features" or "report" (the last only when it is rebuilt).
     case stage(String)
+    /// Ingest progress, as `Ingester.run` reports it.
     case ingest(IngestProgress)
+    /// Training progress, as `TrainRun.run` reports it.
     case train(TrainingProgress)
+    /// Feature-scan progress in rows, summed over the scan's passes (`rowsTotal` covers them all).
     case scan(rowsDone: Int, rowsTotal: Int)
 }
 

@@ -5,6 +5,7 @@ import Foundation
 public struct LlamaConfig: Equatable, Sendable {
     /// How rotary frequencies are adjusted for long context.
     public enum RopeScaling: Equatable, Sendable {
+        /// Plain RoPE: the frequencies `rope_theta` gives (rope_type "default").
         case none
         /// Llama 3.1+: low frequencies divided by `factor`, high ones kept, a smooth blend between.
         case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalMaxPositions: Double)

@@ -8,9 +8,13 @@ import Foundation
 public final class ArrowStreamFile {
     /// A column's type, as far as this reader needs it.
     public indirect enum FieldType: Equatable, Sendable {
+        /// An integer of `bitWidth` bits (8, 16, 32, 64), signed or not (e.g. `token_ids` as int32).
         case int(bitWidth: Int, signed: Bool)
+        /// A float of `bitWidth` bits: 16 (half), 32 or 64.
         case float(bitWidth: Int)
+        /// A variable-length list (32-bit offsets); its item type is the field's one child.
         case list
+        /// A list of exactly this many items (Arrow FixedSizeList); its item type is the field's one child.
         case fixedSizeList(Int)
         /// Any other Arrow type (its Type union code).
         case other(UInt8)

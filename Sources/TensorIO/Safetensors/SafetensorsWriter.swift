@@ -8,8 +8,11 @@ public enum SafetensorsWriter {
         /// dtypes need integral values in range); `int64` and `float64` are stored exactly
         /// as I64 and F64 (Floats cannot hold row numbers past 2^24).
         public enum Values: Sendable {
+            /// Floats stored as the given dtype (rounded for f16/bf16; integer dtypes need integral values in range).
             case floats([Float], TensorDType)
+            /// Integers stored exactly as I64 (row numbers, token ids).
             case int64([Int])
+            /// Doubles stored exactly as F64.
             case float64([Double])
         }
 
