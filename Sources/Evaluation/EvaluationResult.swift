@@ -12,9 +12,9 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var hook: String
     /// SAE shape: architecture as loaded ("standard"/"topk"), d_in, d_sae, k (topk).
     public var architecture: String
-    /// Input width (the column's width).
+    /// Input width in floats: the evaluated column's width (cfg.json `d_in`).
     public var dIn: Int
-    /// Latent count.
+    /// Latents, the dictionary size (cfg.json `d_sae`).
     public var dSAE: Int
     /// Latents kept per row; nil for architectures without k.
     public var k: Int?

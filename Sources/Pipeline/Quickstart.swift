@@ -58,7 +58,7 @@ extension QuickstartPlan {
 /// run, and rebuilds only what is missing.
 public enum Quickstart {
     /// Runs `plan` end to end, calling `event` at each stage and for progress; `shouldStop` ends
-    /// ingest early (then it throws, and the same command continues). Trains the seed SAE (tied,
+    /// ingest early (then it throws; the same command, run again, continues). Trains the seed SAE (tied,
     /// positions ≥ 1, checkpoints every 500 steps) and skips the scan and report when results for
     /// this SAE and these rows are already there. Throws `FeaturesError.invalidArgument` when
     /// interrupted or the store has fewer than 2 documents, and each stage's own errors.

@@ -41,7 +41,7 @@ public struct QuickstartPlan: Codable, Sendable {
     /// Documents after the training ones whose rows the feature scan reads (MAEs on unseen text):
     /// 20 tiny, 100 small (189 on the demo corpus), 5,000 full.
     public var analysisDocuments: Int
-    /// The ingest settings: that hook, context min(128, n_positions) tokens, f16 rows, 8 windows
+    /// The ingest settings: that hook, context min(128, n_positions) tokens, f16 activations, 8 windows
     /// per forward batch, at most trainingDocuments + analysisDocuments documents.
     public var ingest: IngestConfig
     /// Passes over the training rows: 2 tiny, 3 small (30 for a model ≤ 256 wide, the demo

@@ -7,7 +7,7 @@ public struct SweepMemberResult: Codable, Sendable, Equatable {
     public var runDirectory: String
     /// λ and k (topk) of the member.
     public var l1Coefficient: Double
-    /// The member's k (latents kept per row); nil for tied and standard members.
+    /// The member's k (latents kept per row); nil for architectures without k (tied, standard).
     public var k: Int?
     /// Optimiser steps and rows trained on.
     public var stepCount = 0

@@ -6,7 +6,7 @@ public enum TensorDType: String, Sendable, Codable, CaseIterable {
     case f32 = "F32"
     /// IEEE 754 half, 2 bytes (5-bit exponent: range ±65504).
     case f16 = "F16"
-    /// bfloat16, 2 bytes: a float32's top half (8-bit exponent, 8-bit significand).
+    /// bfloat16, 2 bytes: a float32's top half (8-bit exponent, 7-bit mantissa).
     case bf16 = "BF16"
     /// Signed 64-bit integer; read as Float (exact up to 2^24).
     case i64 = "I64"

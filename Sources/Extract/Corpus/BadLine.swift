@@ -29,7 +29,7 @@ public struct BadLine: Equatable, Sendable, CustomStringConvertible {
             }
         }
 
-        /// The reason in one clause, e.g. "column 17: invalid JSON, expected ':'"; `BadLine` prefixes `file:line:`.
+        /// The reason in one clause, e.g. `no top-level "text" field`; `BadLine` prefixes `file:line:`.
         public var description: String {
             switch self {
             case let .invalidJSON(column, expected): return "column \(column): invalid JSON, expected \(expected)"

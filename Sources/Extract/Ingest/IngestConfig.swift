@@ -46,7 +46,7 @@ public struct IngestConfig: Codable, Sendable, Equatable {
 
     /// Throws `StoreError.invalidArgument`, naming the CLI option, when no hook or a duplicate is
     /// given, `contextSize` is outside 1 (2 with BOS)...`modelContext` (the model's n_positions),
-    /// `dtype` is not a float codec, or a count or interval is below 1.
+    /// `dtype` is not a float codec, a count is below 1, or the commit interval is not positive.
     public func validate(modelContext: Int) throws {
         if hooks.isEmpty { throw StoreError.invalidArgument("give at least one --hook") }
         if Set(hooks).count != hooks.count { throw StoreError.invalidArgument("a hook is given twice") }
@@ -96,7 +96,7 @@ public struct IngestSummary: Codable, Sendable {
     public var emptyDocuments = 0
     /// Malformed corpus lines skipped, over all sources (see `CorpusReader.badLines`).
     public var badLines = 0
-    /// Wall-clock seconds of the run, from opening the store to the last commit.
+    /// Wall-clock seconds of the run, from just after the store is opened to the final commit.
     public var seconds = 0.0
     /// rowsAdded / seconds.
     public var rowsPerSecond = 0.0

@@ -2,7 +2,8 @@
 public struct FeatureDetail: Codable, Sendable, Equatable {
     /// A histogram bin that holds activations.
     public struct Bin: Codable, Sendable, Equatable {
-        /// Lower edge of the bin (inclusive); `ActivationHistogram`'s fixed quarter-octave bins.
+        /// Lower edge of the bin (inclusive; the first bin also holds every smaller positive
+        /// activation): `ActivationHistogram`'s fixed quarter-octave bins.
         public var lower: Float
         /// Upper edge of the bin (exclusive; the last bin also holds every larger activation).
         public var upper: Float

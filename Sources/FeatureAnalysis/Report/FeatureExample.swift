@@ -23,7 +23,7 @@ public struct FeatureExample: Codable, Sendable, Equatable {
     public var document: Int?
     /// The token's index within its document (row − the document's first row).
     public var tokenIndex: Int?
-    /// The corpus file the document came from, as given to ingest.
+    /// The corpus file the document came from, as given to ingest; nil for bare rows.
     public var source: String?
     /// The document's 0-based number in `source` (`CorpusDocument.index`).
     public var sourceIndex: Int?

@@ -22,7 +22,7 @@ public final class ArrowStreamFile {
 
     /// One field of the schema.
     public struct Field: Sendable {
-        /// The column name from the schema (e.g. `input_ids`, or a hook name in a SAELens cache).
+        /// The column name from the schema (in a SAELens cache, `token_ids` or the hook name).
         public var name: String
         /// The field's own type; for a list or fixed-size list, the item type is `children[0].type`.
         public var type: FieldType
