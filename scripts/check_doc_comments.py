@@ -14,7 +14,8 @@ Lines are matched, and braces counted, with comments and string-literal contents
 (`code_only`): the report's JavaScript lives in multi-line Swift strings, and its braces or a
 line such as `public var` inside a literal must not count as Swift.
 
-    scripts/check_doc_comments.py            # exit 1 and a list when something is missing
+    scripts/check_doc_comments.py            # exit 1 and a list when something is missing outside
+                                             # the folders scripts/doc_comments_todo.txt still lists
     scripts/check_doc_comments.py --count    # counts only
 """
 import re
@@ -130,6 +131,19 @@ def check(path: Path):
     return len(numbers), missing
 
 
+TODO = ROOT / "scripts/doc_comments_todo.txt"
+
+
+def todo_folders():
+    """Folders still being documented (scripts/doc_comments_todo.txt, one per line, # comments):
+    what is missing there is listed but does not fail the check. A folder that becomes complete
+    must leave the list (the check fails until it does), so the list only shrinks."""
+    if not TODO.exists():
+        return []
+    lines = (line.split("#", 1)[0].strip() for line in TODO.read_text(encoding="utf-8").splitlines())
+    return [line.rstrip("/") for line in lines if line]
+
+
 def main() -> int:
     count_only = "--count" in sys.argv[1:]
     total = 0
@@ -138,11 +152,23 @@ def main() -> int:
         count, found = check(path)
         total += count
         missing += [(path.relative_to(ROOT), n, line) for n, line in found]
+    folders = todo_folders()
+
+    def in_todo(path):
+        return any(str(path).startswith(folder + "/") for folder in folders)
+
+    failing = [m for m in missing if not in_todo(m[0])]
+    finished = [f for f in folders if not any(str(p).startswith(f + "/") for p, _, _ in missing)]
     if not count_only:
         for path, n, line in missing:
-            print(f"{path}:{n}: no /// on: {line}")
-    print(f"doc comments: {total - len(missing)} of {total} public declarations documented, {len(missing)} missing")
-    return 1 if missing and not count_only else 0
+            print(f"{path}:{n}: no /// on: {line}" + ("  (todo)" if in_todo(path) else ""))
+        for folder in finished:
+            print(f"{folder}: complete; take it out of {TODO.relative_to(ROOT)}")
+    print(f"doc comments: {total - len(missing)} of {total} public declarations documented, {len(missing)} missing"
+          f" ({len(missing) - len(failing)} in folders still listed in {TODO.relative_to(ROOT)})")
+    if count_only:
+        return 0
+    return 1 if failing or finished else 0
 
 
 if __name__ == "__main__":
