@@ -6,13 +6,21 @@ public struct CPUFeatures: Codable, Equatable, Sendable {
     public var brand: String
     /// CPUID.1:EAX (stepping, model, family and their extensions): with the vendor, the CPU's identity.
     public var signature: UInt32
+    /// SSE3 (CPUID.1:ECX bit 0): the floor of OpenBLAS's x86-64 kernels, `KernelLevel.sse`.
     public var sse3: Bool
+    /// AVX (CPUID.1:ECX bit 28); usable only with `osSavesYMM`.
     public var avx: Bool
+    /// AVX2 (CPUID.7.0:EBX bit 5); with `fma` and `osSavesYMM`, the Haswell kernels' level.
     public var avx2: Bool
+    /// FMA3 (CPUID.1:ECX bit 12); the Haswell kernels need it beside AVX2.
     public var fma: Bool
+    /// AVX-512 Foundation (CPUID.7.0:EBX bit 16); SkylakeX kernels need it with BW, DQ, VL and `osSavesZMM`.
     public var avx512f: Bool
+    /// AVX-512 Byte and Word (CPUID.7.0:EBX bit 30).
     public var avx512bw: Bool
+    /// AVX-512 Doubleword and Quadword (CPUID.7.0:EBX bit 17).
     public var avx512dq: Bool
+    /// AVX-512 Vector Length extensions (CPUID.7.0:EBX bit 31).
     public var avx512vl: Bool
     /// The OS saves the YMM state (XCR0 bits 1–2): AVX and AVX2 instructions are usable.
     public var osSavesYMM: Bool
@@ -69,8 +77,10 @@ public struct CPUFeatures: Codable, Equatable, Sendable {
 
 /// Instruction-set levels, in the order OpenBLAS's x86-64 kernel sets need them.
 public enum KernelLevel: Int, Codable, Comparable, Sendable, CustomStringConvertible {
+    /// SSE3 (the x86-64 floor); AVX; AVX2 with FMA (Haswell kernels); AVX-512 F+BW+DQ+VL (SkylakeX kernels).
     case sse = 1, avx, avx2, avx512
 
+    /// Orders levels by what they need: `.sse` < `.avx` < `.avx2` < `.avx512`.
     public static func < (a: KernelLevel, b: KernelLevel) -> Bool { a.rawValue < b.rawValue }
 
     /// "SSE3", "AVX", "AVX2+FMA", "AVX-512".

@@ -20,6 +20,7 @@ public struct KernelSelectionInput: Equatable, Sendable {
 
 /// A kernel set's self-check in a child process.
 public enum SelfCheckOutcome: Equatable, Codable, Sendable {
+    /// The child ran the kernel set asked for, every kernel within its rounding bound, and exited 0.
     case passed
     /// Why not: the child crashed (signal), timed out, ran another core, or got wrong numbers.
     case failed(String)

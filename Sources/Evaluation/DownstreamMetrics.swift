@@ -28,5 +28,6 @@ public struct DownstreamMetrics: Codable, Sendable, Equatable {
     public var klDivergence: Double
     /// The same with the rows zero-ablated, and mean-ablated (nats/token).
     public var zeroAblationKLDivergence: Double
+    /// KL(p_clean ‖ p_mean-ablated) over the same positions (nats/token).
     public var meanAblationKLDivergence: Double
 }

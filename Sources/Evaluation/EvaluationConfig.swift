@@ -32,6 +32,10 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
     /// Rows read and encoded at once (rows; memory is rows × (d_in + d_sae) floats).
     public var blockRowCount: Int
 
+    /// Every setting but `sae` defaulted as `saestore evaluate` runs: rows from the run (held
+    /// out), top-20 examples per unit, dense above 10% of rows, BOS rows excluded, positive
+    /// residual activations, baselines on, 8 windows per forward pass, 4096-row blocks.
+    /// Checked by `validate()`.
     public init(sae: String, store: String? = nil, hook: String? = nil, firstRow: Int? = nil, endRow: Int? = nil,
                 maxRowCount: Int? = nil, topK: Int = 20, denseThreshold: Double = 0.1,
                 excludeSpecialTokens: Bool = true, minimumPosition: Int? = nil,

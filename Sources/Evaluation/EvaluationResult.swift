@@ -12,11 +12,15 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     public var hook: String
     /// SAE shape: architecture as loaded ("standard"/"topk"), d_in, d_sae, k (topk).
     public var architecture: String
+    /// Input width in floats: the evaluated column's width (cfg.json `d_in`).
     public var dIn: Int
+    /// Latents, the dictionary size (cfg.json `d_sae`).
     public var dSAE: Int
+    /// Latents kept per row; nil for architectures without k.
     public var k: Int?
     /// Rows [firstRow, endRow) evaluated.
     public var firstRow: Int
+    /// End of the evaluated rows (exclusive).
     public var endRow: Int
     /// Why these rows: "held out", "given" or "all".
     public var rowSelection: String
@@ -33,6 +37,7 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
     /// The settings used.
     public var config: EvaluationConfig
 
+    /// The file name `write(to:)` uses inside a run or results directory.
     public static let fileName = "evaluation.json"
 
     /// Writes `directory/evaluation.json` (pretty, sorted keys) and returns its URL.
@@ -44,6 +49,8 @@ public struct EvaluationResult: Codable, Sendable, Equatable {
         return url
     }
 
+    /// The bytes `write(to:)` writes: pretty-printed JSON with sorted keys, non-finite numbers as
+    /// the strings "inf", "-inf" and "nan" (JSON has no such numbers; `read(from:)` accepts them).
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -4,6 +4,7 @@ public struct TokenWindow: Equatable, Sendable {
     /// Global rows of the window, in order; row `rows.lowerBound` has position 0.
     public var rows: Range<Int>
 
+    /// Takes `rows` as given: `rows.lowerBound` must be a position-0 row (`RowTokens` builds windows only so).
     public init(rows: Range<Int>) { self.rows = rows }
 
     /// Tokens in the window (its sequence length T).

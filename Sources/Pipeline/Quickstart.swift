@@ -7,21 +7,34 @@ import StreamTrain
 
 /// What the quickstart reports while it runs; the CLI draws it.
 public enum QuickstartEvent: Sendable {
+    /// A stage begins: "ingest", "train", "features" or "report" (the last only when it is rebuilt).
     case stage(String)
+    /// Ingest progress, as `Ingester.run` reports it.
     case ingest(IngestProgress)
+    /// Training progress, as `TrainRun.run` reports it.
     case train(TrainingProgress)
+    /// Feature-scan progress in rows, summed over the scan's passes (`rowsTotal` covers them all).
     case scan(rowsDone: Int, rowsTotal: Int)
 }
 
 /// Where everything ended up.
 public struct QuickstartSummary: Codable, Sendable {
+    /// Path of the activation store (`plan.storePath`).
     public var store: String
+    /// Path of the training run directory (`plan.runPath`); its sae/ is the exported SAE.
     public var run: String
+    /// Path of the feature results (`plan.featuresPath`); always set by `Quickstart.run`.
     public var features: String?
+    /// Path of the HTML report (features/index.html); always set by `Quickstart.run`.
     public var report: String?
+    /// What ingest added and what the store holds (a rerun adds nothing).
     public var ingest: IngestSummary
+    /// Steps, tokens, final metrics and stop reason of the training run.
     public var train: TrainRunSummary
+    /// Store rows the SAE trained on: those of the first `trainingDocuments` documents (fewer, by
+    /// `QuickstartPlan.split`, when the corpus is short).
     public var trainingRows: Range<Int>
+    /// Store rows the feature scan read: those of the remaining documents, to the store's end.
     public var analysisRows: Range<Int>
     /// How the documents were split when the corpus had fewer than planned (nil: as planned).
     public var splitNote: String?
@@ -44,6 +57,11 @@ extension QuickstartPlan {
 /// Every stage resumes: a second run reuses the store, continues or reuses the training
 /// run, and rebuilds only what is missing.
 public enum Quickstart {
+    /// Runs `plan` end to end, calling `event` at each stage and for progress; `shouldStop` ends
+    /// ingest early (then it throws; the same command, run again, continues). Trains the seed SAE (tied,
+    /// positions ≥ 1, checkpoints every 500 steps) and skips the scan and report when results for
+    /// this SAE and these rows are already there. Throws `FeaturesError.invalidArgument` when
+    /// interrupted or the store has fewer than 2 documents, and each stage's own errors.
     public static func run(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer,
                            shouldStop: @escaping () -> Bool = { false },
                            event: @escaping (QuickstartEvent) -> Void = { _ in }) throws -> QuickstartSummary {

@@ -16,35 +16,61 @@ public enum QuickstartBudget: String, Codable, Sendable, CaseIterable {
 
 /// Everything the quickstart will do, decided before it starts (and printed).
 public struct QuickstartPlan: Codable, Sendable {
+    /// The model's name as the store's manifest records it: the hub id (e.g. "gpt2") or
+    /// "saestore-demo/tiny-shakespeare-gpt2-f16" for the demo model.
     public var modelName: String
+    /// Local directory holding config.json, model.safetensors, vocab.json and merges.txt.
     public var modelDirectory: String
     /// True when no GPT-2 could be had and the bundled demo model is used.
     public var usesDemoModel: Bool
+    /// Corpus files ingested in order (the bundled demo corpus when none was given).
     public var corpora: [String]
+    /// True when no corpus was given and demo/corpus/tinyshakespeare-heldout.txt is used.
     public var usesDemoCorpus: Bool
+    /// Plain-text document separator passed to `CorpusOptions` ("\n\n" for the demo corpus: one
+    /// document per speech); nil = each file is one document (JSONL ignores it).
     public var corpusSeparator: String?
+    /// The size the plan was made for; it decides the document counts and epochs below.
     public var budget: QuickstartBudget
+    /// Directory for everything the quickstart writes: store/, run/ and features/ under it.
     public var outputDirectory: String
+    /// The hooked column: `blocks.{L}.hook_resid_pre` at L = layerCount / 2 (6 for GPT-2 small).
     public var hook: String
     /// Documents whose rows train the SAE; the next `analysisDocuments` are for MAEs.
     public var trainingDocuments: Int
+    /// Documents after the training ones whose rows the feature scan reads (MAEs on unseen text):
+    /// 20 tiny, 100 small (189 on the demo corpus), 5,000 full.
     public var analysisDocuments: Int
+    /// The ingest settings: that hook, context min(128, n_positions) tokens, f16 activations, 8 windows
+    /// per forward batch, at most trainingDocuments + analysisDocuments documents.
     public var ingest: IngestConfig
+    /// Passes over the training rows: 2 tiny, 3 small (30 for a model ≤ 256 wide, the demo
+    /// model), 100 full (the seed's).
     public var epochs: Int
+    /// Latents per input dimension of the tied SAE (8, the seed's).
     public var expansion: Int
 
+    /// `outputDirectory/store`: the activation store ingest writes.
     public var storePath: String { outputDirectory + "/store" }
+    /// `outputDirectory/run`: the training run (run.json, checkpoints, metrics, sae/).
     public var runPath: String { outputDirectory + "/run" }
+    /// `outputDirectory/features`: the feature scan's results and the HTML report (index.html).
     public var featuresPath: String { outputDirectory + "/features" }
 }
 
 /// Why a quickstart fell back to the demo model, in one sentence.
 public struct QuickstartModelChoice: Sendable {
+    /// The model's files, resolved and validated.
     public var files: ModelFiles
+    /// The name recorded in the store (the hub id, or the demo model's name).
     public var name: String
+    /// Why the demo model was chosen instead of GPT-2 (offline without a cached GPT-2, or the
+    /// download failed); nil when the requested or default model was found.
     public var fallbackReason: String?
 }
 
+/// Decides a quickstart before it runs: which model (`chooseModel`), what to ingest and train
+/// (`plan`), and how long that will take on this machine (`estimate`).
 public enum QuickstartPlanner {
     /// The bundled demo/ directory: $SAESTORE_DEMO_DIR, ./demo, or beside the executable's
     /// checkout (.build/<config>/saestore → ../../demo).
@@ -81,6 +107,10 @@ public enum QuickstartPlanner {
         }
     }
 
+    /// Makes the plan for `budget`: document counts, hook, ingest settings and epochs as the
+    /// fields of `QuickstartPlan` describe. With no `corpora`, the bundled demo corpus. Throws
+    /// `FeaturesError.invalidArgument` when there is no corpus and no demo corpus, or a corpus file
+    /// does not exist, and `GPT2ModelError` when the model's config.json cannot be read.
     public static func plan(model: QuickstartModelChoice, corpora: [String], outputDirectory: String,
                             budget: QuickstartBudget) throws -> QuickstartPlan {
         let config = try GPT2Config.load(path: model.files.configPath)
@@ -119,15 +149,26 @@ public enum QuickstartPlanner {
 /// How long a plan will take here, measured before it starts: the corpus's first documents
 /// are tokenized for tokens per document, one forward batch and one SAE step are timed.
 public struct QuickstartEstimate: Sendable {
+    /// Mean tokens per document over the first 200 documents of the first corpus file.
     public var tokensPerDocument: Double
+    /// Documents the corpus holds when it has fewer than the plan wants (counted, not tokenized;
+    /// single-file corpora only); nil when it has enough or it was not counted.
     public var documentsAvailable: Int?
+    /// Tokens ingest will write: tokensPerDocument × the documents it will read.
     public var ingestTokens: Int
+    /// Estimated ingest time, seconds, from one timed forward batch of the plan's shape.
     public var ingestSeconds: Double
+    /// Estimated training time, seconds, from one timed dense SAE step (an upper bound: sparse
+    /// kernels take over once the SAE is sparse), times training tokens × epochs.
     public var trainSeconds: Double
+    /// ingestSeconds + trainSeconds (the scan and report are not counted).
     public var totalSeconds: Double { ingestSeconds + trainSeconds }
 }
 
 extension QuickstartPlanner {
+    /// Measures `plan` on this machine: tokenizes up to 200 documents for tokens per document,
+    /// counts the documents the corpus has, times one forward batch of `model` and one SAE step.
+    /// Throws the corpus reader's errors and `HookPointError` for a hook the model lacks.
     public static func estimate(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer) throws -> QuickstartEstimate {
         // Tokens per document from up to 200 documents of the first corpus file.
         let reader = try CorpusReader(path: plan.corpora[0], options: CorpusOptions(separator: plan.corpusSeparator))

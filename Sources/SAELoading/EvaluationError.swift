@@ -23,6 +23,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     /// A sweep or evaluation option is out of range.
     case invalidArgument(String)
 
+    /// One line for the CLI: what did not fit, and the option or command that fixes it.
     public var description: String {
         switch self {
         case let .notAnSAE(path):

@@ -8,8 +8,10 @@ public enum FeaturesError: Error, CustomStringConvertible, Equatable {
     case badResults(path: String, detail: String)
     /// The SAE's files changed since the scan, so recomputed activations would not match.
     case saeChanged(results: String, sae: String, expectedHash: String, foundHash: String)
+    /// An option or argument is out of range or names something absent; the message says which and what to pass.
     case invalidArgument(String)
 
+    /// One line for the CLI: what did not fit, and the option or command that fixes it.
     public var description: String {
         switch self {
         case let .widthMismatch(sae, dIn, column, width):

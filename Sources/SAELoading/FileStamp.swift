@@ -13,6 +13,7 @@ public struct FileStamp: Codable, Sendable, Equatable {
     public var name: String
     /// Size, bytes.
     public var byteCount: Int
+    /// Inode number: a file replaced by rename (same size and times) still gets a new stamp.
     public var inode: UInt64
     /// Modification time, nanoseconds since 1970.
     public var modifiedNanoseconds: Int64

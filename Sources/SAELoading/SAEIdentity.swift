@@ -10,7 +10,9 @@ public struct SAEIdentity: Codable, Sendable, Equatable {
     public var hash: String
     /// "standard", "tied" or "topk".
     public var architecture: String
+    /// Input width: the activation column's width (cfg.json `d_in`).
     public var dIn: Int
+    /// Latent count, the dictionary size (cfg.json `d_sae`).
     public var dSAE: Int
     /// Latents kept per row (topk only).
     public var k: Int
@@ -24,6 +26,9 @@ public struct SAEIdentity: Codable, Sendable, Equatable {
 
     static let fileNames = ["cfg.json", "sae_weights.safetensors"]
 
+    /// Stamps and hashes cfg.json and sae_weights.safetensors in `directory` (stamps first, so a
+    /// write during hashing is caught later) and copies shape and metadata from `loaded`.
+    /// Throws `FeaturesError.invalidArgument` when either file cannot be read.
     public init(directory: URL, loaded: SAELensSAE) throws {
         path = directory.standardizedFileURL.path
         // Stamps first: a write during hashing changes the stamp, so it is caught later.

@@ -24,6 +24,7 @@ public struct SAEInputScale: Codable, Sendable, Equatable {
     /// Rows the estimate reads at most (the trainer's default estimate size).
     public static let estimateRowCount = 65_536
 
+    /// s = 1, for an SAE that takes raw activations ("none"); folding it returns the SAE unchanged.
     public static let identity = SAEInputScale(value: 1, origin: "none")
 
     static func resolve(_ source: SAESource, reader: StoreReader, column: String) throws -> SAEInputScale {

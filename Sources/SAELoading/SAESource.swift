@@ -14,12 +14,17 @@ public struct SAESource: Sendable {
     /// cfg.json and the weights as stored (a `normalize_activations` scale not yet applied:
     /// `runnable(reader:column:)` gives the SAE as every command runs it).
     public let loaded: SAELensSAE
+    /// What the results record about this SAE: path, hash of its files, architecture and shape.
     public let identity: SAEIdentity
     /// The run's settings when there is a run (store, column, training and held-out rows).
     public let runConfig: TrainRunConfig?
     /// cfg.json's `norm_scaling_factor`, when it records the scale it was trained with.
     public let recordedScale: Float?
 
+    /// Resolves `path` (run directory, its sae/, or a SAELens directory), then loads cfg.json and
+    /// the weights, run.json when there is a run, and hashes the SAE's files. Throws
+    /// `EvaluationError.notAnSAE` when `path` is none of those, `FeaturesError.invalidArgument`
+    /// for a run without an exported SAE, and the loader's errors for damaged files.
     public init(path: String) throws {
         directory = try SAESource.directory(of: path)
         let url = URL(fileURLWithPath: path)
@@ -107,5 +112,6 @@ public struct SAESource: Sendable {
 public struct RunnableSAE: Sendable {
     /// Weights with the scale folded in: W_enc·s, W_dec/s, b_dec/s (s = 1: as stored).
     public var sae: SparseAutoencoder
+    /// Where `sae`'s scale came from and its value s, for reports and results.
     public var scale: SAEInputScale
 }

@@ -29,6 +29,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     public var seed: UInt64
     /// Training rows [firstRow, endRow); nil = from the start / to the end.
     public var firstRow: Int?
+    /// End of the training rows (exclusive); nil = to the store's last row.
     public var endRow: Int?
     /// Rows held out at the end of the store (`--holdout`), recorded in every member's run.json
     /// and evaluated on; nil: the rows outside [firstRow, endRow), if any.
@@ -55,6 +56,9 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     /// no evaluation.
     public var evaluation: EvaluationConfig?
 
+    /// Every setting but `heldOutRows` (nil until set); the defaults are the seed's SAE (tied,
+    /// 8× expansion, lr 1e-3, batch 512, 100 epochs), a 65,536-row shuffle buffer, one worker,
+    /// metrics every 100 steps, 4 batches ahead and 1 BLAS thread. Checked by `validate()`.
     public init(store: String, hook: String, out: String, architecture: SAEArchitecture = .tied,
                 l1Coefficients: [Double] = [], ks: [Int] = [], expansionFactor: Int = 8,
                 learningRate: Double = 1e-3, batchSize: Int = 512, epochs: Int = 100, seed: UInt64 = 0,
@@ -88,7 +92,9 @@ public struct SweepConfig: Codable, Sendable, Equatable {
 
     /// One member of the sweep: its directory name and its full settings.
     public struct Member: Sendable, Equatable {
+        /// Directory name under `out`: "l1-" and λ as `%g` (e.g. "l1-0.001"), or "k-" and k for topk.
         public var name: String
+        /// The member's run.json: the sweep's store, loader and trainer settings with its own λ or k.
         public var run: TrainRunConfig
     }
 

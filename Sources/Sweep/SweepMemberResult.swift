@@ -7,18 +7,22 @@ public struct SweepMemberResult: Codable, Sendable, Equatable {
     public var runDirectory: String
     /// λ and k (topk) of the member.
     public var l1Coefficient: Double
+    /// The member's k (latents kept per row); nil for architectures without k (tied, standard).
     public var k: Int?
     /// Optimiser steps and rows trained on.
     public var stepCount = 0
+    /// Rows (tokens) the member trained on.
     public var tokenCount = 0
     /// The last training metrics window: L0 and FVE on training rows.
     public var trainingL0: Double?
+    /// Fraction of variance explained on the last window of training rows.
     public var trainingExplainedVariance: Double?
     /// The evaluation on held-out rows (nil when the sweep does not evaluate).
     public var evaluation: EvaluationResult?
     /// Why the member has no SAE (its training failed, e.g. diverged); nil when it trained.
     public var failure: String?
 
+    /// An entry with no training or evaluation yet; `SAESweep.run` fills the rest in.
     public init(name: String, runDirectory: String, l1Coefficient: Double, k: Int?) {
         self.name = name
         self.runDirectory = runDirectory

@@ -1,17 +1,30 @@
 /// Element types as safetensors names them. NumPy's type strings map onto the same cases.
 public enum TensorDType: String, Sendable, Codable, CaseIterable {
+    /// IEEE 754 double, 8 bytes; read as Float (rounded).
     case f64 = "F64"
+    /// IEEE 754 single, 4 bytes.
     case f32 = "F32"
+    /// IEEE 754 half, 2 bytes (5-bit exponent: range ±65504).
     case f16 = "F16"
+    /// bfloat16, 2 bytes: a float32's top half (8-bit exponent, 7-bit mantissa).
     case bf16 = "BF16"
+    /// Signed 64-bit integer; read as Float (exact up to 2^24).
     case i64 = "I64"
+    /// Signed 32-bit integer; read as Float (exact up to 2^24).
     case i32 = "I32"
+    /// Signed 16-bit integer.
     case i16 = "I16"
+    /// Signed 8-bit integer.
     case i8 = "I8"
+    /// Unsigned 64-bit integer; read as Float (exact up to 2^24).
     case u64 = "U64"
+    /// Unsigned 32-bit integer; read as Float (exact up to 2^24).
     case u32 = "U32"
+    /// Unsigned 16-bit integer.
     case u16 = "U16"
+    /// Unsigned 8-bit integer.
     case u8 = "U8"
+    /// Boolean, one byte each (0 false, else true); read as 0 or 1.
     case bool = "BOOL"
 
     /// Bytes per element.

@@ -42,6 +42,7 @@ public enum TensorIOError: Error, CustomStringConvertible, Equatable {
     /// A writer was given values inconsistent with what it was told up front.
     case invalidWrite(path: String, detail: String)
 
+    /// One line: the file, where in it, what was expected, and a hint for what to do.
     public var description: String {
         switch self {
         case let .io(path, operation, message):

@@ -2,13 +2,17 @@
 public struct DistributionSummary: Codable, Sendable, Equatable {
     /// Units with a value.
     public var count: Int
+    /// Arithmetic mean of the finite values.
     public var mean: Double
+    /// Smallest finite value.
     public var min: Double
     /// 25th percentile.
     public var q1: Double
+    /// 50th percentile.
     public var median: Double
     /// 75th percentile.
     public var q3: Double
+    /// Largest finite value.
     public var max: Double
 
     /// Quantiles interpolate linearly between order statistics (numpy's default): the q-th

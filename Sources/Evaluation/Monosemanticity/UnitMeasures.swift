@@ -10,6 +10,7 @@ public struct UnitMeasures: Codable, Sendable, Equatable {
     /// Measure name (`MonosemanticityMeasure.rawValue`) → per-unit value.
     public var values: [String: [Double?]]
 
+    /// `unitCount` units that have not fired yet: counts and maxima 0, every measure nil.
     public init(unitCount: Int) {
         firingRowCount = [Int](repeating: 0, count: unitCount)
         maxActivation = [Float](repeating: 0, count: unitCount)

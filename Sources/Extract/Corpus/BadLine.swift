@@ -29,6 +29,7 @@ public struct BadLine: Equatable, Sendable, CustomStringConvertible {
             }
         }
 
+        /// The reason in one clause, e.g. `no top-level "text" field`; `BadLine` prefixes `file:line:`.
         public var description: String {
             switch self {
             case let .invalidJSON(column, expected): return "column \(column): invalid JSON, expected \(expected)"
@@ -51,8 +52,10 @@ public struct BadLine: Equatable, Sendable, CustomStringConvertible {
     public var documentIndex: Int
     /// Byte offset of the record in the decompressed stream.
     public var byteOffset: Int
+    /// What is wrong with the record; `reason.skipsDocument` tells a bad line from a warning.
     public var reason: Reason
 
+    /// Takes the fields as given; `CorpusReader` makes these as it finds bad records.
     public init(source: String, line: Int, documentIndex: Int, byteOffset: Int, reason: Reason) {
         self.source = source
         self.line = line

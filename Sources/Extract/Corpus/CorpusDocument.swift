@@ -12,6 +12,7 @@ public struct CorpusDocument: Equatable, Sendable {
     /// JSONL, the first text byte for plain text).
     public var byteOffset: Int
 
+    /// Takes the fields as given; `CorpusReader.next()` makes these.
     public init(text: String, source: String, index: Int, byteOffset: Int) {
         self.text = text
         self.source = source

@@ -19,6 +19,7 @@ public enum CorpusError: Error, CustomStringConvertible, Equatable {
     /// A `CorpusOptions` field is out of range.
     case invalidOptions(field: String, expected: String)
 
+    /// One line: the file, what went wrong and where (byte offset, line), and a hint where one helps.
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason):

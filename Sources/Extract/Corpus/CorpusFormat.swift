@@ -8,6 +8,7 @@ public enum CorpusFormat: String, Codable, Sendable, CaseIterable {
 
 /// How a corpus file is compressed.
 public enum CorpusCompression: String, Codable, Sendable, CaseIterable {
+    /// Not compressed (any extension other than the ones below).
     case none
     /// zstd frames (`.zst`), any number of them back to back.
     case zstd

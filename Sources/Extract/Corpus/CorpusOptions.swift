@@ -27,6 +27,8 @@ public struct CorpusOptions: Codable, Sendable, Equatable {
     /// Bytes read from the file (and produced by the decompressor) per step.
     public var blockBytes: Int
 
+    /// Defaults: format and compression from the extension, JSONL field "text", a plain-text file
+    /// as one document, bad lines skipped, records up to 64 MiB, no documents skipped, 1 MiB blocks.
     public init(format: CorpusFormat? = nil, compression: CorpusCompression? = nil, textField: String = "text",
                 separator: String? = nil, strict: Bool = false, maxDocumentBytes: Int = 64 << 20,
                 skipDocuments: Int = 0, blockBytes: Int = 1 << 20) {
@@ -40,6 +42,7 @@ public struct CorpusOptions: Codable, Sendable, Equatable {
         self.blockBytes = blockBytes
     }
 
+    /// Every key optional: an options object saved by an older ingest decodes with today's defaults.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = CorpusOptions()

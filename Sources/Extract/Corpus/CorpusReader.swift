@@ -18,6 +18,7 @@ public final class CorpusReader {
 
     /// The path as given.
     public let path: String
+    /// The options as given (validated by `init`).
     public let options: CorpusOptions
     /// The format in use (from `options.format` or the extension).
     public let format: CorpusFormat
@@ -47,6 +48,9 @@ public final class CorpusReader {
     private var jsonParser: JSONLineParser
     private var fatalError: CorpusError?
 
+    /// Opens `path` and picks format and compression from `options` or the extension, checking
+    /// the file's magic bytes against the compression. Nothing is decoded yet. Throws
+    /// `CorpusError.invalidOptions`, `.cannotOpen`, `.unknownFormat` or `.compressionMismatch`.
     public init(path: String, options: CorpusOptions = CorpusOptions()) throws {
         try options.validate()
         self.path = path

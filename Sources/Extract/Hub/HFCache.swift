@@ -12,6 +12,7 @@ public struct HFCache: Sendable {
     /// The cache root (the directory holding `models--*` folders).
     public let rootPath: String
 
+    /// A cache rooted at `rootPath` as given (no tilde expansion, not created until written to).
     public init(rootPath: String) {
         self.rootPath = rootPath
     }

@@ -14,9 +14,13 @@ import Foundation
 /// (default https://huggingface.co); HF_TOKEN (gated repositories); HF_HUB_DOWNLOAD_TIMEOUT
 /// (idle seconds per request, default 60).
 public struct HFModelLocator {
+    /// The variables read (HF_HUB_CACHE, HF_HOME, HOME, HF_HUB_OFFLINE, HF_ENDPOINT, HF_TOKEN,
+    /// HF_HUB_DOWNLOAD_TIMEOUT); the process environment by default, a fixed map in tests.
     public let environment: [String: String]
+    /// Called as each downloaded file's bytes arrive (never for cache hits); nil = silent.
     public let progress: ((HubProgress) -> Void)?
 
+    /// A locator over `environment`, reporting downloads to `progress`. Nothing is read until `resolve`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, progress: ((HubProgress) -> Void)? = nil) {
         self.environment = environment
         self.progress = progress
@@ -30,12 +34,18 @@ public struct HFModelLocator {
         ["1", "on", "yes", "true"].contains((environment["HF_HUB_OFFLINE"] ?? "").lowercased())
     }
 
+    /// `$HF_ENDPOINT` without trailing slashes, else https://huggingface.co: the base of download URLs.
     public var endpoint: String {
         var value = environment["HF_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://huggingface.co"
         while value.hasSuffix("/") { value.removeLast() }
         return value
     }
 
+    /// The checked model files for `model`: a local directory as is, else a hub id from the cache
+    /// (under the id and its alias), downloading what is missing into the cache. Throws
+    /// `HubError`: `.notADirectory` / `.directoryIncomplete` for a bad directory, `.invalidRepoID`,
+    /// `.offlineAndNotCached` under HF_HUB_OFFLINE, and the download errors (`.httpStatus`,
+    /// `.network`, `.sizeMismatch`, `.checksumMismatch`, `.io`).
     public func resolve(_ model: String) throws -> ModelFiles {
         if let directory = localDirectory(model) {
             return try ModelFiles.validated(directory: directory)

@@ -21,6 +21,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
     /// A filesystem operation in the cache failed.
     case io(path: String, operation: String, message: String)
 
+    /// One paragraph: what failed, the directory, repository or URL, and a hint for what to do.
     public var description: String {
         switch self {
         case let .directoryIncomplete(directory, missing, pickles):

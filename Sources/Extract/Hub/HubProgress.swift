@@ -9,6 +9,7 @@ public struct HubProgress: Sendable, Equatable {
     /// Total size in bytes, when the server announced it.
     public let totalBytes: Int64?
 
+    /// One report; `HubDownloader` makes them as bytes are written.
     public init(repoID: String, file: String, bytesDone: Int64, totalBytes: Int64?) {
         self.repoID = repoID
         self.file = file

@@ -4,9 +4,14 @@ import Foundation
 public struct ModelFiles: Sendable, Equatable {
     /// The directory holding the files (a cache snapshot for hub models).
     public let directory: String
+    /// `directory/config.json`.
     public let configPath: String
+    /// `directory/model.safetensors` (absent for a sharded Llama-family model, whose
+    /// model.safetensors.index.json names the shards).
     public let weightsPath: String
+    /// `directory/vocab.json`, GPT-2's BPE vocabulary (tokenizer.json families have none).
     public let vocabPath: String
+    /// `directory/merges.txt`, GPT-2's BPE merges (tokenizer.json families have none).
     public let mergesPath: String
     /// Hub repository id as requested (nil for a local directory).
     public let repoID: String?
@@ -19,6 +24,7 @@ public struct ModelFiles: Sendable, Equatable {
     /// Files every model directory must hold, in the order they are checked and fetched.
     public static let requiredFileNames = ["config.json", "model.safetensors", "vocab.json", "merges.txt"]
 
+    /// The paths of the four GPT-2 files in `directory`, unchecked; `validated(directory:…)` checks them.
     public init(directory: String, repoID: String? = nil, revision: String? = nil, commit: String? = nil) {
         self.directory = directory
         configPath = (directory as NSString).appendingPathComponent("config.json")

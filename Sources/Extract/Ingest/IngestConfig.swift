@@ -25,6 +25,9 @@ public struct IngestConfig: Codable, Sendable, Equatable {
     /// Also commit after this many documents.
     public var commitEveryDocuments: Int
 
+    /// Defaults as `saestore ingest` runs: 128-token windows with BOS, the whole corpus, f16
+    /// activations at zstd level 3, 8 windows per forward, 8192-row chunks, a commit every 30 s
+    /// or 2000 documents. Checked by `validate(modelContext:)` when an `Ingester` is made.
     public init(hooks: [String], contextSize: Int = 128, prependBOS: Bool = true, maxDocuments: Int? = nil, maxTokens: Int? = nil,
                 dtype: ColumnCodec = .f16, compressionLevel: Int = 3, batchWindows: Int = 8, chunkRows: Int = 8192,
                 commitIntervalSeconds: Double = 30, commitEveryDocuments: Int = 2000) {
@@ -41,6 +44,9 @@ public struct IngestConfig: Codable, Sendable, Equatable {
         self.commitEveryDocuments = commitEveryDocuments
     }
 
+    /// Throws `StoreError.invalidArgument`, naming the CLI option, when no hook or a duplicate is
+    /// given, `contextSize` is outside 1 (2 with BOS)...`modelContext` (the model's n_positions),
+    /// `dtype` is not a float codec, a count is below 1, or the commit interval is not positive.
     public func validate(modelContext: Int) throws {
         if hooks.isEmpty { throw StoreError.invalidArgument("give at least one --hook") }
         if Set(hooks).count != hooks.count { throw StoreError.invalidArgument("a hook is given twice") }
@@ -60,26 +66,39 @@ public struct IngestConfig: Codable, Sendable, Equatable {
 
 /// Where an ingest is, for progress displays.
 public struct IngestProgress: Sendable {
+    /// The corpus file being read.
     public var source: String
+    /// Documents in the store, counting those handed to the write stage but not yet committed.
     public var documents: Int
+    /// Rows in the store, counted the same way (BOS rows included).
     public var rows: Int
     /// Rows added by this run.
     public var rowsAdded: Int
+    /// Wall-clock seconds since this run started.
     public var seconds: Double
+    /// Rows added by this run per wall-clock second (0 before any time has passed).
     public var rowsPerSecond: Double { seconds > 0 ? Double(rowsAdded) / seconds : 0 }
+    /// Malformed corpus lines skipped so far, over all sources of this run.
     public var badLines: Int
 }
 
 /// What an ingest run did.
 public struct IngestSummary: Codable, Sendable {
+    /// Documents this run added to the store (resumed runs do not count earlier ones).
     public var documentsAdded = 0
+    /// Rows (tokens, BOS rows included) this run added.
     public var rowsAdded = 0
+    /// Documents in the store after the final commit, earlier runs' included.
     public var documentsInStore = 0
+    /// Rows in the store after the final commit, earlier runs' included.
     public var rowsInStore = 0
     /// Documents that tokenized to nothing (skipped, still counted by the cursor).
     public var emptyDocuments = 0
+    /// Malformed corpus lines skipped, over all sources (see `CorpusReader.badLines`).
     public var badLines = 0
+    /// Wall-clock seconds of the run, from just after the store is opened to the final commit.
     public var seconds = 0.0
+    /// rowsAdded / seconds.
     public var rowsPerSecond = 0.0
     /// Positions the forward computed: `rowsAdded` when nothing is padded.
     public var computedRows = 0

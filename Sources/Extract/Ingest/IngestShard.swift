@@ -10,6 +10,7 @@ public struct IngestShard: Codable, Sendable, Equatable {
     /// Shards the corpus is cut into.
     public var count: Int
 
+    /// Throws `CorpusError.invalidOptions` unless count ≥ 1 and 0 ≤ index < count.
     public init(index: Int, count: Int) throws {
         guard count >= 1, (0..<count).contains(index) else {
             throw CorpusError.invalidOptions(field: "shard", expected: "index 0..<count and count ≥ 1, got \(index) of \(count)")
@@ -50,11 +51,13 @@ public struct BoundedDocumentStream: IngestDocumentStream {
     private let endIndex: Int
     private var done = false
 
+    /// Wraps `base`, ending it before the first document whose index is `endIndex` or more.
     public init(_ base: IngestDocumentStream, endIndex: Int) {
         self.base = base
         self.endIndex = endIndex
     }
 
+    /// `base`'s next document, or nil from the first one at `endIndex` on.
     public mutating func nextDocument() throws -> (text: String, index: Int)? {
         guard !done, let document = try base.nextDocument() else { return nil }
         if document.index >= endIndex {
@@ -64,5 +67,6 @@ public struct BoundedDocumentStream: IngestDocumentStream {
         return document
     }
 
+    /// `base`'s count: bad lines are counted by the wrapped reader.
     public var badLineCount: Int { base.badLineCount }
 }

@@ -20,17 +20,25 @@ public protocol IngestDocumentStream {
 /// is committed atomically with the rows, and a rerun of the same command continues from it with
 /// no duplicate.
 public final class Ingester {
+    /// The forward that computes the hooked activations (its family decides the hook names allowed).
     public let model: any DecoderLanguageModel
+    /// Tokenizes documents with byte spans (GPT-2 BPE, or a tokenizer.json for Llama-family models).
     public let tokenizer: any TextTokenizer
     /// The id every window starts with when `prependBOS` (GPT-2's <|endoftext|>, the model's BOS otherwise).
     public let bosTokenID: UInt32
+    /// The model's name recorded in the store's manifest; a rerun into the same store must give the same.
     public let modelName: String
+    /// The validated settings (hooks, window size, dtype, batching, commit policy).
     public let config: IngestConfig
     private let hooks: [HookPoint]
     /// Pads every window to its batch's longest, as a (B,T) batch of `batchWindows` windows: the
     /// plain reference the packed forward is tested against (the same stored bytes).
     var computesPadding = false
 
+    /// Validates `config` against the model's context length, resolves each hook through the
+    /// model's family, and picks the BOS id. Throws `StoreError.invalidArgument` for a bad config
+    /// or a tokenizer.json tokenizer with neither BOS nor EOS while `prependBOS`, and
+    /// `ModelFamilyError` or `HookPointError` for a hook the model does not have.
     public init(model: any DecoderLanguageModel, tokenizer: any TextTokenizer, modelName: String, config: IngestConfig) throws {
         try config.validate(modelContext: model.maxSequenceLength)
         if let hf = tokenizer as? HFTokenizer {

@@ -31,6 +31,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
     /// weights file must hold `lm_head.weight`.
     public var tieWordEmbeddings: Bool
 
+    /// Every field given; the defaults are gpt2's and transformers' (eps 1e-5, gelu_new, 4C MLP,
+    /// tied unembedding). Not validated: `GPT2Model.init` and `load(path:)` check the config.
     public init(layerCount: Int, headCount: Int, embeddingWidth: Int, maxPositions: Int,
                 vocabularySize: Int, layerNormEpsilon: Float = 1e-5,
                 activationFunction: String = "gelu_new", innerWidth: Int? = nil,
@@ -70,6 +72,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         case tieWordEmbeddings = "tie_word_embeddings"
     }
 
+    /// Reads the HF key names (`n_layer`, `n_head`, `n_embd`, `n_positions` or else `n_ctx`,
+    /// `vocab_size` required); a missing optional key takes the default `init` gives it.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         layerCount = try c.decode(Int.self, forKey: .layerCount)
@@ -91,6 +95,8 @@ public struct GPT2Config: Codable, Equatable, Sendable {
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? true
     }
 
+    /// Writes the HF key names, every field present (`n_inner` as null when nil), so the file
+    /// reads back into an equal config.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(layerCount, forKey: .layerCount)

@@ -3,23 +3,30 @@
 public struct GPT2LayerWeights: Sendable {
     /// `ln_1.weight`, `ln_1.bias`: (C)
     public var ln1Weight: [Float]
+    /// `ln_1.bias`: (C).
     public var ln1Bias: [Float]
     /// `attn.c_attn.weight`: (C, 3C), columns q | k | v; `attn.c_attn.bias`: (3C)
     public var qkvWeight: [Float]
+    /// `attn.c_attn.bias`: (3C), q | k | v.
     public var qkvBias: [Float]
     /// `attn.c_proj.weight`: (C, C); `attn.c_proj.bias`: (C)
     public var attnProjWeight: [Float]
+    /// `attn.c_proj.bias`: (C).
     public var attnProjBias: [Float]
     /// `ln_2.weight`, `ln_2.bias`: (C)
     public var ln2Weight: [Float]
+    /// `ln_2.bias`: (C).
     public var ln2Bias: [Float]
     /// `mlp.c_fc.weight`: (C, 4C); `mlp.c_fc.bias`: (4C)  (4C = n_inner)
     public var fcWeight: [Float]
+    /// `mlp.c_fc.bias`: (H), H = n_inner (4C by default).
     public var fcBias: [Float]
     /// `mlp.c_proj.weight`: (4C, C); `mlp.c_proj.bias`: (C)
     public var fcProjWeight: [Float]
+    /// `mlp.c_proj.bias`: (C).
     public var fcProjBias: [Float]
 
+    /// Every parameter given, in the shapes above; `GPT2Model.init(config:weights:)` checks the sizes.
     public init(ln1Weight: [Float], ln1Bias: [Float], qkvWeight: [Float], qkvBias: [Float],
                 attnProjWeight: [Float], attnProjBias: [Float], ln2Weight: [Float], ln2Bias: [Float],
                 fcWeight: [Float], fcBias: [Float], fcProjWeight: [Float], fcProjBias: [Float]) {

@@ -7,6 +7,7 @@ import BLASKernels
 /// Not thread-safe: one instance owns reusable scratch buffers, so give each thread its own
 /// model (they may share nothing else either; weights are copied in at init).
 public final class GPT2Model {
+    /// The architecture the weights were checked against (validated before the model is built).
     public let config: GPT2Config
     let parameters: ParameterArena
 

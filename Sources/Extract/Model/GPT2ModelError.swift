@@ -16,6 +16,8 @@ public enum GPT2ModelError: Error, CustomStringConvertible, Equatable {
     /// The tokens / batch / sequence length passed to a forward call do not fit the model.
     case invalidInput(reason: String)
 
+    /// One line: the file and field or tensor, what was expected, and a hint (bad forward input
+    /// has no file: its line says what did not fit).
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):

@@ -4,13 +4,16 @@ public struct GPT2Weights: Sendable {
     public var tokenEmbedding: [Float]
     /// `wpe.weight`: (P, C)
     public var positionEmbedding: [Float]
+    /// The blocks in order, `h.0` … `h.{L-1}` (L = `layerCount`).
     public var layers: [GPT2LayerWeights]
     /// `ln_f.weight`, `ln_f.bias`: (C)
     public var finalNormWeight: [Float]
+    /// `ln_f.bias`: (C).
     public var finalNormBias: [Float]
     /// `lm_head.weight`: (V, C); `nil` means tied to `tokenEmbedding`.
     public var unembedding: [Float]?
 
+    /// Every parameter given, in the shapes above; `GPT2Model.init(config:weights:)` checks the sizes.
     public init(tokenEmbedding: [Float], positionEmbedding: [Float], layers: [GPT2LayerWeights],
                 finalNormWeight: [Float], finalNormBias: [Float], unembedding: [Float]? = nil) {
         self.tokenEmbedding = tokenEmbedding

@@ -38,8 +38,10 @@ public struct HookPoint: Hashable, Codable, Comparable, CustomStringConvertible,
 
     /// Block index, 0-based.
     public var layer: Int
+    /// Which activation in the block (resid_pre, attn_out, mlp.hook_post, …).
     public var site: Site
 
+    /// The hook at `site` of block `layer`; not checked against a model (see `validate(for:)`).
     public init(layer: Int, site: Site) {
         self.layer = layer
         self.site = site
@@ -66,6 +68,7 @@ public struct HookPoint: Hashable, Codable, Comparable, CustomStringConvertible,
         try validate(for: config)
     }
 
+    /// The TransformerLens name, `blocks.{layer}.{site}` (e.g. `blocks.6.hook_resid_pre`).
     public var description: String { "blocks.\(layer).\(site.rawValue)" }
 
     /// Floats per token at this hook.
@@ -89,11 +92,13 @@ public struct HookPoint: Hashable, Codable, Comparable, CustomStringConvertible,
     /// (only the embeddings).
     var lastLayerNeeded: Int { site == .residPre ? layer - 1 : layer }
 
+    /// Decodes the TransformerLens name string; throws `HookPointError.unknownName` for others.
     public init(from decoder: Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         try self.init(parsing: name)
     }
 
+    /// Encodes as the TransformerLens name string (`description`), so JSON holds hooks as users write them.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)

@@ -5,6 +5,7 @@ public enum HookPointError: Error, CustomStringConvertible, Equatable {
     /// The layer index is past the model's last block.
     case layerOutOfRange(name: String, layer: Int, layerCount: Int)
 
+    /// One line: the refused name and the names or layers that exist.
     public var description: String {
         switch self {
         case let .unknownName(name):

@@ -5,25 +5,40 @@ import Foundation
 public struct LlamaConfig: Equatable, Sendable {
     /// How rotary frequencies are adjusted for long context.
     public enum RopeScaling: Equatable, Sendable {
+        /// Plain RoPE: the frequencies `rope_theta` gives (rope_type "default").
         case none
         /// Llama 3.1+: low frequencies divided by `factor`, high ones kept, a smooth blend between.
         case llama3(factor: Double, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalMaxPositions: Double)
     }
 
+    /// config.json's `model_type`: "llama", "qwen2" or "mistral" (all run as `ModelFamily.llama`).
     public var modelType: String
+    /// Transformer blocks (L), `num_hidden_layers`.
     public var layerCount: Int
+    /// Residual stream width in floats (C), `hidden_size`.
     public var hiddenWidth: Int
+    /// SwiGLU hidden width in floats, `intermediate_size`: the width of `mlp.hook_post`.
     public var mlpWidth: Int
+    /// Query heads per block, `num_attention_heads`.
     public var headCount: Int
+    /// Key/value heads per block (grouped-query attention), `num_key_value_heads`; default `headCount`.
     public var keyValueHeadCount: Int
+    /// Floats per head, `head_dim`; default hiddenWidth / headCount.
     public var headWidth: Int
+    /// Token ids the embedding holds (V), `vocab_size`.
     public var vocabularySize: Int
+    /// Longest sequence in tokens, `max_position_embeddings`; the rotary tables cover this many positions.
     public var maxPositions: Int
+    /// Epsilon added to the mean square inside every RMSNorm, `rms_norm_eps` (default 1e-6).
     public var rmsNormEpsilon: Float
+    /// Rotary base, `rope_theta` (default 10000; transformers 5 puts it in `rope_parameters`).
     public var ropeTheta: Double
+    /// `rope_scaling` / `rope_parameters`: `.none` for rope_type "default", `.llama3` for Llama 3.1+.
     public var ropeScaling: RopeScaling
     /// Biases on the q, k and v projections (Qwen2 always; Llama with `attention_bias`).
     public var attentionBias: Bool
+    /// Whether the unembedding is the token embedding, `tie_word_embeddings` (default false, as
+    /// transformers' Llama config); when false the weights hold `lm_head.weight`.
     public var tieWordEmbeddings: Bool
 
     /// Reads config.json; throws `LlamaModelError.invalidConfig` naming the field.

@@ -10,6 +10,7 @@ import Foundation
 /// reference that path is tested against (`usesReferenceLoops`); the parity tests hold both to
 /// transformers at 1e-5 relative on every hook.
 public final class LlamaModel: DecoderLanguageModel {
+    /// The architecture as config.json gave it (checked by `LlamaConfig.load`).
     public let config: LlamaConfig
     let weights: LlamaWeights
     /// cos/sin of position × inverse frequency, (maxPositions, headWidth/2), in f32 as transformers.
@@ -42,13 +43,23 @@ public final class LlamaModel: DecoderLanguageModel {
         self.sines = sines
     }
 
+    /// Always `.llama`: Qwen2 and Mistral run as Llama with their config's options.
     public var family: ModelFamily { .llama }
+    /// config.json's `num_hidden_layers`.
     public var layerCount: Int { config.layerCount }
+    /// config.json's `vocab_size`.
     public var vocabularySize: Int { config.vocabularySize }
+    /// config.json's `max_position_embeddings`: the longest window a forward accepts.
     public var maxSequenceLength: Int { config.maxPositions }
+    /// The six TransformerLens sites of a Llama block (no LayerNorm hooks), resid_pre to resid_post.
     public var hookSites: [HookPoint.Site] { ModelFamily.llama.transformerLensSites }
+    /// intermediate_size for `mlp.hook_post`, hidden_size for every other site.
     public func width(of hook: HookPoint) -> Int { hook.site == .mlpPost ? config.mlpWidth : config.hiddenWidth }
 
+    /// Activations at `hooks` for a (B,T) batch of token ids: each a row-major (B,T,width) array.
+    /// Runs blocks up to the last hooked layer only. Throws `LlamaModelError.invalidInput` when
+    /// `tokens.count` is not B·T, T is above max_position_embeddings or an id is past the
+    /// vocabulary, and `ModelFamilyError`/`HookPointError` for a hook the model does not have.
     public func activations(tokens: [UInt32], batch: Int, sequenceLength: Int, hooks: [HookPoint]) throws -> [HookPoint: [Float]] {
         try checkInput(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
         for hook in hooks { _ = try hookPoint(named: hook.description) }
@@ -101,6 +112,9 @@ public final class LlamaModel: DecoderLanguageModel {
         return Self.gemmLinear(rmsNorm(residual, weights.finalNorm), unembedding, outWidth: config.vocabularySize, inWidth: config.hiddenWidth)
     }
 
+    /// Mean next-token cross-entropy in nats/token over positions 0..<T-1 of every sequence,
+    /// from the full logits (log-sum-exp in Double). Throws `LlamaModelError.invalidInput` for
+    /// T below 2 and the input errors of `activations`.
     public func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float {
         guard sequenceLength >= 2 else { throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength): the next-token loss needs at least 2 tokens per sequence") }
         let logits = try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength)

@@ -1,9 +1,13 @@
 /// Decoder-LM architectures, named by config.json's `model_type`, with the hook sites
 /// TransformerLens gives each (the names SAELens, Gemma Scope and Neuronpedia use).
 public enum ModelFamily: String, CaseIterable, Codable, Sendable {
+    /// GPT-2 (`model_type` "gpt2"): `GPT2Model`.
     case gpt2
+    /// Llama and the families run as it (`model_type` "llama", "mistral", "qwen2"): `LlamaModel`.
     case llama
+    /// GPT-NeoX / Pythia (`model_type` "gpt_neox"): its hook sites are known, no forward pass yet.
     case gptNeoX = "gpt_neox"
+    /// Gemma 2 (`model_type` "gemma2"): its hook sites are known, no forward pass yet.
     case gemma2
 
     /// Sites TransformerLens hooks in every block of this family. GPT-NeoX models with
@@ -80,6 +84,7 @@ public enum ModelFamilyError: Error, CustomStringConvertible, Equatable {
     /// A real hook name, but not one this family has.
     case hookNotInFamily(name: String, family: ModelFamily, available: [HookPoint.Site])
 
+    /// One line: the refused hook and, as a hint, the `blocks.L.…` names the family has.
     public var description: String {
         switch self {
         case let .unknownName(name, family, available):

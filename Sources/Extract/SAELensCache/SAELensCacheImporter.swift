@@ -13,11 +13,17 @@ import TensorIO
 public enum SAELensCacheImporter {
     /// What an import did.
     public struct Summary: Codable, Sendable {
+        /// The cache's one activation column (its hook name), also the store column's name.
         public var hook: String
+        /// d_in: floats per row of that column.
         public var width: Int
+        /// Tokens per cached sequence (the cache's context size), recorded in the store's manifest.
         public var contextSize: Int
+        /// Sequences imported: one store document each.
         public var sequences: Int
+        /// Rows imported: sequences × contextSize, one per token.
         public var rowCount: Int
+        /// The Arrow files read, in import order (see `arrowFiles(cache:)`).
         public var arrowFiles: [String]
     }
 

@@ -11,6 +11,7 @@ public struct TokenSpan: Equatable, Sendable {
     /// One past the token's last byte in the input's UTF-8.
     public let byteEnd: Int
 
+    /// Takes the span as given; tokenizers build these so spans tile the input in order.
     public init(id: UInt32, byteStart: Int, byteEnd: Int) {
         self.id = id
         self.byteStart = byteStart

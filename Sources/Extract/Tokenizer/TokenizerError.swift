@@ -18,6 +18,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// A merges.txt line names a token (or a merged token) that vocab.json lacks.
     case mergeTokenNotInVocab(path: String, line: Int, token: String)
 
+    /// One line: the file, the line (and byte column) at fault, what was expected, and a hint.
     public var description: String {
         switch self {
         case let .unreadableFile(path, reason):

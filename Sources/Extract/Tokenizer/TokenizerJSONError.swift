@@ -16,6 +16,7 @@ public enum TokenizerJSONError: Error, CustomStringConvertible, Equatable {
     /// A byte-level vocabulary lacks one of the 256 single-byte tokens.
     case missingByteToken(path: String, byte: UInt8)
 
+    /// One line: the file, the JSON path at fault, what was expected, and a hint.
     public var description: String {
         switch self {
         case let .notJSON(path, reason):

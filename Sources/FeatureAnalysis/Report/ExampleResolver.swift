@@ -9,8 +9,11 @@ import StreamTrain
 /// activations of just the window rows recomputed (a dot product with the feature's encoder
 /// column for ReLU SAEs; a full encode of those rows for TopK, whose k depends on all latents).
 public final class ExampleResolver {
+    /// The store the examples are read from (activations, token columns, documents and texts).
     public let reader: StoreReader
+    /// The SAE whose activations are recomputed, input scale already folded in (`SAEInputScale.fold`).
     public let sae: SparseAutoencoder
+    /// The activation column (hook) the SAE reads.
     public let column: String
     /// Tokens of context on each side (within the document).
     public let window: Int
@@ -23,6 +26,9 @@ public final class ExampleResolver {
     private var texts: [Int: [UInt8]] = [:]
     private var sources: [Int: String] = [:]
 
+    /// Precomputes W_encᵀ and the centred encoder biases (dSAE · dIn floats). Throws
+    /// `FeaturesError.widthMismatch` when the column is not `sae.dIn` wide, `.invalidArgument` for a
+    /// negative window, and the store's error when the column does not exist.
     public init(reader: StoreReader, sae: SparseAutoencoder, column: String, window: Int) throws {
         let spec = try reader.spec(column)
         guard spec.width == sae.dIn else {

@@ -1,6 +1,8 @@
 /// One token of an example's window: its row, id, text and the feature's activation on it.
 public struct ExampleToken: Codable, Sendable, Equatable {
+    /// Global row in the store.
     public var row: Int
+    /// The token's id in the model's vocabulary (`token_id` column).
     public var tokenID: UInt32
     /// The token's bytes in its document (empty for a BOS row).
     public var text: String
@@ -13,13 +15,17 @@ public struct ExampleToken: Codable, Sendable, Equatable {
 public struct FeatureExample: Codable, Sendable, Equatable {
     /// SAE feature id.
     public var feature: Int
+    /// Global row in the store where the feature fired.
     public var row: Int
     /// The activation the scan found.
     public var activation: Float
     /// Document and token index inside it; nil for bare rows (imported without text).
     public var document: Int?
+    /// The token's index within its document (row − the document's first row).
     public var tokenIndex: Int?
+    /// The corpus file the document came from, as given to ingest; nil for bare rows.
     public var source: String?
+    /// The document's 0-based number in `source` (`CorpusDocument.index`).
     public var sourceIndex: Int?
     /// The window, in order; empty for bare rows.
     public var tokens: [ExampleToken]
@@ -35,10 +41,14 @@ public struct FeatureExample: Codable, Sendable, Equatable {
 
 /// What to resolve: a feature's activation at a row.
 public struct ExampleRequest: Sendable, Equatable {
+    /// SAE feature id.
     public var feature: Int
+    /// Global row in the store.
     public var row: Int
+    /// The activation the scan found there; copied into the example, not recomputed.
     public var activation: Float
 
+    /// A request for feature `feature` at `row`, carrying the scan's `activation`.
     public init(feature: Int, row: Int, activation: Float) {
         self.feature = feature
         self.row = row

@@ -11,8 +11,11 @@ import StreamTrain
 /// file, or a window wider than the stored one, resolve examples from the store (decoding
 /// activation chunks and encoding the window rows with the SAE, loaded then).
 public final class FeatureInspector {
+    /// The scan's results, loaded from `resultsDirectory` (tables, manifest, stored logit effects).
     public let results: FeatureResults
+    /// The directory `saestore features` wrote (results.json and the tables beside it).
     public let resultsDirectory: URL
+    /// The store the results were computed on (or the `store` given, checked to hold the same data).
     public let reader: StoreReader
     /// The SAELens directory of the SAE (checked against the results; loaded only when needed).
     public let saeDirectory: URL

@@ -14,15 +14,20 @@ public struct LogitEffectTable: Equatable, Sendable {
     public var tokenCount: Int
     /// Most promoted token ids, largest effect first. (F, tokenCount)
     public var promotedIDs: [Int]
+    /// Their effects (logit units), parallel to `promotedIDs`. (F, tokenCount)
     public var promotedValues: [Float]
     /// Most suppressed token ids, most negative first. (F, tokenCount)
     public var suppressedIDs: [Int]
+    /// Their effects (logit units, negative first), parallel to `suppressedIDs`. (F, tokenCount)
     public var suppressedValues: [Float]
 
+    /// Feature `f`'s promoted tokens and effects, largest first; `f` indexes the table's rows (the
+    /// results' feature order), not SAE ids.
     public func promoted(_ f: Int) -> [(token: Int, value: Float)] {
         (0..<tokenCount).map { (promotedIDs[f * tokenCount + $0], promotedValues[f * tokenCount + $0]) }
     }
 
+    /// Feature `f`'s suppressed tokens and effects, most negative first; `f` as in `promoted(_:)`.
     public func suppressed(_ f: Int) -> [(token: Int, value: Float)] {
         (0..<tokenCount).map { (suppressedIDs[f * tokenCount + $0], suppressedValues[f * tokenCount + $0]) }
     }
@@ -32,10 +37,16 @@ public struct LogitEffectTable: Equatable, Sendable {
 public struct Unembedding: Sendable {
     /// (V, C)
     public var matrix: [Float]
+    /// V: rows of `matrix` (config.json `vocab_size`).
     public var vocabularySize: Int
+    /// C: columns of `matrix`, the residual width (config.json `n_embd`).
     public var width: Int
+    /// The model directory the matrix came from ("in memory" when built from a matrix); named in errors.
     public var directory: String
 
+    /// Reads config.json and model.safetensors in `modelDirectory`: `lm_head.weight` when the
+    /// embeddings are untied, else `transformer.wte.weight` or `wte.weight`. Throws
+    /// `FeaturesError.invalidArgument` when none is there or its shape is not (vocab_size, n_embd).
     public init(modelDirectory: String) throws {
         let config = try GPT2Config.load(path: (modelDirectory as NSString).appendingPathComponent("config.json"))
         let path = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
@@ -54,6 +65,7 @@ public struct Unembedding: Sendable {
         directory = modelDirectory
     }
 
+    /// A given (V, C) matrix, for tests; traps when `matrix.count` is not V · C.
     public init(matrix: [Float], vocabularySize: Int, width: Int, directory: String = "in memory") {
         precondition(matrix.count == vocabularySize * width, "unembedding has \(matrix.count) values, not \(vocabularySize)×\(width)")
         self.matrix = matrix
@@ -63,6 +75,7 @@ public struct Unembedding: Sendable {
     }
 }
 
+/// Computes `LogitEffectTable`s from SAE decoder rows and an `Unembedding` (one sgemm per block of features).
 public enum LogitEffect {
     /// Top `tokenCount` promoted and suppressed tokens for each row of `decoder` (F, C), the
     /// tokens marked in `excluded` (`CollapsedTokens`) left out.

@@ -7,6 +7,7 @@ public enum ArrowError: Error, CustomStringConvertible, Equatable {
     /// The column is absent or of another type than the caller needs.
     case column(path: String, name: String, detail: String)
 
+    /// One line naming the file and, for a malformed stream, the byte offset.
     public var description: String {
         switch self {
         case let .malformed(path, offset, detail):

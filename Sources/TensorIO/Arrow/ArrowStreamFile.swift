@@ -8,9 +8,13 @@ import Foundation
 public final class ArrowStreamFile {
     /// A column's type, as far as this reader needs it.
     public indirect enum FieldType: Equatable, Sendable {
+        /// An integer of `bitWidth` bits (8, 16, 32, 64), signed or not (e.g. `token_ids` as int32).
         case int(bitWidth: Int, signed: Bool)
+        /// A float of `bitWidth` bits: 16 (half), 32 or 64.
         case float(bitWidth: Int)
+        /// A variable-length list (32-bit offsets); its item type is the field's one child.
         case list
+        /// A list of exactly this many items (Arrow FixedSizeList); its item type is the field's one child.
         case fixedSizeList(Int)
         /// Any other Arrow type (its Type union code).
         case other(UInt8)
@@ -18,8 +22,11 @@ public final class ArrowStreamFile {
 
     /// One field of the schema.
     public struct Field: Sendable {
+        /// The column name from the schema (in a SAELens cache, `token_ids` or the hook name).
         public var name: String
+        /// The field's own type; for a list or fixed-size list, the item type is `children[0].type`.
         public var type: FieldType
+        /// Child fields: one item field for list types, none for primitives.
         public var children: [Field]
     }
 
@@ -31,14 +38,22 @@ public final class ArrowStreamFile {
         var buffers: [Range<Int>]
     }
 
+    /// The file as opened (used in every error).
     public let path: String
+    /// The schema's top-level columns, in schema order.
     public let fields: [Field]
     let batches: [Batch]
     private let data: Data
 
+    /// Rows over all record batches (the length of each batch's top-level column).
     public var rowCount: Int { batches.reduce(0) { $0 + $1.rowCount } }
+    /// Record batches in the stream; `denseColumn(_:batch:)` reads one at a time.
     public var batchCount: Int { batches.count }
 
+    /// Maps the file and walks every message once, recording the schema and each batch's field
+    /// nodes and buffer ranges; no column data is read. Throws `ArrowError.malformed` for broken
+    /// framing or buffers outside a message body, `.unsupported` for big-endian streams, dictionary
+    /// batches, compressed batches or non-record-batch messages.
     public init(path: String) throws {
         self.path = path
         do {

@@ -3,6 +3,7 @@
 /// 3-D (batch, context, width) — the layout of SAELens activation caches — is
 /// batch·context rows. Only C order is read.
 public final class NPYFile: @unchecked Sendable {
+    /// The file as opened (used in every error).
     public let path: String
     /// Element type as stored (byte order is handled on read).
     public let dtype: TensorDType
@@ -15,6 +16,10 @@ public final class NPYFile: @unchecked Sendable {
 
     private let file: MappedFile
 
+    /// Maps the file and parses its header. Throws `TensorIOError.npyBadMagic`,
+    /// `.npyUnsupportedVersion`, `.npyBadHeader`, `.npyUnsupportedDType`, `.npyFortranOrder`,
+    /// `.npyUnsupportedShape` (0-D or over 3-D) or `.truncated` when the data is shorter than the
+    /// shape says.
     public init(path: String) throws {
         let file = try MappedFile(path: path)
         let header = try file.withBytes(0..<file.byteCount) { try NPYHeader(path: path, bytes: $0) }

@@ -2,9 +2,13 @@
 /// written under a temporary name and appears under `path` only when `finish()` has checked
 /// that exactly `rowCount` rows arrived.
 public final class NPYWriter {
+    /// Final path of the file; until `finish()` the bytes go to a temporary name beside it.
     public let path: String
+    /// Rows the header declares; `finish()` fails unless exactly this many were appended.
     public let rowCount: Int
+    /// Elements per row (the second dimension of the (rowCount, width) array).
     public let width: Int
+    /// Element type on disk: `.f32` (`<f4`) or `.f16` (`<f2`, converted on append).
     public let dtype: TensorDType
     /// Rows appended so far.
     public private(set) var writtenRowCount = 0

@@ -8,6 +8,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// length making us parse gigabytes as JSON).
     public static let maxHeaderByteCount = 100_000_000
 
+    /// The file as opened (used in every error).
     public let path: String
     /// Every tensor in the file by name (the `__metadata__` entry is not a tensor).
     public let tensors: [String: TensorInfo]

@@ -8,15 +8,22 @@ public enum SafetensorsWriter {
         /// dtypes need integral values in range); `int64` and `float64` are stored exactly
         /// as I64 and F64 (Floats cannot hold row numbers past 2^24).
         public enum Values: Sendable {
+            /// Floats stored as the given dtype (rounded for f16/bf16; integer dtypes need integral values in range).
             case floats([Float], TensorDType)
+            /// Integers stored exactly as I64 (row numbers, token ids).
             case int64([Int])
+            /// Doubles stored exactly as F64.
             case float64([Double])
         }
 
+        /// Key in the JSON header (e.g. `W_enc`).
         public var name: String
+        /// Dimensions, outermost first (C order); their product must equal the value count.
         public var shape: [Int]
+        /// The values and the dtype they are stored as.
         public var values: Values
 
+        /// Takes the fields as given; the writer checks shape against value count when it writes.
         public init(name: String, shape: [Int], values: Values) {
             self.name = name
             self.shape = shape
