@@ -7,14 +7,13 @@ import Foundation
 /// with documents rebuilt from its token ids (SAELensCacheImporter).
 extension ImportCommand {
     func importSAELensCache(_ cache: String, codec: ColumnCodec) throws {
-        guard file == nil, column == nil else {
+        guard files.isEmpty, column.isEmpty else {
             throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
         }
         guard let model else {
             throw ValidationError("--saelens-cache needs --model DIR: the model directory whose vocab.json and merges.txt decode the cache's token ids")
         }
-        let files = try tokenizerFiles(forModel: model)
-        let tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+        let tokenizer = try cacheTokenizer(model: model)
         let progress = Progress("import", quiet: quiet || json)
         let summary = try SAELensCacheImporter.importCache(cache: cache, store: store, tokenizer: tokenizer, model: model, codec: codec,
                                                            compressionLevel: level, chunkRows: chunkRows) { done, total in
@@ -23,5 +22,13 @@ extension ImportCommand {
         progress.finish()
         if json { return try printJSON(summary) }
         print("imported \(summary.sequences) sequences (\(summary.rowCount) rows x \(summary.width)) of \(summary.hook) (\(codec.rawValue)) from \(cache) into \(store), with their text")
+    }
+}
+
+extension ImportCommand {
+    /// The GPT-2 tokenizer of the cache's model directory (its vocab.json and merges.txt).
+    func cacheTokenizer(model: String) throws -> GPT2Tokenizer {
+        let files = try tokenizerFiles(forModel: model)
+        return try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
     }
 }

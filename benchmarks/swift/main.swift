@@ -7,6 +7,6 @@ struct SAEStoreBench: ParsableCommand {
         abstract: "Benchmarks for saestore (driven by benchmarks/*/run.sh).",
         subcommands: [ForwardBench.self, LlamaForwardBench.self, SgemmBench.self, StoreBench.self, LookupBench.self, SparseBench.self,
                       TrainBench.self, ShuffleBench.self, ScanFoldBench.self,
-                      AllreduceBench.self, BatchesBench.self])
+                      AllreduceBench.self, BatchesBench.self, ScaleBench.self])
 }
 SAEStoreBench.main()

@@ -6,6 +6,10 @@ public final class ChunkDecoder {
 
     public init() {}
 
+    /// The payload of the chunk decoded last, as decompressed (before un-shuffling and
+    /// conversion): StoreWriter+Append compares a re-encoding with it byte for byte.
+    var lastPayload: [UInt8] { payload }
+
     func decode(reader: StoreReader, column: Int, chunk: Int, floats out: inout [Float]) throws {
         if let union = reader.union {
             let (k, local) = union.locate(chunk: chunk)

@@ -13,6 +13,7 @@ struct ColumnBuffer {
 
     mutating func append(floats values: [Float]) { floats.append(contentsOf: values) }
     mutating func append(integers values: [UInt32]) { integers.append(contentsOf: values.lazy.map { UInt64($0) }) }
+    mutating func append(integers values: [UInt64]) { integers.append(contentsOf: values) }
     mutating func append(repeating value: UInt64, count: Int) { integers.append(contentsOf: repeatElement(value, count: count)) }
 
     mutating func encodePrefix(rowCount: Int, spec: ColumnSpec, firstRow: Int, into payload: inout [UInt8]) throws {

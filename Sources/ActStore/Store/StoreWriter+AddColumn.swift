@@ -9,9 +9,9 @@ extension StoreWriter {
         try checkHealthy()
         try spec.validate()
         guard spec.codec.isFloat else { throw StoreError.invalidArgument("only float columns can be added, not \(spec.codec.rawValue)") }
-        guard pendingRowCount == 0 else { throw StoreError.invalidArgument("commit appended rows before adding a column") }
+        guard pendingRowCount == 0, reopenedChunkCount == 0 else { throw StoreError.invalidArgument("commit appended rows before adding a column") }
         guard manifest.columnIndex(spec.name) == nil else {
-            throw StoreError.invalidArgument("\(path) already has a column \(spec.name)")
+            throw StoreError.invalidArgument("\(path) already has a column \(spec.name); to add rows to it, use `saestore import --append`")
         }
         let column = manifest.columns.count
         let chunkRanges = try existingChunkRanges()

@@ -24,10 +24,13 @@ public final class StoreWriter {
     private var failure: Error?
 
     var buffers: [ColumnBuffer]
-    private var bufferedRowCount = 0
+    var bufferedRowCount = 0
     var pendingRowCount = 0
     var pendingChunks: [(key: [UInt8], record: ChunkRecord)] = []
-    private var pendingChunkCount = 0
+    var pendingChunkCount = 0
+    /// 1 while the rows of the last committed chunk are back in `buffers` to be cut again
+    /// with the rows appended after them (StoreWriter+Append): the next chunk cut replaces it.
+    var reopenedChunkCount = 0
     private var pendingDocs: [(id: Int, record: DocumentRecord, text: [UInt8])] = []
     private var pendingSources: [(id: Int, name: String)] = []
     private var sourceIDs: [String: Int] = [:]
@@ -45,6 +48,8 @@ public final class StoreWriter {
     /// Rows appended since the last commit (lost if the process dies before `commit`).
     public var uncommittedRowCount: Int { pendingRowCount }
     public var uncommittedDocumentCount: Int { pendingDocs.count }
+    /// The document between `beginDocument` and `endDocument`, if any.
+    var openDocumentID: Int? { openDocument?.id }
 
     init(path: String, env: LMDBEnvironment, lockFD: Int32, manifest: StoreManifest, state: CommitState) throws {
         self.path = path
@@ -211,7 +216,7 @@ public final class StoreWriter {
     /// Encodes the first `rowCount` buffered rows of every column as chunk `chunk` and
     /// appends them to the tail segment.
     private func cutChunk(rowCount: Int) throws {
-        let chunk = committed.chunkCount + pendingChunkCount
+        let chunk = committed.chunkCount - reopenedChunkCount + pendingChunkCount
         let firstRow = committed.rowCount + pendingRowCount - bufferedRowCount
         do {
             for (column, spec) in manifest.columns.enumerated() {
@@ -253,7 +258,11 @@ public final class StoreWriter {
 
     /// Makes everything appended so far durable, together with `cursor` (per source, opaque
     /// bytes saying how far that source has been read), in one atomic step.
-    public func commit(cursor: [String: [UInt8]] = [:]) throws {
+    /// `beforeIndexWrite` runs once the chunk bytes are synced and just before the index
+    /// transaction that is the commit point: a last check that may still refuse the commit
+    /// (throwing leaves the store at its previous commit), and the place fault-injection tests
+    /// kill a writer whose bytes are durable but not yet committed.
+    public func commit(cursor: [String: [UInt8]] = [:], beforeIndexWrite: (() throws -> Void)? = nil) throws {
         try checkHealthy()
         if let open = openDocument {
             throw StoreError.invalidArgument("commit while document \(open.id) is open: end it first (a document is never half in)")
@@ -262,13 +271,14 @@ public final class StoreWriter {
         var state = committed
         state.rowCount += pendingRowCount
         state.docCount += pendingDocs.count
-        state.chunkCount += pendingChunkCount
+        state.chunkCount += pendingChunkCount - reopenedChunkCount
         state.tailSegment = appender.segment
         state.tailSegmentByteCount = appender.byteCount
         state.commitCount += 1
         do {
             try appender.sync()
             if createdSegmentSinceCommit { try StoreDirectory.syncDirectory(StoreDirectory.segmentsPath(path)) }
+            try beforeIndexWrite?()
             try writeIndex(state: state, cursor: cursor, manifest: nil)
         } catch {
             failure = error
@@ -278,6 +288,7 @@ public final class StoreWriter {
         createdSegmentSinceCommit = false
         pendingRowCount = 0
         pendingChunkCount = 0
+        reopenedChunkCount = 0
         pendingChunks.removeAll(keepingCapacity: true)
         pendingDocs.removeAll(keepingCapacity: true)
         pendingSources.removeAll()
@@ -313,6 +324,7 @@ public final class StoreWriter {
         bufferedRowCount = 0
         pendingRowCount = 0
         pendingChunkCount = 0
+        reopenedChunkCount = 0
         pendingChunks.removeAll()
         pendingDocs.removeAll()
         for (_, name) in pendingSources { sourceIDs[name] = nil }

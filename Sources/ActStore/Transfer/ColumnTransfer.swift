@@ -42,8 +42,11 @@ public enum ColumnTransfer {
     }
 
     /// Imports the matrix in `file` as column `column`. Into a missing store, the rows are
-    /// created (bare rows, no text); into a store with rows, the file must have exactly as
-    /// many rows. All or nothing: on any error the store is as it was (or absent).
+    /// created (bare rows, no text) and the file is recorded as the store's first part
+    /// (`AppendPart`: a later `RowAppend` of the same bytes is refused); into a store with
+    /// rows, the file must have exactly as many rows. All or nothing: on any error the store
+    /// is as it was (or absent). More rows for an existing column: `RowAppend`.
+    @discardableResult
     public static func importColumn(store: String, column: String, file: String, tensor: String? = nil,
                                     codec: ColumnCodec = .f16, chunkRows: Int = 8192, compressionLevel: Int = 3,
                                     progress: ((_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil) throws -> ImportResult {
@@ -75,7 +78,10 @@ public enum ColumnTransfer {
                 start = rows.upperBound
                 progress?(start, matrix.rowCount)
             }
-            try writer.commit(cursor: [file: Array("\(matrix.rowCount)".utf8)])
+            // Recorded as a part too, so that `import --append` of the same file is refused.
+            let part = try AppendPart(files: [file])
+            let record = AppendRecord(files: [file], firstRow: 0, rowCount: matrix.rowCount, documentCount: 0)
+            try writer.commit(cursor: try part.cursorEntry(record).merging([file: Array("\(matrix.rowCount)".utf8)]) { a, _ in a })
         } catch {
             // The store did not exist before: leave nothing behind.
             if existed {

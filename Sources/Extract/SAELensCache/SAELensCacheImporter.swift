@@ -27,8 +27,14 @@ public enum SAELensCacheImporter {
         public var arrowFiles: [String]
     }
 
-    /// The cache's Arrow files in order: those `state.json` lists, else every `data-*.arrow`.
+    /// The cache's Arrow files in order: those `state.json` lists, else every `data-*.arrow`;
+    /// or `cache` itself when it is one `.arrow` file (one shard of a cache, as `import
+    /// --append` brings caches in shard by shard).
     public static func arrowFiles(cache: String) throws -> [String] {
+        var isDirectory: ObjCBool = false
+        if cache.hasSuffix(".arrow"), FileManager.default.fileExists(atPath: cache, isDirectory: &isDirectory), !isDirectory.boolValue {
+            return [cache]
+        }
         let statePath = cache + "/state.json"
         if let data = FileManager.default.contents(atPath: statePath) {
             struct State: Decodable { struct File: Decodable { var filename: String }; var _data_files: [File] }
@@ -41,31 +47,47 @@ public enum SAELensCacheImporter {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []
         let arrow = names.filter { $0.hasPrefix("data-") && $0.hasSuffix(".arrow") }.sorted()
         guard !arrow.isEmpty else {
-            throw StoreError.invalidArgument("\(cache) holds no state.json and no data-*.arrow files: not a SAELens activation cache (a datasets save_to_disk directory)")
+            throw StoreError.invalidArgument("\(cache) holds no state.json and no data-*.arrow files: not a SAELens activation cache (a datasets save_to_disk directory) nor one of its .arrow shards")
         }
         return arrow.map { cache + "/" + $0 }
     }
 
-    /// Imports `cache` into a new store at `store`; on any error nothing is left behind.
+    /// A cache opened: its Arrow files, its one hook, and its sequence count.
+    struct OpenedCache {
+        let paths: [String]
+        let files: [ArrowStreamFile]
+        let hook: String
+        let sequenceCount: Int
+
+        init(cache: String) throws {
+            let paths = try SAELensCacheImporter.arrowFiles(cache: cache)
+            let files = try paths.map { try ArrowStreamFile(path: $0) }
+            let hooks = files[0].fields.map(\.name).filter { $0 != "token_ids" }
+            guard files[0].fields.contains(where: { $0.name == "token_ids" }) else {
+                throw StoreError.invalidArgument("\(paths[0]) has no token_ids column (columns: \(hooks.joined(separator: ", "))); without token ids the rows cannot be tied to text — import the activations with `saestore import STORE --column HOOK FILE` instead")
+            }
+            guard hooks.count == 1 else {
+                throw StoreError.invalidArgument("\(paths[0]) has \(hooks.count) activation columns (\(hooks.joined(separator: ", "))); a SAELens cache holds one hook")
+            }
+            let sequenceCount = files.reduce(0) { $0 + $1.rowCount }
+            guard sequenceCount > 0 else { throw StoreError.invalidArgument("\(cache) holds no sequences") }
+            (self.paths, self.files, self.hook, self.sequenceCount) = (paths, files, hooks[0], sequenceCount)
+        }
+    }
+
+    /// Imports `cache` into a new store at `store`; on any error nothing is left behind. The
+    /// cache is recorded as the store's first part (`AppendPart`), so that appending it again
+    /// with `appendCache` is refused.
     public static func importCache(cache: String, store: String, tokenizer: GPT2Tokenizer, model: String?,
                                    codec: ColumnCodec, compressionLevel: Int = 3, chunkRows: Int = 8192,
                                    progress: ((_ sequencesDone: Int, _ sequencesTotal: Int) -> Void)? = nil) throws -> Summary {
         guard codec.isFloat else { throw StoreError.invalidArgument("activations are stored as f32, f16, bf16 or int8, not \(codec.rawValue)") }
-        let paths = try arrowFiles(cache: cache)
-        let files = try paths.map { try ArrowStreamFile(path: $0) }
-        let hooks = files[0].fields.map(\.name).filter { $0 != "token_ids" }
-        guard files[0].fields.contains(where: { $0.name == "token_ids" }) else {
-            throw StoreError.invalidArgument("\(paths[0]) has no token_ids column (columns: \(hooks.joined(separator: ", "))); without token ids the rows cannot be tied to text — import the activations with `saestore import STORE --column HOOK FILE` instead")
-        }
-        guard hooks.count == 1 else {
-            throw StoreError.invalidArgument("\(paths[0]) has \(hooks.count) activation columns (\(hooks.joined(separator: ", "))); a SAELens cache holds one hook")
-        }
-        let hook = hooks[0]
-        let total = files.reduce(0) { $0 + $1.rowCount }
-        guard total > 0 else { throw StoreError.invalidArgument("\(cache) holds no sequences") }
+        let opened = try OpenedCache(cache: cache)
+        let (paths, files, hook, total) = (opened.paths, opened.files, opened.hook, opened.sequenceCount)
         if FileManager.default.fileExists(atPath: store) {
             throw StoreError.alreadyExists(path: store)
         }
+        let part = try AppendPart(files: paths)
         var summary = Summary(hook: hook, width: 0, contextSize: 0, sequences: 0, rowCount: 0, arrowFiles: paths)
         do {
             var writer: StoreWriter?
@@ -95,7 +117,8 @@ public enum SAELensCacheImporter {
                     progress?(summary.sequences, total)
                 }
             }
-            try writer!.commit(cursor: [cache: Array("\(summary.sequences)".utf8)])
+            let record = AppendRecord(files: paths, firstRow: 0, rowCount: summary.rowCount, documentCount: summary.sequences)
+            try writer!.commit(cursor: try part.cursorEntry(record).merging([cache: Array("\(summary.sequences)".utf8)]) { a, _ in a })
         } catch {
             try? FileManager.default.removeItem(atPath: store)
             throw error

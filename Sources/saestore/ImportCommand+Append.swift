@@ -1,0 +1,42 @@
+import ActStore
+import ArgumentParser
+import Extract
+import Foundation
+
+/// `saestore import STORE --append --column NAME FILE …` and `saestore import STORE --append
+/// --saelens-cache DIR`: one more part of a cache made elsewhere, after the store's rows
+/// (RowAppend, SAELensCacheImporter.appendCache).
+extension ImportCommand {
+    func runAppend(codec: ColumnCodec?) throws {
+        if let saelensCache { return try appendSAELensCache(saelensCache, codec: codec) }
+        guard !files.isEmpty, column.count == files.count else {
+            throw ValidationError("--append needs one --column NAME per FILE, in the same order (\(column.count) columns, \(files.count) files), or --saelens-cache DIR")
+        }
+        let parts = zip(column, files).map { RowAppend.ColumnFile(column: $0, file: $1, tensor: tensor) }
+        let progress = Progress("append", quiet: quiet || json)
+        let result = try RowAppend.append(store: store, files: parts, codec: codec) { done, total in
+            progress.update(done, of: total)
+        }
+        progress.finish()
+        if json { return try printJSON(result) }
+        print("appended \(result.rowCount) rows from \(files.joined(separator: ", ")) to \(store) as rows \(result.firstRow)..<\(result.storeRowCount)")
+    }
+
+    private func appendSAELensCache(_ cache: String, codec: ColumnCodec?) throws {
+        guard files.isEmpty, column.isEmpty else {
+            throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
+        }
+        // The store remembers the model its first part came with; its tokenizer decodes the rest.
+        guard let model = try model ?? StoreReader(path: store).manifest.model else {
+            throw ValidationError("--append --saelens-cache needs --model DIR: \(store) does not name the model whose vocab.json and merges.txt decode the cache's token ids")
+        }
+        let tokenizer = try cacheTokenizer(model: model)
+        let progress = Progress("append", quiet: quiet || json)
+        let summary = try SAELensCacheImporter.appendCache(cache: cache, store: store, tokenizer: tokenizer, codec: codec) { done, total in
+            progress.update(done, of: total)
+        }
+        progress.finish()
+        if json { return try printJSON(summary) }
+        print("appended \(summary.sequences) sequences (\(summary.rowCount) rows x \(summary.width)) of \(summary.hook) from \(cache) to \(store), with their text")
+    }
+}
