@@ -28,7 +28,8 @@ final class ReportAssetsTests: XCTestCase {
     func testReportScriptParsesAsJavaScript() throws {
         let node = try ExternalTool.executable(["node", "nodejs"], hint: "apt-get install nodejs, or scripts/setup.sh --test-tools")
         // The embedded text, written out, so the check covers what the report ships.
-        let file = URL(fileURLWithPath: temporaryPath(self, "report.js"))
+        let file = URL(fileURLWithPath: temporaryPath(self, "report") + ".js")
+        addTeardownBlock { try? FileManager.default.removeItem(at: file) }
         try Data(ReportAssets.js.utf8).write(to: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: node)
@@ -44,14 +45,18 @@ final class ReportAssetsTests: XCTestCase {
     /// The check can fail: a script with a syntax error is refused by the same call.
     func testNodeCheckRefusesABrokenScript() throws {
         let node = try ExternalTool.executable(["node", "nodejs"], hint: "apt-get install nodejs, or scripts/setup.sh --test-tools")
-        let file = URL(fileURLWithPath: temporaryPath(self, "broken.js"))
+        let file = URL(fileURLWithPath: temporaryPath(self, "broken") + ".js")
+        addTeardownBlock { try? FileManager.default.removeItem(at: file) }
         try Data((ReportAssets.js + "\n}{").utf8).write(to: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: node)
         process.arguments = ["--check", file.path]
-        process.standardError = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
         try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         XCTAssertNotEqual(process.terminationStatus, 0)
+        XCTAssertTrue(message.contains("SyntaxError"), message)
     }
 }
