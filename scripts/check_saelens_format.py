@@ -5,9 +5,9 @@ Usage: check_saelens_format.py EXPECTED.json [EXPECTED.json ...]
 
 Each EXPECTED.json (written by Tests/StreamTrainTests/SAELensFormatTests) names an export
 directory and holds what saestore trained and computed:
-  {"dir": SAE_DIR, "architecture": "tied|standard|topk|batchtopk|jumprelu", "k": K, "scale": s,
-   "w_enc": [d_in*d_sae], "w_dec": [d_sae*d_in], "b_enc": [d_sae], "b_dec": [d_in],
-   "threshold": [d_sae] (batchtopk, jumprelu; else []),
+  {"dir": SAE_DIR, "architecture": "tied|standard|topk|batchtopk|jumprelu|gated", "k": K, "scale": s,
+   "w_enc": [d_in*d_sae], "w_dec": [d_sae*d_in], "b_enc": [d_sae] (gated: b_gate), "b_dec": [d_in],
+   "threshold": [d_sae] (batchtopk, jumprelu; else []), "r_mag", "b_mag": [d_sae] (gated; else []),
    "rows": n, "x": [n*d_in], "f": [n*d_sae], "x_hat": [n*d_in]}
 (weights in training space, row-major; x raw activations; f and x_hat saestore's outputs).
 
@@ -21,12 +21,15 @@ loading/pretrained_sae_loaders.py sae_lens_disk_loader and handle_config_default
     k for topk;
   - sae_weights.safetensors holds exactly W_enc [d_in,d_sae], W_dec [d_sae,d_in],
     b_enc [d_sae], b_dec [d_in], and threshold [d_sae] for jumprelu (SAELens loads the state
-    dict strictly) in cfg's dtype; batchtopk is saved as SAELens saves it, as jumprelu;
+    dict strictly) in cfg's dtype; batchtopk is saved as SAELens saves it, as jumprelu; gated
+    (saes/gated_sae.py GatedSAE, whose b_enc is None) holds b_gate, b_mag, r_mag [d_sae]
+    instead of b_enc;
   - sparsity.safetensors, when present, holds sparsity [d_sae];
   - the tensors are the trained ones with the activation scale s folded in exactly
     (W_enc*s, W_dec/s, b_dec/s, in float32), and SAELens' encode/decode (process_sae_in,
     hidden_pre = sae_in @ W_enc + b_enc; ReLU, TopK then ReLU, or JumpReLU = ReLU where
-    hidden_pre > threshold; f @ W_dec + b_dec; the threshold is not scaled), done
+    hidden_pre > threshold; gated: [sae_in @ W_enc + b_gate > 0] * ReLU(sae_in @ (W_enc *
+    exp(r_mag)) + b_mag); f @ W_dec + b_dec; the threshold, b_gate, b_mag, r_mag are not scaled), done
     here in numpy, matches saestore's f and x_hat within 1e-5 of the largest value.
 Loading in SAELens itself needs torch: scripts/check_saelens_export.py (a dev check).
 Exits 0 when every export passes; prints each failure.
@@ -76,7 +79,8 @@ def check(expected_path):
         return problems
     architecture, d_in, d_sae = cfg["architecture"], cfg["d_in"], cfg["d_sae"]
     need(architecture in ARCHITECTURES, f"architecture {architecture!r} is not one SAELens registers")
-    want_architecture = {"topk": "topk", "batchtopk": "jumprelu", "jumprelu": "jumprelu"}.get(expected["architecture"], "standard")
+    want_architecture = {"topk": "topk", "batchtopk": "jumprelu", "jumprelu": "jumprelu",
+                         "gated": "gated"}.get(expected["architecture"], "standard")
     need(architecture == want_architecture, f"architecture {architecture!r}, expected {want_architecture!r}")
     need(isinstance(d_in, int) and isinstance(d_sae, int) and d_in > 0 and d_sae > 0, f"d_in {d_in!r}, d_sae {d_sae!r}")
     need(cfg["dtype"] in DTYPES, f"dtype {cfg['dtype']!r}")
@@ -106,6 +110,9 @@ def check(expected_path):
     shapes = {"W_enc": (d_in, d_sae), "W_dec": (d_sae, d_in), "b_enc": (d_sae,), "b_dec": (d_in,)}
     if architecture == "jumprelu":
         shapes["threshold"] = (d_sae,)
+    if architecture == "gated":
+        del shapes["b_enc"]
+        shapes.update({"b_gate": (d_sae,), "b_mag": (d_sae,), "r_mag": (d_sae,)})
     need(set(tensors) == set(shapes), f"tensors {sorted(tensors)}, SAELens needs exactly {sorted(shapes)}")
     for name, shape in shapes.items():
         if name in tensors:
@@ -131,6 +138,10 @@ def check(expected_path):
               "b_enc": b_enc, "b_dec": b_dec if s == 1 else b_dec / s}
     if architecture == "jumprelu":
         folded["threshold"] = np.array(expected["threshold"], dtype=f32)
+    if architecture == "gated":
+        folded["b_gate"] = folded.pop("b_enc")
+        folded["b_mag"] = np.array(expected["b_mag"], dtype=f32)
+        folded["r_mag"] = np.array(expected["r_mag"], dtype=f32)
     for name, want in folded.items():
         got = tensors[name]
         if not np.array_equal(got, want):
@@ -140,8 +151,11 @@ def check(expected_path):
     n = expected["rows"]
     x = np.array(expected["x"], dtype=f32).reshape(n, d_in)
     sae_in = x - tensors["b_dec"] * f32(cfg["apply_b_dec_to_input"])
-    hidden_pre = sae_in @ tensors["W_enc"] + tensors["b_enc"]
-    if architecture == "topk":
+    hidden_pre = sae_in @ tensors["W_enc"] + tensors.get("b_gate", tensors.get("b_enc"))
+    if architecture == "gated":
+        magnitude = sae_in @ (tensors["W_enc"] * np.exp(tensors["r_mag"])) + tensors["b_mag"]
+        f = (hidden_pre > 0).astype(f32) * np.maximum(magnitude, 0)
+    elif architecture == "topk":
         k = cfg["k"]
         f = np.zeros_like(hidden_pre)
         top = np.argpartition(-hidden_pre, k - 1, axis=1)[:, :k]

@@ -58,10 +58,10 @@ public struct SAEInputScale: Codable, Sendable, Equatable {
         guard s != 1 else { return sae }
         let architecture: SAEArchitecture = sae.architecture.isTied ? .standard : sae.architecture
         // The pre-activations are unchanged (W_enc·s applied to x − b_dec/s), so a JumpReLU
-        // threshold carries over as it is.
+        // threshold and the gated SAE's b_gate, r_mag, b_mag carry over as they are.
         let weights = SAEWeights(wEnc: sae.weights.wEnc.map { $0 * s }, bEnc: sae.weights.bEnc,
                                  wDec: sae.decoderMatrix.map { $0 / s }, bDec: sae.weights.bDec.map { $0 / s },
-                                 threshold: sae.weights.threshold)
+                                 threshold: sae.weights.threshold, rMag: sae.weights.rMag, bMag: sae.weights.bMag)
         return try SparseAutoencoder(architecture: architecture, dIn: sae.dIn, dSAE: sae.dSAE, k: sae.k,
                                      applyBDecToInput: sae.applyBDecToInput, weights: weights)
     }

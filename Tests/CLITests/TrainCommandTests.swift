@@ -96,7 +96,7 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("has no column \"blocks.9.hook_resid_pre\""), missing.stderr)
         let noStore = try saestore(["train", "--store", out + "/nothing", "--hook", "h", "--out", out])
         XCTAssertTrue(noStore.stderr.contains("is not a saestore store"), noStore.stderr)
-        let badArch = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--arch", "gated"])
+        let badArch = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--arch", "bogus"])
         XCTAssertTrue(badArch.stderr.contains("--arch must be"), badArch.stderr)
         let badKernels = try saestore(["train", "--store", store, "--hook", "blocks.0.hook_resid_pre", "--out", out, "--kernels", "fast"])
         XCTAssertTrue(badKernels.stderr.contains("--kernels must be auto, dense or sparse"), badKernels.stderr)

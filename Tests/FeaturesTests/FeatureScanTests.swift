@@ -26,7 +26,7 @@ final class FeatureScanTests: XCTestCase {
         let rows = ExactData.rows(rowCount, width: width, seed: 7)
         let store = try ExactData.store(self, rows: rows, width: width, chunkRows: 64)
         let reader = try StoreReader(path: store)
-        for (architecture, k) in [(SAEArchitecture.standard, 0), (.tied, 0), (.topk, 12)] {
+        for (architecture, k) in [(SAEArchitecture.standard, 0), (.tied, 0), (.topk, 12), (.gated, 0)] {
             let sae = ExactData.sae(architecture, dIn: width, dSAE: 300, k: k, seed: 11)
             var config = FeatureScanConfig(column: ExactData.column, topK: 7, quantileCount: 4, samplesPerQuantile: 3,
                                            workerCount: 2, batchRows: 100, seed: 5)

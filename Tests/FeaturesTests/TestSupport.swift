@@ -51,7 +51,9 @@ enum ExactData {
         let weights = SAEWeights(wEnc: (0..<(C * H)).map { _ in half() },
                                  bEnc: (0..<H).map { _ in Float(rng.below(9) - 6) / 2 },
                                  wDec: architecture.isTied ? [] : (0..<(H * C)).map { _ in half() },
-                                 bDec: (0..<C).map { _ in Float(rng.below(3) - 1) / 2 })
+                                 bDec: (0..<C).map { _ in Float(rng.below(3) - 1) / 2 },
+                                 rMag: architecture.isGated ? (0..<H).map { _ in Float(rng.below(5) - 2) / 4 } : [],
+                                 bMag: architecture.isGated ? (0..<H).map { _ in Float(rng.below(5) - 3) / 2 } : [])
         return try! SparseAutoencoder(architecture: architecture, dIn: C, dSAE: H, k: k, applyBDecToInput: true, weights: weights)
     }
 

@@ -118,9 +118,14 @@ final class SAELensExportTests: XCTestCase {
             XCTAssertEqual(error as? SAELensError, .shapeMismatch(path: dir.appendingPathComponent("sae_weights.safetensors").path,
                                                                    tensor: "W_enc", expected: [8, 32], found: [8, 16]))
         }
-        try editConfig { $0["architecture"] = "gated" }
+        try editConfig { $0["architecture"] = "temporal" }
         XCTAssertThrowsError(try SAELensSAE.load(directory: dir)) { error in
             guard case .unsupported? = error as? SAELensError else { return XCTFail("\(error)") }
+        }
+        // A "gated" config over a standard SAE's tensors names the gated tensor it lacks.
+        try editConfig { $0["architecture"] = "gated" }
+        XCTAssertThrowsError(try SAELensSAE.load(directory: dir)) { error in
+            guard case .missingTensor(_, "b_gate", _)? = error as? SAELensError else { return XCTFail("\(error)") }
         }
         try editConfig { $0.removeValue(forKey: "d_in") }
         XCTAssertThrowsError(try SAELensSAE.load(directory: dir)) { error in

@@ -21,10 +21,10 @@ final class SAELensFormatTests: XCTestCase {
         var expectations: [String] = []
         var saelensArguments = [packageRoot.appendingPathComponent("scripts/check_saelens_export.py").path]
         let cases: [(SAEArchitecture, Int, Float)] = [(.tied, 0, 1), (.standard, 0, 1.7), (.topk, 6, 1),
-                                                      (.batchtopk, 6, 1.3), (.jumprelu, 0, 0.8)]
+                                                      (.batchtopk, 6, 1.3), (.jumprelu, 0, 0.8), (.gated, 0, 1.4)]
         for (architecture, k, scale) in cases {
             let sae = architecture.hasThreshold ? SAELensExportTests.thresholdSAE(architecture, k: k)
-                                                : TestSAE.make(architecture, dIn: 16, dSAE: 64, k: k)
+                : architecture.isGated ? TestSAE.gated(dIn: 16, dSAE: 64) : TestSAE.make(architecture, dIn: 16, dSAE: 64, k: k)
             let saeDir = dir.appendingPathComponent("sae-\(architecture)")
             try SAELensExporter.export(sae, activationScale: scale, firingFrequency: [Float](repeating: 0.1, count: 64),
                                        metadata: metadata, to: saeDir)
@@ -41,6 +41,7 @@ final class SAELensFormatTests: XCTestCase {
                 ("w_enc", "[" + jsonNumbers(sae.weights.wEnc) + "]"), ("w_dec", "[" + jsonNumbers(sae.decoderMatrix) + "]"),
                 ("b_enc", "[" + jsonNumbers(sae.weights.bEnc) + "]"), ("b_dec", "[" + jsonNumbers(sae.weights.bDec) + "]"),
                 ("threshold", "[" + jsonNumbers(architecture.hasThreshold ? sae.weights.threshold : []) + "]"),
+                ("r_mag", "[" + jsonNumbers(sae.weights.rMag) + "]"), ("b_mag", "[" + jsonNumbers(sae.weights.bMag) + "]"),
                 ("x", "[" + jsonNumbers(x) + "]"), ("f", "[" + jsonNumbers(f) + "]"), ("x_hat", "[" + jsonNumbers(xHat) + "]"),
             ]
             let expectedURL = dir.appendingPathComponent("expected-\(architecture).json")

@@ -7,7 +7,8 @@ import StreamTrain
 /// the window, reading each needed chunk once however many examples fall in it: requests
 /// are grouped by chunk, the chunk's activations and token columns decoded, and the
 /// activations of just the window rows recomputed (a dot product with the feature's encoder
-/// column for ReLU SAEs; a full encode of those rows for TopK, whose k depends on all latents).
+/// column for ReLU SAEs; a full encode of those rows for TopK, whose k depends on all latents,
+/// and for gated SAEs, whose value comes from a second path).
 public final class ExampleResolver {
     /// The store the examples are read from (activations, token columns, documents and texts).
     public let reader: StoreReader
@@ -120,9 +121,10 @@ public final class ExampleResolver {
             try reader.readChunk(column: TokenColumn.tokenID, chunk: chunk, into: &tokenIDs, decoder: decoder)
             try reader.readChunk(column: TokenColumn.byteStart, chunk: chunk, into: &starts, decoder: decoder)
             try reader.readChunk(column: TokenColumn.byteEnd, chunk: chunk, into: &ends, decoder: decoder)
-            // TopK: encode the chunk's needed rows once, all latents.
+            // TopK (k depends on all latents) and gated (two paths): encode the chunk's needed
+            // rows once, all latents.
             var encodedOffset: [Int: Int] = [:]
-            if sae.architecture == .topk {
+            if sae.architecture == .topk || sae.architecture.isGated {
                 var needed = Set<Int>()
                 for i in members { for row in plans[i]!.rows where chunkRows.contains(row) { needed.insert(row) } }
                 let rows = needed.sorted()

@@ -1,3 +1,4 @@
+import Foundation
 import StreamTrain
 
 /// The scan's plain definition, which `FeatureScanner` is held to in the tests: encode
@@ -6,7 +7,7 @@ import StreamTrain
 public enum FeatureScanReference {
     /// Latent activations of `rowCount` rows with plain loops: pre = (x − b_dec?) · W_enc +
     /// b_enc, then ReLU, or TopK (keep the k largest pre-activations, ties to the lower
-    /// index, then ReLU). (rowCount, dSAE)
+    /// index, then ReLU), or gated ([π_gate > 0]·ReLU(π_mag)). (rowCount, dSAE)
     public static func encode(_ sae: SparseAutoencoder, rows x: [Float], rowCount: Int) -> [Float] {
         let C = sae.dIn, H = sae.dSAE, w = sae.weights
         var out = [Float](repeating: 0, count: rowCount * H)
@@ -19,6 +20,18 @@ public enum FeatureScanReference {
             if sae.architecture == .topk {
                 let keep = Set((0..<H).sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }.prefix(sae.k))
                 for j in 0..<H { out[b * H + j] = keep.contains(j) ? max(pre[j], 0) : 0 }
+            } else if sae.architecture.isGated {
+                // Both paths from the bias-free product z: π_gate = z + b_gate (b_enc),
+                // π_mag = exp(r_mag)·z + b_mag (docs/SAE.md).
+                var z = [Float](repeating: 0, count: H)
+                for c in 0..<C {
+                    let xc = x[b * C + c] - (sae.applyBDecToInput ? w.bDec[c] : 0)
+                    for j in 0..<H { z[j] += xc * w.wEnc[c * H + j] }
+                }
+                for j in 0..<H {
+                    let magnitude = exp(w.rMag[j]) * z[j] + w.bMag[j]
+                    out[b * H + j] = z[j] + w.bEnc[j] > 0 ? max(magnitude, 0) : 0
+                }
             } else if sae.architecture.hasThreshold {
                 for j in 0..<H { out[b * H + j] = pre[j] > w.threshold[j] ? max(pre[j], 0) : 0 }
             } else {

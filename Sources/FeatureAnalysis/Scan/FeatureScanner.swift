@@ -210,6 +210,8 @@ public enum FeatureScanner {
                                      applyBDecToInput: sae.applyBDecToInput,
                                      weights: SAEWeights(wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: sae.weights.bDec,
                                                          threshold: sae.architecture.hasThreshold
-                                                             ? ids.map { sae.weights.threshold[$0] } : []))
+                                                             ? ids.map { sae.weights.threshold[$0] } : [],
+                                                         rMag: sae.architecture.isGated ? ids.map { sae.weights.rMag[$0] } : [],
+                                                         bMag: sae.architecture.isGated ? ids.map { sae.weights.bMag[$0] } : []))
     }
 }

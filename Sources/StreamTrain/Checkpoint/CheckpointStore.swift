@@ -79,6 +79,14 @@ public struct CheckpointStore: Sendable {
                 tensors.append(("adam.v.threshold", [H], checkpoint.adam.secondMoments[4], .f32))
             }
         }
+        // The gated SAE's magnitude path (Adam slots 4 and 5); its b_gate is the b_enc above.
+        if config.architecture.isGated {
+            for (slot, (name, values)) in [("r_mag", checkpoint.weights.rMag), ("b_mag", checkpoint.weights.bMag)].enumerated() {
+                tensors.append((name, [H], values, .f32))
+                tensors.append(("adam.m.\(name)", [H], checkpoint.adam.firstMoments[4 + slot], .f32))
+                tensors.append(("adam.v.\(name)", [H], checkpoint.adam.secondMoments[4 + slot], .f32))
+            }
+        }
         do {
             try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
                                         tensors: tensors, metadata: ["format": "saestore-checkpoint"])
@@ -130,6 +138,7 @@ public struct CheckpointStore: Sendable {
             throw malformed("\(error)")
         }
         var values: [[Float]] = [], first: [[Float]] = [], second: [[Float]] = [], threshold: [Float] = []
+        var rMag: [Float] = [], bMag: [Float] = []
         do {
             for name in SAEWeights.tensorNames {
                 values.append(try file.floats(name))
@@ -141,6 +150,14 @@ public struct CheckpointStore: Sendable {
                 first.append(try file.floats("adam.m.threshold"))
                 second.append(try file.floats("adam.v.threshold"))
             }
+            if trainer.config.architecture.isGated {
+                rMag = try file.floats("r_mag")
+                bMag = try file.floats("b_mag")
+                for name in ["r_mag", "b_mag"] {
+                    first.append(try file.floats("adam.m.\(name)"))
+                    second.append(try file.floats("adam.v.\(name)"))
+                }
+            }
         } catch { throw malformed("\(error)") }
         let loader: Data
         do { loader = try Data(contentsOf: dir.appendingPathComponent(Self.loaderFile)) } catch {
@@ -149,7 +166,7 @@ public struct CheckpointStore: Sendable {
         return TrainingCheckpoint(
             config: trainer.config,
             weights: SAEWeights(wEnc: values[0], bEnc: values[1], wDec: values[2], bDec: values[3],
-                                threshold: threshold),
+                                threshold: threshold, rMag: rMag, bMag: bMag),
             adam: AdamState(stepCount: trainer.adamStepCount, firstMoments: first, secondMoments: second),
             state: trainer.state, loaderPosition: loader)
     }

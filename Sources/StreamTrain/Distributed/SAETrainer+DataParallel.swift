@@ -22,6 +22,10 @@ extension SAETrainer {
         guard !config.architecture.hasThreshold else {
             throw DistributedError.badPartition(detail: "--arch \(config.architecture.rawValue) trains in one process only (its step is not a sum over row subsets); run it without --streams or mpirun")
         }
+        // The gated SAE's step is a sum over rows, but the reduction does not carry r_mag and b_mag yet.
+        guard !config.architecture.isGated else {
+            throw DistributedError.badPartition(detail: "--arch gated trains in one process only (the gradient reduction does not carry r_mag and b_mag yet); run it without --streams or mpirun")
+        }
         let ranks = collective.rankCount
         var agreed = [Double(state.stepCount), Double(source.streamCount)]
         try collective.sumInPlace(&agreed)

@@ -18,7 +18,7 @@ public enum SAELensError: Error, CustomStringConvertible, Equatable {
         case let .badConfig(path, key, expected, found):
             return "\(path): key \"\(key)\" should be \(expected), found \(found)."
         case let .unsupported(path, what):
-            return "\(path): \(what) is not supported. Hint: saestore loads SAELens \"standard\", \"topk\" and \"jumprelu\" SAEs."
+            return "\(path): \(what) is not supported. Hint: saestore loads SAELens \"standard\", \"topk\", \"jumprelu\" and \"gated\" SAEs."
         case let .missingTensor(path, tensor, present):
             return "\(path): no tensor \"\(tensor)\"; present: \(present.sorted().joined(separator: ", "))."
         case let .shapeMismatch(path, tensor, expected, found):

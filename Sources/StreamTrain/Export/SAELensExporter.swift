@@ -5,13 +5,15 @@ import TensorIO
 ///   cfg.json                  architecture, d_in, d_sae, dtype, device, apply_b_dec_to_input,
 ///                             normalize_activations, reshape_activations, k (topk), metadata
 ///   sae_weights.safetensors   W_enc [d_in,d_sae], W_dec [d_sae,d_in], b_enc [d_sae], b_dec [d_in],
-///                             threshold [d_sae] (jumprelu, batchtopk), F32
+///                             threshold [d_sae] (jumprelu, batchtopk), F32; gated: b_gate, b_mag,
+///                             r_mag [d_sae] in place of b_enc
 ///   sparsity.safetensors      sparsity [d_sae] = log10(firing frequency + 1e-10), if given
 /// The tied SAE is written as "standard" with W_dec = W_encᵀ (what it computes); batchtopk as
 /// SAELens writes it, "jumprelu" with its inference threshold for every latent. An activation
 /// scale s leaves θ as it is (pre-activations of raw x through W_enc·s are the trained ones). An activation
 /// scale s is folded in as SAELens does (W_enc·s, W_dec/s, b_dec/s, normalize_activations
-/// "none"), so the export takes raw activations.
+/// "none"), so the export takes raw activations; the gated SAE's b_gate, b_mag and r_mag
+/// are left as they are, like θ (its two paths' pre-activations are unchanged).
 public enum SAELensExporter {
     /// Exports `sae`, trained on activations multiplied by `activationScale`.
     public static func export(_ sae: SparseAutoencoder, activationScale: Float = 1,
@@ -28,8 +30,14 @@ public enum SAELensExporter {
         let wDec = s == 1 ? sae.decoderMatrix : sae.decoderMatrix.map { $0 / s }
         let bDec = s == 1 ? sae.weights.bDec : sae.weights.bDec.map { $0 / s }
         var tensors: [(name: String, shape: [Int], values: [Float], dtype: TensorDType)] = [
-            ("W_enc", [C, H], wEnc, .f32), ("W_dec", [H, C], wDec, .f32),
-            ("b_enc", [H], sae.weights.bEnc, .f32), ("b_dec", [C], bDec, .f32)]
+            ("W_enc", [C, H], wEnc, .f32), ("W_dec", [H, C], wDec, .f32), ("b_dec", [C], bDec, .f32)]
+        if sae.architecture.isGated {
+            // SAELens' GatedSAE has no b_enc (it sets it to None) and loads its state dict strictly.
+            tensors += [("b_gate", [H], sae.weights.bEnc, .f32), ("b_mag", [H], sae.weights.bMag, .f32),
+                        ("r_mag", [H], sae.weights.rMag, .f32)]
+        } else {
+            tensors.append(("b_enc", [H], sae.weights.bEnc, .f32))
+        }
         if sae.architecture.hasThreshold { tensors.append(("threshold", [H], sae.weights.threshold, .f32)) }
         try SafetensorsWriter.write(path: directory.appendingPathComponent("sae_weights.safetensors").path,
                                     tensors: tensors)
@@ -54,6 +62,7 @@ public enum SAELensExporter {
         case .tied, .standard: return "standard"
         case .topk: return "topk"
         case .batchtopk, .jumprelu: return "jumprelu"
+        case .gated: return "gated"
         }
     }
 

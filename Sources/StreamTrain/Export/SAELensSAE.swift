@@ -3,7 +3,7 @@ import TensorIO
 
 /// An SAE made elsewhere (SAELens, or a saestore export), loaded for analysis.
 public struct SAELensSAE: Sendable {
-    /// The SAE (architecture standard, topk or jumprelu), ready for `encode`.
+    /// The SAE (architecture standard, topk, jumprelu or gated), ready for `encode`.
     public var sae: SparseAutoencoder
     /// The cfg.json metadata.
     public var metadata: SAELensMetadata
@@ -44,6 +44,7 @@ public struct SAELensSAE: Sendable {
         case "standard": architecture = .standard
         case "topk": architecture = .topk
         case "jumprelu": architecture = .jumprelu
+        case "gated": architecture = .gated
         default: throw SAELensError.unsupported(path: cfgPath, what: "architecture \"\(architectureName)\"")
         }
         if architecture == .topk, k == nil {
@@ -82,9 +83,13 @@ public struct SAELensSAE: Sendable {
                 ? try tensor("log_threshold", [dSAE]).map { Float(exp(Double($0))) }
                 : try tensor("threshold", [dSAE])
         }
-        let weights = SAEWeights(wEnc: try tensor("W_enc", [dIn, dSAE]), bEnc: try tensor("b_enc", [dSAE]),
+        // A gated SAE's encoder bias is its gate path's, b_gate; b_mag and r_mag are the magnitude path's.
+        let isGated = architecture.isGated
+        let weights = SAEWeights(wEnc: try tensor("W_enc", [dIn, dSAE]),
+                                 bEnc: try tensor(isGated ? "b_gate" : "b_enc", [dSAE]),
                                  wDec: try tensor("W_dec", [dSAE, dIn]), bDec: try tensor("b_dec", [dIn]),
-                                 threshold: threshold)
+                                 threshold: threshold, rMag: isGated ? try tensor("r_mag", [dSAE]) : [],
+                                 bMag: isGated ? try tensor("b_mag", [dSAE]) : [])
         let sae = try SparseAutoencoder(architecture: architecture, dIn: dIn, dSAE: dSAE, k: k ?? 0,
                                         applyBDecToInput: applyBDec, weights: weights)
         var logSparsity: [Float]?

@@ -30,7 +30,8 @@ public struct Adam: Sendable {
     }
 
     /// The optimiser `config` asks for, sized for `weights`: the four SAELens tensors, and a
-    /// fifth slot for the threshold when it is trained (jumprelu).
+    /// fifth slot for the threshold when it is trained (jumprelu), or a fifth and sixth for
+    /// r_mag and b_mag (gated).
     public init(config: SAEConfig, weights: SAEWeights) {
         self.init(learningRate: config.learningRate, beta1: config.adamBeta1,
                   beta2: config.adamBeta2, epsilon: config.adamEpsilon,
@@ -40,10 +41,12 @@ public struct Adam: Sendable {
     /// Element counts of the slots `init(config:weights:)` makes.
     static func tensorSizes(config: SAEConfig, weights: SAEWeights) -> [Int] {
         weights.tensors.map(\.count) + (config.architecture == .jumprelu ? [weights.threshold.count] : [])
+            + (config.architecture.isGated ? [weights.rMag.count, weights.bMag.count] : [])
     }
 
     /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order), and the
-    /// threshold in slot 4 when the optimiser has one.
+    /// threshold in slot 4 when the optimiser has five slots, r_mag and b_mag in slots 4 and 5
+    /// when it has six.
     public mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights) {
         step(&weights, gradients: gradients, pool: nil)
     }
@@ -61,8 +64,8 @@ public struct Adam: Sendable {
     mutating func step(_ weights: inout SAEWeights, gradients: SAEWeights, pool: WorkerPool?,
                        zeroDecoderRows: [Int32]? = nil,
                        encoderTranspose: (rows: UnsafeMutablePointer<Float>, latentCount: Int)? = nil) {
-        precondition(state.firstMoments.count == 4 || state.firstMoments.count == 5,
-                     "Adam sized for \(state.firstMoments.count) tensors, SAE has 4 or 5")
+        precondition((4...6).contains(state.firstMoments.count),
+                     "Adam sized for \(state.firstMoments.count) tensors, SAE has 4, 5 or 6")
         state.stepCount += 1
         let c = coefficients()
         if let encoderTranspose {
@@ -82,6 +85,9 @@ public struct Adam: Sendable {
         if state.firstMoments.count == 5 {
             Adam.update(&weights.threshold, gradients.threshold, &state.firstMoments[4], &state.secondMoments[4], c,
                         pool: nil)
+        } else if state.firstMoments.count == 6 {
+            Adam.update(&weights.rMag, gradients.rMag, &state.firstMoments[4], &state.secondMoments[4], c, pool: nil)
+            Adam.update(&weights.bMag, gradients.bMag, &state.firstMoments[5], &state.secondMoments[5], c, pool: nil)
         }
     }
 

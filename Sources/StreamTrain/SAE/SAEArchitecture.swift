@@ -17,6 +17,12 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// threshold per latent, its gradient through a straight-through estimator of kernel width
     /// `jumpReLUBandwidth`, and an L0 ("step") or tanh sparsity loss.
     case jumprelu
+    /// SAELens "gated" (Rajamanoharan et al. 2024): a gate path π_gate = x·W_enc + b_gate
+    /// decides which latents open, a magnitude path π_mag = x·(W_enc ⊙ exp(r_mag)) + b_mag
+    /// (the same weight, rescaled per latent) sets their value, f = [π_gate > 0]·ReLU(π_mag);
+    /// trained with an L1 on ReLU(π_gate)·‖W_dec[j]‖ and an auxiliary reconstruction from
+    /// ReLU(π_gate). `SAEWeights.bEnc` holds b_gate; `rMag`, `bMag` the rest.
+    case gated
 
     /// Whether the decoder reuses the encoder weight (no separate W_dec tensor).
     public var isTied: Bool { self == .tied }
@@ -35,6 +41,7 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     public var defaultL1Coefficient: Double {
         switch self {
         case .tied, .standard: return 1e-3
+        case .gated: return 1  // SAELens GatedTrainingSAEConfig.l1_coefficient
         case .topk, .batchtopk, .jumprelu: return 0
         }
     }
@@ -54,5 +61,8 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// than the seed's mean over rows and elements. The architectures added after the seed
     /// use SAELens' so that their sparsity coefficients mean what they mean there; the metrics'
     /// `mse` stays the per-element mean for every architecture.
-    public var sumsSquaredErrorOverInput: Bool { self == .batchtopk || self == .jumprelu }
+    public var sumsSquaredErrorOverInput: Bool { self == .batchtopk || self == .jumprelu || self == .gated }
+
+    /// Whether the SAE has the gated SAE's extra tensors (`SAEWeights.rMag`, `bMag`).
+    public var isGated: Bool { self == .gated }
 }

@@ -1,7 +1,8 @@
 /// Everything that decides what an SAE training run computes. A run saves it beside its outputs;
 /// decoding a JSON that omits a field takes the same default as `init(architecture:dIn:)`.
 public struct SAEConfig: Codable, Equatable, Sendable {
-    /// SAE family: "tied" (the seed's), "standard" (untied, SAELens), "topk", "batchtopk" or "jumprelu".
+    /// SAE family: "tied" (the seed's), "standard" (untied, SAELens), "topk", "batchtopk",
+    /// "jumprelu" or "gated".
     public var architecture: SAEArchitecture
     /// Width of one activation row (floats per token), e.g. 768 for GPT-2 small's residual stream.
     public var dIn: Int
@@ -14,7 +15,8 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     /// of B rows (count, 1...latentCount).
     public var k: Int
     /// λ, weight of the L1 term in loss = MSE + λ·L1 (dimensionless; docs/SAE.md gives the
-    /// normalisation: MSE per element, L1 summed over latents and averaged over rows).
+    /// normalisation: MSE per element, L1 summed over latents and averaged over rows). Gated:
+    /// the weight of Σ_j ReLU(π_gate)_j·‖W_dec[j]‖ averaged over rows (SAELens' default 1).
     public var l1Coefficient: Double
     /// Adam learning rate (parameter units per step).
     public var learningRate: Double

@@ -9,19 +9,26 @@ public enum SAEReference {
         public var bDec: [Double]
         /// θ per latent (jumprelu, batchtopk); empty otherwise.
         public var threshold: [Double]
+        /// Gated: r_mag and b_mag per latent (bEnc is b_gate); empty otherwise.
+        public var rMag: [Double]
+        public var bMag: [Double]
 
-        public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double], threshold: [Double] = []) {
+        public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double], threshold: [Double] = [],
+                    rMag: [Double] = [], bMag: [Double] = []) {
             self.wEnc = wEnc
             self.bEnc = bEnc
             self.wDec = wDec
             self.bDec = bDec
             self.threshold = threshold
+            self.rMag = rMag
+            self.bMag = bMag
         }
 
         public init(_ w: SAEWeights) {
             self.init(wEnc: w.wEnc.map(Double.init), bEnc: w.bEnc.map(Double.init),
                       wDec: w.wDec.map(Double.init), bDec: w.bDec.map(Double.init),
-                      threshold: w.threshold.map(Double.init))
+                      threshold: w.threshold.map(Double.init), rMag: w.rMag.map(Double.init),
+                      bMag: w.bMag.map(Double.init))
         }
     }
 

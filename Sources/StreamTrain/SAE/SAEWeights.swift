@@ -2,7 +2,8 @@
 public struct SAEWeights: Equatable, Sendable {
     /// Encoder weight, shape (dIn, dSAE): pre = x · W_enc + b_enc.
     public var wEnc: [Float]
-    /// Encoder bias, shape (dSAE).
+    /// Encoder bias, shape (dSAE); for the gated SAE this is the gate path's bias, SAELens'
+    /// b_gate (gated SAEs have no other encoder bias).
     public var bEnc: [Float]
     /// Decoder weight, shape (dSAE, dIn); empty for the tied SAE, whose decoder is W_encᵀ.
     public var wDec: [Float]
@@ -12,13 +13,21 @@ public struct SAEWeights: Equatable, Sendable {
     /// trained; batchtopk: the inference threshold); empty otherwise. Not one of `tensors`:
     /// the four SAELens tensors every architecture has.
     public var threshold: [Float]
+    /// Gated only: the magnitude path's log-scale per latent, SAELens' r_mag, shape (dSAE):
+    /// π_mag = x·(W_enc ⊙ exp(r_mag)) + b_mag. Empty for the other architectures.
+    public var rMag: [Float]
+    /// Gated only: the magnitude path's bias, SAELens' b_mag, shape (dSAE); empty otherwise.
+    public var bMag: [Float]
 
-    public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float], threshold: [Float] = []) {
+    public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float], threshold: [Float] = [],
+                rMag: [Float] = [], bMag: [Float] = []) {
         self.wEnc = wEnc
         self.bEnc = bEnc
         self.wDec = wDec
         self.bDec = bDec
         self.threshold = threshold
+        self.rMag = rMag
+        self.bMag = bMag
     }
 
     /// All-zero tensors of the right shapes (gradient buffers).
@@ -28,6 +37,8 @@ public struct SAEWeights: Equatable, Sendable {
         wDec = architecture.isTied ? [] : [Float](repeating: 0, count: dSAE * dIn)
         bDec = [Float](repeating: 0, count: dIn)
         threshold = architecture.hasThreshold ? [Float](repeating: 0, count: dSAE) : []
+        rMag = architecture.isGated ? [Float](repeating: 0, count: dSAE) : []
+        bMag = architecture.isGated ? [Float](repeating: 0, count: dSAE) : []
     }
 
     /// SAELens tensor names in the order checkpoints and Adam slots use.
@@ -40,5 +51,6 @@ public struct SAEWeights: Equatable, Sendable {
     public var isFinite: Bool {
         wEnc.allSatisfy(\.isFinite) && bEnc.allSatisfy(\.isFinite)
             && wDec.allSatisfy(\.isFinite) && bDec.allSatisfy(\.isFinite) && threshold.allSatisfy(\.isFinite)
+            && rMag.allSatisfy(\.isFinite) && bMag.allSatisfy(\.isFinite)
     }
 }

@@ -77,6 +77,24 @@ struct SAEWorkspace {
     var tanhDecoderSums: [Double] = []
     /// JumpReLU, tanh loss: Σ over the batch of tanh(c·f·‖W_dec[j]‖) of the last step.
     var tanhLossSum = 0.0
+    /// Gated: ReLU(π_gate) of the batch, (B, dSAE) (the L1 term's and the auxiliary
+    /// reconstruction's activations); `preActs` holds the shared product z = inp·W_enc.
+    var gateActs: [Float] = []
+    /// Gated in training: dL/dReLU(π_gate), then dL/dz in place, (B, dSAE).
+    var gateGrads: [Float] = []
+    /// Gated in training: the auxiliary reconstruction ReLU(π_gate)·W_dec + b_dec, then minus x
+    /// in place, (B, dIn).
+    var auxResiduals: [Float] = []
+    /// Gated in training: Σ_c (x̃ − x)² per row of the auxiliary reconstruction, (B).
+    var auxRowSquares: [Double] = []
+    /// Gated: exp(r_mag) per latent, the magnitude path's scale of the shared product, (dSAE).
+    var magnitudeScales: [Float] = []
+    /// Gated in training: per latent Σ_b ReLU(π_gate) (Double, the L1 term), (dSAE).
+    var gateActSums: [Double] = []
+    /// Gated in training: per latent Σ_b dL/dz, b_dec's share through the centred input, (dSAE).
+    var productGradientSums: [Float] = []
+    /// Gated in training: Σ_b (x̃ − x), the auxiliary term's share of db_dec, (dIn).
+    var auxColumnSums: [Float] = []
     /// Set for jumprelu SAEs: the threshold is trained.
     var thresholdGradients = false
     /// Threads for the SAE's own kernels (shared by copies of this workspace).
@@ -114,5 +132,22 @@ struct SAEWorkspace {
         topkValues = [Float](repeating: 0, count: max(sae.k, 1) * threadCount)
         topkCandidates = [Int32](repeating: 0, count: sae.architecture == .topk ? H * threadCount : 0)
         thresholdGradients = sae.architecture == .jumprelu
+        if sae.architecture == .gated {
+            preActs = [Float](repeating: 0, count: maxRowCount * H)
+            gateActs = [Float](repeating: 0, count: maxRowCount * H)
+            magnitudeScales = [Float](repeating: 1, count: H)
+        }
+    }
+
+    /// The gated SAE's training buffers, allocated by its first gradient step (an encoder
+    /// that only scans never needs them).
+    mutating func reserveGatedTraining(dIn C: Int, dSAE H: Int) {
+        guard gateGrads.count != maxRowCount * H || auxResiduals.count != maxRowCount * C else { return }
+        gateGrads = [Float](repeating: 0, count: maxRowCount * H)
+        auxResiduals = [Float](repeating: 0, count: maxRowCount * C)
+        auxRowSquares = [Double](repeating: 0, count: maxRowCount)
+        gateActSums = [Double](repeating: 0, count: H)
+        productGradientSums = [Float](repeating: 0, count: H)
+        auxColumnSums = [Float](repeating: 0, count: C)
     }
 }

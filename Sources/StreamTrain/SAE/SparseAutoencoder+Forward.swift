@@ -7,6 +7,8 @@ extension SparseAutoencoder {
     // x: (B,C), ws.acts: (B,H)
     @discardableResult
     func encodeLatents(_ x: [Float], rowCount B: Int, workspace ws: inout SAEWorkspace) -> Int {
+        // The gated SAE's two paths share one product with no bias (SparseAutoencoder+Gated).
+        if architecture == .gated { return encodeGated(x, rowCount: B, workspace: &ws) }
         encodePreActivations(x, rowCount: B, workspace: &ws)
         if ws.keepsPreActivations {
             // jumprelu's threshold gradient and AuxK read pre-activations where f is 0.
@@ -21,6 +23,7 @@ extension SparseAutoencoder {
         case .batchtopk where ws.training: applyBatchTopK(rowCount: B, workspace: &ws)
         case .batchtopk, .jumprelu: applyThreshold(rowCount: B, workspace: &ws)
         case .tied, .standard: applyReLU(rowCount: B, workspace: &ws)
+        case .gated: preconditionFailure("gated SAEs encode in encodeGated")
         }
         ws.clock?.lap(.activation)
         var open = 0
@@ -113,7 +116,7 @@ extension SparseAutoencoder {
     }
 
     // out: (B,C), x: (B,C), b_dec: (C)
-    private func centerInput(_ x: [Float], rowCount B: Int, into out: inout [Float], pool: WorkerPool) {
+    func centerInput(_ x: [Float], rowCount B: Int, into out: inout [Float], pool: WorkerPool) {
         let C = dIn
         out.withUnsafeMutableBufferPointer { out in
             x.withUnsafeBufferPointer { x in

@@ -11,13 +11,20 @@ extension SparseAutoencoder {
     /// batchtopk and jumprelu use SAELens' reconstruction term Σ(x̂−x)²/B instead
     /// (`SAEArchitecture.sumsSquaredErrorOverInput`); jumprelu adds its sparsity term and the
     /// threshold's gradient from `jumpReLU` (SAELens' defaults when nil). `auxK` adds the
-    /// dead latents' auxiliary loss (`addAuxK`).
+    /// dead latents' auxiliary loss (`addAuxK`). The gated SAE has its own step
+    /// (`gatedLossAndGradients`, always on the sgemm path).
     // x: (B,C); gradients: shaped like `weights`
     func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
                           workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights,
                           kernels: SAEKernelMode = .dense, jumpReLU: JumpReLUTerms? = nil,
                           auxK: AuxKTerms? = nil) -> SAELosses {
         ws.auxKActive = auxK != nil
+        if architecture == .gated {
+            // Always the sgemm path: the gated SAE has no sparse kernels yet (docs/SAE.md).
+            ws.decoderRowsMatchEncoder = false
+            ws.weightGradientsKnownFinite = false
+            return gatedLossAndGradients(x, rowCount: B, l1Coefficient: l1Coefficient, workspace: &ws, gradients: &g)
+        }
         let terms = architecture == .jumprelu
             ? (jumpReLU ?? JumpReLUTerms(config: SAEConfig(architecture: .jumprelu, dIn: dIn))) : nil
         let decoderRowsCurrent = ws.decoderRowsMatchEncoder

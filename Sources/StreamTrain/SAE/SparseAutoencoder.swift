@@ -30,6 +30,8 @@ public struct SparseAutoencoder: Equatable, Sendable {
             ("W_dec", weights.wDec.count, architecture.isTied ? 0 : dSAE * dIn),
             ("b_dec", weights.bDec.count, dIn),
             ("threshold", weights.threshold.count, architecture.hasThreshold ? dSAE : 0),
+            ("r_mag", weights.rMag.count, architecture.isGated ? dSAE : 0),
+            ("b_mag", weights.bMag.count, architecture.isGated ? dSAE : 0),
         ]
         for (name, found, want) in expected where found != want {
             throw SAEShapeError(tensor: name, expected: "\(want) values", found: "\(found) values")

@@ -6,6 +6,7 @@ struct MetricsWindow {
     private(set) var rowCount = 0
     private var squaredErrorSum = 0.0
     private var l1Sum = 0.0            // Σ over rows of the per-row L1
+    private var auxiliarySum = 0.0     // Σ over rows of the per-row auxiliary loss (gated, AuxK)
     private var activeLatentSum = 0
     private var inputSums: [Double]    // Σ_b x[b, c] per dimension
     private var inputSquareSum = 0.0   // Σ_b Σ_c x[b, c]²
@@ -22,6 +23,7 @@ struct MetricsWindow {
         rowCount += B
         squaredErrorSum += losses.mse * Double(B * C)
         l1Sum += losses.l1 * Double(B)
+        auxiliarySum += losses.auxiliary * Double(B)
         activeLatentSum += losses.activeLatentCount
         inputSums.withUnsafeMutableBufferPointer { sums in
             x.withUnsafeBufferPointer { x in
@@ -56,25 +58,26 @@ struct MetricsWindow {
                                l0: Double(activeLatentSum) / n, explainedVariance: explained,
                                deadFeatureFraction: deadFraction,
                                tokensPerSecond: seconds > 0 ? Double(rowCount) / seconds : 0,
-                               learningRate: learningRate)
+                               learningRate: learningRate, auxiliaryLoss: auxiliarySum / n)
     }
 
-    /// The window's sums in one array (rows, Σ squared errors, Σ L1, Σ active latents, Σx², then
-    /// Σx per dimension), so that a data-parallel run can sum them over its ranks.
+    /// The window's sums in one array (rows, Σ squared errors, Σ L1, Σ active latents, Σx²,
+    /// Σ auxiliary, then Σx per dimension), so that a data-parallel run can sum them over its ranks.
     var packedSums: [Double] {
-        [Double(rowCount), squaredErrorSum, l1Sum, Double(activeLatentSum), inputSquareSum] + inputSums
+        [Double(rowCount), squaredErrorSum, l1Sum, Double(activeLatentSum), inputSquareSum, auxiliarySum] + inputSums
     }
 
     /// Replaces the sums by `packed` (from `packedSums`, summed over ranks); counts stay exact
     /// below 2⁵³.
     mutating func setPackedSums(_ packed: [Double]) {
-        precondition(packed.count == 5 + inputSums.count, "\(packed.count) sums for a window of width \(inputSums.count)")
+        precondition(packed.count == 6 + inputSums.count, "\(packed.count) sums for a window of width \(inputSums.count)")
         rowCount = Int(packed[0])
         squaredErrorSum = packed[1]
         l1Sum = packed[2]
         activeLatentSum = Int(packed[3])
         inputSquareSum = packed[4]
-        inputSums = Array(packed[5...])
+        auxiliarySum = packed[5]
+        inputSums = Array(packed[6...])
     }
 
     mutating func reset() {

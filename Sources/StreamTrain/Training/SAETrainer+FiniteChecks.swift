@@ -28,9 +28,12 @@ extension SAETrainer {
         }
     }
 
-    static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
+    /// The gradient tensors the check reads (empty ones, e.g. r_mag outside the gated SAE,
+    /// are skipped), and their names in errors.
+    static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec, \.rMag, \.bMag]
+    static let gradientNames = SAEWeights.tensorNames + ["r_mag", "b_mag"]
 
-    /// Slot (`SAEWeights.tensorNames`) of the first gradient tensor holding a NaN or ±Inf.
+    /// Index (`gradientPaths`, `gradientNames`) of the first gradient tensor holding a NaN or ±Inf.
     /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a
     /// sparse step the W_dec rows of latents that fired nowhere were written as zeros by the
     /// kernel and are not read again (`zeroDecoderRows`).

@@ -307,7 +307,7 @@ public final class SAETrainer {
         // A finite loss can still overflow Float in the backward pass; one scan over the
         // gradients (1/B of the step's work) keeps such a step from reaching the weights.
         if let index = firstNonFiniteGradient() {
-            throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAEWeights.tensorNames[index])
+            throw TrainingError.nonFiniteGradients(step: nextStep, tensor: SAETrainer.gradientNames[index])
         }
         if config.decoderUnitNorm { removeGradientParallelToDecoderRows() }
         workspace.clock?.lap(.gradientCheck)

@@ -26,6 +26,10 @@ public struct TrainingMetrics: Equatable, Sendable {
     public var tokensPerSecond: Double
     /// Adam's learning rate at this record's step (the schedule's value, `--lr` without one).
     public var learningRate: Double
+    /// Mean over the window's rows of the auxiliary loss (the gated SAE's reconstruction from
+    /// its gate path, AuxK's dead-latent term); 0 for the architectures without one, and then
+    /// not among `scalars`.
+    public var auxiliaryLoss: Double = 0
 
     /// (tag, value) pairs under SAELens' W&B names, for TensorBoard and metrics.jsonl.
     public var scalars: [(tag: String, value: Double)] {
@@ -35,5 +39,6 @@ public struct TrainingMetrics: Equatable, Sendable {
          ("performance/tokens_per_second", tokensPerSecond),
          ("details/n_training_tokens", Double(tokenCount)), ("details/epoch", Double(epoch)),
          ("details/current_learning_rate", learningRate)]
+            + (auxiliaryLoss != 0 ? [("losses/auxiliary_reconstruction_loss", auxiliaryLoss)] : [])
     }
 }
