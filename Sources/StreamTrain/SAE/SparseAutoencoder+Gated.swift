@@ -1,3 +1,4 @@
+import BLASKernels
 import Foundation
 
 /// The gated SAE (Rajamanoharan et al. 2024, "Improving Dictionary Learning with Gated Sparse
@@ -27,8 +28,7 @@ extension SparseAutoencoder {
         ws.preActs.withUnsafeMutableBufferPointer { z in
             input.withUnsafeBufferPointer { inp in
                 weights.wEnc.withUnsafeBufferPointer { w in
-                    BLAS.gemm(transposeA: false, transposeB: false, M: B, N: H, K: C, alpha: 1,
-                              a: inp.baseAddress!, b: w.baseAddress!, beta: 0, c: z.baseAddress!)
+                    BLAS.sgemm(z.baseAddress!, inp.baseAddress!, w.baseAddress!, m: B, n: H, k: C, alpha: 1, beta: 0)
                 }
             }
         }
@@ -102,8 +102,7 @@ extension SparseAutoencoder {
             ws[keyPath: grads].withUnsafeMutableBufferPointer { d in
                 r.withUnsafeBufferPointer { r in
                     weights.wDec.withUnsafeBufferPointer { w in
-                        BLAS.gemm(transposeA: false, transposeB: true, M: B, N: H, K: C, alpha: s,
-                                  a: r.baseAddress!, b: w.baseAddress!, beta: 0, c: d.baseAddress!)
+                        BLAS.sgemm(d.baseAddress!, r.baseAddress!, w.baseAddress!, transposeB: true, m: B, n: H, k: C, alpha: s, beta: 0)
                     }
                 }
             }
@@ -115,8 +114,7 @@ extension SparseAutoencoder {
         g.wEnc.withUnsafeMutableBufferPointer { dW in
             (applyBDecToInput ? ws.centered : x).withUnsafeBufferPointer { inp in
                 ws.gateGrads.withUnsafeBufferPointer { dz in
-                    BLAS.gemm(transposeA: true, transposeB: false, M: C, N: H, K: B, alpha: 1,
-                              a: inp.baseAddress!, b: dz.baseAddress!, beta: 0, c: dW.baseAddress!)
+                    BLAS.sgemm(dW.baseAddress!, inp.baseAddress!, transposeA: true, dz.baseAddress!, m: C, n: H, k: B, alpha: 1, beta: 0)
                 }
             }
         }
@@ -125,8 +123,7 @@ extension SparseAutoencoder {
             for (acts, residuals, beta) in [(ws.acts, ws.residuals, Float(0)), (ws.gateActs, ws.auxResiduals, Float(1))] {
                 acts.withUnsafeBufferPointer { a in
                     residuals.withUnsafeBufferPointer { r in
-                        BLAS.gemm(transposeA: true, transposeB: false, M: H, N: C, K: B, alpha: s,
-                                  a: a.baseAddress!, b: r.baseAddress!, beta: beta, c: dW.baseAddress!)
+                        BLAS.sgemm(dW.baseAddress!, a.baseAddress!, transposeA: true, r.baseAddress!, m: H, n: C, k: B, alpha: s, beta: beta)
                     }
                 }
             }
@@ -177,8 +174,7 @@ extension SparseAutoencoder {
                 }
                 ws.gateActs.withUnsafeBufferPointer { gate in
                     weights.wDec.withUnsafeBufferPointer { w in
-                        BLAS.gemm(transposeA: false, transposeB: false, M: B, N: C, K: H, alpha: 1,
-                                  a: gate.baseAddress!, b: w.baseAddress!, beta: 1, c: res.baseAddress!)
+                        BLAS.sgemm(res.baseAddress!, gate.baseAddress!, w.baseAddress!, m: B, n: C, k: H, alpha: 1, beta: 1)
                     }
                 }
                 x.withUnsafeBufferPointer { x in
@@ -278,7 +274,7 @@ extension SparseAutoencoder {
             guard applyBDecToInput else { return }
             weights.wEnc.withUnsafeBufferPointer { w in
                 ws.productGradientSums.withUnsafeBufferPointer { dz in
-                    BLAS.gemv(M: C, N: H, alpha: -1, a: w.baseAddress!, x: dz.baseAddress!, beta: 1, y: dbDec.baseAddress!)
+                    BLAS.sgemv(dbDec.baseAddress!, w.baseAddress!, m: C, n: H, dz.baseAddress!, alpha: -1, beta: 1)
                 }
             }
         }
