@@ -25,12 +25,13 @@ final class ReportAssetsTests: XCTestCase {
         XCTAssertGreaterThan(ReportAssets.js.utf8.count, 4000, "the whole script, not a stub")
     }
 
-    func testReportScriptParsesAsJavaScript() throws {
+    /// `node --check` on `script` written to a .js file (node picks the parser by the name):
+    /// its exit status and what it printed on standard error.
+    private func nodeCheck(_ script: String, name: String) throws -> (status: Int32, errors: String) {
         let node = try ExternalTool.executable(["node", "nodejs"], hint: "apt-get install nodejs, or scripts/setup.sh --test-tools")
-        // The embedded text, written out, so the check covers what the report ships.
-        let file = URL(fileURLWithPath: temporaryPath(self, "report") + ".js")
+        let file = URL(fileURLWithPath: temporaryPath(self, name) + ".js")
         addTeardownBlock { try? FileManager.default.removeItem(at: file) }
-        try Data(ReportAssets.js.utf8).write(to: file)
+        try Data(script.utf8).write(to: file)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: node)
         process.arguments = ["--check", file.path]
@@ -39,24 +40,19 @@ final class ReportAssetsTests: XCTestCase {
         try process.run()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, "node --check report.js: \(message)")
+        return (process.terminationStatus, message)
+    }
+
+    /// The embedded text, written out, so the check covers what the report ships.
+    func testReportScriptParsesAsJavaScript() throws {
+        let (status, errors) = try nodeCheck(ReportAssets.js, name: "report")
+        XCTAssertEqual(status, 0, "node --check report.js: \(errors)")
     }
 
     /// The check can fail: a script with a syntax error is refused by the same call.
     func testNodeCheckRefusesABrokenScript() throws {
-        let node = try ExternalTool.executable(["node", "nodejs"], hint: "apt-get install nodejs, or scripts/setup.sh --test-tools")
-        let file = URL(fileURLWithPath: temporaryPath(self, "broken") + ".js")
-        addTeardownBlock { try? FileManager.default.removeItem(at: file) }
-        try Data((ReportAssets.js + "\n}{").utf8).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: node)
-        process.arguments = ["--check", file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertNotEqual(process.terminationStatus, 0)
-        XCTAssertTrue(message.contains("SyntaxError"), message)
+        let (status, errors) = try nodeCheck(ReportAssets.js + "\n}{", name: "broken")
+        XCTAssertNotEqual(status, 0)
+        XCTAssertTrue(errors.contains("SyntaxError"), errors)
     }
 }
