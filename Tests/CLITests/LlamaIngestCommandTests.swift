@@ -41,7 +41,7 @@ final class LlamaIngestCommandTests: XCTestCase {
         let lookup = try saestore(["lookup", store, "--doc", "0", "--pos", "2", "--window", "2", "--json"])
         XCTAssertEqual(lookup.status, 0, lookup.stderr)
         let context = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lookup.stdout.utf8)) as? [String: Any])
-        let text = try reader.text(ofDocument: 0)
+        let text = try XCTUnwrap(try reader.text(ofDocument: 0))
         let token = try XCTUnwrap(context["token"] as? String)
         XCTAssertFalse(token.isEmpty)
         XCTAssertTrue(text.contains(token.trimmingCharacters(in: .whitespaces)), "\(token) in \(text)")
