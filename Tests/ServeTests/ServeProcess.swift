@@ -21,8 +21,10 @@ protocol ServeProcessTesting: XCTestCase {}
 extension ServeProcessTesting {
     /// The `saestore` executable beside the test bundle.
     func saestoreExecutable() throws -> String {
+        // On Linux the bundle URL is the build directory itself; elsewhere the .xctest inside it.
         let bundle = Bundle(for: ServeFixture.self).bundleURL
-        let path = bundle.deletingLastPathComponent().appendingPathComponent("saestore").path
+        let dir = bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
+        let path = dir.appendingPathComponent("saestore").path
         setenv("SAESTORE_BLAS_AUTO", "0", 0)
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw ExternalTool.missing("saestore not built at \(path)", hint: "swift build --build-tests")

@@ -22,7 +22,8 @@ extension FeaturePostingsFile {
         let total = offsets[F]
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: temporary)
+        // Read and write: the sort pass reads each feature's list back.
+        let handle = try FileHandle(forUpdating: temporary)
         var header: [UInt8] = magic
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { header += $0 } }
         put(formatVersion)
