@@ -11,7 +11,8 @@ public enum FeatureScanJob {
     /// feature later reads them instead of the store's chunks and the SAE).
     /// With `modelDirectory`, each feature's logit effect is computed and stored too. With
     /// `postings`, DIR/results.postings too: every firing, per feature, strongest first
-    /// (`FeaturePostingsFile`; one more pass over the rows, reported as pass passCount + 1).
+    /// (`FeaturePostingsFile`; one more pass over the rows, reported as pass passCount + 1),
+    /// when the store has a token_id column (one without gets none).
     public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
                            out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto, postings: Bool = false,
                            progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
@@ -37,7 +38,9 @@ public enum FeatureScanJob {
         let examples = try ExampleWindowsFile.write(tables: tables, resolver: resolver,
                                                     to: out.appendingPathComponent(ExampleWindowsFile.fileName))
         let postingsURL = out.appendingPathComponent(FeaturePostingsFile.fileName)
-        if postings {
+        // A posting carries its row's token id: a store imported without token ids (an .npy
+        // column alone) gets no postings file, rather than one with made-up ids.
+        if postings && reader.columns.contains(where: { $0.name == TokenColumn.tokenID }) {
             let passes = config.quantileCount > 0 ? 2 : 1
             let postingsStart = Date()
             try FeaturePostingsFile.write(reader: reader, sae: runnable.sae, config: config, tables: tables, to: postingsURL) { done in
