@@ -40,10 +40,23 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     /// True when examples were folded by context (`ContextKeys`; the store has token ids and
     /// positions); nil/false in older results and for bare rows.
     public var foldsDuplicateContexts: Bool?
-    /// Tokens left out of the logit effects as collapsed (`CollapsedTokens`); nil: none or older results.
+    /// Tokens left out of the logit effects, for either reason below (older results: collapsed
+    /// only); nil: no logit effects.
     public var logitTokensLeftOut: Int?
     /// Rows skipped by the position filter (`config.minimumPosition`).
     public var rowsSkippedByPosition: Int?
+    /// Of those, tokens whose unembedding rows collapsed (`CollapsedTokens`); nil in older results.
+    public var logitTokensCollapsed: Int? = nil
+    /// Of those, tokens never seen in training (`TrainingTokens`); nil: not known.
+    public var logitTokensUntrained: Int? = nil
+    /// The training-token file that gave `logitTokensUntrained`.
+    public var trainingTokens: String? = nil
+
+    /// Why tokens were left out of the logit effects, as one sentence (nil: none were).
+    public var logitTokensLeftOutNote: String? {
+        LogitExclusions.note(leftOut: logitTokensLeftOut ?? 0, collapsed: logitTokensCollapsed,
+                             untrained: logitTokensUntrained, trainingTokens: trainingTokens)
+    }
 
     /// Whether the scan folded duplicate contexts.
     public var foldsDuplicates: Bool { foldsDuplicateContexts ?? false }
