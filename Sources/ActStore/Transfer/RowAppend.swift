@@ -19,6 +19,8 @@ public enum RowAppend {
         /// The tensor to read when a .safetensors file holds several.
         public var tensor: String?
 
+        /// One column's file of a part; `tensor` is needed only for a .safetensors file holding
+        /// several tensors.
         public init(column: String, file: String, tensor: String? = nil) {
             self.column = column
             self.file = file
