@@ -21,7 +21,10 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     public var deadFeatureCount: Int
     /// Histogram bins (ActivationHistogram): 2^minimumExponent ... 2^maximumExponent, binsPerOctave per octave.
     public var histogramMinimumExponent: Int
+    /// `ActivationHistogram.maximumExponent` at scan time; results whose bins differ from this
+    /// build's are refused on load.
     public var histogramMaximumExponent: Int
+    /// `ActivationHistogram.binsPerOctave` at scan time.
     public var histogramBinsPerOctave: Int
     /// Model directory whose unembedding gave the logit effects (nil: not computed).
     public var model: String?
@@ -61,7 +64,10 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     /// Whether the scan folded duplicate contexts.
     public var foldsDuplicates: Bool { foldsDuplicateContexts ?? false }
 
+    /// The results layout this build writes; `FeatureResults.load` refuses a newer one.
     public static let currentFormatVersion = 1
+    /// The manifest's name in the results directory.
     public static let fileName = "results.json"
+    /// The tables' file in the results directory (docs/FEATURES.md lists its tensors).
     public static let dataFileName = "results.safetensors"
 }
