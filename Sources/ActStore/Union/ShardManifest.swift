@@ -88,10 +88,16 @@ public struct ShardManifest: Codable, Sendable, Equatable {
             shards.append(Shard(path: path, rowCount: reader.rowCount, documentCount: reader.documentCount))
         }
         let manifest = ShardManifest(shards: shards)
+        try manifest.write(directory: directory)
+        return manifest
+    }
+
+    /// Writes this manifest as `directory/shards.json` (pretty, sorted keys), atomically: readers
+    /// see the old file or the new one, never a mix.
+    func write(directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory).appendingPathComponent(fileName), options: .atomic)
-        return manifest
+        try encoder.encode(self).write(to: URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName), options: .atomic)
     }
 
     static func resolve(_ path: String, in directory: String) -> String {
