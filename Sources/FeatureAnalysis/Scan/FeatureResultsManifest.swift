@@ -43,11 +43,11 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     /// True when examples were folded by context (`ContextKeys`; the store has token ids and
     /// positions); nil/false in older results and for bare rows.
     public var foldsDuplicateContexts: Bool?
+    /// Rows skipped by the position filter (`config.minimumPosition`).
+    public var rowsSkippedByPosition: Int?
     /// Tokens left out of the logit effects, for either reason below (older results: collapsed
     /// only); nil: no logit effects.
     public var logitTokensLeftOut: Int?
-    /// Rows skipped by the position filter (`config.minimumPosition`).
-    public var rowsSkippedByPosition: Int?
     /// Of those, tokens whose unembedding rows collapsed (`CollapsedTokens`); nil in older results.
     public var logitTokensCollapsed: Int? = nil
     /// Of those, tokens never seen in training (`TrainingTokens`); nil: not known.

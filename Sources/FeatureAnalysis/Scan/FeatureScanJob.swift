@@ -51,8 +51,8 @@ public enum FeatureScanJob {
             rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples,
             inputScale: runnable.scale == .identity ? nil : runnable.scale,
             foldsDuplicateContexts: try ContextKeys(reader: reader, firstRow: 0).namesContexts,
-            logitTokensLeftOut: exclusions?.leftOutCount,
             rowsSkippedByPosition: (config.endRow ?? reader.rowCount) - (config.firstRow ?? 0) - tables.rowsScanned,
+            logitTokensLeftOut: exclusions?.leftOutCount,
             logitTokensCollapsed: exclusions?.collapsedCount, logitTokensUntrained: exclusions?.untrainedCount,
             trainingTokens: exclusions?.trainingTokensPath)
         let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
