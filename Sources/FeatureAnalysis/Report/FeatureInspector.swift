@@ -24,7 +24,7 @@ public final class FeatureInspector {
     /// The stored windows, when the results have them and `window` fits in them.
     public let storedWindows: ExampleWindowsFile?
     /// The model's tokenizer, when a model directory is known (scan time or `model`).
-    public let tokenizer: GPT2Tokenizer?
+    public let tokenizer: (any TextTokenizer)?
     /// Logit effects computed now, when the scan had no model but one is given.
     private let lateLogits: LogitEffectTable?
     /// Why logit tokens were left out, as one sentence (the scan's, or the late computation's).
@@ -61,8 +61,9 @@ public final class FeatureInspector {
             storedWindows = nil
         }
         let modelDirectory = model ?? results.manifest.model
-        if let modelDirectory, FileManager.default.fileExists(atPath: modelDirectory + "/vocab.json") {
-            tokenizer = try GPT2Tokenizer(vocabPath: modelDirectory + "/vocab.json", mergesPath: modelDirectory + "/merges.txt")
+        // vocab.json + merges.txt (GPT-2) or tokenizer.json (Llama family), as ingest picked it.
+        if let modelDirectory, ["vocab.json", "tokenizer.json"].contains(where: { FileManager.default.fileExists(atPath: modelDirectory + "/" + $0) }) {
+            tokenizer = try ModelTokenizer.load(directory: modelDirectory)
         } else {
             tokenizer = nil
         }
