@@ -2,7 +2,7 @@
 /// decoding a JSON that omits a field takes the same default as `init(architecture:dIn:)`.
 public struct SAEConfig: Codable, Equatable, Sendable {
     /// SAE family: "tied" (the seed's), "standard" (untied, SAELens), "topk", "batchtopk",
-    /// "jumprelu" or "gated".
+    /// "jumprelu", "gated" or "matryoshka".
     public var architecture: SAEArchitecture
     /// Width of one activation row (floats per token), e.g. 768 for GPT-2 small's residual stream.
     public var dIn: Int
@@ -68,6 +68,10 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     public var auxKLatentCount: Int?
     /// Learning-rate warm-up and decay, sparsity-coefficient warm-up, k annealing.
     public var schedule: TrainingSchedule
+    /// Matryoshka: the nested prefix widths (latent counts, strictly increasing), each prefix
+    /// of latents reconstructing the input on its own (SAELens `matryoshka_widths`). The full
+    /// width is appended when the last is smaller, as SAELens does; nil for the others.
+    public var matryoshkaWidths: [Int]?
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -99,6 +103,15 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.auxKCoefficient = 0
         self.auxKLatentCount = nil
         self.schedule = TrainingSchedule()
+        self.matryoshkaWidths = nil
+    }
+
+    /// The matryoshka levels as trained: `matryoshkaWidths` with the latent count appended when
+    /// it does not end there (SAELens' `_validate_matryoshka_config`); empty for the others.
+    public var resolvedMatryoshkaWidths: [Int] {
+        guard architecture == .matryoshka, var widths = matryoshkaWidths else { return [] }
+        if widths.last != latentCount { widths.append(latentCount) }
+        return widths
     }
 
     /// k_aux of the AuxK loss.
@@ -150,6 +163,15 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         if let auxKLatentCount {
             try check(auxKLatentCount >= 1, "auxKLatentCount", auxKLatentCount, "a positive latent count")
         }
+        if architecture == .matryoshka {
+            let widths = matryoshkaWidths ?? []
+            let increasing = zip(widths, widths.dropFirst()).allSatisfy { $0 < $1 }
+            try check(!widths.isEmpty && widths.allSatisfy { $0 > 0 } && increasing && widths.last! <= latentCount,
+                      "matryoshkaWidths", widths, "strictly increasing positive prefix widths up to \(latentCount) (the latent count)")
+        } else {
+            try check(matryoshkaWidths == nil, "matryoshkaWidths", matryoshkaWidths ?? [],
+                      "nil unless the architecture is matryoshka")
+        }
         try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
                   "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
@@ -160,6 +182,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
         case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
+        case matryoshkaWidths
     }
 
     public init(from decoder: Decoder) throws {
@@ -198,5 +221,6 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         auxKCoefficient = try c.decodeIfPresent(Double.self, forKey: .auxKCoefficient) ?? auxKCoefficient
         auxKLatentCount = try c.decodeIfPresent(Int.self, forKey: .auxKLatentCount)
         schedule = try c.decodeIfPresent(TrainingSchedule.self, forKey: .schedule) ?? schedule
+        matryoshkaWidths = try c.decodeIfPresent([Int].self, forKey: .matryoshkaWidths)
     }
 }

@@ -14,7 +14,9 @@ struct ArchitectureArguments: ParsableArguments {
     var jumpreluInitThreshold: Double?
     @Option(help: "jumprelu, tanh loss: c in tanh(c·f·‖W_dec[j]‖) (default 4).")
     var jumpreluTanhScale: Double?
-    @Option(help: "batchtopk: weight of each batch's smallest kept activation in the inference threshold (default 0.01).")
+    @Option(help: "matryoshka: the nested prefix widths, e.g. 128,512,2048 (strictly increasing; the full width is appended when the last is smaller, as SAELens does). Required with --arch matryoshka.")
+    var matryoshkaWidths: String?
+    @Option(help: "batchtopk/matryoshka: weight of each batch's smallest kept activation in the inference threshold (default 0.01).")
     var topkThresholdLr: Double?
     @Option(help: "topk/batchtopk: weight of the AuxK dead-latent loss (default 0: off; SAELens uses 1, Gao et al. 1/32). Dead = no firing within --dead-window-tokens rows.")
     var auxk: Double?
@@ -58,8 +60,20 @@ struct ArchitectureArguments: ParsableArguments {
         if config.architecture != .jumprelu, let given = jumpReLUOptions.first(where: \.1) {
             throw ValidationError("\(given.0) applies to --arch jumprelu only")
         }
-        if config.architecture != .batchtopk, topkThresholdLr != nil {
-            throw ValidationError("--topk-threshold-lr applies to --arch batchtopk only")
+        if !config.architecture.usesBatchTopK, topkThresholdLr != nil {
+            throw ValidationError("--topk-threshold-lr applies to --arch batchtopk or matryoshka only")
+        }
+        if let matryoshkaWidths {
+            guard config.architecture == .matryoshka else {
+                throw ValidationError("--matryoshka-widths applies to --arch matryoshka only")
+            }
+            let widths = matryoshkaWidths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--matryoshka-widths must be comma-separated latent counts, e.g. 128,512,2048, not \(matryoshkaWidths)")
+            }
+            config.matryoshkaWidths = widths.map { $0! }
+        } else if config.architecture == .matryoshka {
+            throw ValidationError("--arch matryoshka needs --matryoshka-widths (e.g. 128,512,\(config.latentCount); docs/SAE.md)")
         }
         if !config.architecture.usesK, auxk != nil || auxkLatents != nil {
             throw ValidationError("--auxk and --auxk-latents apply to --arch topk or batchtopk only")
