@@ -72,6 +72,11 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     /// of latents reconstructing the input on its own (SAELens `matryoshka_widths`). The full
     /// width is appended when the last is smaller, as SAELens does; nil for the others.
     public var matryoshkaWidths: [Int]?
+    /// L1 SAEs (tied, standard, gated): after every this many steps, re-initialise the latents
+    /// that fired on none of the last `SAETrainerOptions.deadFeatureWindowTokens` rows from
+    /// high-loss rows of the batch (Anthropic 2023; `SAETrainer+Resampling.swift`); nil (the
+    /// default) never resamples (steps, >= 1).
+    public var resampleEverySteps: Int?
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -104,6 +109,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.auxKLatentCount = nil
         self.schedule = TrainingSchedule()
         self.matryoshkaWidths = nil
+        self.resampleEverySteps = nil
     }
 
     /// The matryoshka levels as trained: `matryoshkaWidths` with the latent count appended when
@@ -172,6 +178,11 @@ public struct SAEConfig: Codable, Equatable, Sendable {
             try check(matryoshkaWidths == nil, "matryoshkaWidths", matryoshkaWidths ?? [],
                       "nil unless the architecture is matryoshka")
         }
+        if let resampleEverySteps {
+            try check(resampleEverySteps >= 1, "resampleEverySteps", resampleEverySteps, "a positive step count")
+            try check([.tied, .standard, .gated].contains(architecture), "resampleEverySteps", resampleEverySteps,
+                      "nil unless the architecture is tied, standard or gated (the L1 SAEs; the TopK family has AuxK)")
+        }
         try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
                   "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
@@ -182,7 +193,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
         case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
-        case matryoshkaWidths
+        case matryoshkaWidths, resampleEverySteps
     }
 
     public init(from decoder: Decoder) throws {
@@ -222,5 +233,6 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         auxKLatentCount = try c.decodeIfPresent(Int.self, forKey: .auxKLatentCount)
         schedule = try c.decodeIfPresent(TrainingSchedule.self, forKey: .schedule) ?? schedule
         matryoshkaWidths = try c.decodeIfPresent([Int].self, forKey: .matryoshkaWidths)
+        resampleEverySteps = try c.decodeIfPresent(Int.self, forKey: .resampleEverySteps)
     }
 }

@@ -271,6 +271,7 @@ public final class SAETrainer {
         let losses = try computeGradients(rowCount: B)
         try applyGradients(rowCount: B, losses: losses)
         window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: config.dIn, losses: losses)
+        if let every = config.resampleEverySteps, state.stepCount % every == 0 { resampleDeadLatents(rowCount: B) }
         workspace.clock?.lap(.bookkeeping)
         return losses
     }

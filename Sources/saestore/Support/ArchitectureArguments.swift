@@ -36,6 +36,8 @@ struct ArchitectureArguments: ParsableArguments {
     var kStart: Int?
     @Option(help: "Steps of the k annealing (with --k-start).")
     var kAnnealSteps = 0
+    @Option(help: "tied/standard/gated: every STEPS steps, re-initialise the latents dead over --dead-window-tokens rows from high-loss rows of the batch (Anthropic 2023; default off).")
+    var resampleEvery: Int?
 
     /// Writes the given options into `config` (`totalSteps`: the run's step count, which the
     /// cosine and the decay need); throws when one does not apply to its architecture.
@@ -77,6 +79,12 @@ struct ArchitectureArguments: ParsableArguments {
         }
         if !config.architecture.usesK, auxk != nil || auxkLatents != nil {
             throw ValidationError("--auxk and --auxk-latents apply to --arch topk or batchtopk only")
+        }
+        if let resampleEvery {
+            guard [.tied, .standard, .gated].contains(config.architecture) else {
+                throw ValidationError("--resample-every applies to --arch tied, standard or gated only (the TopK family has --auxk)")
+            }
+            config.resampleEverySteps = resampleEvery
         }
         if let auxk { config.auxKCoefficient = auxk }
         if let auxkLatents { config.auxKLatentCount = auxkLatents }
