@@ -36,7 +36,8 @@ final class MatryoshkaTrainCommandTests: XCTestCase {
         let missing = try saestore(common + ["--out", temporaryPath(self, "nowidths")])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("--matryoshka-widths"), missing.stderr)
-        let parallel = try saestore(common + ["--out", temporaryPath(self, "streams"), "--matryoshka-widths", "8,24",
+        // Widths separated by spaces parse too (this run gets as far as the data-parallel refusal).
+        let parallel = try saestore(common + ["--out", temporaryPath(self, "streams"), "--matryoshka-widths", "8", "24",
                                               "--streams", "2"])
         XCTAssertNotEqual(parallel.status, 0)
         XCTAssertTrue(parallel.stderr.contains("one process"), parallel.stderr)

@@ -77,6 +77,11 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     /// high-loss rows of the batch (Anthropic 2023; `SAETrainer+Resampling.swift`); nil (the
     /// default) never resamples (steps, >= 1).
     public var resampleEverySteps: Int?
+    /// Where b_dec starts: "zeros" (default), "mean" or "geometric_median" of the first
+    /// `bDecInitRowCount` training rows (SAELens ≤ 5's `b_dec_init_method`).
+    public var bDecInit: DecoderBiasInit
+    /// Rows sampled from the start of the data for `bDecInit` (rows).
+    public var bDecInitRowCount: Int
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -110,6 +115,8 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.schedule = TrainingSchedule()
         self.matryoshkaWidths = nil
         self.resampleEverySteps = nil
+        self.bDecInit = .zeros
+        self.bDecInitRowCount = 16_384
     }
 
     /// The matryoshka levels as trained: `matryoshkaWidths` with the latent count appended when
@@ -183,6 +190,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
             try check([.tied, .standard, .gated].contains(architecture), "resampleEverySteps", resampleEverySteps,
                       "nil unless the architecture is tied, standard or gated (the L1 SAEs; the TopK family has AuxK)")
         }
+        try check(bDecInitRowCount > 0, "bDecInitRowCount", bDecInitRowCount, "a positive row count")
         try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
                   "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
@@ -193,7 +201,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
         case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
-        case matryoshkaWidths, resampleEverySteps
+        case matryoshkaWidths, resampleEverySteps, bDecInit, bDecInitRowCount
     }
 
     public init(from decoder: Decoder) throws {
@@ -234,5 +242,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         schedule = try c.decodeIfPresent(TrainingSchedule.self, forKey: .schedule) ?? schedule
         matryoshkaWidths = try c.decodeIfPresent([Int].self, forKey: .matryoshkaWidths)
         resampleEverySteps = try c.decodeIfPresent(Int.self, forKey: .resampleEverySteps)
+        bDecInit = try c.decodeIfPresent(DecoderBiasInit.self, forKey: .bDecInit) ?? bDecInit
+        bDecInitRowCount = try c.decodeIfPresent(Int.self, forKey: .bDecInitRowCount) ?? bDecInitRowCount
     }
 }

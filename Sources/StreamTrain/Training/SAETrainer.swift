@@ -172,6 +172,9 @@ public final class SAETrainer {
             state.activationScale = scale
             progress(.normalizationEstimated(scale: scale, rowCount: rows))
         }
+        if config.bDecInit != .zeros, state.stepCount == 0, state.decoderBiasInitialized != true {
+            try initializeDecoderBias(source: &source)
+        }
         window.reset()
         var lastMetrics: TrainingMetrics?
         var lastCheckpointStep = -1
