@@ -17,6 +17,7 @@ struct SAEStore: ParsableCommand {
             ImportCommand.self,
             ExportCommand.self,
             TokenizeCommand.self,
+            TrainingTokensCommand.self,
             CorpusCommand.self,
             EvaluateCommand.self,
             SweepCommand.self,

@@ -27,6 +27,9 @@ public final class FeatureInspector {
     public let tokenizer: GPT2Tokenizer?
     /// Logit effects computed now, when the scan had no model but one is given.
     private let lateLogits: LogitEffectTable?
+    /// Why logit tokens were left out, as one sentence (the scan's, or the late computation's).
+    public let logitTokensLeftOutNote: String?
+    private let logitTokensLeftOutCount: Int
     private var loadedSAE: SAESource?
     private var loadedResolver: ExampleResolver?
 
@@ -65,13 +68,19 @@ public final class FeatureInspector {
         }
         if results.logits == nil, let model {
             let unembedding = try Unembedding(modelDirectory: model)
+            let exclusions = try LogitExclusions.find(unembedding, modelDirectory: model)
             let source = try SAESource(path: saeDirectory.path)
             loadedSAE = source
             lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(try SAEInputScale.fold(source.loaded.sae, scale: results.manifest.inputScale?.value ?? 1), results.tables.featureIDs),
                                                  featureCount: results.tables.featureCount,
-                                                 unembedding: unembedding, tokenCount: 10, excluded: CollapsedTokens.find(unembedding))
+                                                 unembedding: unembedding, tokenCount: 10, excluded: exclusions.excluded)
+            logitTokensLeftOutCount = exclusions.leftOutCount
+            logitTokensLeftOutNote = LogitExclusions.note(leftOut: exclusions.leftOutCount, collapsed: exclusions.collapsedCount,
+                                                          untrained: exclusions.untrainedCount, trainingTokens: exclusions.trainingTokensPath)
         } else {
             lateLogits = nil
+            logitTokensLeftOutCount = results.manifest.logitTokensLeftOut ?? 0
+            logitTokensLeftOutNote = results.manifest.logitTokensLeftOutNote
         }
     }
 
@@ -152,7 +161,8 @@ public final class FeatureInspector {
             }
             return FeatureDetail(feature: id, rowsScanned: t.rowsScanned, fireCount: t.fireCounts[f], frequency: t.frequency(f),
                                  meanActivation: t.meanActivation(f), maxActivation: t.maxActivation(f), histogram: histogram,
-                                 topExamples: top, duplicatesFolded: folded, logitTokensLeftOut: results.manifest.logitTokensLeftOut ?? 0,
+                                 topExamples: top, duplicatesFolded: folded, logitTokensLeftOut: logitTokensLeftOutCount,
+                                 logitTokensLeftOutNote: logitTokensLeftOutNote,
                                  quantiles: buckets,
                                  promotedTokens: logits.map { tokens($0.promoted(f)) },
                                  suppressedTokens: logits.map { tokens($0.suppressed(f)) })
