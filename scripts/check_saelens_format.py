@@ -5,9 +5,9 @@ Usage: check_saelens_format.py EXPECTED.json [EXPECTED.json ...]
 
 Each EXPECTED.json (written by Tests/StreamTrainTests/SAELensFormatTests) names an export
 directory and holds what saestore trained and computed:
-  {"dir": SAE_DIR, "architecture": "tied|standard|topk|batchtopk|jumprelu|gated", "k": K, "scale": s,
+  {"dir": SAE_DIR, "architecture": "tied|standard|topk|batchtopk|matryoshka|jumprelu|gated", "k": K, "scale": s,
    "w_enc": [d_in*d_sae], "w_dec": [d_sae*d_in], "b_enc": [d_sae] (gated: b_gate), "b_dec": [d_in],
-   "threshold": [d_sae] (batchtopk, jumprelu; else []), "r_mag", "b_mag": [d_sae] (gated; else []),
+   "threshold": [d_sae] (batchtopk, matryoshka, jumprelu; else []), "r_mag", "b_mag": [d_sae] (gated; else []),
    "rows": n, "x": [n*d_in], "f": [n*d_sae], "x_hat": [n*d_in]}
 (weights in training space, row-major; x raw activations; f and x_hat saestore's outputs).
 
@@ -79,7 +79,7 @@ def check(expected_path):
         return problems
     architecture, d_in, d_sae = cfg["architecture"], cfg["d_in"], cfg["d_sae"]
     need(architecture in ARCHITECTURES, f"architecture {architecture!r} is not one SAELens registers")
-    want_architecture = {"topk": "topk", "batchtopk": "jumprelu", "jumprelu": "jumprelu",
+    want_architecture = {"topk": "topk", "batchtopk": "jumprelu", "matryoshka": "jumprelu", "jumprelu": "jumprelu",
                          "gated": "gated"}.get(expected["architecture"], "standard")
     need(architecture == want_architecture, f"architecture {architecture!r}, expected {want_architecture!r}")
     need(isinstance(d_in, int) and isinstance(d_sae, int) and d_in > 0 and d_sae > 0, f"d_in {d_in!r}, d_sae {d_sae!r}")

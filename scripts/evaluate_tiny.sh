@@ -2,7 +2,7 @@
 # End-to-end evaluation on the tiny Shakespeare model (docs/EVALUATION.md, "Measured"):
 # ingest tinyshakespeare (one document, 128-token windows without BOS), train the seed SAE on
 # blocks.2.hook_resid_pre over the first 90 % of rows for 3 epochs, evaluate it on the last 10 %
-# with the model, then sweep λ. About 10 minutes on 2 busy cores.
+# with the model, then sweep λ. About 10 minutes on 2 busy cores (release build).
 #
 #   scripts/evaluate_tiny.sh [WORKDIR]      (default /tmp/saestore-evaluate-tiny)
 set -euo pipefail
@@ -11,8 +11,9 @@ DATA=../shared/data
 WORK=${1:-/tmp/saestore-evaluate-tiny}
 MODEL=$DATA/models/tiny-shakespeare-gpt2
 HOOK=blocks.2.hook_resid_pre
-swift build -c debug --product saestore >/dev/null
-BIN=.build/debug/saestore
+# Release (the test build, -enable-testing, is release too): a debug build is 10-100x slower.
+swift build -c release --product saestore >/dev/null
+BIN=.build/release/saestore
 mkdir -p "$WORK"
 [ -d "$WORK/shakespeare.store" ] || $BIN ingest --model "$MODEL" --corpus $DATA/corpora/tinyshakespeare.txt \
     --store "$WORK/shakespeare.store" --hook $HOOK --context 128 --no-prepend-bos --quiet

@@ -25,6 +25,7 @@ if [ ${#MEMBERS[@]} -eq 0 ]; then
         "batchtopk-k16:batchtopk:--k,16"
         "batchtopk-k16-auxk:batchtopk:--k,16,--auxk,0.03125,--dead-window-tokens,100000"
         "jumprelu-l0-1:jumprelu:--l0,1"
+        "matryoshka-k16:matryoshka:--k,16,--matryoshka-widths,64,256"
     )
 fi
 # SAESTORE=path/to/saestore uses that binary instead of building one.

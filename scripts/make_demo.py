@@ -30,3 +30,19 @@ text = open(os.path.join(shared, "corpora", "tinyshakespeare.txt"), encoding="ut
 cut = text.index("\n\n", int(len(text) * 0.9)) + 2
 with open(os.path.join(root, "demo", "corpus", "tinyshakespeare-heldout.txt"), "w", encoding="utf-8") as f:
     f.write(text[cut:])
+
+# training_tokens.json: the token ids the model trained on (TRAINING.json: "first 90% of GPT-2
+# tokens" of tinyshakespeare, tokenized as one text). The prefix is re-tokenized on its own so
+# that saestore's tokenizer can reproduce the set from the same text (DemoModelTests): only a
+# token straddling the 90% cut could differ, and it would be one id at most.
+import json
+from tokenizers import ByteLevelBPETokenizer
+
+tokenizer = ByteLevelBPETokenizer(os.path.join(src, "vocab.json"), os.path.join(src, "merges.txt"))
+ids = tokenizer.encode(text).ids
+prefix = tokenizer.decode(ids[: int(0.9 * len(ids))])
+prefix_ids = tokenizer.encode(prefix).ids
+with open(os.path.join(root, "demo", "model", "training_tokens.json"), "w", encoding="utf-8") as f:
+    json.dump({"formatVersion": 1,
+               "source": "tinyshakespeare.txt, first 90%% of its GPT-2 tokens (the first %d characters)" % len(prefix),
+               "tokensCounted": len(prefix_ids), "tokenIds": sorted(set(prefix_ids))}, f, sort_keys=True)

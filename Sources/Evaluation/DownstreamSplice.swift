@@ -9,7 +9,8 @@ import SAELoading
 /// inflated by rows the SAE run leaves alone (docs/EVALUATION.md). Windows are batched by
 /// equal length. The MLP neurons of the baseline are read in a fifth, partial forward pass.
 struct DownstreamSplice {
-    let model: GPT2Model
+    /// Any family that can replace a hook's activation mid-forward (GPT-2, Llama).
+    let model: any SpliceableLanguageModel
     let modelName: String
     let hook: HookPoint
     let neuronHook: HookPoint?
@@ -59,7 +60,7 @@ struct DownstreamSplice {
 
                 if let neuronHook, neuronTracker != nil {
                     let neurons = try model.activations(tokens: ids, batch: B, sequenceLength: T, hooks: [neuronHook])[neuronHook]!
-                    let width = neuronHook.width(model.config)
+                    let width = model.width(of: neuronHook)
                     for (j, i) in rowIndices.enumerated() where included[i] {
                         neuronTracker!.add(neurons, offset: j * width, row: Int32(i))
                     }

@@ -17,7 +17,8 @@ public struct EvaluationConfig: Codable, Sendable, Equatable {
     public var topK: Int
     /// A feature is dense when it fires on more than this fraction of the rows (0...1).
     public var denseThreshold: Double
-    /// Leave out rows whose token is <|endoftext|> (BOS): not measured, not replaced by the
+    /// Leave out rows whose token is special: <|endoftext|> in a GPT-2 store, the BOS ingest
+    /// prepended in a tokenizer.json (Llama-family) store. Not measured, not replaced by the
     /// SAE's reconstruction in the model, as SAELens' evals do by default.
     public var excludeSpecialTokens: Bool
     /// Leave out rows at context positions below this (count); nil = run.json's

@@ -8,11 +8,13 @@ import StreamTrain
 /// on a store's held-out rows (docs/EVALUATION.md).
 public enum SAEEvaluation {
     /// Rows whose activations are read, encoded, measured and (with a model) spliced.
-    /// `model` enables the downstream loss and the MLP-neuron baseline; `modelName` labels it.
+    /// `model` (any family that is a `SpliceableLanguageModel`: GPT-2, Llama) enables the
+    /// downstream loss and the MLP-neuron baseline; `modelName` labels it. A model of another
+    /// family, or without the store's hook, is refused with `EvaluationError.unsupportedHook`.
     /// `previous`: an evaluation of another SAE on the same store, column, rows and model (a
     /// sweep's first member) whose clean and zero-ablated losses are reused, saving two of the
     /// three forward passes; ignored when any of those differ.
-    public static func run(_ config: EvaluationConfig, model: GPT2Model? = nil, modelName: String? = nil,
+    public static func run(_ config: EvaluationConfig, model: (any DecoderLanguageModel)? = nil, modelName: String? = nil,
                            reusingModelLossesOf previous: EvaluationResult? = nil,
                            progress: (EvaluationProgress) -> Void = { _ in }) throws -> EvaluationResult {
         try config.validate()
@@ -44,8 +46,9 @@ public enum SAEEvaluation {
         let minimumPosition = config.minimumPosition ?? evaluated.minimumPosition
         var included = [Bool](repeating: true, count: rows.count)
         if let tokens {
+            let specialIDs = config.excludeSpecialTokens ? specialTokenIDs(manifest: reader.manifest, tokens: tokens) : []
             for i in included.indices {
-                let special = config.excludeSpecialTokens && tokens.tokenIDs[i] == GPT2Tokenizer.endOfTextID
+                let special = specialIDs.contains(tokens.tokenIDs[i])
                 included[i] = Int(tokens.positions[i]) >= minimumPosition && !special
             }
         } else {
@@ -70,14 +73,28 @@ public enum SAEEvaluation {
         // feeding it.
         var hookPoint: HookPoint?
         var neuronHook: HookPoint?
+        var spliceable: (any SpliceableLanguageModel)?
         if let model {
-            let point = try HookPoint(parsing: hook)
-            guard point.layer < model.config.layerCount else {
-                throw EvaluationError.hookNotInModel(model: modelName ?? "model", hook: hook, layerCount: model.config.layerCount)
+            let name = modelName ?? "model"
+            let point: HookPoint
+            do {
+                point = try model.hookPoint(named: hook)
+            } catch let error as HookPointError {
+                guard case .layerOutOfRange = error else {
+                    throw EvaluationError.unsupportedHook(model: name, family: model.family.rawValue, hook: hook, reason: "\(error)")
+                }
+                throw EvaluationError.hookNotInModel(model: name, hook: hook, layerCount: model.layerCount)
+            } catch {
+                throw EvaluationError.unsupportedHook(model: name, family: model.family.rawValue, hook: hook, reason: "\(error)")
             }
-            guard point.width(model.config) == spec.width else {
-                throw EvaluationError.modelMismatch(model: modelName ?? "model", hook: hook,
-                                                    detail: "the model's \(hook) is \(point.width(model.config)) wide, the column \(spec.width)")
+            guard let splicing = model as? any SpliceableLanguageModel else {
+                throw EvaluationError.unsupportedHook(model: name, family: model.family.rawValue, hook: hook,
+                                                      reason: "this family's forward pass cannot replace a hook's activation, so it has no downstream loss")
+            }
+            spliceable = splicing
+            guard model.width(of: point) == spec.width else {
+                throw EvaluationError.modelMismatch(model: name, hook: hook,
+                                                    detail: "the model's \(hook) is \(model.width(of: point)) wide, the column \(spec.width)")
             }
             hookPoint = point
             if config.baselines {
@@ -120,9 +137,9 @@ public enum SAEEvaluation {
 
         var downstream: DownstreamMetrics?
         var neuronTracker: UnitActivationTracker?
-        if let model, let hookPoint, let tokens {
+        if let model = spliceable, let hookPoint, let tokens {
             if let neuronHook {
-                neuronTracker = UnitActivationTracker(unitCount: neuronHook.width(model.config), topK: config.topK, activation: .positivePart)
+                neuronTracker = UnitActivationTracker(unitCount: model.width(of: neuronHook), topK: config.topK, activation: .positivePart)
             }
             let splice = DownstreamSplice(model: model, modelName: modelName ?? "model", hook: hookPoint, neuronHook: neuronHook,
                                           reader: reader, column: spec, tokens: tokens, included: included,
@@ -178,6 +195,16 @@ public enum SAEEvaluation {
         }
         guard rowCount > 0 else { throw EvaluationError.noRows(store: store, rows: 0..<0, reason: "the store is empty") }
         return (0..<rowCount, "all")
+    }
+
+    /// Token ids left out as special tokens: GPT-2's <|endoftext|> in a GPT-2 BPE store (SAELens'
+    /// default); in a tokenizer.json store (Llama family) the BOS ingest put first in every window
+    /// when the manifest says it prepended one, read from the position-0 rows, because 50256 is an
+    /// ordinary token in those vocabularies and the BOS id differs per model.
+    static func specialTokenIDs(manifest: StoreManifest, tokens: RowTokens) -> Set<UInt32> {
+        guard manifest.tokenizer == "tokenizer.json" else { return [GPT2Tokenizer.endOfTextID] }
+        guard manifest.prependBOS == true else { return [] }
+        return Set(zip(tokens.tokenIDs, tokens.positions).lazy.filter { $0.1 == 0 }.map { $0.0 })
     }
 
     /// The MLP whose neurons feed `hook` most directly: the block's own MLP for hooks after it

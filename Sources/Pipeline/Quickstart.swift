@@ -57,12 +57,13 @@ extension QuickstartPlan {
 /// Every stage resumes: a second run reuses the store, continues or reuses the training
 /// run, and rebuilds only what is missing.
 public enum Quickstart {
-    /// Runs `plan` end to end, calling `event` at each stage and for progress; `shouldStop` ends
+    /// Runs `plan` end to end with `model` and `tokenizer` of any family ingest runs (as
+    /// `LanguageModelLoader` loads them), calling `event` at each stage and for progress; `shouldStop` ends
     /// ingest early (then it throws; the same command, run again, continues). Trains the seed SAE (tied,
     /// positions ≥ 1, checkpoints every 500 steps) and skips the scan and report when results for
     /// this SAE and these rows are already there. Throws `FeaturesError.invalidArgument` when
     /// interrupted or the store has fewer than 2 documents, and each stage's own errors.
-    public static func run(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer,
+    public static func run(_ plan: QuickstartPlan, model: any DecoderLanguageModel, tokenizer: any TextTokenizer,
                            shouldStop: @escaping () -> Bool = { false },
                            event: @escaping (QuickstartEvent) -> Void = { _ in }) throws -> QuickstartSummary {
         try FileManager.default.createDirectory(atPath: plan.outputDirectory, withIntermediateDirectories: true)

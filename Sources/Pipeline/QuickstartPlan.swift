@@ -19,7 +19,8 @@ public struct QuickstartPlan: Codable, Sendable {
     /// The model's name as the store's manifest records it: the hub id (e.g. "gpt2") or
     /// "saestore-demo/tiny-shakespeare-gpt2-f16" for the demo model.
     public var modelName: String
-    /// Local directory holding config.json, model.safetensors, vocab.json and merges.txt.
+    /// Local directory holding config.json and the weights, with vocab.json and merges.txt
+    /// (GPT-2) or tokenizer.json (Llama family).
     public var modelDirectory: String
     /// True when no GPT-2 could be had and the bundled demo model is used.
     public var usesDemoModel: Bool
@@ -34,7 +35,8 @@ public struct QuickstartPlan: Codable, Sendable {
     public var budget: QuickstartBudget
     /// Directory for everything the quickstart writes: store/, run/ and features/ under it.
     public var outputDirectory: String
-    /// The hooked column: `blocks.{L}.hook_resid_pre` at L = layerCount / 2 (6 for GPT-2 small).
+    /// The hooked column: `blocks.{L}.hook_resid_pre` at L = layerCount / 2 (6 for GPT-2 small),
+    /// in every family.
     public var hook: String
     /// Documents whose rows train the SAE; the next `analysisDocuments` are for MAEs.
     public var trainingDocuments: Int
@@ -110,11 +112,12 @@ public enum QuickstartPlanner {
     /// Makes the plan for `budget`: document counts, hook, ingest settings and epochs as the
     /// fields of `QuickstartPlan` describe. With no `corpora`, the bundled demo corpus. Throws
     /// `FeaturesError.invalidArgument` when there is no corpus and no demo corpus, or a corpus file
-    /// does not exist, and `GPT2ModelError` when the model's config.json cannot be read.
+    /// does not exist, and `GPT2ModelError` / `LlamaModelError` when the model's config.json
+    /// cannot be read or names a family that does not run.
     public static func plan(model: QuickstartModelChoice, corpora: [String], outputDirectory: String,
                             budget: QuickstartBudget) throws -> QuickstartPlan {
-        let config = try GPT2Config.load(path: model.files.configPath)
-        let hookLayer = config.layerCount / 2
+        let shape = try architecture(of: model.files)
+        let hookLayer = shape.layerCount / 2
         var usesDemoCorpus = false
         var files = corpora
         var separator: String?
@@ -135,14 +138,30 @@ public enum QuickstartPlanner {
         case .small: (trainingDocuments, analysisDocuments) = usesDemoCorpus ? (750, 189) : (400, 100)
         case .full: (trainingDocuments, analysisDocuments) = (20_000, 5_000)
         }
-        let ingest = IngestConfig(hooks: ["blocks.\(hookLayer).hook_resid_pre"], contextSize: min(128, config.maxPositions),
+        let ingest = IngestConfig(hooks: ["blocks.\(hookLayer).hook_resid_pre"], contextSize: min(128, shape.maxPositions),
                                   maxDocuments: trainingDocuments + analysisDocuments, dtype: .f16, batchWindows: 8)
-        let small = config.embeddingWidth <= 256
+        let small = shape.width <= 256
         return QuickstartPlan(modelName: model.name, modelDirectory: model.files.directory, usesDemoModel: model.fallbackReason != nil,
                               corpora: files, usesDemoCorpus: usesDemoCorpus, corpusSeparator: separator, budget: budget,
                               outputDirectory: outputDirectory, hook: ingest.hooks[0], trainingDocuments: trainingDocuments,
                               analysisDocuments: analysisDocuments, ingest: ingest,
                               epochs: budget == .full ? 100 : budget == .tiny ? 2 : (small ? 30 : 3), expansion: 8)
+    }
+}
+
+extension QuickstartPlanner {
+    /// Blocks, longest window and residual width from config.json, read as the family its
+    /// `model_type` names (GPT-2's n_layer / n_positions / n_embd, Llama's num_hidden_layers /
+    /// max_position_embeddings / hidden_size), without loading the weights.
+    static func architecture(of files: ModelFiles) throws -> (layerCount: Int, maxPositions: Int, width: Int) {
+        switch try LanguageModelLoader.family(files: files) {
+        case .llama:
+            let config = try LlamaConfig.load(path: files.configPath)
+            return (config.layerCount, config.maxPositions, config.hiddenWidth)
+        default:
+            let config = try GPT2Config.load(path: files.configPath)
+            return (config.layerCount, config.maxPositions, config.embeddingWidth)
+        }
     }
 }
 
@@ -168,13 +187,15 @@ public struct QuickstartEstimate: Sendable {
 extension QuickstartPlanner {
     /// Measures `plan` on this machine: tokenizes up to 200 documents for tokens per document,
     /// counts the documents the corpus has, times one forward batch of `model` and one SAE step.
-    /// Throws the corpus reader's errors and `HookPointError` for a hook the model lacks.
-    public static func estimate(_ plan: QuickstartPlan, model: GPT2Model, tokenizer: GPT2Tokenizer) throws -> QuickstartEstimate {
+    /// Throws the corpus reader's errors and `ModelFamilyError` / `HookPointError` for a hook the
+    /// model lacks.
+    public static func estimate(_ plan: QuickstartPlan, model: any DecoderLanguageModel,
+                                tokenizer: any TextTokenizer) throws -> QuickstartEstimate {
         // Tokens per document from up to 200 documents of the first corpus file.
         let reader = try CorpusReader(path: plan.corpora[0], options: CorpusOptions(separator: plan.corpusSeparator))
         var sampled = 0, tokens = 0
         while sampled < 200, let document = try reader.next() {
-            tokens += tokenizer.encode(document.text).count
+            tokens += tokenizer.encode(document.text, allowSpecial: false).count
             sampled += 1
         }
         // Count (without tokenizing) up to the documents the plan wants, to know if the corpus has them.
@@ -190,15 +211,16 @@ extension QuickstartPlanner {
         let documents = min(wanted, exhausted ? available : Int.max)
         let ingestTokens = Int(perDocument * Double(documents))
 
-        let hook = try HookPoint(parsing: plan.hook, config: model.config)
+        let hook = try model.hookPoint(named: plan.hook)
         let T = plan.ingest.contextSize, B = plan.ingest.batchWindows
-        let batch = [UInt32](repeating: 50256, count: B * T)
+        // Any id the vocabulary has: the time does not depend on which.
+        let batch = [UInt32](repeating: 0, count: B * T)
         _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
         var start = Date()
         _ = try model.activations(tokens: batch, batch: B, sequenceLength: T, hooks: [hook])
         let forwardTokensPerSecond = Double(B * T) / max(Date().timeIntervalSince(start), 1e-6)
 
-        var config = SAEConfig(architecture: .tied, dIn: hook.width(model.config))
+        var config = SAEConfig(architecture: .tied, dIn: model.width(of: hook))
         config.expansionFactor = plan.expansion
         let trainer = try SAETrainer(config: config)
         var rng = SeededGenerator(seed: 1)

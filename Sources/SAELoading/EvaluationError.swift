@@ -18,6 +18,9 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case modelMismatch(model: String, hook: String, detail: String)
     /// The model has no MLP before the hook (for the neuron baseline) or no such layer.
     case hookNotInModel(model: String, hook: String, layerCount: Int)
+    /// The model's family has no such hook site, or cannot replace the hook's activation
+    /// mid-forward (which the downstream loss needs); `family` is config.json's family name.
+    case unsupportedHook(model: String, family: String, hook: String, reason: String)
     /// Token metadata contradicts itself (positions not consecutive inside a window).
     case inconsistentWindows(store: String, row: Int, detail: String)
     /// A sweep or evaluation option is out of range.
@@ -44,6 +47,8 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
             return "the model \(model) does not match the store at \(hook): \(detail). Pass the model the store was ingested with"
         case let .hookNotInModel(model, hook, layerCount):
             return "the model \(model) has \(layerCount) blocks (0...\(layerCount - 1)); it has no \(hook). Pass the model the store was ingested with"
+        case let .unsupportedHook(model, family, hook, reason):
+            return "the model \(model) (family \(family)) cannot be evaluated at \(hook): \(reason). Leave out --model for the reconstruction measures alone, or pass a model of a family docs/MODELS.md lists as evaluable"
         case let .inconsistentWindows(store, row, detail):
             return "\(store) row \(row): \(detail); run `saestore verify` on the store"
         case let .invalidArgument(message):

@@ -15,12 +15,13 @@ import BLASKernels
 public enum SAESweep {
     /// Trains every member of `config` from one pass over its store, exports each SAE into
     /// `out/NAME/sae`, evaluates each on held-out rows when `config.evaluation` is set (with
-    /// `model`, for the downstream CE and KL measures; the baselines only once), and writes
+    /// `model`, any family `SAEEvaluation` splices (GPT-2, Llama), for the downstream CE and KL
+    /// measures; the baselines only once), and writes
     /// sweep.json, sweep.md and sweep.svg into `out`. A member that fails (e.g. diverges) keeps a
     /// `failure` entry while the others train on; the sweep throws only when all fail.
     /// Throws `EvaluationError` before training when the hook is not an activation column of the
     /// store, an evaluation would have no held-out rows, or a member's directory already holds a run.
-    public static func run(_ config: SweepConfig, model: GPT2Model? = nil, modelName: String? = nil,
+    public static func run(_ config: SweepConfig, model: (any DecoderLanguageModel)? = nil, modelName: String? = nil,
                            progress: @escaping (SweepProgress) -> Void = { _ in }) throws -> SweepResult {
         let reader = try StoreReader(path: config.store)
         guard let spec = reader.columns.first(where: { $0.name == config.hook }) else {

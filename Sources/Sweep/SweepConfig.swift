@@ -133,6 +133,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
             if !ok { throw EvaluationError.invalidArgument(message()) }
         }
         try check(architecture != .jumprelu, "a jumprelu sweep is not supported yet (its knob is --l0); train each member with `train --arch jumprelu`")
+        try check(architecture != .matryoshka, "a matryoshka sweep is not supported yet (it needs --matryoshka-widths per member); train each member with `train --arch matryoshka`")
         if architecture.usesK {
             try check(!ks.isEmpty, "a \(architecture.rawValue) sweep needs --k with one or more values (e.g. --k 16,32,64)")
             try check(l1Coefficients.count <= 1, "a topk sweep varies k; give at most one --l1 value (applied to every member)")

@@ -25,11 +25,11 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Column (hook) to evaluate (default: the run's or cfg.json's hook).") var hook: String?
     @Option(help: "Rows to evaluate: A..B, A.., ..B (default: the rows the run did not train on, else all).") var rows: String?
     @Option(help: "Use at most this many rows from the start of the range.") var maxRows: Int?
-    @Option(help: "GPT-2 model directory or hub id, for CE loss recovered and the MLP-neuron baseline.") var model: String?
+    @Option(help: "Model directory or hub id (GPT-2 or Llama family; docs/MODELS.md), for CE loss recovered and the MLP-neuron baseline.") var model: String?
     @Option(help: "Examples per unit for the top-k same-token share.") var topK = 20
     @Option(help: "A feature is dense when it fires on more than this fraction of rows.") var denseThreshold = 0.1
     @Option(help: "Leave out rows below this context position (default: the run's --min-position, else 0).") var minPosition: Int?
-    @Flag(help: "Also measure <|endoftext|> rows (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
+    @Flag(help: "Also measure special-token rows: <|endoftext|>, or a tokenizer.json model's BOS (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
     @Option(help: "Residual dimensions as units: positive (max(x, 0), as a top-k of raw values picks) or absolute (|x|).") var residual = "positive"
     @Flag(help: "Skip the MLP-neuron and residual-dimension baselines.") var noBaselines = false
     @Option(name: [.customLong("batch-windows"), .customLong("batch")], help: "Windows per forward pass (--batch is the same option; in train and sweep a batch is rows).") var batch = 8
@@ -54,16 +54,17 @@ struct EvaluateCommand: ParsableCommand {
             maxRowCount: maxRows, topK: topK, denseThreshold: denseThreshold,
             excludeSpecialTokens: !includeSpecialTokens, minimumPosition: minPosition,
             residualActivation: residualActivation, baselines: !noBaselines, windowsPerBatch: batch)
-        var gpt2: GPT2Model?
+        var languageModel: (any DecoderLanguageModel)?
         var modelName: String?
         if let model {
             let (files, name) = try resolveModel(model, quiet: quiet || json)
-            gpt2 = try GPT2Model(files: files)
+            // The family config.json's model_type names (GPT-2, Llama; docs/MODELS.md).
+            languageModel = try LanguageModelLoader.load(files: files).model
             modelName = name
         }
         let encodeBar = Progress("encode", unit: "rows", quiet: quiet || json)
         let windowBar = Progress("model", unit: "windows", quiet: quiet || json)
-        let result = try SAEEvaluation.run(config, model: gpt2, modelName: modelName) { event in
+        let result = try SAEEvaluation.run(config, model: languageModel, modelName: modelName) { event in
             switch event {
             case let .rowsEncoded(done, total): encodeBar.update(done, of: total)
             case let .windowsRun(done, total): encodeBar.finish(); windowBar.update(done, of: total)

@@ -35,8 +35,8 @@ struct FeatureCommand: ParsableCommand {
             }
             print("promotes:   \(list(promoted))")
             print("suppresses: \(list(suppressed))")
-            if detail.logitTokensLeftOut > 0 {
-                print("            (\(detail.logitTokensLeftOut) tokens left out: unembedding rows near-identical to many others', tokens the model hardly trained on)")
+            if let note = detail.logitTokensLeftOutNote {
+                print("            (\(note))")
             }
         }
         print("\ntop \(detail.topExamples.count) examples" + (detail.duplicatesFolded > 0

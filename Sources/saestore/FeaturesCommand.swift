@@ -34,6 +34,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Rows per sgemm.") var batchRows = 1024
     @Option(help: "Seed of the quantile sampling.") var seed: UInt64 = 0
     @Option(help: "Model directory or hub id (docs/MODELS.md): adds each feature's logit effect and token texts.") var model: String?
+    @Option(help: "Token ids the model saw in training (`saestore training-tokens`), left out of the logit effects when absent (default: the model directory's training_tokens.json, when it has one).") var trainingTokens: String?
     @Option(help: "Tokens of context on each side of a report example.") var window = 8
     @Option(help: "Tokens of context stored on each side of every example (results.examples): `saestore feature --window` up to this is read, not recomputed.") var exampleWindow = 12
     @Option(help: "How the scan folds each batch: dense visits every (row, latent) activation, sparse only the open pairs of the encoder's CSR, auto is dense on the pre-activations (no ReLU pass; fastest measured). Same results.")
@@ -65,10 +66,14 @@ struct FeaturesCommand: ParsableCommand {
                                        samplesPerQuantile: quantileSamples, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                        features: try features.map(FeatureScanConfig.parseFeatureList), workerCount: workers,
                                        batchRows: batchRows, seed: seed, minimumPosition: minPosition ?? source.minimumPosition)
+        if trainingTokens != nil && self.model == nil {
+            throw ValidationError("--training-tokens needs --model: it marks tokens in that model's logit effects")
+        }
         let outURL = URL(fileURLWithPath: out)
         let model = try self.model.map { try resolveModel($0, quiet: quiet || json).files.directory }
         let bar = Progress("scan", unit: "rows", quiet: quiet || json)
-        let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model, out: outURL,
+        let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model,
+                                             trainingTokensPath: trainingTokens, out: outURL,
                                              exampleWindow: exampleWindow, kernels: kernelMode, postings: !noPostings) { p in
             bar.update((p.pass - 1) * p.rowsTotal + p.rowsDone, of: p.passCount * p.rowsTotal, extra: "pass \(p.pass)/\(p.passCount)")
         }

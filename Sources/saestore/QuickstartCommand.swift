@@ -35,13 +35,13 @@ struct QuickstartCommand: ParsableCommand {
             print("No GPT-2 available (\(reason)): running on the bundled demo model (\(choice.files.directory)).")
         }
         let plan = try QuickstartPlanner.plan(model: choice, corpora: corpus, outputDirectory: out, budget: budget)
-        let gpt2 = try GPT2Model(files: choice.files)
-        let tokenizer = try GPT2Tokenizer(vocabPath: choice.files.vocabPath, mergesPath: choice.files.mergesPath)
+        // The family config.json's model_type names (GPT-2, Llama; docs/MODELS.md).
+        let (languageModel, tokenizer) = try LanguageModelLoader.load(files: choice.files)
         print("model \(plan.modelName), hook \(plan.hook), corpus \(plan.corpora.joined(separator: " "))\(plan.usesDemoCorpus ? " (bundled demo)" : "")")
         print("plan: \(plan.trainingDocuments) documents to train on, \(plan.analysisDocuments) to analyse, \(plan.epochs) epochs → \(out)/")
 
         if budget == .full {
-            let e = try QuickstartPlanner.estimate(plan, model: gpt2, tokenizer: tokenizer)
+            let e = try QuickstartPlanner.estimate(plan, model: languageModel, tokenizer: tokenizer)
             let note = e.documentsAvailable.map { ", only \($0) documents in the corpus" } ?? ""
             print("estimate: \(e.ingestTokens) tokens to ingest (\(Int(e.tokensPerDocument)) per document\(note)) ≈ \(Progress.duration(e.ingestSeconds)), "
                   + "training \(plan.epochs) epochs ≈ \(Progress.duration(e.trainSeconds)) (dense steps; sparse kernels make it shorter), "
@@ -52,7 +52,7 @@ struct QuickstartCommand: ParsableCommand {
         let trainBar = Progress("train", unit: "tok", quiet: quiet)
         let scanBar = Progress("features", unit: "rows", quiet: quiet)
         var metrics = ""
-        let summary = try Quickstart.run(plan, model: gpt2, tokenizer: tokenizer, shouldStop: { interrupted.isSet }) { event in
+        let summary = try Quickstart.run(plan, model: languageModel, tokenizer: tokenizer, shouldStop: { interrupted.isSet }) { event in
             switch event {
             case .stage(let name):
                 ingestBar.finish(); trainBar.finish(); scanBar.finish()

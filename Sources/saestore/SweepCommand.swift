@@ -44,7 +44,7 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Train only; no evaluation.") var noEval = false
     @Option(help: "Rows to evaluate on (default: the rows not trained on).") var evalRows: String?
     @Option(help: "Evaluate on at most this many rows.") var maxEvalRows: Int?
-    @Option(help: "GPT-2 model directory or hub id, for CE loss recovered and the MLP-neuron baseline.") var model: String?
+    @Option(help: "Model directory or hub id (GPT-2 or Llama family; docs/MODELS.md), for CE loss recovered and the MLP-neuron baseline.") var model: String?
     @Option(help: "BLAS threads while the SAEs train (each SAE has its own thread).") var trainThreads = 1
     @Option(help: "BLAS threads for the evaluation (default: all cores).") var threads: Int?
     @Flag(help: "Print sweep.json to stdout.") var json = false
@@ -80,12 +80,12 @@ struct SweepCommand: ParsableCommand {
             decoderUnitNorm: decoderUnitNorm, blasThreads: trainThreads, evaluation: evaluation)
         config.heldOutRows = heldOut
         try config.validate()
-        var gpt2: GPT2Model?
+        var languageModel: (any DecoderLanguageModel)?
         var modelName: String?
         if let model {
             guard !noEval else { throw ValidationError("--model is used by the evaluation; drop --no-eval") }
             let (files, name) = try resolveModel(model, quiet: quiet || json)
-            gpt2 = try GPT2Model(files: files)
+            languageModel = try LanguageModelLoader.load(files: files).model
             modelName = name
         }
         let rowsPerEpoch = try StoreBatchSource(reader: reader, config: StreamLoaderConfig(
@@ -94,7 +94,7 @@ struct SweepCommand: ParsableCommand {
         let trainBar = Progress("sweep", unit: "tok", quiet: quiet || json)
         let evalBar = Progress("evaluate", unit: "rows", quiet: quiet || json)
         var latest: [String: String] = [:]
-        let result = try SAESweep.run(config, model: gpt2, modelName: modelName) { event in
+        let result = try SAESweep.run(config, model: languageModel, modelName: modelName) { event in
             switch event {
             case let .training(_, .stepFinished(_, tokens, epoch, _)):
                 // Members step on the same batches, so any member's count is the sweep's.

@@ -22,11 +22,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Column (hook) to train on.") var hook: String
     @Option(help: "Run directory.") var out: String
 
-    @Option(help: "tied (seed), standard (SAELens), topk, batchtopk, jumprelu or gated (docs/SAE.md).") var arch = "tied"
+    @Option(help: "tied (seed), standard (SAELens), topk, batchtopk, jumprelu, gated or matryoshka (docs/SAE.md).") var arch = "tied"
     @Option(help: "Latents per input dimension.") var expansion = 8
-    @Option(help: "Active latents per row for topk (per row on average for batchtopk).") var k = 32
+    @Option(help: "Active latents per row for topk (per row on average for batchtopk and matryoshka).") var k = 32
     @Option(help: "Learning rate.") var lr = 1e-3
-    @Option(help: "L1 coefficient λ (default 1e-3; 1 for gated, on its gate path, as SAELens; 0 for topk, batchtopk and jumprelu).") var l1: Double?
+    @Option(help: "L1 coefficient λ (default 1e-3; 1 for gated, on its gate path, as SAELens; 0 for topk, batchtopk, matryoshka and jumprelu).") var l1: Double?
     @OptionGroup var architectureArguments: ArchitectureArguments
     @Option(name: [.customLong("batch-rows"), .customLong("batch")], help: "Rows per step (--batch is the same option; in ingest and evaluate a batch is windows).") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         guard let architecture = SAEArchitecture(rawValue: arch) else {
-            throw ValidationError("--arch must be tied, standard, topk, batchtopk, jumprelu or gated, not \(arch)")
+            throw ValidationError("--arch must be tied, standard, topk, batchtopk, jumprelu, gated or matryoshka, not \(arch)")
         }
         guard let kernelMode = SAEKernelMode(rawValue: kernels) else {
             throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")

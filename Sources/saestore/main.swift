@@ -18,6 +18,7 @@ struct SAEStore: ParsableCommand {
             ImportCommand.self,
             ExportCommand.self,
             TokenizeCommand.self,
+            TrainingTokensCommand.self,
             CorpusCommand.self,
             EvaluateCommand.self,
             SweepCommand.self,

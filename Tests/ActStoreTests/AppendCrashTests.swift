@@ -14,18 +14,7 @@ final class AppendCrashTests: XCTestCase {
     let column = "acts"
 
     private func runChild(_ arguments: [String]) throws -> Process {
-        let path = productsDirectory().appendingPathComponent("crash-writer").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw XCTSkip("crash-writer not built at \(path) (run `swift build --build-tests`)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["append"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process
+        try runCrashWriter(["append"] + arguments)
     }
 
     func testKilledAppendLeavesTheStoreAsBeforeAndARerunCompletesIt() throws {

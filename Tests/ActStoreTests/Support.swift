@@ -73,6 +73,23 @@ func productsDirectory() -> URL {
     return bundle.pathExtension == "xctest" ? bundle.deletingLastPathComponent() : bundle
 }
 
+/// Runs the crash-writer child (Tests/CrashWriter) with `arguments` to its exit or its
+/// self-inflicted SIGKILL, its output discarded.
+func runCrashWriter(_ arguments: [String]) throws -> Process {
+    let path = productsDirectory().appendingPathComponent("crash-writer").path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        throw XCTSkip("crash-writer not built at \(path) (run `swift build --build-tests`)")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    return process
+}
+
 func bitsEqual(_ a: [Float], _ b: [Float]) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { $0.bitPattern == $1.bitPattern }
 }

@@ -3,6 +3,7 @@
 // what was on disk when it died. KILL_AT:
 //   rows:N   once at least N rows are appended (chunks written, nothing committed)
 //   commit   with every byte synced, just before the index transaction (the commit point)
+//   manifest on a sharded store: after the last shard's commit, before shards.json is rewritten
 //   never    runs to the end
 // Exit status: 0 appended, 4 refused as a part already in the store, 1 any other error.
 import ActStore
@@ -29,6 +30,8 @@ func runAppendMode(_ args: [String]) -> Never {
             if done >= killRows { die() }
         }, beforeCommit: {
             if killAt == "commit" { die() }
+        }, beforeManifestWrite: {
+            if killAt == "manifest" { die() }
         })
         print("appended \(result.rowCount) rows at \(result.firstRow)")
         exit(0)

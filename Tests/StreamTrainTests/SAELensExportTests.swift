@@ -79,12 +79,14 @@ final class SAELensExportTests: XCTestCase {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let x = TestSAE.batch(rowCount: 20, dIn: 16)
-        for architecture in [SAEArchitecture.batchtopk, .jumprelu] {
+        for architecture in [SAEArchitecture.batchtopk, .jumprelu, .matryoshka] {
             let sae = Self.thresholdSAE(architecture, k: 6)
             try SAELensExporter.export(sae, metadata: SAELensMetadata(), to: dir)
             let cfg = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("cfg.json"))) as? [String: Any])
             XCTAssertEqual(cfg["architecture"] as? String, "jumprelu")
-            XCTAssertEqual((cfg["metadata"] as? [String: Any])?["training_architecture"] as? String, architecture.rawValue)
+            // SAELens names the training class: matryoshka is its "matryoshka_batchtopk".
+            XCTAssertEqual((cfg["metadata"] as? [String: Any])?["training_architecture"] as? String,
+                           architecture == .matryoshka ? "matryoshka_batchtopk" : architecture.rawValue)
             let loaded = try SAELensSAE.load(directory: dir).sae
             XCTAssertEqual(loaded.architecture, .jumprelu)
             XCTAssertEqual(loaded.weights, sae.weights, "\(architecture): every tensor, θ included, bit for bit")

@@ -21,7 +21,8 @@ final class SAELensFormatTests: XCTestCase {
         var expectations: [String] = []
         var saelensArguments = [packageRoot.appendingPathComponent("scripts/check_saelens_export.py").path]
         let cases: [(SAEArchitecture, Int, Float)] = [(.tied, 0, 1), (.standard, 0, 1.7), (.topk, 6, 1),
-                                                      (.batchtopk, 6, 1.3), (.jumprelu, 0, 0.8), (.gated, 0, 1.4)]
+                                                      (.batchtopk, 6, 1.3), (.jumprelu, 0, 0.8), (.gated, 0, 1.4),
+                                                      (.matryoshka, 6, 1.3)]
         for (architecture, k, scale) in cases {
             let sae = architecture.hasThreshold ? SAELensExportTests.thresholdSAE(architecture, k: k)
                 : architecture.isGated ? TestSAE.gated(dIn: 16, dSAE: 64) : TestSAE.make(architecture, dIn: 16, dSAE: 64, k: k)

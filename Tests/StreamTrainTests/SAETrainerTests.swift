@@ -26,6 +26,8 @@ final class SAETrainerTests: XCTestCase {
         config.epochs = 3
         config.seed = 11
         config.learningRate = 3e-3
+        // Matryoshka's inner prefixes of the 64 latents (the full width is appended).
+        if architecture == .matryoshka { config.matryoshkaWidths = [8, 24] }
         return config
     }
 

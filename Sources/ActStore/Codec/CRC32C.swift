@@ -23,10 +23,14 @@ public enum CRC32C {
 
     static let flatTable: [UInt32] = tables.flatMap { $0 }
 
+    /// CRC-32C of `bytes` (crc32c("123456789") = 0xE3069283).
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 
+    /// CRC-32C of `bytes`, continuing from `seed`: pass the checksum of the bytes before them (0,
+    /// the default, to start), so `checksum(b, seed: checksum(a)) == checksum(a + b)` and a large
+    /// file can be checksummed piece by piece (`AppendPart` does).
     public static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         flatTable.withUnsafeBufferPointer { t in
             var crc = ~seed

@@ -17,6 +17,8 @@ public enum ColumnCodec: String, Codable, Sendable, CaseIterable {
     /// Unsigned 64-bit integers (document ids).
     case u64
 
+    /// Whether the column is f32 in memory (read with the `[Float]` readers); false for u32 and
+    /// u64, read as `UInt64` (`readIntegers`).
     public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .int8 || self == .int8Outlier }
 
     /// Bytes one value takes before compression (int8's scales and outliers not counted).
@@ -62,6 +64,8 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
     /// bytes, ...) before zstd: float exponent bytes repeat and compress far better that way.
     public var byteShuffle: Bool
 
+    /// A column spec; nothing is checked until `validate()` (which `StoreManifest.validate()` and
+    /// so `StoreWriter.create` call). Defaults: zstd level 3, byte shuffle on.
     public init(name: String, width: Int, codec: ColumnCodec, compressionLevel: Int = 3, byteShuffle: Bool = true) {
         self.name = name
         self.width = width
@@ -70,8 +74,13 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
         self.byteShuffle = byteShuffle
     }
 
+    /// Whether the column holds activations, judged by codec: any float codec.
+    /// (`StoreManifest.activationColumns` judges by name instead: every column that is not token
+    /// metadata.)
     public var isActivation: Bool { codec.isFloat }
 
+    /// Throws `StoreError.invalidArgument` when the name is empty or longer than 200 UTF-8 bytes,
+    /// the width is outside 1...1048576 values, or the zstd level is outside 1...22.
     public func validate() throws {
         if name.isEmpty || name.utf8.count > 200 {
             throw StoreError.invalidArgument("column name must be 1-200 bytes, got \"\(name)\"")
@@ -87,12 +96,24 @@ public struct ColumnSpec: Codable, Sendable, Equatable {
 
 /// The token metadata columns every ingested store carries, so a row leads back to its text.
 public enum TokenColumn {
+    /// `token_id` (u32): the token's id in the tokenizer's vocabulary (the BOS id on a BOS row).
     public static let tokenID = "token_id"
+    /// `doc_id` (u64): the row's document number, its key in the `docs` table (read as the global
+    /// number in a sharded store).
     public static let docID = "doc_id"
+    /// `pos` (u32): the row's position in the model's context window, not its index in its
+    /// document: each window of a long document starts again at 0 (`RowLocation.tokenIndex` is the
+    /// index in the document).
     public static let position = "pos"
+    /// `byte_start` (u32): start of the token's half-open byte span in its document's UTF-8 text.
     public static let byteStart = "byte_start"
+    /// `byte_end` (u32): end (exclusive) of the token's byte span; equal to `byte_start` on a BOS
+    /// row.
     public static let byteEnd = "byte_end"
 
+    /// The five metadata columns, width 1, with their codecs and default zstd settings. A store
+    /// with documents must hold each of them exactly as specified here (`StoreManifest.validate()`
+    /// compares whole specs); ingest lists them before the activation columns.
     public static let all: [ColumnSpec] = [
         ColumnSpec(name: tokenID, width: 1, codec: .u32),
         ColumnSpec(name: docID, width: 1, codec: .u64),
@@ -101,5 +122,7 @@ public enum TokenColumn {
         ColumnSpec(name: byteEnd, width: 1, codec: .u32),
     ]
 
+    /// Whether `name` is one of the metadata column names (by name only, whatever the column's
+    /// codec).
     public static func isMetadata(_ name: String) -> Bool { all.contains { $0.name == name } }
 }

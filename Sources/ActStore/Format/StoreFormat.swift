@@ -56,15 +56,25 @@ struct CommitState: Equatable {
 
 /// Where one chunk of one column lives and how to check and decode it.
 public struct ChunkRecord: Equatable, Sendable {
+    /// Codec the chunk was encoded with (a one-byte code after the record's version byte);
+    /// reading throws `StoreError.corruptChunk` when it differs from the column's.
     public var codec: ColumnCodec
+    /// Whether the payload is stored as byte planes (docs/FORMAT.md); decoding follows this flag,
+    /// not the column spec's.
     public var byteShuffle: Bool
+    /// Number of the segment file holding the chunk's bytes, `segments/NNNNNN.seg` (in a sharded
+    /// store, of the shard's own segments).
     public var segment: Int
     /// Offset of the compressed bytes in the segment file.
     public var byteOffset: Int
+    /// Bytes of the chunk's zstd frame, `byteOffset ..< byteOffset + compressedByteCount` in the
+    /// segment: what `checksum` covers.
     public var compressedByteCount: Int
     /// Size of the payload once decompressed (before un-shuffling and conversion).
     public var rawByteCount: Int
+    /// The chunk's first row in the store, the same in every column (global in a sharded store).
     public var firstRow: Int
+    /// Rows in the chunk: the manifest's `chunkRows`, or fewer for a chunk cut at a commit.
     public var rowCount: Int
     /// CRC-32C of the compressed bytes.
     public var checksum: UInt32
@@ -119,7 +129,9 @@ public struct ChunkRecord: Equatable, Sendable {
 
 /// One document: a contiguous run of rows and where its text came from.
 public struct DocumentRecord: Equatable, Sendable {
+    /// The document's first row (global in a sharded store); its rows are `rows`, contiguous.
     public var firstRow: Int
+    /// Rows of the document, BOS rows included (one per window with `prependBOS`).
     public var tokenCount: Int
     /// Index into the `sources` table (file path or dataset name).
     public var sourceID: Int
@@ -128,6 +140,7 @@ public struct DocumentRecord: Equatable, Sendable {
     /// UTF-8 bytes of the stored text (0 when the rows came without text).
     public var textByteCount: Int
 
+    /// A document record as the `docs` table holds it (29 bytes on disk, docs/FORMAT.md).
     public init(firstRow: Int, tokenCount: Int, sourceID: Int, sourceIndex: Int, textByteCount: Int) {
         self.firstRow = firstRow
         self.tokenCount = tokenCount
@@ -136,6 +149,7 @@ public struct DocumentRecord: Equatable, Sendable {
         self.textByteCount = textByteCount
     }
 
+    /// The document's rows, half-open: `firstRow ..< firstRow + tokenCount`.
     public var rows: Range<Int> { firstRow..<firstRow + tokenCount }
 
     func encoded() -> [UInt8] {

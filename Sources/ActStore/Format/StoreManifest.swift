@@ -21,6 +21,9 @@ public struct StoreManifest: Codable, Sendable, Equatable {
     /// Free-form provenance (tool version, command line, corpus names).
     public var notes: [String: String]
 
+    /// A manifest for `StoreWriter.create`, stamped with this build's `StoreFormat.version`.
+    /// Defaults: 8192 rows per chunk, 1 GiB segment target, no provenance. Checked by `validate()`,
+    /// which `create` calls.
     public init(columns: [ColumnSpec], chunkRows: Int = 8192, segmentTargetBytes: Int = 1 << 30,
                 hasDocuments: Bool, model: String? = nil, tokenizer: String? = nil,
                 contextSize: Int? = nil, prependBOS: Bool? = nil, notes: [String: String] = [:]) {
@@ -36,6 +39,10 @@ public struct StoreManifest: Codable, Sendable, Equatable {
         self.notes = notes
     }
 
+    /// Throws `StoreError.invalidArgument` when there is no column or more than 65535 (column ids
+    /// are u16 in chunk keys), a column is invalid (`ColumnSpec.validate()`) or named twice,
+    /// `chunkRows` is outside 16...1048576, `segmentTargetBytes` is below 64 KiB, or a store with
+    /// documents lacks one of `TokenColumn.all` as specified there.
     public func validate() throws {
         if columns.isEmpty { throw StoreError.invalidArgument("a store needs at least one column") }
         if columns.count > Int(UInt16.max) { throw StoreError.invalidArgument("too many columns (\(columns.count))") }
@@ -59,7 +66,9 @@ public struct StoreManifest: Codable, Sendable, Equatable {
         }
     }
 
+    /// Position of the column named `name` (its id in chunk keys), or nil.
     public func columnIndex(_ name: String) -> Int? { columns.firstIndex { $0.name == name } }
 
+    /// Every column that is not token metadata (`TokenColumn.isMetadata`, by name), in index order.
     public var activationColumns: [ColumnSpec] { columns.filter { !TokenColumn.isMetadata($0.name) } }
 }

@@ -4,6 +4,8 @@ public final class ChunkDecoder {
     private let zstd = ZstdDecompressor()
     private var payload: [UInt8] = []
 
+    /// A decoder with empty scratch; it grows to the largest chunk decoded and is reused. Not
+    /// thread-safe: one per thread (`StoreReader.makeDecoder()` makes one).
     public init() {}
 
     /// The payload of the chunk decoded last, as decompressed (before un-shuffling and

@@ -10,22 +10,39 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case alreadyExists(path: String)
     /// Another process holds the writer lock.
     case locked(path: String)
+    /// A request was refused: a bad manifest or column spec, a chunk number outside the
+    /// store, a row range text that does not parse or does not fit (`RowRange`), a float column
+    /// read as integers (or the reverse), documents added to a bare-rows store, writer calls out
+    /// of order, a value too large for a u32 column. The message is the whole description.
     case invalidArgument(String)
+    /// No column of that name; `available` lists the store's columns, in index order.
     case missingColumn(store: String, column: String, available: [String])
     /// A chunk's bytes do not match its checksum, or do not decode.
     case corruptChunk(store: String, column: String, chunk: Int, segment: String, byteOffset: Int, detail: String)
     /// A chunk reaches past the end of its segment file.
     case truncatedSegment(store: String, column: String, chunk: Int, segment: String, byteOffset: Int, chunkBytes: Int, fileBytes: Int)
+    /// The segment file a chunk record names does not exist (deleted, or not copied with the
+    /// store); also thrown when a writer opens a store whose committed tail segment is gone.
     case missingSegment(store: String, column: String, chunk: Int, segment: String)
     /// An index record is malformed or inconsistent with the rest of the index.
     case corruptIndex(store: String, table: String, detail: String)
+    /// A file-system call failed: `operation` is what was attempted (mkdir, open, fsync, unlink
+    /// ...), `errno` the POSIX error. A full disk or a permission error gets a hint in the
+    /// description.
     case io(path: String, operation: String, errno: Int32)
+    /// A row, or a row range, reaches outside 0..<rowCount; `row` is the offending row (for a
+    /// range, its lower bound when that is negative, else its last row).
     case rowOutOfRange(store: String, row: Int, rowCount: Int)
+    /// A document number outside 0..<documentCount of the reader's snapshot.
     case docNotFound(store: String, doc: Int)
     /// A value the column's codec cannot hold (f16 beyond ±65504, NaN in int8 ...).
     case valueNotRepresentable(column: String, row: Int, value: Float, codec: ColumnCodec)
+    /// LMDB failed for a reason other than a damaged file (map full, out of reader slots,
+    /// permissions ...); `detail` is LMDB's message. Damage is `corruptIndex`.
     case index(store: String, detail: String)
 
+    /// The message the CLI prints: what went wrong, where (store, column, chunk, segment, byte
+    /// offset), and what to do next.
     public var description: String {
         switch self {
         case let .notAStore(path, reason):

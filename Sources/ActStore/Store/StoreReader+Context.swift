@@ -3,12 +3,18 @@
 /// flat, as one object with the location's keys and `before`, `token`, `after`.
 @dynamicMemberLookup
 public struct TokenContext: Codable, Sendable, Equatable {
+    /// Where the token sits: row, document, position, byte span, source.
     public var location: RowLocation
     /// Text of up to `window` tokens before the token, the token, and up to `window` after.
     public var before: String
+    /// The token's own text, its byte span cut from the document (empty for a BOS row).
     public var token: String
+    /// Text from the token's end to the end of the last context token after it (within the
+    /// document).
     public var after: String
 
+    /// A context from its parts; `StoreReader.context(row:window:decoder:)` cuts them from the
+    /// store.
     public init(location: RowLocation, before: String, token: String, after: String) {
         self.location = location
         self.before = before
@@ -16,10 +22,12 @@ public struct TokenContext: Codable, Sendable, Equatable {
         self.after = after
     }
 
+    /// Reads a location field straight off the context: `context.row`, `context.byteStart`.
     public subscript<Value>(dynamicMember field: KeyPath<RowLocation, Value>) -> Value { location[keyPath: field] }
 
     private enum TextKeys: String, CodingKey { case before, token, after }
 
+    /// Decodes the flat form: the location's keys and `before`, `token`, `after` in one object.
     public init(from decoder: Decoder) throws {
         location = try RowLocation(from: decoder)
         let text = try decoder.container(keyedBy: TextKeys.self)
@@ -28,6 +36,8 @@ public struct TokenContext: Codable, Sendable, Equatable {
         after = try text.decode(String.self, forKey: .after)
     }
 
+    /// Encodes flat: the location's keys and `before`, `token`, `after` in one object, not a nested
+    /// `location`.
     public func encode(to encoder: Encoder) throws {
         try location.encode(to: encoder)
         var text = encoder.container(keyedBy: TextKeys.self)

@@ -1,16 +1,22 @@
 /// A row resolved back to its text: the document, the token, and where it sits.
 public struct RowLocation: Codable, Sendable, Equatable {
+    /// The row looked up (global, in a sharded store).
     public var row: Int
+    /// Number of the document holding the row (its `docs` key; global, in a sharded store).
     public var document: Int
     /// Index of the token within its document (row - document's first row).
     public var tokenIndex: Int
     /// Position in the model's context window the row was computed at.
     public var position: Int
+    /// The token's id (the `token_id` column).
     public var tokenID: UInt32
     /// Byte span [start, end) of the token in the document's UTF-8 text.
     public var byteStart: Int
+    /// End (exclusive) of that span; equal to `byteStart` for a BOS row.
     public var byteEnd: Int
+    /// Name of the document's source: the corpus file path or dataset name given at ingest.
     public var source: String
+    /// The document's line (JSONL) or document number inside its source, 0-based.
     public var sourceIndex: Int
 }
 

@@ -6,7 +6,12 @@ import Foundation
 /// `ChunkDecoder`), and alongside a writer in another process: a reader sees the state of
 /// the last commit before it opened or last called `refresh()`.
 public final class StoreReader: @unchecked Sendable {
+    /// The directory the reader was opened on (for a sharded store, the directory holding
+    /// `shards.json`).
     public let path: String
+    /// The manifest as of opening or the last `refresh()` that found changes (for a sharded store,
+    /// the first shard's). It is read without the reader's lock: where another thread may call
+    /// `refresh()`, read `columns` instead.
     public private(set) var manifest: StoreManifest
     let env: LMDBEnvironment
     private var state: CommitState
@@ -54,9 +59,15 @@ public final class StoreReader: @unchecked Sendable {
         self.state = state
     }
 
+    /// Committed rows in the reader's snapshot (as of opening or the last `refresh()`).
     public var rowCount: Int { lock.withLock { state.rowCount } }
+    /// Committed documents in the reader's snapshot (0 for bare rows).
     public var documentCount: Int { lock.withLock { state.docCount } }
+    /// Chunks per column in the reader's snapshot: every column has this many, not a total over
+    /// columns.
     public var chunkCount: Int { lock.withLock { state.chunkCount } }
+    /// The manifest's columns in index order, read under the reader's lock (safe alongside
+    /// `refresh()`).
     public var columns: [ColumnSpec] { lock.withLock { manifest.columns } }
 
     /// Picks up commits made since this reader opened. Returns true when there is new data.
@@ -86,6 +97,8 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: columns and chunks
 
+    /// Position of the column named `name` in the manifest (its id in chunk keys); throws
+    /// `StoreError.missingColumn`, listing the store's columns, when there is none.
     public func columnIndex(_ name: String) throws -> Int {
         guard let index = lock.withLock({ manifest.columnIndex(name) }) else {
             throw StoreError.missingColumn(store: path, column: name, available: columns.map(\.name))
@@ -93,6 +106,7 @@ public final class StoreReader: @unchecked Sendable {
         return index
     }
 
+    /// The spec of the column named `name`; throws `StoreError.missingColumn` when there is none.
     public func spec(_ name: String) throws -> ColumnSpec { columns[try columnIndex(name)] }
 
     /// Every committed chunk record of a column, in chunk order.
@@ -277,6 +291,8 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: documents
 
+    /// Name of source `id` (the `sources` table: a corpus path or dataset name), cached after the
+    /// first lookup; throws `StoreError.corruptIndex` when the table has no such id.
     public func sourceName(_ id: Int) throws -> String {
         if let union {
             guard union.sourceNames.indices.contains(id) else { throw StoreError.corruptIndex(store: path, table: "sources", detail: "no source \(id)") }
@@ -293,6 +309,9 @@ public final class StoreReader: @unchecked Sendable {
         return name
     }
 
+    /// Record of document `doc` (its rows, source and text size; rows global in a sharded store).
+    /// Throws `StoreError.docNotFound` outside 0..<documentCount, and `corruptIndex` when a counted
+    /// document has no valid record.
     public func document(_ doc: Int) throws -> DocumentRecord {
         guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
         if let union { return try union.document(doc) }

@@ -2,14 +2,22 @@ import Foundation
 
 /// What `verify` found: every problem with its exact place, and how much was checked.
 public struct VerifyReport: Codable, Sendable {
+    /// The directory verified.
     public var path: String
+    /// Each problem found, naming its place (column, chunk, row, document, segment, shard); only
+    /// the first 200 are kept.
     public var problems: [String] = []
+    /// Chunks read, checksummed and decoded, counting each column's chunks (columns × chunks when
+    /// done).
     public var chunksChecked = 0
+    /// Document records checked against the rowdoc, sources and texts tables (0 for bare rows).
     public var documentsChecked = 0
+    /// Rows covered by the chunks checked: the end row of the last chunk checked.
     public var rowsChecked = 0
     /// Bytes after the committed end of the tail segment (left by an interrupted writer;
     /// harmless, cut off by the next writer).
     public var uncommittedTailBytes = 0
+    /// Whether no problem was found (leftover uncommitted tail bytes are not a problem).
     public var isSound: Bool { problems.isEmpty }
 
     mutating func add(_ problem: String) {
@@ -45,6 +53,13 @@ public enum StoreVerifier {
         return report
     }
 
+    /// Checks the whole store (docs/FORMAT.md, "Checks on open and read"): segment headers and the
+    /// committed tail length, chunk records aligned across columns and covering every row, every
+    /// chunk's CRC-32C and zstd checks, every document record, rowdoc entry, source name and text,
+    /// and `doc_id` and `byte_end` against the documents. A sharded store: its manifest, then each
+    /// shard in full. Never throws: a store that cannot be opened gives a report holding that one
+    /// problem. `progress` is called after each chunk with chunks done and the total; for a sharded
+    /// store both count within the current shard and start again with each shard.
     public static func verify(path: String, progress: ((_ chunksDone: Int, _ chunksTotal: Int) -> Void)? = nil) -> VerifyReport {
         if ShardManifest.exists(in: path), !FileManager.default.fileExists(atPath: "\(StoreDirectory.indexPath(path))/data.mdb") {
             return verifyShards(path: path, progress: progress)

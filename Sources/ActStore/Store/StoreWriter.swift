@@ -12,7 +12,9 @@ import Glibc
 /// bytes it appended after that are cut off by the next writer to open the store.
 /// One writer per store at a time (an flock on `writer.lock`); readers may run alongside.
 public final class StoreWriter {
+    /// The store directory.
     public let path: String
+    /// The store's manifest; `addColumn` replaces it once the new column is committed.
     public internal(set) var manifest: StoreManifest
     let env: LMDBEnvironment
     private let lockFD: Int32
@@ -47,6 +49,8 @@ public final class StoreWriter {
     public var committedDocumentCount: Int { committed.docCount }
     /// Rows appended since the last commit (lost if the process dies before `commit`).
     public var uncommittedRowCount: Int { pendingRowCount }
+    /// Documents closed with `endDocument` (or `append`) since the last commit; a document still
+    /// open is not counted.
     public var uncommittedDocumentCount: Int { pendingDocs.count }
     /// The document between `beginDocument` and `endDocument`, if any.
     var openDocumentID: Int? { openDocument?.id }

@@ -9,6 +9,8 @@ public enum AppendError: Error, CustomStringConvertible, Equatable {
     /// The part's bytes were brought into the store before (by `import` or `import --append`).
     case duplicatePart(store: String, file: String, fingerprint: String, earlier: AppendRecord)
 
+    /// The message the CLI prints: the file and place, what was expected and found, and that
+    /// nothing was appended.
     public var description: String {
         switch self {
         case let .mismatch(store, file, position, expected, found):
@@ -28,10 +30,13 @@ public struct AppendRecord: Codable, Sendable, Equatable {
     public var files: [String]
     /// The store row its first row became.
     public var firstRow: Int
+    /// Rows it added.
     public var rowCount: Int
     /// Documents it added (0 for bare rows).
     public var documentCount: Int
 
+    /// A record of a part whose rows became store rows `firstRow ..< firstRow + rowCount`;
+    /// `AppendPart.cursorEntry(_:)` stores it.
     public init(files: [String], firstRow: Int, rowCount: Int, documentCount: Int) {
         self.files = files
         self.firstRow = firstRow

@@ -10,6 +10,8 @@ import TensorIO
 /// two different parts of the same size collide with probability 2^-32, which at worst
 /// refuses a genuine part (nothing is lost: the error names both).
 public struct AppendPart: Sendable, Equatable {
+    /// The part's files, in the order their bytes were checksummed: the same files in another order
+    /// give another fingerprint.
     public let files: [String]
     /// Total bytes of the files.
     public let byteCount: Int

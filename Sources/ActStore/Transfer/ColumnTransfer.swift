@@ -4,8 +4,11 @@ import TensorIO
 /// Bringing activations made elsewhere (PyTorch pipelines, SAELens caches saved as .npy)
 /// into a store, and taking columns out as .npy.
 public enum ColumnTransfer {
+    /// What `importColumn` did.
     public struct ImportResult: Codable, Sendable {
+        /// Rows imported: the file's rows, which are the store's rows.
         public var rowCount: Int
+        /// Values per row of the imported column (the matrix's second dimension).
         public var width: Int
         /// True when the import created the store (its rows came from this file).
         public var createdStore: Bool

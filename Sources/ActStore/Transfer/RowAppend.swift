@@ -19,6 +19,8 @@ public enum RowAppend {
         /// The tensor to read when a .safetensors file holds several.
         public var tensor: String?
 
+        /// One column's file of a part; `tensor` is needed only for a .safetensors file holding
+        /// several tensors.
         public init(column: String, file: String, tensor: String? = nil) {
             self.column = column
             self.file = file
@@ -44,20 +46,27 @@ public enum RowAppend {
     /// Appends the part `files` (one file per column of the store, every file the same number
     /// of rows) to the bare-rows store `store`. `codec`, when given, must be the columns'
     /// stored codec. `beforeCommit` runs with the part's bytes durable, just before the commit
-    /// point (fault-injection tests kill the process there).
+    /// point (fault-injection tests kill the process there). On a sharded store the rows go to
+    /// its last shard and shards.json is rewritten after the shard's commit (`ShardedAppend`);
+    /// `beforeManifestWrite` runs between the two, for the same tests.
     public static func append(store: String, files: [ColumnFile], codec: ColumnCodec? = nil,
                               progress: ((_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil,
-                              beforeCommit: (() throws -> Void)? = nil) throws -> Result {
+                              beforeCommit: (() throws -> Void)? = nil,
+                              beforeManifestWrite: (() throws -> Void)? = nil) throws -> Result {
         guard let first = files.first else { throw StoreError.invalidArgument("append: no files") }
-        guard StoreDirectory.holdsStore(store) else {
-            throw StoreError.notAStore(path: store, reason: "--append adds rows to an existing store; bring the first part in without --append")
+        var sharded = try ShardedAppend(store: store)
+        let target = sharded?.lastShard ?? store
+        guard StoreDirectory.holdsStore(target) else {
+            throw StoreError.notAStore(path: target, reason: "--append adds rows to an existing store; bring the first part in without --append")
         }
         let matrices = try files.map { try ColumnTransfer.MatrixFile(path: $0.file, tensor: $0.tensor) }
-        let writer = try StoreWriter.open(at: store)
+        let writer = try StoreWriter.open(at: target)
+        try sharded?.reconcile(writer)
         let specs = try check(files, matrices, against: writer.manifest, store: store, codec: codec)
         let rowCount = matrices[0].rowCount
         let part = try AppendPart(files: specs.map { files[$0.fileIndex].file })
-        if let earlier = try writer.earlierAppend(of: part) {
+        if var earlier = try writer.earlierAppend(of: part) {
+            earlier.firstRow += sharded?.rowStart ?? 0
             throw AppendError.duplicatePart(store: store, file: first.file, fingerprint: part.fingerprint, earlier: earlier)
         }
         let firstRow = writer.committedRowCount
@@ -78,7 +87,11 @@ public enum RowAppend {
             }
             let record = AppendRecord(files: part.files, firstRow: firstRow, rowCount: rowCount, documentCount: 0)
             try writer.commit(cursor: try part.cursorEntry(record), beforeIndexWrite: beforeCommit)
-            return Result(rowCount: rowCount, firstRow: firstRow, storeRowCount: writer.committedRowCount,
+            // A shard's rows are the union's from rowStart on; the manifest is the union's commit.
+            let offset = sharded?.rowStart ?? 0
+            try sharded?.commit(rowCount: writer.committedRowCount, documentCount: writer.committedDocumentCount,
+                                beforeWrite: beforeManifestWrite)
+            return Result(rowCount: rowCount, firstRow: offset + firstRow, storeRowCount: offset + writer.committedRowCount,
                           fingerprint: part.fingerprint, continuedLastChunk: continued)
         } catch {
             // Cuts the segment back to the last commit; the index never named these bytes.

@@ -1,6 +1,9 @@
 /// Row ranges as researchers write them: `A..B` (B excluded), `A..` (to the end), `..B`,
 /// or a single row `A`.
 public enum RowRange {
+    /// Parses `A..B`, `A..`, `..B` or `A` into a half-open range of a store of `rowCount` rows
+    /// (`A..A` is empty; no spaces). Throws `StoreError.invalidArgument` when the text has another
+    /// form, B < A, or the range reaches outside 0..<rowCount.
     public static func parse(_ text: String, rowCount: Int) throws -> Range<Int> {
         let bad = StoreError.invalidArgument("row range \"\(text)\" is not A..B, A.., ..B or A (the store has \(rowCount) rows)")
         let parts = text.components(separatedBy: "..")

@@ -13,6 +13,7 @@ public struct ShardManifest: Codable, Sendable, Equatable {
         /// Documents the shard held when the manifest was written.
         public var documentCount: Int
 
+        /// A shard entry; `ShardManifest.write` fills the counts from the opened shard.
         public init(path: String, rowCount: Int, documentCount: Int) {
             self.path = path
             self.rowCount = rowCount
@@ -27,9 +28,13 @@ public struct ShardManifest: Codable, Sendable, Equatable {
     /// The shards in order.
     public var shards: [Shard]
 
+    /// Name of the manifest file in the sharded store's directory; its presence, with no
+    /// `index/data.mdb` beside it, makes the directory a sharded store.
     public static let fileName = "shards.json"
+    /// The `kind` that marks the file as a saestore shard manifest.
     public static let kindName = "saestore-shards"
 
+    /// A manifest of `shards` in concatenation order, of kind `saestore-shards` and format 1.
     public init(shards: [Shard]) {
         kind = ShardManifest.kindName
         formatVersion = 1
@@ -41,6 +46,9 @@ public struct ShardManifest: Codable, Sendable, Equatable {
         FileManager.default.fileExists(atPath: directory + "/" + fileName)
     }
 
+    /// Reads `directory/shards.json` and checks the file itself; throws `StoreError.notAStore` when
+    /// it cannot be read or decoded, has another `kind`, a `formatVersion` above 1, or lists no
+    /// shards. The shards are not opened here (`StoreReader(path:)` opens and checks them).
     public static func load(directory: String) throws -> ShardManifest {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
         let manifest: ShardManifest
@@ -80,10 +88,16 @@ public struct ShardManifest: Codable, Sendable, Equatable {
             shards.append(Shard(path: path, rowCount: reader.rowCount, documentCount: reader.documentCount))
         }
         let manifest = ShardManifest(shards: shards)
+        try manifest.write(directory: directory)
+        return manifest
+    }
+
+    /// Writes this manifest as `directory/shards.json` (pretty, sorted keys), atomically: readers
+    /// see the old file or the new one, never a mix.
+    func write(directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory).appendingPathComponent(fileName), options: .atomic)
-        return manifest
+        try encoder.encode(self).write(to: URL(fileURLWithPath: directory).appendingPathComponent(Self.fileName), options: .atomic)
     }
 
     static func resolve(_ path: String, in directory: String) -> String {

@@ -9,16 +9,24 @@ public enum LanguageModelLoader {
     /// (llama, mistral, qwen2) with tokenizer.json. Other `model_type`s are refused naming
     /// config.json, the value, and the ones that run.
     public static func load(files: ModelFiles) throws -> (model: any DecoderLanguageModel, tokenizer: any TextTokenizer) {
-        let modelType = ModelTokenizer.modelType(directory: files.directory) ?? "gpt2"
-        switch supportedModelTypes[modelType] {
-        case .gpt2?:
-            return (try GPT2Model(files: files), try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath))
-        case .llama?:
+        switch try family(files: files) {
+        case .llama:
             return (try LlamaModel(directory: files.directory), try HFTokenizer(directory: files.directory))
         default:
+            return (try GPT2Model(files: files), try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath))
+        }
+    }
+
+    /// The family `files` would load as (no `model_type`: GPT-2, as older GPT-2 configs have
+    /// none), without reading the weights. Throws `LlamaModelError.invalidConfig` for a
+    /// `model_type` that does not run, naming config.json, the value and the ones that do.
+    public static func family(files: ModelFiles) throws -> ModelFamily {
+        let modelType = ModelTokenizer.modelType(directory: files.directory) ?? "gpt2"
+        guard let family = supportedModelTypes[modelType] else {
             throw LlamaModelError.invalidConfig(path: files.configPath, field: "model_type", found: modelType,
                                                 expected: supportedModelTypes.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
                                                     + " (gpt_neox and gemma2 are not implemented yet)")
         }
+        return family
     }
 }

@@ -10,9 +10,9 @@ import Foundation
 /// to them on every hook, and the parity tests hold it to transformers.
 extension LlamaModel {
     /// Runs blocks 0...lastLayer over packed sequences and returns the residual stream (ΣT, C);
-    /// `visit` sees every hook's (ΣT, width) values.
+    /// `visit` sees every hook's (ΣT, width) values and may overwrite them in place (same length).
     func fastForward(tokens: [UInt32], sequenceLengths: [Int], lastLayer: Int,
-                     visit: (HookPoint, [Float]) -> Void) -> [Float] {
+                     visit: (HookPoint, inout [Float]) -> Void) -> [Float] {
         let C = config.hiddenWidth, H = config.mlpWidth, N = tokens.count
         let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
         var x = [Float](repeating: 0, count: N * C)
@@ -22,7 +22,7 @@ extension LlamaModel {
         }
         for l in 0...lastLayer {
             let layer = weights.layers[l]
-            visit(HookPoint(layer: l, site: .residPre), x)
+            visit(HookPoint(layer: l, site: .residPre), &x)
             let h = rmsNorm(x, layer.inputNorm)
             var q = Self.gemmLinear(h, layer.query, outWidth: heads * D, inWidth: C, bias: layer.queryBias)
             var k = Self.gemmLinear(h, layer.key, outWidth: kvHeads * D, inWidth: C, bias: layer.keyBias)
@@ -30,19 +30,19 @@ extension LlamaModel {
             rotatePacked(&q, headCount: heads, sequenceLengths: sequenceLengths)
             rotatePacked(&k, headCount: kvHeads, sequenceLengths: sequenceLengths)
             let mixed = gemmAttention(q, k, v, sequenceLengths: sequenceLengths)
-            let attentionOut = Self.gemmLinear(mixed, layer.output, outWidth: C, inWidth: heads * D)
-            visit(HookPoint(layer: l, site: .attnOut), attentionOut)
+            var attentionOut = Self.gemmLinear(mixed, layer.output, outWidth: C, inWidth: heads * D)
+            visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
-            visit(HookPoint(layer: l, site: .residMid), x)
+            visit(HookPoint(layer: l, site: .residMid), &x)
             let h2 = rmsNorm(x, layer.postAttentionNorm)
             let gate = Self.gemmLinear(h2, layer.gate, outWidth: H, inWidth: C)
             var hidden = Self.gemmLinear(h2, layer.up, outWidth: H, inWidth: C)
             for i in 0..<(N * H) { hidden[i] *= gate[i] / (1 + exp(-gate[i])) }
-            visit(HookPoint(layer: l, site: .mlpPost), hidden)
-            let mlpOut = Self.gemmLinear(hidden, layer.down, outWidth: C, inWidth: H)
-            visit(HookPoint(layer: l, site: .mlpOut), mlpOut)
+            visit(HookPoint(layer: l, site: .mlpPost), &hidden)
+            var mlpOut = Self.gemmLinear(hidden, layer.down, outWidth: C, inWidth: H)
+            visit(HookPoint(layer: l, site: .mlpOut), &mlpOut)
             for i in 0..<(N * C) { x[i] += mlpOut[i] }
-            visit(HookPoint(layer: l, site: .residPost), x)
+            visit(HookPoint(layer: l, site: .residPost), &x)
         }
         return x
     }

@@ -132,7 +132,7 @@ public final class LlamaModel: DecoderLanguageModel {
         return Float(total / Double(batch * (sequenceLength - 1)))
     }
 
-    private func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int, checkLength: Bool = true) throws {
+    func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int, checkLength: Bool = true) throws {
         guard batch >= 1, sequenceLength >= 1 else { throw LlamaModelError.invalidInput(reason: "batch \(batch) × sequence length \(sequenceLength): both must be at least 1") }
         guard !checkLength || sequenceLength <= config.maxPositions else {
             throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength) exceeds max_position_embeddings \(config.maxPositions)")
@@ -145,9 +145,11 @@ public final class LlamaModel: DecoderLanguageModel {
         }
     }
 
-    /// Runs blocks 0...lastLayer and returns the residual stream (B·T, C); `visit` sees every hook.
-    private func forward(tokens: [UInt32], batch B: Int, sequenceLength T: Int, lastLayer: Int,
-                         visit: (HookPoint, [Float]) -> Void) -> [Float] {
+    /// Runs blocks 0...lastLayer and returns the residual stream (B·T, C); `visit` sees every
+    /// hook's (B·T, width) values and may overwrite them in place (same length), the rest of the
+    /// forward then running on what it left.
+    func forward(tokens: [UInt32], batch B: Int, sequenceLength T: Int, lastLayer: Int,
+                 visit: (HookPoint, inout [Float]) -> Void) -> [Float] {
         let C = config.hiddenWidth, H = config.mlpWidth, N = B * T
         let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
         var x = [Float](repeating: 0, count: N * C)
@@ -156,7 +158,7 @@ public final class LlamaModel: DecoderLanguageModel {
         }
         for l in 0...lastLayer {
             let layer = weights.layers[l]
-            visit(HookPoint(layer: l, site: .residPre), x)
+            visit(HookPoint(layer: l, site: .residPre), &x)
             let h = rmsNorm(x, layer.inputNorm)
             var q = linear(h, layer.query, outWidth: heads * D, inWidth: C, bias: layer.queryBias)
             var k = linear(h, layer.key, outWidth: kvHeads * D, inWidth: C, bias: layer.keyBias)
@@ -164,19 +166,19 @@ public final class LlamaModel: DecoderLanguageModel {
             rotate(&q, headCount: heads, batch: B, sequenceLength: T)
             rotate(&k, headCount: kvHeads, batch: B, sequenceLength: T)
             let mixed = attend(q, k, v, batch: B, sequenceLength: T)
-            let attentionOut = linear(mixed, layer.output, outWidth: C, inWidth: heads * D)
-            visit(HookPoint(layer: l, site: .attnOut), attentionOut)
+            var attentionOut = linear(mixed, layer.output, outWidth: C, inWidth: heads * D)
+            visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
-            visit(HookPoint(layer: l, site: .residMid), x)
+            visit(HookPoint(layer: l, site: .residMid), &x)
             let h2 = rmsNorm(x, layer.postAttentionNorm)
             let gate = linear(h2, layer.gate, outWidth: H, inWidth: C)
             var hidden = linear(h2, layer.up, outWidth: H, inWidth: C)
             for i in 0..<(N * H) { hidden[i] *= gate[i] / (1 + exp(-gate[i])) }
-            visit(HookPoint(layer: l, site: .mlpPost), hidden)
-            let mlpOut = linear(hidden, layer.down, outWidth: C, inWidth: H)
-            visit(HookPoint(layer: l, site: .mlpOut), mlpOut)
+            visit(HookPoint(layer: l, site: .mlpPost), &hidden)
+            var mlpOut = linear(hidden, layer.down, outWidth: C, inWidth: H)
+            visit(HookPoint(layer: l, site: .mlpOut), &mlpOut)
             for i in 0..<(N * C) { x[i] += mlpOut[i] }
-            visit(HookPoint(layer: l, site: .residPost), x)
+            visit(HookPoint(layer: l, site: .residPost), &x)
         }
         return x
     }

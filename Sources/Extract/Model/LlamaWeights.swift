@@ -18,9 +18,9 @@ struct LlamaWeights {
     /// Nil when tied to `embedding`.
     var unembedding: [Float]?
 
-    /// Reads `model.safetensors`, or every shard `model.safetensors.index.json` names, and
-    /// checks each tensor's shape against `config`; unused tensors are refused.
-    static func load(directory: String, config: LlamaConfig) throws -> LlamaWeights {
+    /// The file holding each tensor: `model.safetensors`, or every shard
+    /// `model.safetensors.index.json` names (each opened once, mapped, nothing read yet).
+    static func tensorFiles(directory: String) throws -> [String: SafetensorsFile] {
         let single = (directory as NSString).appendingPathComponent("model.safetensors")
         let indexPath = (directory as NSString).appendingPathComponent("model.safetensors.index.json")
         var fileForTensor: [String: SafetensorsFile] = [:]
@@ -47,6 +47,29 @@ struct LlamaWeights {
         for file in files {
             for name in file.tensorNames { fileForTensor[name] = file }
         }
+        return fileForTensor
+    }
+
+    /// The (V, C) unembedding alone, converted to f32: `lm_head.weight`, or
+    /// `model.embed_tokens.weight` when `tie_word_embeddings` (the same choice `load` makes),
+    /// from the single file or whichever shard holds it; the rest of the weights is not read.
+    static func unembedding(directory: String, config: LlamaConfig) throws -> [Float] {
+        let files = try tensorFiles(directory: directory)
+        let name = config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"
+        let shape = [config.vocabularySize, config.hiddenWidth]
+        guard let file = files[name], let info = file.tensors[name] else {
+            throw LlamaModelError.missingTensor(path: directory, name: name, expectedShape: shape)
+        }
+        guard info.shape == shape else {
+            throw LlamaModelError.wrongShape(path: file.path, name: name, expectedShape: shape, foundShape: info.shape)
+        }
+        do { return try file.floats(name) } catch { throw LlamaModelError.unreadableFile(path: file.path, reason: "\(name): \(error)") }
+    }
+
+    /// Reads `model.safetensors`, or every shard `model.safetensors.index.json` names, and
+    /// checks each tensor's shape against `config`; unused tensors are refused.
+    static func load(directory: String, config: LlamaConfig) throws -> LlamaWeights {
+        let fileForTensor = try tensorFiles(directory: directory)
         var used: Set<String> = []
         func read(_ name: String, _ shape: [Int]) throws -> [Float] {
             guard let file = fileForTensor[name], let info = file.tensors[name] else {

@@ -16,14 +16,21 @@ extension SAELensCacheImporter {
     /// documents' records and texts wait in memory until then; activations never do), a part
     /// already brought in is refused by its bytes, and any error or a kill leaves the store at
     /// its previous commit. `beforeCommit` runs with the bytes durable, just before the commit.
+    /// On a sharded store the sequences go to its last shard, then shards.json is rewritten
+    /// (`ShardedAppend`; `beforeManifestWrite` runs between the two commits).
     public static func appendCache(cache: String, store: String, tokenizer: GPT2Tokenizer, codec: ColumnCodec? = nil,
                                    progress: ((_ sequencesDone: Int, _ sequencesTotal: Int) -> Void)? = nil,
-                                   beforeCommit: (() throws -> Void)? = nil) throws -> Summary {
+                                   beforeCommit: (() throws -> Void)? = nil,
+                                   beforeManifestWrite: (() throws -> Void)? = nil) throws -> Summary {
         let opened = try OpenedCache(cache: cache)
-        let writer = try StoreWriter.open(at: store)
+        // A sharded store grows at its last shard; shards.json is rewritten after its commit.
+        var sharded = try ShardedAppend(store: store)
+        let writer = try StoreWriter.open(at: sharded?.lastShard ?? store)
+        try sharded?.reconcile(writer)
         let spec = try check(opened, against: writer.manifest, store: store, codec: codec)
         let part = try AppendPart(files: opened.paths)
-        if let earlier = try writer.earlierAppend(of: part) {
+        if var earlier = try writer.earlierAppend(of: part) {
+            earlier.firstRow += sharded?.rowStart ?? 0
             throw AppendError.duplicatePart(store: store, file: cache, fingerprint: part.fingerprint, earlier: earlier)
         }
         var summary = Summary(hook: opened.hook, width: spec.width, contextSize: writer.manifest.contextSize ?? 0,
@@ -63,6 +70,7 @@ extension SAELensCacheImporter {
             throw error
         }
         precondition(writer.committedDocumentCount == firstDocument + summary.sequences, "append committed a different number of documents")
+        try sharded?.commit(rowCount: writer.committedRowCount, documentCount: writer.committedDocumentCount, beforeWrite: beforeManifestWrite)
         return summary
     }
 

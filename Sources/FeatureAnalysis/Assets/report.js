@@ -103,7 +103,7 @@
     if (d.pos) {
       cols.appendChild(el('div', null, [el('h2', { text: 'Logit effect' }),
         el('div', { cls: 'cols' }, [logitTable('promoted', d.pos, 'pos'), logitTable('suppressed', d.neg, 'neg')]),
-        el('div', { cls: 'note', text: d.left ? count(d.left) + ' tokens left out: their unembedding rows are near-identical to many others\u2019 (tokens the model hardly trained on)' : '' })]));
+        el('div', { cls: 'note', text: d.leftNote || (d.left ? count(d.left) + ' tokens left out: their unembedding rows are near-identical to many others\u2019 (tokens the model hardly trained on)' : '') })]));
     }
     app.appendChild(cols);
     app.appendChild(el('h2', { text: 'Top ' + d.top.length + ' activations' + (d.folded ? ' (distinct contexts; \u00d7N: N rows with that exact context, ' + count(d.folded) + ' folded in all)' : '') }));

@@ -52,9 +52,12 @@ public struct FeatureDetail: Codable, Sendable, Equatable {
     /// Rows left out of the top examples and quantile samples because their context was
     /// identical to a kept example's (each example's `duplicates`, summed).
     public var duplicatesFolded: Int = 0
-    /// Token ids left out of the logit effect (`CollapsedTokens`): unembedding rows
-    /// near-identical to many others', i.e. tokens the model barely trained.
+    /// Token ids left out of the logit effect (`LogitExclusions`): unembedding rows
+    /// near-identical to many others' (`CollapsedTokens`), and tokens never seen in training
+    /// when that is known (`TrainingTokens`).
     public var logitTokensLeftOut: Int = 0
+    /// Why they were left out, as one sentence (nil: none were).
+    public var logitTokensLeftOutNote: String? = nil
     /// Quantile buckets, highest first (empty when the scan kept none).
     public var quantiles: [Quantile]
     /// Logit effect (nil when no model was given at scan time or now).

@@ -24,9 +24,12 @@ public final class FeatureInspector {
     /// The stored windows, when the results have them and `window` fits in them.
     public let storedWindows: ExampleWindowsFile?
     /// The model's tokenizer, when a model directory is known (scan time or `model`).
-    public let tokenizer: GPT2Tokenizer?
+    public let tokenizer: (any TextTokenizer)?
     /// Logit effects computed now, when the scan had no model but one is given.
     private let lateLogits: LogitEffectTable?
+    /// Why logit tokens were left out, as one sentence (the scan's, or the late computation's).
+    public let logitTokensLeftOutNote: String?
+    private let logitTokensLeftOutCount: Int
     private var loadedSAE: SAESource?
     private var loadedResolver: ExampleResolver?
 
@@ -58,20 +61,27 @@ public final class FeatureInspector {
             storedWindows = nil
         }
         let modelDirectory = model ?? results.manifest.model
-        if let modelDirectory, FileManager.default.fileExists(atPath: modelDirectory + "/vocab.json") {
-            tokenizer = try GPT2Tokenizer(vocabPath: modelDirectory + "/vocab.json", mergesPath: modelDirectory + "/merges.txt")
+        // vocab.json + merges.txt (GPT-2) or tokenizer.json (Llama family), as ingest picked it.
+        if let modelDirectory, ["vocab.json", "tokenizer.json"].contains(where: { FileManager.default.fileExists(atPath: modelDirectory + "/" + $0) }) {
+            tokenizer = try ModelTokenizer.load(directory: modelDirectory)
         } else {
             tokenizer = nil
         }
         if results.logits == nil, let model {
             let unembedding = try Unembedding(modelDirectory: model)
+            let exclusions = try LogitExclusions.find(unembedding, modelDirectory: model)
             let source = try SAESource(path: saeDirectory.path)
             loadedSAE = source
             lateLogits = try LogitEffect.compute(decoder: FeatureScanJob.decoderRows(try SAEInputScale.fold(source.loaded.sae, scale: results.manifest.inputScale?.value ?? 1), results.tables.featureIDs),
                                                  featureCount: results.tables.featureCount,
-                                                 unembedding: unembedding, tokenCount: 10, excluded: CollapsedTokens.find(unembedding))
+                                                 unembedding: unembedding, tokenCount: 10, excluded: exclusions.excluded)
+            logitTokensLeftOutCount = exclusions.leftOutCount
+            logitTokensLeftOutNote = LogitExclusions.note(leftOut: exclusions.leftOutCount, collapsed: exclusions.collapsedCount,
+                                                          untrained: exclusions.untrainedCount, trainingTokens: exclusions.trainingTokensPath)
         } else {
             lateLogits = nil
+            logitTokensLeftOutCount = results.manifest.logitTokensLeftOut ?? 0
+            logitTokensLeftOutNote = results.manifest.logitTokensLeftOutNote
         }
     }
 
@@ -152,7 +162,8 @@ public final class FeatureInspector {
             }
             return FeatureDetail(feature: id, rowsScanned: t.rowsScanned, fireCount: t.fireCounts[f], frequency: t.frequency(f),
                                  meanActivation: t.meanActivation(f), maxActivation: t.maxActivation(f), histogram: histogram,
-                                 topExamples: top, duplicatesFolded: folded, logitTokensLeftOut: results.manifest.logitTokensLeftOut ?? 0,
+                                 topExamples: top, duplicatesFolded: folded, logitTokensLeftOut: logitTokensLeftOutCount,
+                                 logitTokensLeftOutNote: logitTokensLeftOutNote,
                                  quantiles: buckets,
                                  promotedTokens: logits.map { tokens($0.promoted(f)) },
                                  suppressedTokens: logits.map { tokens($0.suppressed(f)) })

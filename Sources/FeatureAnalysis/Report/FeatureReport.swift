@@ -152,6 +152,8 @@ public enum FeatureReport {
         /// Rows folded into the examples as identical contexts, and logit tokens left out.
         var folded: Int
         var left: Int
+        /// Why they were left out (one sentence), or nil.
+        var leftNote: String?
 
         init(_ d: FeatureDetail, previous: Int?, next: Int?) {
             id = d.feature
@@ -170,10 +172,11 @@ public enum FeatureReport {
             self.next = next
             folded = d.duplicatesFolded
             left = d.logitTokensLeftOut
+            leftNote = d.logitTokensLeftOutNote
         }
 
         // nil prev/next must be written as null (the script tests `!== null`).
-        enum CodingKeys: String, CodingKey { case id, rows, fires, freq, mean, max, hist, top, quant, pos, neg, prev, next, folded, left }
+        enum CodingKeys: String, CodingKey { case id, rows, fires, freq, mean, max, hist, top, quant, pos, neg, prev, next, folded, left, leftNote }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(id, forKey: .id)
@@ -191,6 +194,7 @@ public enum FeatureReport {
             try c.encode(next, forKey: .next)
             try c.encode(folded, forKey: .folded)
             try c.encode(left, forKey: .left)
+            try c.encodeIfPresent(leftNote, forKey: .leftNote)
         }
     }
 }

@@ -6,9 +6,12 @@ import TensorIO
 
 /// Each feature's direct effect on the next-token logits, as SAEDashboard computes it:
 /// its decoder direction W_dec[f] times the unembedding, W_dec[f] · W_Uᵀ (W_U stored (V, C)
-/// as wte / lm_head), without ln_f. TransformerLens' W_U differs by ln_f's folded gain and by
-/// centring over the vocabulary; centring shifts a feature's whole row by one constant, so
-/// only the gain can change which tokens rank first.
+/// as wte / lm_head, or a Llama model's lm_head / embed_tokens), without the final norm.
+/// TransformerLens' W_U differs by the final norm's folded gain (GPT-2's ln_f, Llama's RMSNorm
+/// weight) and, for GPT-2, by centring over the vocabulary; centring shifts a feature's whole
+/// row by one constant, so only the gain can change which tokens rank first. The norm's own
+/// 1/rms scale is positive and position-dependent: it scales a row, never reorders it
+/// (docs/FEATURES.md).
 public struct LogitEffectTable: Equatable, Sendable {
     /// Tokens kept per feature and direction.
     public var tokenCount: Int
@@ -33,7 +36,8 @@ public struct LogitEffectTable: Equatable, Sendable {
     }
 }
 
-/// The unembedding of a Hugging Face GPT-2 directory: lm_head.weight when untied, else wte.
+/// The unembedding of a Hugging Face model directory: GPT-2's lm_head.weight when untied, else
+/// wte; a Llama-family model's lm_head.weight, else embed_tokens when `tie_word_embeddings`.
 public struct Unembedding: Sendable {
     /// (V, C)
     public var matrix: [Float]
@@ -44,10 +48,22 @@ public struct Unembedding: Sendable {
     /// The model directory the matrix came from ("in memory" when built from a matrix); named in errors.
     public var directory: String
 
-    /// Reads config.json and model.safetensors in `modelDirectory`: `lm_head.weight` when the
-    /// embeddings are untied, else `transformer.wte.weight` or `wte.weight`. Throws
-    /// `FeaturesError.invalidArgument` when none is there or its shape is not (vocab_size, n_embd).
+    /// Reads config.json and the weights in `modelDirectory`, as the family its `model_type`
+    /// names. GPT-2 (model.safetensors): `lm_head.weight` when the embeddings are untied, else
+    /// `transformer.wte.weight` or `wte.weight`; throws `FeaturesError.invalidArgument` when none
+    /// is there or its shape is not (vocab_size, n_embd). Llama family (llama, mistral, qwen2;
+    /// one file or shards, F32/F16/BF16): `lm_head.weight`, or `model.embed_tokens.weight` when
+    /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. Other
+    /// `model_type`s are refused by `LanguageModelLoader.family(files:)`.
     public init(modelDirectory: String) throws {
+        if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .llama {
+            let (config, matrix) = try LlamaModel.unembedding(directory: modelDirectory)
+            self.matrix = matrix
+            vocabularySize = config.vocabularySize
+            width = config.hiddenWidth
+            directory = modelDirectory
+            return
+        }
         let config = try GPT2Config.load(path: (modelDirectory as NSString).appendingPathComponent("config.json"))
         let path = (modelDirectory as NSString).appendingPathComponent("model.safetensors")
         let file = try SafetensorsFile(path: path)

@@ -5,9 +5,13 @@
 /// bin also takes every positive value below 2^minimumExponent and the last every value above.
 /// Fixed bins make histograms of different features (and SAEs) comparable and need no max.
 public enum ActivationHistogram {
+    /// Bins start at 2^-16; positive activations below it count in bin 0.
     public static let minimumExponent = -16
+    /// Bins end at 2^16; activations at or above it count in the last bin.
     public static let maximumExponent = 16
+    /// Bins per doubling, the quarter picked by the top two mantissa bits.
     public static let binsPerOctave = 4
+    /// Bins per feature: (16 − (−16)) × 4 = 128, the histograms tensor's second dimension.
     public static let binCount = (maximumExponent - minimumExponent) * binsPerOctave
 
     /// The bin of a positive activation (callers skip a ≤ 0: a feature that did not fire).

@@ -14,15 +14,20 @@ import TensorIO
 ///          quantile bucket 0, 1, … samples, in results.safetensors' order, padding left out
 /// ```
 public final class ExampleWindowsFile {
+    /// The file's name in the results directory, beside results.json.
     public static let fileName = "results.examples"
+    /// Layout version this build writes and the newest it reads (header bytes 8..<12).
     public static let formatVersion = 1
     static let magic = Array("SAEXWIN\0".utf8)
     static let headerByteCount = 32
 
+    /// The examples file opened.
     public let path: String
     /// Tokens of context stored on each side.
     public let window: Int
+    /// Features F, one block each in the results' local feature order (checked against the header).
     public let featureCount: Int
+    /// Examples stored over all features (header bytes 24..<32, `ExampleWindowsInfo.exampleCount`).
     public let exampleCount: Int
     private let file: MappedFile
 

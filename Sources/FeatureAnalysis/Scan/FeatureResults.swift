@@ -7,17 +7,25 @@ import TensorIO
 /// DIR/results.safetensors (the tables; docs/FEATURES.md lists the tensors), so later
 /// queries answer without rescanning.
 public struct FeatureResults: Equatable, Sendable {
+    /// results.json: what was scanned, with which SAE and settings, and the tables' shapes.
     public var manifest: FeatureResultsManifest
+    /// The per-feature tables of results.safetensors.
     public var tables: FeatureTables
     /// Present when a model was given at scan time.
     public var logits: LogitEffectTable?
 
+    /// Results as a scan produced them, ready to `write(to:)`; `logits` nil when no model was
+    /// given.
     public init(manifest: FeatureResultsManifest, tables: FeatureTables, logits: LogitEffectTable?) {
         self.manifest = manifest
         self.tables = tables
         self.logits = logits
     }
 
+    /// Writes results.safetensors, then results.json, each through a temporary file renamed into
+    /// place, creating `directory` if needed. The manifest goes last so that a results.json names
+    /// complete data; results.examples is written separately (ExampleWindowsFile+Write). Throws
+    /// Foundation's error when the directory or a file cannot be written.
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let t = tables, F = t.featureCount
@@ -50,6 +58,11 @@ public struct FeatureResults: Equatable, Sendable {
         try encoder.encode(manifest).write(to: directory.appendingPathComponent(FeatureResultsManifest.fileName), options: .atomic)
     }
 
+    /// Reads results.json and results.safetensors from `directory`, checking every tensor's dtype
+    /// and shape against the manifest. Throws `FeaturesError.badResults` when results.json is
+    /// missing or not a manifest, its format is newer than `currentFormatVersion`, its histogram
+    /// bins differ from `ActivationHistogram`'s, or the data file or one of its tensors is missing
+    /// or misshapen. Results from before duplicate folding load with empty duplicate tables.
     public static func load(directory: URL) throws -> FeatureResults {
         let manifestURL = directory.appendingPathComponent(FeatureResultsManifest.fileName)
         let dataPath = directory.appendingPathComponent(FeatureResultsManifest.dataFileName).path

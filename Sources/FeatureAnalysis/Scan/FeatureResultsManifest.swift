@@ -21,7 +21,10 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     public var deadFeatureCount: Int
     /// Histogram bins (ActivationHistogram): 2^minimumExponent ... 2^maximumExponent, binsPerOctave per octave.
     public var histogramMinimumExponent: Int
+    /// `ActivationHistogram.maximumExponent` at scan time; results whose bins differ from this
+    /// build's are refused on load.
     public var histogramMaximumExponent: Int
+    /// `ActivationHistogram.binsPerOctave` at scan time.
     public var histogramBinsPerOctave: Int
     /// Model directory whose unembedding gave the logit effects (nil: not computed).
     public var model: String?
@@ -40,15 +43,31 @@ public struct FeatureResultsManifest: Codable, Sendable, Equatable {
     /// True when examples were folded by context (`ContextKeys`; the store has token ids and
     /// positions); nil/false in older results and for bare rows.
     public var foldsDuplicateContexts: Bool?
-    /// Tokens left out of the logit effects as collapsed (`CollapsedTokens`); nil: none or older results.
-    public var logitTokensLeftOut: Int?
     /// Rows skipped by the position filter (`config.minimumPosition`).
     public var rowsSkippedByPosition: Int?
+    /// Tokens left out of the logit effects, for either reason below (older results: collapsed
+    /// only); nil: no logit effects.
+    public var logitTokensLeftOut: Int?
+    /// Of those, tokens whose unembedding rows collapsed (`CollapsedTokens`); nil in older results.
+    public var logitTokensCollapsed: Int? = nil
+    /// Of those, tokens never seen in training (`TrainingTokens`); nil: not known.
+    public var logitTokensUntrained: Int? = nil
+    /// The training-token file that gave `logitTokensUntrained`.
+    public var trainingTokens: String? = nil
+
+    /// Why tokens were left out of the logit effects, as one sentence (nil: none were).
+    public var logitTokensLeftOutNote: String? {
+        LogitExclusions.note(leftOut: logitTokensLeftOut ?? 0, collapsed: logitTokensCollapsed,
+                             untrained: logitTokensUntrained, trainingTokens: trainingTokens)
+    }
 
     /// Whether the scan folded duplicate contexts.
     public var foldsDuplicates: Bool { foldsDuplicateContexts ?? false }
 
+    /// The results layout this build writes; `FeatureResults.load` refuses a newer one.
     public static let currentFormatVersion = 1
+    /// The manifest's name in the results directory.
     public static let fileName = "results.json"
+    /// The tables' file in the results directory (docs/FEATURES.md lists its tensors).
     public static let dataFileName = "results.safetensors"
 }

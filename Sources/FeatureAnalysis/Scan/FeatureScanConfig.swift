@@ -28,6 +28,8 @@ public struct FeatureScanConfig: Codable, Sendable, Equatable {
     /// does; nil or 0 scans every row of the range.
     public var minimumPosition: Int?
 
+    /// A scan of `column` with the CLI's defaults: top 20, 10 quantile buckets of 5 samples, every
+    /// row and feature, one worker, 1024-row batches, seed 0. The scan calls `validate()`.
     public init(column: String, topK: Int = 20, quantileCount: Int = 10, samplesPerQuantile: Int = 5,
                 firstRow: Int? = nil, endRow: Int? = nil, features: [Int]? = nil,
                 workerCount: Int = 1, batchRows: Int = 1024, seed: UInt64 = 0, minimumPosition: Int? = nil) {
@@ -44,6 +46,11 @@ public struct FeatureScanConfig: Codable, Sendable, Equatable {
         self.minimumPosition = minimumPosition
     }
 
+    /// Throws `FeaturesError.invalidArgument` (in the CLI's terms, `--top-k` ...) when the column
+    /// is empty, topK is outside 1...10000, quantileCount outside 0...1000, samplesPerQuantile
+    /// outside 1...1000 (with quantiles), workerCount outside 1...64, batchRows outside 1...65536,
+    /// minimumPosition or firstRow negative, the row range empty, or `features` empty, negative,
+    /// unsorted or repeated. Whether the rows lie in the store is checked when the scan opens it.
     public func validate() throws {
         if column.isEmpty { throw FeaturesError.invalidArgument("the column (hook) to scan is empty") }
         if !(1...10_000).contains(topK) { throw FeaturesError.invalidArgument("--top-k must be 1...10000, got \(topK)") }

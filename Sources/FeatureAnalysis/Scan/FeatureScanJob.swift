@@ -9,15 +9,21 @@ public enum FeatureScanJob {
     /// DIR/results.examples (every reported example with `exampleWindow` tokens of context on
     /// each side and the feature's activation on each, resolved once here so that showing a
     /// feature later reads them instead of the store's chunks and the SAE).
-    /// With `modelDirectory`, each feature's logit effect is computed and stored too. With
-    /// `postings`, DIR/results.postings too: every firing, per feature, strongest first
+    /// With `modelDirectory`, each feature's logit effect is computed and stored too, leaving out
+    /// collapsed tokens and tokens never seen in training (`LogitExclusions`: from
+    /// `trainingTokensPath`, else the model directory's training_tokens.json when it has one).
+    /// With `postings`, DIR/results.postings too: every firing, per feature, strongest first
     /// (`FeaturePostingsFile`; one more pass over the rows, reported as pass passCount + 1),
     /// when the store has a token_id column (one without gets none).
     public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
+                           trainingTokensPath: String? = nil,
                            out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto, postings: Bool = false,
                            progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
         // Fail on a bad model before scanning, not after.
         let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
+        let exclusions = try unembedding.map {
+            try LogitExclusions.find($0, modelDirectory: modelDirectory!, trainingTokensPath: trainingTokensPath)
+        }
         let identity = try StoreIdentity(reader: reader, column: config.column)
         let runnable = try sae.runnable(reader: reader, column: config.column)
         let resolver = try ExampleResolver(reader: reader, sae: runnable.sae, column: config.column, window: exampleWindow)
@@ -26,12 +32,9 @@ public enum FeatureScanJob {
                                              config: config, kernels: kernels, progress: progress)
         let seconds = Date().timeIntervalSince(start)
         var logits: LogitEffectTable?
-        var collapsedCount: Int?
-        if let unembedding {
-            let collapsed = CollapsedTokens.find(unembedding)
-            collapsedCount = collapsed.filter { $0 }.count
+        if let unembedding, let exclusions {
             logits = try LogitEffect.compute(decoder: decoderRows(runnable.sae, tables.featureIDs), featureCount: tables.featureCount,
-                                             unembedding: unembedding, tokenCount: 10, excluded: collapsed)
+                                             unembedding: unembedding, tokenCount: 10, excluded: exclusions.excluded)
         }
         // Examples before the manifest: a directory with a results.json has all its files.
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
@@ -66,8 +69,10 @@ public enum FeatureScanJob {
             rowsPerSecond: seconds > 0 ? passes * Double(tables.rowsScanned) / seconds : 0, examples: examples,
             inputScale: runnable.scale == .identity ? nil : runnable.scale,
             foldsDuplicateContexts: try ContextKeys(reader: reader, firstRow: 0).namesContexts,
-            logitTokensLeftOut: collapsedCount,
-            rowsSkippedByPosition: (config.endRow ?? reader.rowCount) - (config.firstRow ?? 0) - tables.rowsScanned)
+            rowsSkippedByPosition: (config.endRow ?? reader.rowCount) - (config.firstRow ?? 0) - tables.rowsScanned,
+            logitTokensLeftOut: exclusions?.leftOutCount,
+            logitTokensCollapsed: exclusions?.collapsedCount, logitTokensUntrained: exclusions?.untrainedCount,
+            trainingTokens: exclusions?.trainingTokensPath)
         let results = FeatureResults(manifest: manifest, tables: tables, logits: logits)
         try results.write(to: out)
         return results

@@ -2,6 +2,7 @@
 public struct FeatureScanProgress: Sendable {
     /// 1: top-k, counts, histograms; 2: quantile samples (needs each feature's max).
     public var pass: Int
+    /// Passes this scan makes: 2 with quantile samples (`quantileCount` > 0), else 1.
     public var passCount: Int
     /// Rows done in this pass.
     public var rowsDone: Int

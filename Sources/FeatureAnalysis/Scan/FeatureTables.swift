@@ -33,6 +33,7 @@ public struct FeatureTables: Equatable, Sendable {
     /// The same for each quantile sample. (F, quantileCount, samplesPerQuantile)
     public var quantileDuplicates: [Int] = []
 
+    /// F, the number of features scanned (`featureIDs.count`).
     public var featureCount: Int { featureIDs.count }
 
     /// Local index of SAE feature `id`, if it was scanned.

@@ -26,6 +26,13 @@ extension SAETrainer {
         guard !config.architecture.isGated else {
             throw DistributedError.badPartition(detail: "--arch gated trains in one process only (the gradient reduction does not carry r_mag and b_mag yet); run it without --streams or mpirun")
         }
+        // Resampling draws rows from one process's batch and its row losses.
+        guard config.bDecInit == .zeros else {
+            throw DistributedError.badPartition(detail: "--b-dec-init \(config.bDecInit.rawValue) trains in one process only (its sample is not gathered over ranks yet); run it without --streams or mpirun")
+        }
+        guard config.resampleEverySteps == nil else {
+            throw DistributedError.badPartition(detail: "--resample-every trains in one process only (it draws from one process's batch); run it without --streams or mpirun")
+        }
         let ranks = collective.rankCount
         var agreed = [Double(state.stepCount), Double(source.streamCount)]
         try collective.sumInPlace(&agreed)

@@ -61,8 +61,17 @@ public enum SAELensExporter {
         switch architecture {
         case .tied, .standard: return "standard"
         case .topk: return "topk"
-        case .batchtopk, .jumprelu: return "jumprelu"
+        case .batchtopk, .jumprelu, .matryoshka: return "jumprelu"
         case .gated: return "gated"
+        }
+    }
+
+    /// SAELens' name of the training class (`metadata.training_architecture`).
+    static func trainingArchitecture(_ architecture: SAEArchitecture) -> String {
+        switch architecture {
+        case .tied: return "standard"
+        case .matryoshka: return "matryoshka_batchtopk"
+        default: return architecture.rawValue
         }
     }
 
@@ -81,7 +90,7 @@ public enum SAELensExporter {
         if sae.architecture == .topk { cfg["k"] = sae.k }
         // SAELens records what trained an inference SAE in its metadata.
         var metadataObject = metadata.jsonObject
-        metadataObject["training_architecture"] = sae.architecture == .tied ? "standard" : sae.architecture.rawValue
+        metadataObject["training_architecture"] = trainingArchitecture(sae.architecture)
         cfg["metadata"] = metadataObject
         // Without a sae_lens_version (saestore is not SAELens) SAELens ≥ 6 reads the config
         // through its pre-6.0 path, which takes metadata from top-level keys; write both.

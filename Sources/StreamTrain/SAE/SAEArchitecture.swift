@@ -23,6 +23,11 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// trained with an L1 on ReLU(π_gate)·‖W_dec[j]‖ and an auxiliary reconstruction from
     /// ReLU(π_gate). `SAEWeights.bEnc` holds b_gate; `rMag`, `bMag` the rest.
     case gated
+    /// SAELens "matryoshka_batchtopk" (Bussmann et al. 2025; Nabeshima 2025): BatchTopK whose
+    /// nested prefixes of latents (`SAEConfig.matryoshkaWidths`) each reconstruct the input too;
+    /// the loss adds every inner prefix's reconstruction term to BatchTopK's. Inference and the
+    /// export are BatchTopK's (SAELens "jumprelu" with the inference threshold).
+    case matryoshka
 
     /// Whether the decoder reuses the encoder weight (no separate W_dec tensor).
     public var isTied: Bool { self == .tied }
@@ -42,16 +47,20 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
         switch self {
         case .tied, .standard: return 1e-3
         case .gated: return 1  // SAELens GatedTrainingSAEConfig.l1_coefficient
-        case .topk, .batchtopk, .jumprelu: return 0
+        case .topk, .batchtopk, .jumprelu, .matryoshka: return 0
         }
     }
 
     /// Whether the SAE has a threshold per latent (`SAEWeights.threshold`): trained for
     /// jumprelu, BatchTopK's inference threshold for batchtopk.
-    public var hasThreshold: Bool { self == .batchtopk || self == .jumprelu }
+    public var hasThreshold: Bool { usesBatchTopK || self == .jumprelu }
 
-    /// Whether `k` sets the sparsity (topk: per row; batchtopk: per row on average).
-    public var usesK: Bool { self == .topk || self == .batchtopk }
+    /// Whether training selects the k·B largest activations of the batch and keeps BatchTopK's
+    /// running inference threshold (batchtopk, and matryoshka, which is BatchTopK underneath).
+    public var usesBatchTopK: Bool { self == .batchtopk || self == .matryoshka }
+
+    /// Whether `k` sets the sparsity (topk: per row; batchtopk, matryoshka: per row on average).
+    public var usesK: Bool { self == .topk || usesBatchTopK }
 
     /// Whether f = max(pre, 0) latent by latent (tied, standard): a scan that only reads f > 0
     /// may then read the pre-activations instead.
@@ -61,7 +70,7 @@ public enum SAEArchitecture: String, Codable, Sendable, CaseIterable {
     /// than the seed's mean over rows and elements. The architectures added after the seed
     /// use SAELens' so that their sparsity coefficients mean what they mean there; the metrics'
     /// `mse` stays the per-element mean for every architecture.
-    public var sumsSquaredErrorOverInput: Bool { self == .batchtopk || self == .jumprelu || self == .gated }
+    public var sumsSquaredErrorOverInput: Bool { usesBatchTopK || self == .jumprelu || self == .gated }
 
     /// Whether the SAE has the gated SAE's extra tensors (`SAEWeights.rMag`, `bMag`).
     public var isGated: Bool { self == .gated }

@@ -2,7 +2,7 @@
 /// decoding a JSON that omits a field takes the same default as `init(architecture:dIn:)`.
 public struct SAEConfig: Codable, Equatable, Sendable {
     /// SAE family: "tied" (the seed's), "standard" (untied, SAELens), "topk", "batchtopk",
-    /// "jumprelu" or "gated".
+    /// "jumprelu", "gated" or "matryoshka".
     public var architecture: SAEArchitecture
     /// Width of one activation row (floats per token), e.g. 768 for GPT-2 small's residual stream.
     public var dIn: Int
@@ -68,6 +68,20 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     public var auxKLatentCount: Int?
     /// Learning-rate warm-up and decay, sparsity-coefficient warm-up, k annealing.
     public var schedule: TrainingSchedule
+    /// Matryoshka: the nested prefix widths (latent counts, strictly increasing), each prefix
+    /// of latents reconstructing the input on its own (SAELens `matryoshka_widths`). The full
+    /// width is appended when the last is smaller, as SAELens does; nil for the others.
+    public var matryoshkaWidths: [Int]?
+    /// L1 SAEs (tied, standard, gated): after every this many steps, re-initialise the latents
+    /// that fired on none of the last `SAETrainerOptions.deadFeatureWindowTokens` rows from
+    /// high-loss rows of the batch (Anthropic 2023; `SAETrainer+Resampling.swift`); nil (the
+    /// default) never resamples (steps, >= 1).
+    public var resampleEverySteps: Int?
+    /// Where b_dec starts: "zeros" (default), "mean" or "geometric_median" of the first
+    /// `bDecInitRowCount` training rows (SAELens ≤ 5's `b_dec_init_method`).
+    public var bDecInit: DecoderBiasInit
+    /// Rows sampled from the start of the data for `bDecInit` (rows).
+    public var bDecInitRowCount: Int
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -99,6 +113,18 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.auxKCoefficient = 0
         self.auxKLatentCount = nil
         self.schedule = TrainingSchedule()
+        self.matryoshkaWidths = nil
+        self.resampleEverySteps = nil
+        self.bDecInit = .zeros
+        self.bDecInitRowCount = 16_384
+    }
+
+    /// The matryoshka levels as trained: `matryoshkaWidths` with the latent count appended when
+    /// it does not end there (SAELens' `_validate_matryoshka_config`); empty for the others.
+    public var resolvedMatryoshkaWidths: [Int] {
+        guard architecture == .matryoshka, var widths = matryoshkaWidths else { return [] }
+        if widths.last != latentCount { widths.append(latentCount) }
+        return widths
     }
 
     /// k_aux of the AuxK loss.
@@ -150,6 +176,21 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         if let auxKLatentCount {
             try check(auxKLatentCount >= 1, "auxKLatentCount", auxKLatentCount, "a positive latent count")
         }
+        if architecture == .matryoshka {
+            let widths = matryoshkaWidths ?? []
+            let increasing = zip(widths, widths.dropFirst()).allSatisfy { $0 < $1 }
+            try check(!widths.isEmpty && widths.allSatisfy { $0 > 0 } && increasing && widths.last! <= latentCount,
+                      "matryoshkaWidths", widths, "strictly increasing positive prefix widths up to \(latentCount) (the latent count)")
+        } else {
+            try check(matryoshkaWidths == nil, "matryoshkaWidths", matryoshkaWidths ?? [],
+                      "nil unless the architecture is matryoshka")
+        }
+        if let resampleEverySteps {
+            try check(resampleEverySteps >= 1, "resampleEverySteps", resampleEverySteps, "a positive step count")
+            try check([.tied, .standard, .gated].contains(architecture), "resampleEverySteps", resampleEverySteps,
+                      "nil unless the architecture is tied, standard or gated (the L1 SAEs; the TopK family has AuxK)")
+        }
+        try check(bDecInitRowCount > 0, "bDecInitRowCount", bDecInitRowCount, "a positive row count")
         try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
                   "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
@@ -160,6 +201,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
         case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
+        case matryoshkaWidths, resampleEverySteps, bDecInit, bDecInitRowCount
     }
 
     public init(from decoder: Decoder) throws {
@@ -198,5 +240,9 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         auxKCoefficient = try c.decodeIfPresent(Double.self, forKey: .auxKCoefficient) ?? auxKCoefficient
         auxKLatentCount = try c.decodeIfPresent(Int.self, forKey: .auxKLatentCount)
         schedule = try c.decodeIfPresent(TrainingSchedule.self, forKey: .schedule) ?? schedule
+        matryoshkaWidths = try c.decodeIfPresent([Int].self, forKey: .matryoshkaWidths)
+        resampleEverySteps = try c.decodeIfPresent(Int.self, forKey: .resampleEverySteps)
+        bDecInit = try c.decodeIfPresent(DecoderBiasInit.self, forKey: .bDecInit) ?? bDecInit
+        bDecInitRowCount = try c.decodeIfPresent(Int.self, forKey: .bDecInitRowCount) ?? bDecInitRowCount
     }
 }

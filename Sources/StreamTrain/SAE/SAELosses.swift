@@ -10,6 +10,9 @@ public struct SAELosses: Equatable, Sendable {
     public var activeLatentCount: Int
     /// The AuxK term included in `total` (0 without AuxK).
     public var auxiliary: Double = 0
+    /// Matryoshka: Σ over the inner levels of their reconstruction terms Σ_c (x̂_m − x)² / B,
+    /// included in `total` (0 for the other architectures).
+    public var innerReconstruction: Double = 0
 
     public init(mse: Double, l1: Double, total: Double, activeLatentCount: Int) {
         self.mse = mse

@@ -95,6 +95,13 @@ struct SAEWorkspace {
     var productGradientSums: [Float] = []
     /// Gated in training: Σ_b (x̃ − x), the auxiliary term's share of db_dec, (dIn).
     var auxColumnSums: [Float] = []
+    /// Matryoshka in training: per inner level x̂_m − x, then the suffix sums R_g in place,
+    /// (levels, B, dIn); allocated by the first step.
+    var matryoshkaResiduals: [Float] = []
+    /// Matryoshka in training: dL/dpre of the inner levels for the prefix latents, (B, widest inner width).
+    var matryoshkaLatentGrads: [Float] = []
+    /// Matryoshka in training: the inner levels' share of db_enc, zero past the widest prefix, (dSAE).
+    var matryoshkaEncoderBiasGrads: [Float] = []
     /// Set for jumprelu SAEs: the threshold is trained.
     var thresholdGradients = false
     /// Threads for the SAE's own kernels (shared by copies of this workspace).

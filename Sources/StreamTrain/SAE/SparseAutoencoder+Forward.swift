@@ -20,8 +20,8 @@ extension SparseAutoencoder {
         }
         switch architecture {
         case .topk: applyTopK(rowCount: B, workspace: &ws)
-        case .batchtopk where ws.training: applyBatchTopK(rowCount: B, workspace: &ws)
-        case .batchtopk, .jumprelu: applyThreshold(rowCount: B, workspace: &ws)
+        case .batchtopk where ws.training, .matryoshka where ws.training: applyBatchTopK(rowCount: B, workspace: &ws)
+        case .batchtopk, .jumprelu, .matryoshka: applyThreshold(rowCount: B, workspace: &ws)
         case .tied, .standard: applyReLU(rowCount: B, workspace: &ws)
         case .gated: preconditionFailure("gated SAEs encode in encodeGated")
         }

@@ -12,12 +12,13 @@ extension SparseAutoencoder {
     /// (`SAEArchitecture.sumsSquaredErrorOverInput`); jumprelu adds its sparsity term and the
     /// threshold's gradient from `jumpReLU` (SAELens' defaults when nil). `auxK` adds the
     /// dead latents' auxiliary loss (`addAuxK`). The gated SAE has its own step
-    /// (`gatedLossAndGradients`, always on the sgemm path).
+    /// (`gatedLossAndGradients`, always on the sgemm path). Matryoshka is the batchtopk step plus
+    /// its inner levels (`addMatryoshkaLevels`, widths `matryoshkaWidths`; none when nil).
     // x: (B,C); gradients: shaped like `weights`
     func lossAndGradients(_ x: [Float], rowCount B: Int, l1Coefficient: Double,
                           workspace ws: inout SAEWorkspace, gradients g: inout SAEWeights,
                           kernels: SAEKernelMode = .dense, jumpReLU: JumpReLUTerms? = nil,
-                          auxK: AuxKTerms? = nil) -> SAELosses {
+                          auxK: AuxKTerms? = nil, matryoshkaWidths: [Int]? = nil) -> SAELosses {
         ws.auxKActive = auxK != nil
         if architecture == .gated {
             // Always the sgemm path: the gated SAE has no sparse kernels yet (docs/SAE.md).
@@ -52,6 +53,13 @@ extension SparseAutoencoder {
             thresholdGradients(rowCount: B, scale: reconstructionScale(rowCount: B), terms: terms,
                                workspace: ws, gradients: &g)
             ws.clock?.lap(.latentGradients)
+        }
+        if architecture == .matryoshka, let widths = matryoshkaWidths {
+            losses.innerReconstruction = addMatryoshkaLevels(x, rowCount: B, widths: widths, workspace: &ws, gradients: &g)
+            losses.total += losses.innerReconstruction
+            // Added after the sparse kernels' finiteness check of the weight gradients.
+            ws.weightGradientsKnownFinite = false
+            ws.clock?.lap(.weightGradients)
         }
         if let auxK {
             losses.auxiliary = addAuxK(x, rowCount: B, terms: auxK, workspace: &ws, gradients: &g)

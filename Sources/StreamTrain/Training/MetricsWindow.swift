@@ -8,6 +8,9 @@ struct MetricsWindow {
     private var l1Sum = 0.0            // Σ over rows of the per-row L1
     private var auxiliarySum = 0.0     // Σ over rows of the per-row auxiliary loss (gated, AuxK)
     private var activeLatentSum = 0
+    // Σ over rows of matryoshka's inner-level terms; not in `packedSums`: data-parallel runs
+    // refuse matryoshka (BatchTopK's selection is over the whole batch).
+    private var innerReconstructionSum = 0.0
     private var inputSums: [Double]    // Σ_b x[b, c] per dimension
     private var inputSquareSum = 0.0   // Σ_b Σ_c x[b, c]²
     private var startTime: UInt64
@@ -24,6 +27,7 @@ struct MetricsWindow {
         squaredErrorSum += losses.mse * Double(B * C)
         l1Sum += losses.l1 * Double(B)
         auxiliarySum += losses.auxiliary * Double(B)
+        innerReconstructionSum += losses.innerReconstruction * Double(B)
         activeLatentSum += losses.activeLatentCount
         inputSums.withUnsafeMutableBufferPointer { sums in
             x.withUnsafeBufferPointer { x in
@@ -52,13 +56,15 @@ struct MetricsWindow {
         for c in 0..<C { centredSquares -= inputSums[c] * inputSums[c] / n }
         let explained = centredSquares > 0 ? 1 - squaredErrorSum / centredSquares : 0
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - startTime) / 1e9
-        return TrainingMetrics(step: step, tokenCount: tokenCount, epoch: epoch,
+        var record = TrainingMetrics(step: step, tokenCount: tokenCount, epoch: epoch,
                                wallTime: Date().timeIntervalSince1970, windowTokenCount: rowCount,
                                loss: mse + l1Coefficient * l1, mse: mse, l1: l1,
                                l0: Double(activeLatentSum) / n, explainedVariance: explained,
                                deadFeatureFraction: deadFraction,
                                tokensPerSecond: seconds > 0 ? Double(rowCount) / seconds : 0,
                                learningRate: learningRate, auxiliaryLoss: auxiliarySum / n)
+        record.innerReconstructionLoss = innerReconstructionSum / n
+        return record
     }
 
     /// The window's sums in one array (rows, Σ squared errors, Σ L1, Σ active latents, Σx²,

@@ -65,7 +65,7 @@ public final class SAETrainer {
             workspace.topkHeap = [Int](repeating: 0, count: kStart * workspace.pool.threadCount)
             workspace.topkValues = [Float](repeating: 0, count: kStart * workspace.pool.threadCount)
         }
-        if config.architecture == .batchtopk { state.batchTopKThreshold = 0 }
+        if config.architecture.usesBatchTopK { state.batchTopKThreshold = 0 }
         gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
         batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
         finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
@@ -172,6 +172,9 @@ public final class SAETrainer {
             state.activationScale = scale
             progress(.normalizationEstimated(scale: scale, rowCount: rows))
         }
+        if config.bDecInit != .zeros, state.stepCount == 0, state.decoderBiasInitialized != true {
+            try initializeDecoderBias(source: &source)
+        }
         window.reset()
         var lastMetrics: TrainingMetrics?
         var lastCheckpointStep = -1
@@ -271,6 +274,7 @@ public final class SAETrainer {
         let losses = try computeGradients(rowCount: B)
         try applyGradients(rowCount: B, losses: losses)
         window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: config.dIn, losses: losses)
+        if let every = config.resampleEverySteps, state.stepCount % every == 0 { resampleDeadLatents(rowCount: B) }
         workspace.clock?.lap(.bookkeeping)
         return losses
     }
@@ -291,8 +295,9 @@ public final class SAETrainer {
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: scheduledL1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels,
                                           jumpReLU: config.architecture == .jumprelu ? scheduledJumpReLUTerms : nil,
-                                          auxK: auxKTerms())
-        if config.architecture == .batchtopk { updateBatchTopKThreshold(openCount: losses.activeLatentCount) }
+                                          auxK: auxKTerms(),
+                                          matryoshkaWidths: config.architecture == .matryoshka ? config.resolvedMatryoshkaWidths : nil)
+        if config.architecture.usesBatchTopK { updateBatchTopKThreshold(openCount: losses.activeLatentCount) }
         // The terms are summed in Double; past Float's range PyTorch's Float loss would be Inf.
         guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
             throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)

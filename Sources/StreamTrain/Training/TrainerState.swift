@@ -26,6 +26,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// BatchTopK: the running inference threshold θ in Double, as SAELens keeps its
     /// `topk_threshold` (the SAE's Float `threshold` is this, rounded, for every latent).
     public var batchTopKThreshold: Double?
+    /// Latents re-initialised by dead-latent resampling so far (nil: none, or resampling off).
+    public var resampledLatentCount: Int?
+    /// Whether b_dec was set from a sample (`SAEConfig.bDecInit`); nil before, or without it.
+    public var decoderBiasInitialized: Bool?
 
     init(latentCount: Int, generator: SeededGenerator) {
         self.generator = generator

@@ -30,6 +30,10 @@ public struct TrainingMetrics: Equatable, Sendable {
     /// its gate path, AuxK's dead-latent term); 0 for the architectures without one, and then
     /// not among `scalars`.
     public var auxiliaryLoss: Double = 0
+    /// Matryoshka: mean over the window's rows of the inner levels' reconstruction terms,
+    /// Σ_m Σ_c (x̂_m − x)² (in the training loss, not in `loss`); 0 otherwise, and then not among
+    /// `scalars`.
+    public var innerReconstructionLoss: Double = 0
 
     /// (tag, value) pairs under SAELens' W&B names, for TensorBoard and metrics.jsonl.
     public var scalars: [(tag: String, value: Double)] {
@@ -40,5 +44,6 @@ public struct TrainingMetrics: Equatable, Sendable {
          ("details/n_training_tokens", Double(tokenCount)), ("details/epoch", Double(epoch)),
          ("details/current_learning_rate", learningRate)]
             + (auxiliaryLoss != 0 ? [("losses/auxiliary_reconstruction_loss", auxiliaryLoss)] : [])
+            + (innerReconstructionLoss != 0 ? [("losses/inner_mse_loss", innerReconstructionLoss)] : [])
     }
 }

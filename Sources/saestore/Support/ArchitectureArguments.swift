@@ -14,7 +14,10 @@ struct ArchitectureArguments: ParsableArguments {
     var jumpreluInitThreshold: Double?
     @Option(help: "jumprelu, tanh loss: c in tanh(c·f·‖W_dec[j]‖) (default 4).")
     var jumpreluTanhScale: Double?
-    @Option(help: "batchtopk: weight of each batch's smallest kept activation in the inference threshold (default 0.01).")
+    // Spaces as well as commas, so scripts/frontier.sh (commas for spaces in its members) can pass it.
+    @Option(parsing: .upToNextOption, help: "matryoshka: the nested prefix widths, e.g. 128,512,2048 or 128 512 2048 (strictly increasing; the full width is appended when the last is smaller, as SAELens does). Required with --arch matryoshka.")
+    var matryoshkaWidths: [String] = []
+    @Option(help: "batchtopk/matryoshka: weight of each batch's smallest kept activation in the inference threshold (default 0.01).")
     var topkThresholdLr: Double?
     @Option(help: "topk/batchtopk: weight of the AuxK dead-latent loss (default 0: off; SAELens uses 1, Gao et al. 1/32). Dead = no firing within --dead-window-tokens rows.")
     var auxk: Double?
@@ -34,6 +37,12 @@ struct ArchitectureArguments: ParsableArguments {
     var kStart: Int?
     @Option(help: "Steps of the k annealing (with --k-start).")
     var kAnnealSteps = 0
+    @Option(help: "tied/standard/gated: every STEPS steps, re-initialise the latents dead over --dead-window-tokens rows from high-loss rows of the batch (Anthropic 2023; default off).")
+    var resampleEvery: Int?
+    @Option(help: "Where b_dec starts: zeros (default), mean, or geometric-median (Weiszfeld) of the first --b-dec-init-rows training rows.")
+    var bDecInit = "zeros"
+    @Option(help: "Rows sampled for --b-dec-init (default 16384).")
+    var bDecInitRows: Int?
 
     /// Writes the given options into `config` (`totalSteps`: the run's step count, which the
     /// cosine and the decay need); throws when one does not apply to its architecture.
@@ -58,12 +67,35 @@ struct ArchitectureArguments: ParsableArguments {
         if config.architecture != .jumprelu, let given = jumpReLUOptions.first(where: \.1) {
             throw ValidationError("\(given.0) applies to --arch jumprelu only")
         }
-        if config.architecture != .batchtopk, topkThresholdLr != nil {
-            throw ValidationError("--topk-threshold-lr applies to --arch batchtopk only")
+        if !config.architecture.usesBatchTopK, topkThresholdLr != nil {
+            throw ValidationError("--topk-threshold-lr applies to --arch batchtopk or matryoshka only")
+        }
+        if !matryoshkaWidths.isEmpty {
+            guard config.architecture == .matryoshka else {
+                throw ValidationError("--matryoshka-widths applies to --arch matryoshka only")
+            }
+            let widths = matryoshkaWidths.flatMap { $0.split(separator: ",") }.map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !widths.isEmpty, widths.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--matryoshka-widths must be comma-separated latent counts, e.g. 128,512,2048, not \(matryoshkaWidths.joined(separator: " "))")
+            }
+            config.matryoshkaWidths = widths.map { $0! }
+        } else if config.architecture == .matryoshka {
+            throw ValidationError("--arch matryoshka needs --matryoshka-widths (e.g. 128,512,\(config.latentCount); docs/SAE.md)")
         }
         if !config.architecture.usesK, auxk != nil || auxkLatents != nil {
             throw ValidationError("--auxk and --auxk-latents apply to --arch topk or batchtopk only")
         }
+        if let resampleEvery {
+            guard [.tied, .standard, .gated].contains(config.architecture) else {
+                throw ValidationError("--resample-every applies to --arch tied, standard or gated only (the TopK family has --auxk)")
+            }
+            config.resampleEverySteps = resampleEvery
+        }
+        guard let bDecInitMethod = DecoderBiasInit(rawValue: bDecInit.replacingOccurrences(of: "-", with: "_")) else {
+            throw ValidationError("--b-dec-init must be zeros, mean or geometric-median, not \(bDecInit)")
+        }
+        config.bDecInit = bDecInitMethod
+        if let bDecInitRows { config.bDecInitRowCount = bDecInitRows }
         if let auxk { config.auxKCoefficient = auxk }
         if let auxkLatents { config.auxKLatentCount = auxkLatents }
         if let l0 { config.l0Coefficient = l0 }
