@@ -17,6 +17,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `saestore serve` only (the Serve target); its cost on a clean build is in docs/SERVE.md.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Already in Hummingbird's graph; named so Serve imports NIOCore (ByteBuffer, Channel) explicitly.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        // Also in Hummingbird's graph: Serve names it to send the server's log to stderr.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
     ],
     targets: [
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
@@ -53,11 +59,20 @@ let package = Package(
         .plugin(name: "EmbedAssets", capability: .buildTool(), dependencies: ["embed-assets"]),
         .target(name: "Sweep", dependencies: ["Evaluation", "SAELoading", "ActStore", "Extract", "StreamTrain", "BLASKernels"]),
         .target(name: "Pipeline", dependencies: ["FeatureAnalysis", "SAELoading", "ActStore", "Extract", "StreamTrain"]),
+        // `saestore serve`: the API's handlers as plain functions over the libraries above
+        // (ServeAPI, testable without sockets) and one file that puts them behind Hummingbird.
+        // Its page and OpenAPI text are plain files in Serve/Assets, compiled in by EmbedAssets.
+        .target(name: "Serve", dependencies: [
+            "ActStore", "Extract", "StreamTrain", "SAELoading", "FeatureAnalysis",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         .executableTarget(
             name: "saestore",
             dependencies: [
                 "ActStore", "Extract", "StreamTrain", "TensorIO", "BLASKernels",
-                "SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline",
+                "SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline", "Serve",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -88,6 +103,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["SAELoading", "Evaluation", "FeatureAnalysis", "Sweep", "Pipeline", "ActStore", "Extract", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
         // Runs the built `saestore` binary as a user would (commands, exit codes, SIGKILL + resume).
         .testTarget(name: "CLITests", dependencies: ["ActStore", "StreamTrain", "TensorIO", "BLASKernels", "TestTools"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "ActStore", "Extract", "StreamTrain", "SAELoading", "FeatureAnalysis", "TestTools"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -16,9 +16,10 @@ packages=(pkg-config libzstd-dev liblmdb-dev libopenblas-dev zlib1g-dev openmpi-
 for argument in "$@"; do
   case $argument in
     --no-build) build=0 ;;
-    # Headless Chromium runs the report's JavaScript in FeatureReportTests; tests only.
+    # Headless Chromium runs the report's and the serve page's JavaScript (FeatureReportTests,
+    # ServePageTests); curl fetches from a running `saestore serve` (ServeProcessTests).
     # node --check parses the report's script (ReportAssetsTests); Debian's nodejs unless a node is on PATH.
-    --test-tools) build=0; packages+=(chromium); command -v node >/dev/null || packages+=(nodejs) ;;
+    --test-tools) build=0; packages+=(chromium curl); command -v node >/dev/null || packages+=(nodejs) ;;
     *) echo "setup: unknown option $argument (--no-build, --test-tools)" >&2; exit 2 ;;
   esac
 done

@@ -1,7 +1,7 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles a target's web assets (the .js, .css and .html files in its `Assets/` folder) into
+/// Compiles a target's web assets (the .js, .css, .html and .yaml files in its `Assets/` folder) into
 /// a generated `EmbeddedAssets` enum, so they are plain files in the source tree and still part
 /// of the binary (no resource bundle to lose when the executable is copied elsewhere).
 /// The target lists `Assets` in its `exclude:` so SwiftPM does not also treat them as resources.
@@ -12,7 +12,7 @@ struct EmbedAssets: BuildToolPlugin {
         guard let module = target as? SourceModuleTarget else { return [] }
         let folder = module.directory.appending("Assets")
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.string)) ?? []
-        let assets = names.filter { ["js", "css", "html"].contains(URL(fileURLWithPath: $0).pathExtension) }
+        let assets = names.filter { ["js", "css", "html", "yaml"].contains(URL(fileURLWithPath: $0).pathExtension) }
             .sorted()
             .map { folder.appending($0) }
         guard !assets.isEmpty else { return [] }

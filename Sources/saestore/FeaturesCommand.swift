@@ -40,6 +40,7 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "How the scan folds each batch: dense visits every (row, latent) activation, sparse only the open pairs of the encoder's CSR, auto is dense on the pre-activations (no ReLU pass; fastest measured). Same results.")
     var kernels = "auto"
     @Flag(help: "Write results only, no HTML report.") var noReport = false
+    @Flag(help: "Leave out results.postings (every firing per feature, 16 bytes each, one more pass; `saestore serve`'s /features/{id}/rows reads it).") var noPostings = false
     @Flag(help: "No progress display.") var quiet = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -73,7 +74,7 @@ struct FeaturesCommand: ParsableCommand {
         let bar = Progress("scan", unit: "rows", quiet: quiet || json)
         let results = try FeatureScanJob.run(reader: reader, sae: source, config: config, modelDirectory: model,
                                              trainingTokensPath: trainingTokens, out: outURL,
-                                             exampleWindow: exampleWindow, kernels: kernelMode) { p in
+                                             exampleWindow: exampleWindow, kernels: kernelMode, postings: !noPostings) { p in
             bar.update((p.pass - 1) * p.rowsTotal + p.rowsDone, of: p.passCount * p.rowsTotal, extra: "pass \(p.pass)/\(p.passCount)")
         }
         bar.finish()

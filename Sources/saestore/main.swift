@@ -11,6 +11,7 @@ struct SAEStore: ParsableCommand {
             FeaturesCommand.self,
             FeatureCommand.self,
             LookupCommand.self,
+            ServeCommand.self,
             InfoCommand.self,
             VerifyCommand.self,
             ShardsCommand.self,

@@ -1,4 +1,5 @@
 import Foundation
+import TestTools
 import XCTest
 
 /// The README's "Day to day" block, run as written through the built binary on the bundled
@@ -63,6 +64,52 @@ final class ReadmeFlowTests: XCTestCase {
         for file in ["owt.store", "runs/l6/sae/cfg.json", "runs/l6/features/index.html", "runs/l6/evaluation.json", "runs/sweep/sweep.md"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: work + "/" + file), file)
         }
+        try checkServeCommand(readme: readme, substitutions: substitutions, work: work)
+    }
+
+    /// The "Explore it live" command, run as written (the same substitutions) on what the
+    /// block above made, on a free port: it listens, and /rows/500 is what `lookup` prints.
+    private func checkServeCommand(readme: String, substitutions: [(String, String)], work: String) throws {
+        guard let section = readme.range(of: "### Explore it live"),
+              let open = readme[section.upperBound...].range(of: "```sh\n"),
+              let close = readme[open.upperBound...].range(of: "```") else {
+            return XCTFail("README.md has no ```sh block under \"### Explore it live\"")
+        }
+        let lines = try Self.dayToDayCommands(readme: "## Day to day\n```sh\n" + readme[open.upperBound..<close.lowerBound] + "```\n")
+        XCTAssertEqual(lines.count, 1, "one serve command: \(lines)")
+        var command = try XCTUnwrap(lines.first)
+        for (from, to) in substitutions { command = command.replacingOccurrences(of: from, with: to) }
+        let words = command.split(separator: " ").map(String.init)
+        XCTAssertEqual(Array(words.prefix(2)), ["saestore", "serve"])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try saestoreExecutable())
+        process.arguments = Array(words.dropFirst()) + ["--port", "0"]
+        process.currentDirectoryURL = URL(fileURLWithPath: work)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer {
+            if process.isRunning { process.interrupt() }
+            process.waitUntilExit()
+        }
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty && !process.isRunning { return XCTFail("\(command) exited: \(String(decoding: line, as: UTF8.self))") }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        let url = try XCTUnwrap(text.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression).map { String(text[$0]) }, text)
+        let curl = try ExternalTool.executable(["curl"], hint: "apt-get install curl, or scripts/setup.sh --test-tools")
+        let served = try runProcess(curl, ["-s", "--fail", "--max-time", "60", url + "/rows/500?window=12"])
+        XCTAssertEqual(served.status, 0, "GET /rows/500 failed")
+        let lookup = try runProcess(try saestoreExecutable(), ["lookup", "owt.store", "--row", "500", "--window", "12", "--json"], workingDirectory: work)
+        func object(_ json: String) -> NSDictionary? { try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? NSDictionary }
+        XCTAssertEqual(object(served.stdout), object(lookup.stdout), "GET /rows/500 is not what lookup prints")
+        XCTAssertNotNil(object(served.stdout))
+        let features = try runProcess(curl, ["-s", "--fail", "--max-time", "60", url + "/features?limit=1"])
+        XCTAssertEqual(features.status, 0, "GET /features failed")
     }
 
     func testCommentsAreStrippedAndCommandsKept() throws {

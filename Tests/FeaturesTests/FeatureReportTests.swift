@@ -60,8 +60,7 @@ final class FeatureReportTests: XCTestCase {
     /// script runs to the end (it sets data-rendered="ok" last), and the feature page shows
     /// its top example's text. Needs Chromium (a failure under CI=true, a skip elsewhere).
     func testReportDrawsInHeadlessChromium() throws {
-        let chromium = try ExternalTool.executable(["chromium", "chromium-browser"],
-                                                   hint: "apt-get install chromium, or scripts/setup.sh --test-tools")
+        let chromium = try HeadlessChromium()
         let fixture = try TinyModelFixture.get()
         let (out, inspector) = try report(fixture)
         let t = inspector.results.tables
@@ -86,31 +85,9 @@ final class FeatureReportTests: XCTestCase {
         XCTAssertTrue(page.dom.contains("<svg"), "histogram drawn")
     }
 
-    private func dumpDOM(_ chromium: String, _ page: URL) throws -> (dom: String, log: String) {
-        let profile = temporaryPath(self, "chromium-profile")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--user-data-dir=\(profile)",
-                             "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", page.absoluteString]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read stderr on another thread so neither pipe can fill and stall the browser.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let log = Box()
-        // The semaphore orders the reader's write of log.data before our read of it (polling
-        // Thread.isFinished did not, and ThreadSanitizer reported the race).
-        let readDone = DispatchSemaphore(value: 0)
-        let reading = Thread {
-            log.data = err.fileHandleForReading.readDataToEndOfFile()
-            readDone.signal()
-        }
-        reading.start()
-        let dom = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        readDone.wait()
-        return (String(decoding: dom, as: UTF8.self), String(decoding: log.data, as: UTF8.self))
+    private func dumpDOM(_ chromium: HeadlessChromium, _ page: URL) throws -> (dom: String, log: String) {
+        let output = try chromium.run(["--dump-dom", page.absoluteString], profileDirectory: temporaryPath(self, "chromium-profile"))
+        return (output.stdout, output.log)
     }
 
     static func htmlEscaped(_ text: String) -> String {

@@ -12,9 +12,12 @@ public enum FeatureScanJob {
     /// With `modelDirectory`, each feature's logit effect is computed and stored too, leaving out
     /// collapsed tokens and tokens never seen in training (`LogitExclusions`: from
     /// `trainingTokensPath`, else the model directory's training_tokens.json when it has one).
+    /// With `postings`, DIR/results.postings too: every firing, per feature, strongest first
+    /// (`FeaturePostingsFile`; one more pass over the rows, reported as pass passCount + 1),
+    /// when the store has a token_id column (one without gets none).
     public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
                            trainingTokensPath: String? = nil,
-                           out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto,
+                           out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto, postings: Bool = false,
                            progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {
         // Fail on a bad model before scanning, not after.
         let unembedding = try modelDirectory.map { try Unembedding(modelDirectory: $0) }
@@ -37,6 +40,21 @@ public enum FeatureScanJob {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let examples = try ExampleWindowsFile.write(tables: tables, resolver: resolver,
                                                     to: out.appendingPathComponent(ExampleWindowsFile.fileName))
+        let postingsURL = out.appendingPathComponent(FeaturePostingsFile.fileName)
+        // A posting carries its row's token id: a store imported without token ids (an .npy
+        // column alone) gets no postings file, rather than one with made-up ids.
+        if postings && reader.columns.contains(where: { $0.name == TokenColumn.tokenID }) {
+            let passes = config.quantileCount > 0 ? 2 : 1
+            let postingsStart = Date()
+            try FeaturePostingsFile.write(reader: reader, sae: runnable.sae, config: config, tables: tables, to: postingsURL) { done in
+                let seconds = Date().timeIntervalSince(postingsStart)
+                progress(FeatureScanProgress(pass: passes + 1, passCount: passes + 1, rowsDone: done, rowsTotal: tables.rowsScanned,
+                                             seconds: seconds, rowsPerSecond: seconds > 0 ? Double(done) / seconds : 0, etaSeconds: 0))
+            }
+        } else {
+            // Postings of an earlier scan into this directory would not match these results.
+            try? FileManager.default.removeItem(at: postingsURL)
+        }
         let passes = config.quantileCount > 0 ? 2.0 : 1.0
         let manifest = FeatureResultsManifest(
             formatVersion: FeatureResultsManifest.currentFormatVersion,
