@@ -94,9 +94,9 @@ let package = Package(
         .target(name: "TestTools", path: "Tests/TestTools"),
 
         .testTarget(name: "TensorIOTests", dependencies: ["TensorIO", "TestTools"], exclude: ["Fixtures"]),
-        .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels"]),
+        .testTarget(name: "BLASKernelsTests", dependencies: ["BLASKernels", "TensorIO"]),
         .testTarget(name: "ActStoreTests", dependencies: ["ActStore", "TensorIO"]),
-        .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO", "TestTools"],
+        .testTarget(name: "ExtractTests", dependencies: ["Extract", "ActStore", "TensorIO", "BLASKernels", "TestTools"],
                     exclude: ["Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StreamTrainTests", dependencies: ["StreamTrain", "ActStore", "TensorIO", "Extract", "TestTools"],
                     resources: [.copy("Fixtures")]),

@@ -2,7 +2,7 @@
 """Table and SVG plot of scripts/frontier.sh's runs (standard library only).
 
 Usage: frontier_plot.py WORKDIR OUT.svg
-Reads WORKDIR/*/evaluation.json and run.json, prints a Markdown table (architecture, setting,
+Reads WORKDIR/*/evaluation.json and run.json (the trained architecture), prints a Markdown table (architecture, setting,
 L0, FVE, ΔCE in nats, CE recovered, dead latents on the held-out rows) and writes OUT.svg:
 FVE vs L0 and ΔCE vs L0, one line per architecture.
 """
@@ -20,7 +20,14 @@ def load(work):
         with open(path) as f:
             e = json.load(f)
         r, d = e["reconstruction"], e.get("downstream") or {}
-        rows.append(dict(name=name, arch=e["architecture"], l0=r["l0"], fve=r["explainedVariance"],
+        # The architecture trained (run.json), not the export's SAELens name (batchtopk and
+        # matryoshka export as "jumprelu", tied as "standard").
+        arch = e["architecture"]
+        run_path = os.path.join(work, name, "run.json")
+        if os.path.exists(run_path):
+            with open(run_path) as f:
+                arch = json.load(f)["sae"]["architecture"]
+        rows.append(dict(name=name, arch=arch, l0=r["l0"], fve=r["explainedVariance"],
                          dead=r["deadFeatureCount"] / r["latentCount"],
                          dce=(d["saeLoss"] - d["cleanLoss"]) if d else None,
                          recovered=d.get("lossRecovered")))
@@ -29,7 +36,7 @@ def load(work):
 
 def svg(rows, out):
     archs = sorted({r["arch"] for r in rows})
-    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
+    colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
     W, H, M = 420, 300, 50
     panels = [("fve", "FVE (held-out)"), ("dce", "ΔCE (nats, held-out)")]
     xs = [r["l0"] for r in rows]

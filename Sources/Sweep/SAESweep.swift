@@ -58,7 +58,8 @@ public enum SAESweep {
         var baselinesMeasured = false
         for (index, (member, run)) in zip(members, runs).enumerated() {
             var entry = SweepMemberResult(
-                name: member.name, runDirectory: run.url.path, l1Coefficient: member.run.sae.l1Coefficient,
+                name: member.name, runDirectory: run.url.path, architecture: member.run.sae.architecture,
+                l1Coefficient: member.run.sae.l1Coefficient,
                 k: member.run.sae.architecture.usesK ? member.run.sae.k : nil)
             let summary: TrainingSummary
             switch summaries[index] {

@@ -2,8 +2,9 @@ import Evaluation
 import SAELoading
 import StreamTrain
 
-/// What `saestore sweep` trains: one SAE per L1 coefficient (or per k for TopK), all with the
-/// same other settings, from one pass over the store (docs/EVALUATION.md, "Sweeps").
+/// What `saestore sweep` trains: one SAE per L1 coefficient (or per k for TopK), or one per
+/// `memberSpecs` entry (architectures side by side), all with the same other settings, from one
+/// pass over the store (docs/EVALUATION.md, "Sweeps").
 public struct SweepConfig: Codable, Sendable, Equatable {
     /// Store directory the activations stream from.
     public var store: String
@@ -11,8 +12,11 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     public var hook: String
     /// Output directory: one run directory per SAE, plus sweep.json, sweep.md, sweep.svg.
     public var out: String
-    /// SAE family shared by all members.
+    /// SAE family shared by all members (with `memberSpecs`, each member names its own).
     public var architecture: SAEArchitecture
+    /// Members across architectures, each with its own knob (`--member`); nil or empty: one
+    /// member per `l1Coefficients` or `ks` value of `architecture`.
+    public var memberSpecs: [SweepMemberSpec]?
     /// λ per member (tied/standard); for topk at most one value, applied to every member (default 0).
     public var l1Coefficients: [Double]
     /// k per member (topk only).
@@ -60,7 +64,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
     /// 8× expansion, lr 1e-3, batch 512, 100 epochs), a 65,536-row shuffle buffer, one worker,
     /// metrics every 100 steps, 4 batches ahead and 1 BLAS thread. Checked by `validate()`.
     public init(store: String, hook: String, out: String, architecture: SAEArchitecture = .tied,
-                l1Coefficients: [Double] = [], ks: [Int] = [], expansionFactor: Int = 8,
+                l1Coefficients: [Double] = [], ks: [Int] = [], memberSpecs: [SweepMemberSpec]? = nil, expansionFactor: Int = 8,
                 learningRate: Double = 1e-3, batchSize: Int = 512, epochs: Int = 100, seed: UInt64 = 0,
                 firstRow: Int? = nil, endRow: Int? = nil, maxTokens: Int? = nil, minimumPosition: Int = 0,
                 shuffleBufferRows: Int = 1 << 16, workerCount: Int = 1, logIntervalSteps: Int = 100,
@@ -72,6 +76,7 @@ public struct SweepConfig: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.l1Coefficients = l1Coefficients
         self.ks = ks
+        self.memberSpecs = memberSpecs
         self.expansionFactor = expansionFactor
         self.learningRate = learningRate
         self.batchSize = batchSize
@@ -92,7 +97,8 @@ public struct SweepConfig: Codable, Sendable, Equatable {
 
     /// One member of the sweep: its directory name and its full settings.
     public struct Member: Sendable, Equatable {
-        /// Directory name under `out`: "l1-" and λ as `%g` (e.g. "l1-0.001"), or "k-" and k for topk.
+        /// Directory name under `out`: "l1-" and λ as `%g` (e.g. "l1-0.001"), "k-" and k for
+        /// topk, or the member spec's name (e.g. "batchtopk-k16").
         public var name: String
         /// The member's run.json: the sweep's store, loader and trainer settings with its own λ or k.
         public var run: TrainRunConfig
@@ -117,11 +123,26 @@ public struct SweepConfig: Codable, Sendable, Equatable {
             config.decoderUnitNorm = decoderUnitNorm
             return config
         }
-        let settings: [(String, SAEConfig)] = architecture.usesK
-            ? ks.map { ("k-\($0)", sae(l1: l1Coefficients.first ?? 0, k: $0)) }
-            : l1Coefficients.map { ("l1-" + Self.format($0), sae(l1: $0, k: nil)) }
-        return try settings.map { name, sae in
-            try sae.validate()
+        var settings: [(name: String, sae: SAEConfig, options: SAETrainerOptions)]
+        if let memberSpecs, !memberSpecs.isEmpty {
+            settings = memberSpecs.map { spec in
+                var config = sae(l1: 0, k: nil)
+                spec.apply(to: &config)
+                var memberOptions = options
+                if let window = spec.deadWindowTokens { memberOptions.deadFeatureWindowTokens = window }
+                return (spec.name ?? spec.defaultName, config, memberOptions)
+            }
+        } else {
+            settings = architecture.usesK
+                ? ks.map { ("k-\($0)", sae(l1: l1Coefficients.first ?? 0, k: $0), options) }
+                : l1Coefficients.map { ("l1-" + Self.format($0), sae(l1: $0, k: nil), options) }
+        }
+        return try settings.map { name, sae, options in
+            do {
+                try sae.validate()
+            } catch {
+                throw EvaluationError.invalidArgument("sweep member \(name): \(error)")
+            }
             return Member(name: name, run: TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: true,
                                                       heldOutRows: heldOutRows))
         }
@@ -132,8 +153,18 @@ public struct SweepConfig: Codable, Sendable, Equatable {
         func check(_ ok: Bool, _ message: @autoclosure () -> String) throws {
             if !ok { throw EvaluationError.invalidArgument(message()) }
         }
-        try check(architecture != .jumprelu, "a jumprelu sweep is not supported yet (its knob is --l0); train each member with `train --arch jumprelu`")
-        try check(architecture != .matryoshka, "a matryoshka sweep is not supported yet (it needs --matryoshka-widths per member); train each member with `train --arch matryoshka`")
+        if let memberSpecs, !memberSpecs.isEmpty {
+            try check(architecture == .tied && l1Coefficients.isEmpty && ks.isEmpty,
+                      "--member gives every member its architecture and knob; leave out --arch, --l1 and --k")
+            for spec in memberSpecs { try spec.check { .invalidArgument("sweep member \(spec.name ?? spec.defaultName): \($0)") } }
+            let names = memberSpecs.map { $0.name ?? $0.defaultName }
+            if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+                throw EvaluationError.invalidArgument("two sweep members are named \(twice); give one a name (e.g. --member \(twice.split(separator: "-").first ?? ""):…:name=other)")
+            }
+            return try checkShared(check)
+        }
+        try check(architecture != .jumprelu, "a jumprelu sweep takes its members with --member jumprelu:l0=…")
+        try check(architecture != .matryoshka, "a matryoshka sweep takes its members with --member matryoshka:k=…:widths=…")
         if architecture.usesK {
             try check(!ks.isEmpty, "a \(architecture.rawValue) sweep needs --k with one or more values (e.g. --k 16,32,64)")
             try check(l1Coefficients.count <= 1, "a topk sweep varies k; give at most one --l1 value (applied to every member)")
@@ -144,10 +175,23 @@ public struct SweepConfig: Codable, Sendable, Equatable {
             try check(Set(l1Coefficients.map(Self.format)).count == l1Coefficients.count, "--l1 lists a value twice")
         }
         try check(l1Coefficients.allSatisfy { $0.isFinite && $0 >= 0 }, "--l1 values must be finite and >= 0")
+        try checkShared(check)
+    }
+
+    /// The settings every member shares.
+    private func checkShared(_ check: (Bool, @autoclosure () -> String) throws -> Void) throws {
         try check(batchesAhead >= 1, "batches ahead must be at least 1, got \(batchesAhead)")
         try check(blasThreads >= 1, "BLAS threads must be at least 1, got \(blasThreads)")
         try check(batchSize >= 1 && epochs >= 1, "batch and epochs must be at least 1")
         try evaluation?.validate()
+    }
+
+    /// The architecture for titles: the shared one, or the members' in order ("tied, topk, …").
+    public var architectureTitle: String {
+        guard let memberSpecs, !memberSpecs.isEmpty else { return architecture.rawValue }
+        var names: [String] = []
+        for spec in memberSpecs where !names.contains(spec.architecture.rawValue) { names.append(spec.architecture.rawValue) }
+        return names.joined(separator: ", ")
     }
 
     /// λ as a directory name: 0.001 → "0.001", 3e-05 → "3e-05".

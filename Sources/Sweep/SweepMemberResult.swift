@@ -1,10 +1,14 @@
 import Evaluation
+import StreamTrain
+
 /// One member of a sweep: its settings, training summary and evaluation.
 public struct SweepMemberResult: Codable, Sendable, Equatable {
     /// Directory name under the sweep's output (e.g. "l1-0.001", "k-32").
     public var name: String
     /// The run directory (run.json, config.json, metrics.jsonl, tb/, sae/).
     public var runDirectory: String
+    /// The member's architecture (nil in sweep.json files written before members could differ).
+    public var architecture: SAEArchitecture?
     /// λ and k (topk) of the member.
     public var l1Coefficient: Double
     /// The member's k (latents kept per row); nil for architectures without k (tied, standard).
@@ -23,8 +27,9 @@ public struct SweepMemberResult: Codable, Sendable, Equatable {
     public var failure: String?
 
     /// An entry with no training or evaluation yet; `SAESweep.run` fills the rest in.
-    public init(name: String, runDirectory: String, l1Coefficient: Double, k: Int?) {
+    public init(name: String, runDirectory: String, architecture: SAEArchitecture? = nil, l1Coefficient: Double, k: Int?) {
         self.name = name
+        self.architecture = architecture
         self.runDirectory = runDirectory
         self.l1Coefficient = l1Coefficient
         self.k = k

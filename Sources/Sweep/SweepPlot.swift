@@ -18,7 +18,10 @@ struct SweepPlot {
 
     func svg() -> String {
         func label(_ member: SweepMemberResult) -> String {
-            member.k.map { "k=\($0)" } ?? "λ=" + String(format: "%g", member.l1Coefficient)
+            // Across architectures a knob alone is ambiguous (and JumpReLU's is neither λ nor k):
+            // the member's name says whose it is.
+            if result.config.memberSpecs?.isEmpty == false { return member.name }
+            return member.k.map { "k=\($0)" } ?? "λ=" + String(format: "%g", member.l1Coefficient)
         }
         let fidelity = result.members.compactMap { m -> Point? in
             guard let l0 = m.l0, let fve = m.explainedVariance, l0 > 0, fve.isFinite else { return nil }
@@ -36,7 +39,7 @@ struct SweepPlot {
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(width / 2)" y="24" text-anchor="middle" font-size="16" font-weight="bold">\(Self.escape("SAE sweep (\(result.config.architecture.rawValue)) on \(result.config.hook): L0 against fidelity, \(held)"))</text>
+            <text x="\(width / 2)" y="24" text-anchor="middle" font-size="16" font-weight="bold">\(Self.escape("SAE sweep (\(result.config.architectureTitle)) on \(result.config.hook): L0 against fidelity, \(held)"))</text>
 
             """
         for (index, panel) in panels.enumerated() {

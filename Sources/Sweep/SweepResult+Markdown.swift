@@ -5,7 +5,7 @@ extension SweepResult {
     public func markdown() -> String {
         var lines: [String] = []
         let c = config
-        lines.append("# SAE sweep: \(c.architecture.rawValue) on \(c.hook)")
+        lines.append("# SAE sweep: \(c.architectureTitle) on \(c.hook)")
         lines.append("")
         lines.append("Store `\(c.store)`, \(c.epochs) epochs, batch \(c.batchSize), lr \(String(format: "%g", c.learningRate)), "
                      + "expansion \(c.expansionFactor), seed \(c.seed); \(batchCount) batches read once for \(members.count) SAEs "
@@ -16,17 +16,17 @@ extension SweepResult {
         }
         lines.append("")
         let k = c.evaluation?.topK ?? 20
-        lines.append("| SAE | λ | k | L0 | FVE | MSE | dead | dense | ΔCE (nats) | KL (nats) | CE recovered vs zero / mean | top-\(k) same token | ≥½max token mass | ≥½max token entropy (bits) |")
-        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        lines.append("| SAE | arch | λ | k | L0 | FVE | MSE | dead | dense | ΔCE (nats) | KL (nats) | CE recovered vs zero / mean | top-\(k) same token | ≥½max token mass | ≥½max token entropy (bits) |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         func number(_ value: Double?, _ format: String) -> String { value.map { String(format: format, $0) } ?? "—" }
         for m in members {
             if let failure = m.failure {
-                lines.append("| \(m.name) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | failed: \(failure.replacingOccurrences(of: "|", with: "/")) | | | | | | | | | | |")
+                lines.append("| \(m.name) | \(m.architecture?.rawValue ?? c.architecture.rawValue) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | failed: \(failure.replacingOccurrences(of: "|", with: "/")) | | | | | | | | | | | |")
                 continue
             }
             let r = m.evaluation?.reconstruction
             let features = m.evaluation?.features
-            lines.append("| \(m.name) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | "
+            lines.append("| \(m.name) | \(m.architecture?.rawValue ?? c.architecture.rawValue) | \(String(format: "%g", m.l1Coefficient)) | \(m.k.map(String.init) ?? "—") | "
                          + "\(number(m.l0, "%.1f")) | \(number(m.explainedVariance, "%.4f")) | \(number(r?.mse, "%.4g")) | "
                          + "\(r.map { "\($0.deadFeatureCount)" } ?? "—") | \(r.map { "\($0.denseFeatureCount)" } ?? "—") | "
                          + "\(number(m.evaluation?.downstream?.lossIncrease, "%.4f")) | \(number(m.evaluation?.downstream?.klDivergence, "%.4g")) | "

@@ -26,7 +26,8 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Rows to evaluate: A..B, A.., ..B (default: the rows the run did not train on, else all).") var rows: String?
     @Option(help: "Use at most this many rows from the start of the range.") var maxRows: Int?
     @Option(help: "Model directory or hub id (GPT-2 or Llama family; docs/MODELS.md), for CE loss recovered and the MLP-neuron baseline.") var model: String?
-    @Option(help: "Examples per unit for the top-k same-token share.") var topK = 20
+    @Option(help: "Top examples per unit (feature, neuron, dimension) over which the same-token share is measured (default: 20).") var sameTokenExamples: Int?
+    @Option(name: .customLong("top-k"), help: .hidden) var topKOldSpelling: Int?
     @Option(help: "A feature is dense when it fires on more than this fraction of rows.") var denseThreshold = 0.1
     @Option(help: "Leave out rows below this context position (default: the run's --min-position, else 0).") var minPosition: Int?
     @Flag(help: "Also measure special-token rows: <|endoftext|>, or a tokenizer.json model's BOS (left out by default, as SAELens' evals do).") var includeSpecialTokens = false
@@ -49,6 +50,7 @@ struct EvaluateCommand: ParsableCommand {
             guard let storePath else { throw ValidationError("--rows needs --store (the SAE has no run.json naming one)") }
             range = try RowRange.parse(rows, rowCount: StoreReader(path: storePath).rowCount)
         }
+        let topK = try RenamedOption.value(sameTokenExamples, newName: "--same-token-examples", old: topKOldSpelling, oldName: "--top-k") ?? 20
         let config = EvaluationConfig(
             sae: sae, store: store, hook: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
             maxRowCount: maxRows, topK: topK, denseThreshold: denseThreshold,

@@ -24,7 +24,8 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "A `saestore train` run directory, or a SAELens SAE directory (cfg.json, sae_weights.safetensors).") var sae: String
     @Option(help: "Output directory for results and report.") var out: String
     @Option(help: "Column to encode (default: the run's, or cfg.json's hook_name).") var hook: String?
-    @Option(help: "Top examples kept per feature.") var topK = 20
+    @Option(help: "Top examples kept per feature (default: 20).") var topExamples: Int?
+    @Option(name: .customLong("top-k"), help: .hidden) var topKOldSpelling: Int?
     @Option(help: "Quantile buckets per feature (0: one pass, no samples).") var quantiles = 10
     @Option(help: "Rows sampled per quantile bucket.") var quantileSamples = 5
     @Option(help: "Rows to scan: A..B, A.., ..B (default: all).") var rows: String?
@@ -62,6 +63,7 @@ struct FeaturesCommand: ParsableCommand {
         let source = try SAESource(path: sae)
         let reader = try StoreReader(path: try source.store(store))
         let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
+        let topK = try RenamedOption.value(topExamples, newName: "--top-examples", old: topKOldSpelling, oldName: "--top-k") ?? 20
         let config = FeatureScanConfig(column: try source.column(hook), topK: topK, quantileCount: quantiles,
                                        samplesPerQuantile: quantileSamples, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                        features: try features.map(FeatureScanConfig.parseFeatureList), workerCount: workers,

@@ -27,9 +27,11 @@ extension ImportCommand {
             throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
         }
         // The store remembers the model its first part came with; its tokenizer decodes the rest.
-        guard let model = try model ?? StoreReader(path: store).manifest.model else {
+        let recorded = try StoreReader(path: store).manifest.model
+        guard let model = model ?? recorded else {
             throw ValidationError("--append --saelens-cache needs --model DIR: \(store) does not name the model whose vocab.json and merges.txt decode the cache's token ids")
         }
+        if let recorded, recorded != model { try checkSameTokenizer(given: model, recorded: recorded) }
         let tokenizer = try cacheTokenizer(model: model)
         let progress = Progress("append", quiet: quiet || json)
         let summary = try SAELensCacheImporter.appendCache(cache: cache, store: store, tokenizer: tokenizer, codec: codec) { done, total in
@@ -38,5 +40,22 @@ extension ImportCommand {
         progress.finish()
         if json { return try printJSON(summary) }
         print("appended \(summary.sequences) sequences (\(summary.rowCount) rows x \(summary.width)) of \(summary.hook) from \(cache) to \(store), with their text")
+    }
+
+    /// A part decoded with another vocabulary than the store's first part would get wrong texts
+    /// silently: `--model` naming a different directory than the store's must hold the same
+    /// vocab.json and merges.txt, byte for byte. When the recorded model is no longer there to
+    /// compare with, the append goes on and says so.
+    private func checkSameTokenizer(given: String, recorded: String) throws {
+        let mine = try tokenizerFiles(forModel: given)
+        guard let theirs = try? tokenizerFiles(forModel: recorded) else {
+            FileHandle.standardError.write(Data("note: \(store) was made with model \(recorded), which is not here to compare with; decoding with \(given)'s tokenizer\n".utf8))
+            return
+        }
+        for (a, b) in [(mine.vocabPath, theirs.vocabPath), (mine.mergesPath, theirs.mergesPath)] {
+            guard FileManager.default.contentsEqual(atPath: a, andPath: b) else {
+                throw ValidationError("--model \(given) is not the model \(store) was made with (\(recorded)): \(a) differs from \(b), so the cache's token ids would decode to other text; give --model \(recorded), or leave --model out")
+            }
+        }
     }
 }

@@ -30,7 +30,8 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Tokens per window, BOS included.") var context = 128
     @Flag(inversion: .prefixedNo, help: "Start every window with <|endoftext|> as BOS.") var prependBos = true
     @Option(help: "Stop once the store holds this many documents.") var maxDocs: Int?
-    @Option(help: "Stop once the store holds this many tokens (rows).") var maxTokens: Int?
+    @Option(help: "Stop once the store holds this many rows (tokens stored, BOS rows included; rows already in an appended store count).") var maxStoreRows: Int?
+    @Option(name: .customLong("max-tokens"), help: .hidden) var maxTokensOldSpelling: Int?
     @Option(help: "Activation dtype on disk: f32, f16, bf16, int8-outlier (lossy, keeps outliers), int8 (lossy, per-row absmax).") var dtype = "f16"
     @Option(help: "zstd level.") var level = 3
     @Option(name: [.customLong("batch-windows"), .customLong("batch")], help: "Windows per forward pass: up to batch × context tokens, each window at its own length (no padding). --batch is the same option; in train and sweep a batch is rows.") var batch = 8
@@ -51,6 +52,7 @@ struct IngestCommand: ParsableCommand {
     }
 
     func run() throws {
+        let maxTokens = try RenamedOption.value(maxStoreRows, newName: "--max-store-rows", old: maxTokensOldSpelling, oldName: "--max-tokens")
         guard let codec = ColumnCodec(rawValue: dtype), codec.isFloat else {
             throw ValidationError("--dtype must be f32, f16, bf16, int8-outlier or int8, not \(dtype)")
         }
@@ -66,38 +68,19 @@ struct IngestCommand: ParsableCommand {
         // Sharded ingest: --shard I/N, or one shard per rank under mpirun.
         let job = try MPIJob.start()
         job.applyThreadShare(explicitBLAS: threads)
-        var ingestShard: IngestShard?
-        if let shard {
-            let parts = shard.split(separator: "/")
-            guard job.collective.rankCount == 1, parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
-                throw ValidationError("--shard takes I/N (e.g. 0/4), and not under mpirun (which picks the shard from the rank)")
-            }
-            ingestShard = try IngestShard(index: i, count: n)
-        } else if job.collective.rankCount > 1 {
-            ingestShard = try IngestShard(index: job.collective.rank, count: job.collective.rankCount)
+        let ingestShard: IngestShard?
+        do {
+            ingestShard = try IngestShardPlan.shard(option: shard, rank: job.collective.rank, rankCount: job.collective.rankCount)
+        } catch let error as CorpusError {
+            throw ValidationError("\(error)")
         }
-        var target = store
-        var open: (String, Int) throws -> IngestDocumentStream = { path, skip in
-            try CorpusReader(path: path, options: corpusArguments.options(skipDocuments: skip))
-        }
-        if let ingestShard {
-            let counts = try IngestShard.recordCounts(sources: corpus) { path in
-                try CorpusReader(path: path, options: corpusArguments.options())
-            }
-            let ranges = Dictionary(zip(corpus, ingestShard.recordRanges(recordCounts: counts)), uniquingKeysWith: { a, _ in a })
-            target = URL(fileURLWithPath: store).appendingPathComponent(IngestShard.directoryName(ingestShard.index)).path
-            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
-            open = { path, skip in
-                let range = ranges[path]!
-                let reader = try CorpusReader(path: path, options: corpusArguments.options(skipDocuments: max(skip, range.lowerBound)))
-                return BoundedDocumentStream(reader, endIndex: range.upperBound)
-            }
-        }
+        let plan = try IngestShardPlan(shard: ingestShard, store: store, sources: corpus, options: { corpusArguments.options(skipDocuments: $0) })
+        let target = plan.targetStore
 
         let interrupted = InterruptFlag()
         let bar = Progress("ingest", unit: "tok", quiet: quiet || json || !job.collective.isRoot)
         let budget = maxTokens
-        let summary = try ingester.run(store: target, sources: corpus, open: open, shouldStop: { interrupted.isSet }, progress: { p in
+        let summary = try ingester.run(store: target, sources: corpus, open: plan.open, shouldStop: { interrupted.isSet }, progress: { p in
             let source = (p.source as NSString).lastPathComponent
             bar.update(p.rows, of: budget, extra: "docs \(p.documents)  \(source)" + (p.badLines > 0 ? "  bad lines \(p.badLines)" : ""))
         })
@@ -107,8 +90,9 @@ struct IngestCommand: ParsableCommand {
             // and only a complete ingest gets a manifest.
             var interruptedRanks = [summary.interrupted ? 1.0 : 0.0]
             try job.collective.sumInPlace(&interruptedRanks)
-            if job.collective.isRoot, interruptedRanks[0] == 0 {
-                try ShardManifest.write(directory: store, shardPaths: (0..<job.collective.rankCount).map(IngestShard.directoryName))
+            if job.collective.isRoot {
+                try IngestShardPlan.completeShardedStore(store: store, rankCount: job.collective.rankCount,
+                                                         interruptedRankCount: Int(interruptedRanks[0]))
             }
             try job.collective.barrier()
         }

@@ -14,7 +14,7 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Train several SAEs from one pass over the store, evaluate them, and plot L0 against fidelity.",
         discussion: """
-            One SAE per --l1 value (or per --k value with --arch topk), every other setting shared. The store is \
+            One SAE per --l1 value (or per --k value with --arch topk), or one per --member (architectures side by side), every other setting shared. The store is \
             read and decompressed once; each batch feeds every SAE. DIR/<name>/ is a run directory like \
             `saestore train` makes (run.json, config.json, metrics.jsonl, tb/, sae/, evaluation.json; no \
             checkpoints). Then each SAE is evaluated on the held-out rows (--holdout, or the rows outside --rows), and \
@@ -24,14 +24,17 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Store directory.") var store: String
     @Option(help: "Column (hook) to train on.") var hook: String
     @Option(help: "Output directory.") var out: String
-    @Option(help: "tied (seed), standard (SAELens), topk or batchtopk.") var arch = "tied"
+    @Option(help: "tied (seed), standard (SAELens), topk or batchtopk (default tied); --member for other architectures or several at once.") var arch: String?
+    @Option(help: "A member with its own architecture and knob, repeatable, instead of --arch/--l1/--k: tied:l1=1e-2, topk:k=16, batchtopk:k=16:auxk=0.03125:dead-window=100000, jumprelu:l0=1, gated:l1=3e-2, matryoshka:k=16:widths=64,256 (keys: l1, k, l0, widths, auxk, dead-window, name).")
+    var member: [String] = []
     @Option(help: "Comma-separated L1 coefficients, one SAE each (topk: at most one, for all).") var l1: String?
     @Option(help: "Comma-separated k values, one topk SAE each.") var k: String?
     @Option(help: "Latents per input dimension.") var expansion = 8
     @Option(help: "Learning rate.") var lr = 1e-3
     @Option(name: [.customLong("batch-rows"), .customLong("batch")], help: "Rows per step, shared by every SAE (--batch is the same option; in ingest and evaluate a batch is windows).") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
-    @Option(help: "Stop each SAE after this many training rows.") var maxTokens: Int?
+    @Option(help: "Stop each SAE after this many training rows (tokens drawn, over all epochs; SAELens's training_tokens).") var maxTrainingTokens: Int?
+    @Option(name: .customLong("max-tokens"), help: .hidden) var maxTokensOldSpelling: Int?
     @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
     @Flag(help: "Keep decoder rows at unit norm (standard/topk).") var decoderUnitNorm = false
     @Option(help: "Rows to train on: A..B, A.., ..B (default: all but the held-out rows). Evaluation uses the rest.") var rows: String?
@@ -51,8 +54,18 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "No progress display.") var quiet = false
 
     func run() throws {
-        guard let architecture = SAEArchitecture(rawValue: arch) else {
-            throw ValidationError("--arch must be tied, standard, topk or batchtopk, not \(arch)")
+        let maxTokens = try RenamedOption.value(maxTrainingTokens, newName: "--max-training-tokens", old: maxTokensOldSpelling, oldName: "--max-tokens")
+        guard let architecture = SAEArchitecture(rawValue: arch ?? "tied") else {
+            throw ValidationError("--arch must be tied, standard, topk or batchtopk, not \(arch ?? "")")
+        }
+        if !member.isEmpty, arch != nil {
+            throw ValidationError("--member gives every member its architecture; leave out --arch")
+        }
+        let memberSpecs: [SweepMemberSpec]
+        do {
+            memberSpecs = try member.map(SweepMemberSpec.parse)
+        } catch {
+            throw ValidationError("\(error)")
         }
         func list<T>(_ text: String?, _ name: String, _ parse: (String) -> T?) throws -> [T] {
             guard let text else { return [] }
@@ -73,7 +86,7 @@ struct SweepCommand: ParsableCommand {
         }
         var config = SweepConfig(
             store: store, hook: hook, out: out, architecture: architecture,
-            l1Coefficients: try list(l1, "l1") { Double($0) }, ks: try list(k, "k") { Int($0) },
+            l1Coefficients: try list(l1, "l1") { Double($0) }, ks: try list(k, "k") { Int($0) }, memberSpecs: memberSpecs,
             expansionFactor: expansion, learningRate: lr, batchSize: batch, epochs: epochs, seed: seed,
             firstRow: range?.lowerBound, endRow: range?.upperBound, maxTokens: maxTokens, minimumPosition: minPosition,
             shuffleBufferRows: shuffleBufferRows, workerCount: workers, logIntervalSteps: logEvery,

@@ -30,7 +30,8 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var architectureArguments: ArchitectureArguments
     @Option(name: [.customLong("batch-rows"), .customLong("batch")], help: "Rows per step (--batch is the same option; in ingest and evaluate a batch is windows).") var batch = 512
     @Option(help: "Passes over the rows.") var epochs = 100
-    @Option(help: "Stop after this many training rows.") var maxTokens: Int?
+    @Option(help: "Stop after this many training rows (tokens drawn, over all epochs; SAELens's training_tokens).") var maxTrainingTokens: Int?
+    @Option(name: .customLong("max-tokens"), help: .hidden) var maxTokensOldSpelling: Int?
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
     @Option(help: "Seed for init, chunk order and shuffling.") var seed: UInt64 = 0
     @Option(help: "none, or expected_average_only_in (scale rows so E‖x‖ = √d_in).") var normalize = "none"
@@ -58,6 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
+        let maxTokens = try RenamedOption.value(maxTrainingTokens, newName: "--max-training-tokens", old: maxTokensOldSpelling, oldName: "--max-tokens")
         guard let architecture = SAEArchitecture(rawValue: arch) else {
             throw ValidationError("--arch must be tied, standard, topk, batchtopk, jumprelu, gated or matryoshka, not \(arch)")
         }

@@ -30,7 +30,7 @@ final class EvaluateCommandTests: XCTestCase {
         let train = try saestore(["train", "--store", store, "--hook", hook, "--out", run, "--rows", "..400",
                                   "--epochs", "1", "--batch", "32", "--expansion", "2", "--quiet"])
         XCTAssertEqual(train.status, 0, train.stderr)
-        let result = try saestore(["evaluate", "--sae", run, "--json", "--top-k", "5"])
+        let result = try saestore(["evaluate", "--sae", run, "--json", "--same-token-examples", "5"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["firstRow"] as? Int, 400)

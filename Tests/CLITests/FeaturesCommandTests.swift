@@ -28,7 +28,7 @@ final class FeaturesCommandTests: XCTestCase {
 
         // --sae RUN: the store and hook come from RUN/run.json.
         let out = temporaryPath(self, "features")
-        let scan = try saestore(["features", "--sae", run, "--out", out, "--top-k", "5", "--quantiles", "3", "--json", "--quiet"])
+        let scan = try saestore(["features", "--sae", run, "--out", out, "--top-examples", "5", "--quantiles", "3", "--json", "--quiet"])
         XCTAssertEqual(scan.status, 0, scan.stderr)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(summary["rowsScanned"] as? Int, 2000)

@@ -54,7 +54,7 @@ final class GatedTrainCommandTests: XCTestCase {
         XCTAssertTrue(explained.isFinite, "explained variance \(explained)")
 
         let features = temporaryPath(self, "features")
-        let scan = try saestore(["features", "--sae", straight, "--out", features, "--top-k", "3", "--quantiles", "2", "--json", "--quiet"])
+        let scan = try saestore(["features", "--sae", straight, "--out", features, "--top-examples", "3", "--quantiles", "2", "--json", "--quiet"])
         XCTAssertEqual(scan.status, 0, scan.stderr)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(summary["featureCount"] as? Int, 64)

@@ -121,6 +121,21 @@ final class ImportAppendCommandTests: XCTestCase {
         }
         XCTAssertEqual(try saestore(["verify", parts, "--quiet"]).status, 0)
 
+        // A --model other than the store's must hold the same tokenizer files: a copy does, an
+        // edited vocabulary does not (and is refused before anything is written).
+        let copy = dir + "/model-copy", edited = dir + "/model-edited"
+        for target in [copy, edited] { try FileManager.default.copyItem(atPath: model, toPath: target) }
+        let vocab = try String(contentsOfFile: edited + "/vocab.json", encoding: .utf8)
+        try vocab.replacingOccurrences(of: "\"the\"", with: "\"THE\"").write(toFile: edited + "/vocab.json", atomically: true, encoding: .utf8)
+        let wrongModel = try saestore(["import", parts, "--append", "--saelens-cache", cache + "/data-00001-of-00002.arrow",
+                                       "--model", edited, "--quiet"])
+        XCTAssertNotEqual(wrongModel.status, 0)
+        XCTAssertTrue(wrongModel.stderr.contains("is not the model") && wrongModel.stderr.contains("vocab.json differs"), wrongModel.stderr)
+        XCTAssertEqual(try StoreReader(path: parts).rowCount, 192)
+        let sameModel = try saestore(["import", parts, "--append", "--saelens-cache", cache + "/data-00001-of-00002.arrow",
+                                      "--model", copy, "--quiet"])
+        XCTAssertTrue(sameModel.stderr.contains("is already in"), "the copy passes the model check and meets the duplicate check: \(sameModel.stderr)")
+
         let twice = try saestore(["import", parts, "--append", "--saelens-cache", cache + "/data-00001-of-00002.arrow", "--quiet"])
         XCTAssertNotEqual(twice.status, 0)
         XCTAssertTrue(twice.stderr.contains("is already in") && twice.stderr.contains("rows 96..<192"), twice.stderr)

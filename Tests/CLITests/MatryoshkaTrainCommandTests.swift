@@ -67,7 +67,7 @@ final class MatryoshkaTrainCommandTests: XCTestCase {
         XCTAssertTrue(explained.isFinite && explained > 0, "explained variance \(explained)")
 
         let features = temporaryPath(self, "features")
-        let scan = try saestore(["features", "--sae", out, "--out", features, "--top-k", "3", "--quantiles", "2", "--json", "--quiet"])
+        let scan = try saestore(["features", "--sae", out, "--out", features, "--top-examples", "3", "--quantiles", "2", "--json", "--quiet"])
         XCTAssertEqual(scan.status, 0, scan.stderr)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(scan.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(summary["featureCount"] as? Int, 64)

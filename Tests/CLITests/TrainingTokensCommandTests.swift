@@ -52,7 +52,7 @@ final class TrainingTokensCommandTests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.stderr)
         let out = dir + "/features"
         let scan = try saestore(["features", "--sae", run, "--out", out, "--model", model, "--training-tokens", dir + "/corpus.json",
-                                 "--top-k", "3", "--quantiles", "0", "--no-report", "--quiet"])
+                                 "--top-examples", "3", "--quantiles", "0", "--no-report", "--quiet"])
         XCTAssertEqual(scan.status, 0, scan.stderr)
         let results = try json(String(contentsOfFile: out + "/results.json", encoding: .utf8))
         XCTAssertEqual(results["logitTokensUntrained"] as? Int, 50257 - Set(ids).count)

@@ -1,13 +1,14 @@
 import ActStore
+import BLASKernels
 import Foundation
+import TensorIO
 import XCTest
 @testable import Extract
 
 /// Windows run packed at their own lengths give the rows of the padded (B,T) forward, which
-/// stays as the plain reference. Not bit for bit: OpenBLAS's sgemm sums a row in an order that
-/// depends on where the row falls in its tiling of M (edge kernels differ), so moving a row
-/// moves its last bits, under every kernel set (Prescott, Haswell, SkylakeX all do it). The
-/// bound: f32 rows within 1e-5 relative max error (the forward's own parity bound against the
+/// stays as the plain reference. Packed forwards agree with each other bit for bit where
+/// `RowStableProducts` can make them (SkylakeX, Prescott); against the padded reference (whose
+/// padded rows change the products' shapes) and under Haswell, the bound is: f32 rows within 1e-5 relative max error (the forward's own parity bound against the
 /// reference implementation is 1e-5 too), f16 rows within one f16 step plus that, every other
 /// column (tokens, documents, positions, byte spans, texts) equal.
 final class PackedForwardTests: XCTestCase {
@@ -49,6 +50,39 @@ final class PackedForwardTests: XCTestCase {
         XCTAssertThrowsError(try model.activations(tokens: [1, 2], sequenceLengths: [1, 0, 1], hooks: points))
         XCTAssertThrowsError(try model.activations(tokens: [1, 2], sequenceLengths: [3], hooks: points))
         XCTAssertThrowsError(try model.activations(tokens: Array(repeating: 1, count: 257), sequenceLengths: [257], hooks: points))
+    }
+
+    /// Issue 13's byte identity: a window's rows do not depend on which windows share its packed
+    /// forward, bit for bit, under kernels where `RowStableProducts` has a rule (SkylakeX,
+    /// Prescott: what this machine kind runs); under Haswell, within the 1e-5 bound only.
+    func testPackedRowsKeepTheirBitsWhateverSharesTheirBatch() throws {
+        let model = try GPT2Model(directory: modelDirectory)
+        let points = try hooks.map { try HookPoint(parsing: $0) }
+        var random = SplitMix64(seed: 3)
+        let lengths = [1, 7, 41, 31, 2, 129, 64, 5]
+        let sequences = lengths.map { n in (0..<n).map { _ in UInt32(random.next() % 50257) } }
+        let together = try model.activations(tokens: sequences.flatMap { $0 }, sequenceLengths: lengths, hooks: points)
+        let reversed = try model.activations(tokens: sequences.reversed().flatMap { $0 }, sequenceLengths: lengths.reversed(), hooks: points)
+        let stable = RowStableProducts.activeRule != nil
+        for point in points {
+            let width = point.width(model.config)
+            var row = 0
+            var reversedStart = lengths.reduce(0, +)
+            for sequence in sequences {
+                reversedStart -= sequence.count
+                let alone = try model.activations(tokens: sequence, sequenceLengths: [sequence.count], hooks: [point])[point]!
+                let packed = Array(together[point]![row * width..<(row + sequence.count) * width])
+                let moved = Array(reversed[point]![reversedStart * width..<(reversedStart + sequence.count) * width])
+                if stable {
+                    XCTAssertEqual(packed, alone, "\(OpenBLAS.coreName) \(point) length \(sequence.count): packed vs alone")
+                    XCTAssertEqual(packed, moved, "\(OpenBLAS.coreName) \(point) length \(sequence.count): packed in another order")
+                } else {
+                    XCTAssertLessThanOrEqual(relativeMaxError(packed, alone), 1e-5, "\(point) length \(sequence.count)")
+                    XCTAssertLessThanOrEqual(relativeMaxError(packed, moved), 1e-5, "\(point) length \(sequence.count)")
+                }
+                row += sequence.count
+            }
+        }
     }
 
     /// The same ingest packed and padded stores the same documents, tokens, positions and spans,

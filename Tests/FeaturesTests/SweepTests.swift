@@ -75,6 +75,71 @@ final class SweepTests: XCTestCase {
         }
     }
 
+    /// A sweep across architectures (`--member`): each member still equals its architecture
+    /// trained alone with the same settings, bit for bit, and the table, plot and JSON say
+    /// which architecture each member is.
+    func testMembersAcrossArchitecturesEqualSeparatelyTrainedSAEs() throws {
+        let store = try store()
+        let out = F.temporaryPath(self, "sweep")
+        var config = sweepConfig(store: store, out: out, l1: [])
+        config.memberSpecs = try ["tied:l1=1e-2", "topk:k=3", "batchtopk:k=3:auxk=0.03125:dead-window=200", "jumprelu:l0=0.5",
+                                  "gated:l1=1e-2", "matryoshka:k=3:widths=8,16", "standard:l1=1e-2:name=plain"].map(SweepMemberSpec.parse)
+        let result = try SAESweep.run(config)
+        XCTAssertEqual(result.members.map(\.name), ["tied-l1-0.01", "topk-k3", "batchtopk-k3-auxk", "jumprelu-l0-0.5",
+                                                    "gated-l1-0.01", "matryoshka-k3", "plain"])
+        XCTAssertEqual(result.members.map(\.architecture), [.tied, .topk, .batchtopk, .jumprelu, .gated, .matryoshka, .standard])
+        XCTAssertTrue(result.members.allSatisfy { $0.failure == nil }, "\(result.members.compactMap(\.failure))")
+        let members = try config.members(dIn: F.width)
+        XCTAssertEqual(members[2].run.trainer.deadFeatureWindowTokens, 200)
+        XCTAssertEqual(members[2].run.sae.auxKCoefficient, 0.03125)
+        XCTAssertEqual(members[3].run.sae.l0Coefficient, 0.5)
+        XCTAssertEqual(members[5].run.sae.matryoshkaWidths, [8, 16])
+        XCTAssertEqual(members[0].run.sae.l1Coefficient, 1e-2)
+        for (member, runConfig) in zip(result.members, members) {
+            let alone = F.temporaryPath(self, "alone")
+            let threads = BLAS.threadCount
+            BLAS.threadCount = config.blasThreads
+            defer { BLAS.threadCount = threads }
+            _ = try TrainRun.run(directory: URL(fileURLWithPath: alone), config: runConfig.run, resume: false)
+            XCTAssertEqual(try tensors(member.runDirectory), try tensors(alone), member.name)
+            XCTAssertEqual(try metrics(member.runDirectory), try metrics(alone), member.name)
+            XCTAssertNotNil(member.evaluation, member.name)
+        }
+        XCTAssertEqual(try SweepResult.read(from: URL(fileURLWithPath: out + "/sweep.json")), result)
+        let markdown = try String(contentsOfFile: out + "/sweep.md", encoding: .utf8)
+        XCTAssertTrue(markdown.contains("# SAE sweep: tied, topk, batchtopk, jumprelu, gated, matryoshka, standard on"), markdown)
+        XCTAssertTrue(markdown.contains("| jumprelu-l0-0.5 | jumprelu |") && markdown.contains("| plain | standard |"), markdown)
+        let svg = try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8)
+        XCTAssertTrue(svg.contains(">batchtopk-k3-auxk<"), "points are labelled by member name across architectures")
+        XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse())
+    }
+
+    func testMemberSpecsAreParsedAndBadOnesRefused() throws {
+        XCTAssertEqual(try SweepMemberSpec.parse("matryoshka:k=16:widths=64,256:name=m"),
+                       SweepMemberSpec(architecture: .matryoshka, k: 16, matryoshkaWidths: [64, 256], name: "m"))
+        XCTAssertEqual(try SweepMemberSpec.parse("tied").defaultName, "tied")
+        for (text, expected) in [
+            ("relu:l1=1", "not an architecture"), ("topk", "topk needs k"), ("topk:k=x", "not an integer"),
+            ("tied:l1=nan", "not a finite number"), ("tied:k=4", "k applies to"), ("topk:k=4:l1=1", "l1 applies to"),
+            ("tied:l0=1", "l0 applies to jumprelu"), ("matryoshka:k=4", "needs widths"), ("topk:k=4:widths=2", "widths applies to"),
+            ("tied:auxk=1", "auxk applies to"), ("tied:l1=1:l1=2", "given twice"), ("tied:speed=3", "unknown key"),
+            ("tied:l1", "not key=value"), ("tied:name=../x", "plain directory name"), ("topk:k=4:dead-window=0", "at least 1 row"),
+        ] {
+            XCTAssertThrowsError(try SweepMemberSpec.parse(text), text) { error in
+                XCTAssertTrue("\(error)".contains(expected) && "\(error)".contains(text), "\(text): \(error)")
+            }
+        }
+        let store = try store()
+        var config = sweepConfig(store: store, out: F.temporaryPath(self, "sweep"), l1: [1e-3])
+        config.memberSpecs = [SweepMemberSpec(architecture: .topk, k: 3)]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("leave out --arch, --l1 and --k"), "\($0)") }
+        config.l1Coefficients = []
+        config.memberSpecs = [SweepMemberSpec(architecture: .topk, k: 3), SweepMemberSpec(architecture: .topk, k: 3)]
+        XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("two sweep members are named topk-k3"), "\($0)") }
+        config.memberSpecs = [SweepMemberSpec(architecture: .matryoshka, k: 3, matryoshkaWidths: [40, 8])]
+        XCTAssertThrowsError(try config.members(dIn: F.width)) { XCTAssertTrue("\($0)".contains("sweep member matryoshka-k3"), "\($0)") }
+    }
+
     /// Each member is evaluated on the rows it did not train on; sweep.json, .md and .svg
     /// describe every member; baselines are measured once.
     func testSweepEvaluatesAndWritesTablePlotAndJSON() throws {

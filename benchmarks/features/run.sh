@@ -42,8 +42,8 @@ x.flush()
 PY
   fi
   torch_json=$("$PYTHON" benchmarks/features/bench_torch.py "$dir/x.npy" "$dir/sae" --top-k 20 --threads 2)
-  swift_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out1" --top-k 20 --quantiles 0 --no-report --json --quiet --workers 1)
-  full_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out2" --top-k 20 --quantiles 10 --no-report --json --quiet --workers 1)
+  swift_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out1" --top-examples 20 --quantiles 0 --no-report --json --quiet --workers 1)
+  full_json=$("$BIN/saestore" features --store "$dir/store" --sae "$dir/sae" --out "$dir/out2" --top-examples 20 --quantiles 10 --no-report --json --quiet --workers 1)
   # Dense vs sparse fold of the scan (same process, alternating; tables checked equal).
   OPENBLAS_NUM_THREADS=1 "$BIN/saestore-bench" scan-fold --store "$dir/store" --sae "$dir/sae" --repeats 3 | sed 's/^{/{"bench": "scan-fold", /' | tee -a benchmarks/features/results.jsonl
   "$PYTHON" - "$cfg" "$torch_json" "$swift_json" "$full_json" "$dir" <<'PY' | tee -a benchmarks/features/results.jsonl

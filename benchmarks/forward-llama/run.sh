@@ -14,7 +14,9 @@ THREADS=${THREADS:-2}
 MODEL=${MODEL:-${TMPDIR:-/tmp}/saestore-llama-bench}
 OUT=benchmarks/forward-llama/results.json
 
-swift build -c release --product saestore-bench >/dev/null 2>&1
+# SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
+# not rebuild the whole package with other flags.
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1
 BENCH=.build/release/saestore-bench
 [[ -f "$MODEL/model.safetensors" ]] || "$PYTHON" benchmarks/forward-llama/bench_torch.py --make "$MODEL" 2>/dev/null
 RAW=$(mktemp)

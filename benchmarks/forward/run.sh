@@ -21,7 +21,9 @@ ITERATIONS=${ITERATIONS:-5}
 THREADS=${THREADS:-2}
 OUT=benchmarks/forward/results.json
 
-swift build -c release --product saestore-bench >/dev/null 2>&1
+# SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
+# not rebuild the whole package with other flags.
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1
 BENCH=.build/release/saestore-bench
 RAW=$(mktemp)
 trap 'rm -f "$RAW"' EXIT

@@ -40,7 +40,9 @@ command -v "$MPIRUN" >/dev/null || { echo "mpirun not found: apt-get install ope
 LOG="$WORK/runs.jsonl"
 if [ -z "${SUMMARY_ONLY:-}" ]; then     # SUMMARY_ONLY=1 re-summarises the last runs.jsonl
 swift build -c release --product saestore >/dev/null 2>&1
-swift build -c release --product saestore-bench >/dev/null 2>&1
+# SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
+# not rebuild the whole package with other flags.
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1
 SAESTORE=.build/release/saestore
 BENCH=.build/release/saestore-bench
 mkdir -p "$WORK"

@@ -30,7 +30,7 @@ export OPENBLAS_NUM_THREADS=1
 
 # The demo: its model over its held-out corpus, a short SAE run, the feature scan.
 "$SAESTORE_BIN" ingest --model demo/model --corpus demo/corpus/tinyshakespeare-heldout.txt --separator '\n\n' \
-    --hook blocks.2.hook_resid_pre --store "$WORK/store" --max-tokens 40000 --quiet >&2
+    --hook blocks.2.hook_resid_pre --store "$WORK/store" --max-store-rows 40000 --quiet >&2
 "$SAESTORE_BIN" train --store "$WORK/store" --hook blocks.2.hook_resid_pre --out "$WORK/run" --max-steps 300 --quiet >&2
 "$SAESTORE_BIN" features --sae "$WORK/run" --model demo/model --out "$WORK/features" --no-report --quiet >&2
 

@@ -10,7 +10,7 @@ public struct IngestConfig: Codable, Sendable, Equatable {
     public var prependBOS: Bool
     /// Stop once the store holds this many documents (nil: the whole corpus).
     public var maxDocuments: Int?
-    /// Stop once the store holds this many rows (tokens, BOS rows included).
+    /// Stop once the store holds this many rows (tokens, BOS rows included): `ingest --max-store-rows`.
     public var maxTokens: Int?
     /// On-disk dtype of the activation columns.
     public var dtype: ColumnCodec
@@ -56,7 +56,7 @@ public struct IngestConfig: Codable, Sendable, Equatable {
         if !dtype.isFloat { throw StoreError.invalidArgument("--dtype must be f32, f16, bf16, int8-outlier or int8") }
         if batchWindows < 1 { throw StoreError.invalidArgument("--batch must be at least 1") }
         if let maxDocuments, maxDocuments < 1 { throw StoreError.invalidArgument("--max-docs must be at least 1") }
-        if let maxTokens, maxTokens < 1 { throw StoreError.invalidArgument("--max-tokens must be at least 1") }
+        if let maxTokens, maxTokens < 1 { throw StoreError.invalidArgument("--max-store-rows must be at least 1") }
         if commitEveryDocuments < 1 || commitIntervalSeconds <= 0 { throw StoreError.invalidArgument("commit interval must be positive") }
     }
 

@@ -57,9 +57,9 @@ extension LlamaModel {
         out.withUnsafeMutableBufferPointer { out in
             x.withUnsafeBufferPointer { x in
                 w.withUnsafeBufferPointer { w in
-                    BLAS.sgemm(out.baseAddress!, ldc: outWidth, x.baseAddress!, lda: inWidth,
-                               w.baseAddress!, ldb: inWidth, transposeB: true,
-                               m: rows, n: outWidth, k: inWidth, beta: bias == nil ? 0 : 1)
+                    // Row-stable: a token's activations do not depend on which windows share its batch.
+                    RowStableProducts.sgemm(out.baseAddress!, x.baseAddress!, w.baseAddress!, transposeB: true,
+                                            m: rows, n: outWidth, k: inWidth, beta: bias == nil ? 0 : 1)
                 }
             }
         }

@@ -60,3 +60,48 @@ enum ActivationFold {
         return lo
     }
 }
+
+/// A scan pass's per-feature accumulator over a range of features (`FeatureTally` in pass one,
+/// `QuantileSampler` in pass two): both take batches the same two ways, so the entry points
+/// live here once and each accumulator only says how to fold one activation (`State`).
+protocol FeatureFoldAccumulator: AnyObject {
+    associatedtype State: ActivationFolding
+    /// Local feature indices covered, [lowerBound, upperBound).
+    var features: Range<Int> { get }
+    /// Runs `body` with the accumulator's arrays as pointers for one batch.
+    func withState(_ body: (inout State) -> Void)
+}
+
+extension FeatureFoldAccumulator {
+    /// Adds a batch. `acts` is (B, H) row-major latent activations with this accumulator's
+    /// features at columns [features); `rows` are the batch rows' global row numbers and `keys`
+    /// their context keys.
+    // acts: (B,H)
+    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int], keys: [UInt64]) {
+        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, keys: keys, features: features) }
+    }
+
+    /// Adds a batch given as compressed sparse rows (SAEEncoder.encodeSparse): row b's open
+    /// latents are `latents[rowStarts[b]..<rowStarts[b+1]]`, ascending, with activations
+    /// `values[…]`; latent j is local feature j. Only the open pairs are visited, in the same
+    /// (row, feature) order as the dense loop, so the state ends bit-for-bit the same.
+    func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
+             rowCount B: Int, rows: [Int], keys: [UInt64]) {
+        withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
+                                          rowCount: B, rows: rows, keys: keys, features: features) }
+    }
+}
+
+/// Kept examples of one feature (or one quantile bucket), as the accumulators hold them: slots
+/// [start, start + count) of parallel row / activation / duplicate arrays, returned best first
+/// (larger activation, then smaller row), the order every table and page shows.
+enum KeptExamples {
+    static func sorted(rows: [Int], activations: [Float], duplicates: [Int], start: Int, count: Int)
+        -> [(row: Int, activation: Float, duplicates: Int)] {
+        var examples = (0..<count).map {
+            (row: rows[start + $0], activation: activations[start + $0], duplicates: duplicates[start + $0])
+        }
+        examples.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
+        return examples
+    }
+}

@@ -29,30 +29,33 @@ public struct FeatureResults: Equatable, Sendable {
     public func write(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let t = tables, F = t.featureCount
-        var file = RawSafetensorsWriter()
-        file.add("feature_ids", shape: [F], int64: t.featureIDs)
-        file.add("fire_counts", shape: [F], int64: t.fireCounts)
-        file.add("activation_sums", shape: [F], float64: t.activationSums)
-        file.add("top_rows", shape: [F, t.topK], int64: t.topRows)
-        file.add("top_activations", shape: [F, t.topK], float32: t.topActivations)
-        if !t.topDuplicates.isEmpty { file.add("top_duplicates", shape: [F, t.topK], int64: t.topDuplicates) }
-        file.add("histograms", shape: [F, ActivationHistogram.binCount], int64: t.histograms)
+        var file: [SafetensorsWriter.Tensor] = []
+        func add(_ name: String, shape: [Int], int64 values: [Int]) { file.append(.init(name: name, shape: shape, values: .int64(values))) }
+        func add(_ name: String, shape: [Int], float32 values: [Float]) { file.append(.init(name: name, shape: shape, values: .floats(values, .f32))) }
+        func add(_ name: String, shape: [Int], float64 values: [Double]) { file.append(.init(name: name, shape: shape, values: .float64(values))) }
+        add("feature_ids", shape: [F], int64: t.featureIDs)
+        add("fire_counts", shape: [F], int64: t.fireCounts)
+        add("activation_sums", shape: [F], float64: t.activationSums)
+        add("top_rows", shape: [F, t.topK], int64: t.topRows)
+        add("top_activations", shape: [F, t.topK], float32: t.topActivations)
+        if !t.topDuplicates.isEmpty { add("top_duplicates", shape: [F, t.topK], int64: t.topDuplicates) }
+        add("histograms", shape: [F, ActivationHistogram.binCount], int64: t.histograms)
         if t.quantileCount > 0 {
             let Q = t.quantileCount, s = t.samplesPerQuantile
-            file.add("quantile_counts", shape: [F, Q], int64: t.quantileCounts)
-            file.add("quantile_rows", shape: [F, Q, s], int64: t.quantileRows)
-            file.add("quantile_activations", shape: [F, Q, s], float32: t.quantileActivations)
-            if !t.quantileDuplicates.isEmpty { file.add("quantile_duplicates", shape: [F, Q, s], int64: t.quantileDuplicates) }
+            add("quantile_counts", shape: [F, Q], int64: t.quantileCounts)
+            add("quantile_rows", shape: [F, Q, s], int64: t.quantileRows)
+            add("quantile_activations", shape: [F, Q, s], float32: t.quantileActivations)
+            if !t.quantileDuplicates.isEmpty { add("quantile_duplicates", shape: [F, Q, s], int64: t.quantileDuplicates) }
         }
         if let logits {
             let n = logits.tokenCount
-            file.add("logit_promoted_ids", shape: [F, n], int64: logits.promotedIDs)
-            file.add("logit_promoted_values", shape: [F, n], float32: logits.promotedValues)
-            file.add("logit_suppressed_ids", shape: [F, n], int64: logits.suppressedIDs)
-            file.add("logit_suppressed_values", shape: [F, n], float32: logits.suppressedValues)
+            add("logit_promoted_ids", shape: [F, n], int64: logits.promotedIDs)
+            add("logit_promoted_values", shape: [F, n], float32: logits.promotedValues)
+            add("logit_suppressed_ids", shape: [F, n], int64: logits.suppressedIDs)
+            add("logit_suppressed_values", shape: [F, n], float32: logits.suppressedValues)
         }
         // Data first, manifest last: a directory with a results.json has complete results.
-        try file.write(to: directory.appendingPathComponent(FeatureResultsManifest.dataFileName))
+        try SafetensorsWriter.write(path: directory.appendingPathComponent(FeatureResultsManifest.dataFileName).path, tensors: file)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: directory.appendingPathComponent(FeatureResultsManifest.fileName), options: .atomic)

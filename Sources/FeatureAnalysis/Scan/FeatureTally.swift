@@ -10,7 +10,7 @@
 /// slot. The heap therefore ends holding the k best distinct contexts, each with the number of
 /// other rows of its context folded into it while it was kept (all of them when, as causality
 /// makes it, rows of one context share one activation).
-final class FeatureTally {
+final class FeatureTally: FeatureFoldAccumulator {
     /// Local feature indices covered, [lowerBound, upperBound).
     let features: Range<Int>
     let k: Int
@@ -49,22 +49,6 @@ final class FeatureTally {
         a < b || (a == b && rowA > rowB)
     }
 
-    /// Adds a batch. `acts` is (B, H) row-major latent activations with this tally's features
-    /// at columns [features); `rows` are the batch rows' global row numbers.
-    // acts: (B,H)
-    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int], keys: [UInt64]) {
-        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, keys: keys, features: features) }
-    }
-
-    /// Adds a batch given as compressed sparse rows (SAEEncoder.encodeSparse): row b's open
-    /// latents are `latents[rowStarts[b]..<rowStarts[b+1]]`, ascending, with activations
-    /// `values[…]`; latent j is local feature j. Only the open pairs are visited, in the same
-    /// (row, feature) order as the dense loop, so the state ends bit-for-bit the same.
-    func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
-             rowCount B: Int, rows: [Int], keys: [UInt64]) {
-        withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
-                                          rowCount: B, rows: rows, keys: keys, features: features) }
-    }
 
     /// The per-feature arrays as pointers, for one batch's fold.
     struct State: ActivationFolding {
@@ -102,7 +86,7 @@ final class FeatureTally {
         }
     }
 
-    private func withState(_ body: (inout State) -> Void) {
+    func withState(_ body: (inout State) -> Void) {
         heapActivations.withUnsafeMutableBufferPointer { heapActs in
         heapRows.withUnsafeMutableBufferPointer { heapRows in
         heapKeys.withUnsafeMutableBufferPointer { heapKeys in
@@ -185,11 +169,6 @@ final class FeatureTally {
     /// Feature f's kept examples, best first (larger activation, then smaller row), with the
     /// rows of the same context folded into each.
     func sortedExamples(_ f: Int) -> [(row: Int, activation: Float, duplicates: Int)] {
-        let start = f * k
-        var examples = (0..<heapCounts[f]).map {
-            (row: heapRows[start + $0], activation: heapActivations[start + $0], duplicates: heapDuplicates[start + $0])
-        }
-        examples.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
-        return examples
+        KeptExamples.sorted(rows: heapRows, activations: heapActivations, duplicates: heapDuplicates, start: f * k, count: heapCounts[f])
     }
 }

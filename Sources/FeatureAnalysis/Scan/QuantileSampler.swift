@@ -1,3 +1,5 @@
+import TensorIO
+
 /// Pass two of the scan for a range of features: once pass one knows each feature's max,
 /// bucket i of Q holds the firing rows with activation in [i, i+1) × max / Q (the last one
 /// including the max), as SAEDashboard's quantile intervals do. Each bucket keeps the
@@ -6,7 +8,7 @@
 /// distinct contexts (`ContextKeys`) that depends neither on row order nor on how features are
 /// split across threads. Rows of a context already kept share its priority; the first (the
 /// smallest row) is kept and the others are counted as folded duplicates on its slot.
-final class QuantileSampler {
+final class QuantileSampler: FeatureFoldAccumulator {
     let features: Range<Int>
     let bucketCount: Int
     let samplesPerBucket: Int
@@ -55,24 +57,9 @@ final class QuantileSampler {
     /// SplitMix64's finaliser over (seed, feature, context key): the sampling priority.
     @inline(__always)
     static func priority(seed: UInt64, feature: Int, key: UInt64) -> UInt64 {
-        var z = seed &+ UInt64(bitPattern: Int64(feature)) &* 0x9E37_79B9_7F4A_7C15 &+ key &* 0xD1B5_4A32_D192_ED03
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.finalise(seed &+ UInt64(bitPattern: Int64(feature)) &* 0x9E37_79B9_7F4A_7C15 &+ key &* 0xD1B5_4A32_D192_ED03)
     }
 
-    // acts: (B,H)
-    func add(acts: UnsafeBufferPointer<Float>, rowCount B: Int, stride H: Int, rows: [Int], keys: [UInt64]) {
-        withState { ActivationFold.dense($0, acts: acts, rowCount: B, stride: H, rows: rows, keys: keys, features: features) }
-    }
-
-    /// Adds a batch of compressed sparse rows (as `FeatureTally.add(rowStarts:…)`): only the
-    /// open pairs, in the dense loop's order, so the samples are the same.
-    func add(rowStarts: UnsafeBufferPointer<Int32>, latents: UnsafeBufferPointer<Int32>, values: UnsafeBufferPointer<Float>,
-             rowCount B: Int, rows: [Int], keys: [UInt64]) {
-        withState { ActivationFold.sparse($0, rowStarts: rowStarts, latents: latents, values: values,
-                                          rowCount: B, rows: rows, keys: keys, features: features) }
-    }
 
     /// The per-bucket arrays as pointers, for one batch's fold.
     struct State: ActivationFolding {
@@ -118,7 +105,7 @@ final class QuantileSampler {
         }
     }
 
-    private func withState(_ body: (inout State) -> Void) {
+    func withState(_ body: (inout State) -> Void) {
         scales.withUnsafeBufferPointer { scales in
         featureIDs.withUnsafeBufferPointer { ids in
         bucketCounts.withUnsafeMutableBufferPointer { counts in
@@ -147,11 +134,7 @@ final class QuantileSampler {
 
     /// Feature f's samples in bucket q, highest activation first (ties: smaller row).
     func samples(_ f: Int, bucket q: Int) -> [(row: Int, activation: Float, duplicates: Int)] {
-        let slots = (f * bucketCount + q) * samplesPerBucket
-        var out = (0..<filled[f * bucketCount + q]).map {
-            (row: sampleRows[slots + $0], activation: sampleActivations[slots + $0], duplicates: sampleDuplicates[slots + $0])
-        }
-        out.sort { FeatureTally.isWorse($1.activation, $1.row, than: $0.activation, $0.row) }
-        return out
+        KeptExamples.sorted(rows: sampleRows, activations: sampleActivations, duplicates: sampleDuplicates,
+                            start: (f * bucketCount + q) * samplesPerBucket, count: filled[f * bucketCount + q])
     }
 }

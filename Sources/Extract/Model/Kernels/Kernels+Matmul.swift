@@ -7,7 +7,8 @@ extension Kernels {
                        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                        N: Int, C: Int, OC: Int) {
         broadcastRows(out, bias, N: N, width: OC)
-        BLAS.sgemm(out, ldc: OC, inp, lda: C, weight, ldb: OC, m: N, n: OC, k: C, beta: 1)
+        // Row-stable: a token's activations do not depend on which windows share its batch.
+        RowStableProducts.sgemm(out, inp, weight, m: N, n: OC, k: C, beta: 1)
     }
 
     /// Conv1D added onto an existing stream: residual += inp · weight + bias. Used when
@@ -17,7 +18,7 @@ extension Kernels {
                                  weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
                                  N: Int, C: Int, OC: Int) {
         for n in 0..<N { add(residual + n * OC, bias, count: OC) }
-        BLAS.sgemm(residual, ldc: OC, inp, lda: C, weight, ldb: OC, m: N, n: OC, k: C, beta: 1)
+        RowStableProducts.sgemm(residual, inp, weight, m: N, n: OC, k: C, beta: 1)
     }
 
     // out: (N,width), row: (width)
