@@ -223,3 +223,31 @@ def test_read_chunk_into_recycled_memory_gives_the_same_bits(stores, codec_name)
         s.read_chunk("pos", 0, out=np.zeros((rows, 1), np.float32))
     with pytest.raises(saestore.StoreError, match="needs"):
         s.read_chunk(HOOK, 0, out=np.zeros(5, np.float32))
+
+
+def _half_to_single_bits(h: int) -> int:
+    """IEEE 754 binary16 → binary32 bits from the definition: ±inf and NaN keep their payload
+    (signalling NaNs stay signalling), subnormals are renormalised, −0 keeps its sign."""
+    s, e, m = h >> 15, (h >> 10) & 31, h & 1023
+    if e == 31:
+        return (s << 31) | 0x7F800000 | (m << 13)
+    if e == 0:
+        if m == 0:
+            return s << 31
+        k = m.bit_length() - 1  # the subnormal's leading one: value m·2^-24 = 1.f · 2^(k-24)
+        return (s << 31) | ((k - 24 + 127) << 23) | ((m - (1 << k)) << (23 - k))
+    return (s << 31) | ((e - 15 + 127) << 23) | (m << 13)
+
+
+def test_every_half_bit_pattern_decodes_exactly_into_fresh_and_recycled_memory():
+    """All 65,536 f16 patterns (NaN payloads, ±inf, subnormals, −0 included) as one shuffled f16
+    chunk: the fresh decode and the decode into a recycled array give the definition's bits."""
+    halves = np.arange(65536, dtype=np.uint16)
+    expected = np.array([_half_to_single_bits(int(h)) for h in halves], dtype=np.uint32)
+    planes = halves.view(np.uint8).reshape(-1, 2).T.copy().reshape(-1).tobytes()  # byte-shuffled
+    recycled = np.full((512, 128), 7.0, np.float32)
+    into = codec.decode_floats(planes, "f16", True, 512, 128, np.float32, np.empty(len(planes), np.uint8), recycled)
+    fresh = codec.decode_floats(planes, "f16", True, 512, 128)
+    assert np.shares_memory(into, recycled)
+    assert into.view(np.uint32).reshape(-1).tolist() == expected.tolist()
+    assert fresh.view(np.uint32).reshape(-1).tolist() == expected.tolist()
