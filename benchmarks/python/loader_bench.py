@@ -4,7 +4,13 @@ read path (datasets.load_from_disk + set_format('torch') + slicing, as
 ActivationsStore._load_raw_llm_batch_from_cached reads), and the Swift loader on the same store,
 all in one run. One JSON line per measurement, then the ratios.
 
-    python3 benchmarks/python/loader_bench.py [--rows 131072] [--width 768] [--scratch DIR]
+    python3 benchmarks/python/loader_bench.py [--rows 131072] [--width 768] [--scratch DIR] [--before DIR]
+
+--before DIR also runs the saestore readers with the package in DIR/saestore (an older
+python/, e.g. `git archive REV python | tar -x -C /tmp/old` then DIR=/tmp/old/python), in the
+same run, as "before" rows. Every line also gives CPU seconds (this process and its
+DataLoader workers): on a shared machine the wall-clock rate falls with the load, the CPU
+rate much less.
 
 The store is f16 (saestore's default), made by `saestore import` from the .npy the np.load
 baseline reads; the rows are Gaussian with per-feature scales (synthetic: real activations
@@ -31,18 +37,29 @@ COLUMN = "acts"
 
 
 def binary(name):
-    paths = [os.path.join(REPO, ".build", c, name) for c in ("release", "debug")]
+    variable = {"saestore": "SAESTORE_BIN", "saestore-bench": "SAESTORE_BENCH_BIN"}[name]
+    paths = [os.environ.get(variable, "")] + [os.path.join(REPO, ".build", c, name) for c in ("release", "debug")]
     found = [p for p in paths if os.access(p, os.X_OK)]
     if not found:
         sys.exit(f"{name} is not built: swift build -c release --product {name}")
     return found[0]
 
 
-def measure(kind, args, cores):
+def measure(kind, args, cores, package=None):
     """Runs one reader in a child pinned to `cores`; returns its JSON line."""
+    extra = ["--package", package] if package else []
     out = subprocess.run([sys.executable, __file__, "--child", kind, "--scratch", args.scratch, "--batch", str(args.batch),
-                          "--cores", ",".join(map(str, cores))], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+                          "--cores", ",".join(map(str, cores))] + extra, capture_output=True, text=True, check=True)
+    line = json.loads(out.stdout.strip().splitlines()[-1])
+    if package:
+        line["reader"] += " (before)"
+    return line
+
+
+def cpu_seconds():
+    import resource
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
 
 
 def child(kind, scratch, batch):
@@ -83,10 +100,10 @@ def child(kind, scratch, batch):
         return rows
 
     epoch()  # warm the page cache and imports
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     rows = epoch()
     seconds = time.perf_counter() - start
-    return rows, seconds
+    return rows, seconds, cpu_seconds() - cpu
 
 
 def main():
@@ -97,13 +114,18 @@ def main():
     parser.add_argument("--scratch", default="/tmp/saestore-loader-bench")
     parser.add_argument("--child")
     parser.add_argument("--cores")
+    parser.add_argument("--package")
+    parser.add_argument("--before")
     args = parser.parse_args()
     if args.child:
+        if args.package:
+            sys.path.insert(0, args.package)
         os.sched_setaffinity(0, {int(c) for c in args.cores.split(",")})
-        rows, seconds = child(args.child, args.scratch, args.batch)
+        rows, seconds, cpu = child(args.child, args.scratch, args.batch)
         width = int(json.load(open(os.path.join(args.scratch, "shape.json")))["width"])
         print(json.dumps({"reader": args.child, "cores": args.cores, "rows": rows, "seconds": round(seconds, 4),
-                          "rows_per_s": round(rows / seconds), "f32_GB_per_s": round(rows * width * 4 / seconds / 1e9, 3)}))
+                          "rows_per_s": round(rows / seconds), "f32_GB_per_s": round(rows * width * 4 / seconds / 1e9, 3),
+                          "cpu_seconds": round(cpu, 3), "f32_GB_per_cpu_s": round(rows * width * 4 / cpu / 1e9, 3)}))
         return
     os.makedirs(args.scratch, exist_ok=True)
     npy, store = os.path.join(args.scratch, "raw.npy"), os.path.join(args.scratch, "store")
@@ -129,6 +151,9 @@ def main():
     load_before = os.getloadavg()
     results = [measure(k, args, [0]) for k in ("saestore-1core", "saestore-1core-f16", "npload-sequential", "npload-shuffled", "saelens-cached")]
     results += [measure(k, args, [0, 1]) for k in ("saestore-2workers", "saestore-2workers-f16")]
+    if args.before:
+        results += [measure(k, args, [0], args.before) for k in ("saestore-1core", "saestore-1core-f16")]
+        results += [measure(k, args, [0, 1], args.before) for k in ("saestore-2workers", "saestore-2workers-f16")]
     bench = subprocess.run([binary("saestore-bench"), "batches", "--store", store, "--column", COLUMN, "--batch", str(args.batch),
                             "--count-only", "--epochs", "2"], capture_output=True, text=True, check=True)
     swift = json.loads(bench.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ from .errors import (CorruptChunkError, CorruptIndexError, MissingColumnError, M
                      NotAStoreError, RowOutOfRangeError, StoreError, TruncatedSegmentError)
 from .format import FORMAT_VERSION, Column, Document, Manifest
 from .loader import BatchIterator
+from .position import PositionMismatchError
 from .store import Row, Store
 from .union import ShardedStore
 
@@ -20,7 +21,7 @@ def open(path: str):
     return Store(path)
 
 
-__all__ = ["open", "Store", "ShardedStore", "Row", "Column", "Document", "Manifest", "BatchIterator", "FORMAT_VERSION",
+__all__ = ["open", "Store", "ShardedStore", "Row", "Column", "Document", "Manifest", "BatchIterator", "PositionMismatchError", "FORMAT_VERSION",
            "StoreError", "NotAStoreError", "NewerFormatError", "CorruptChunkError", "CorruptIndexError", "MissingColumnError",
            "MissingSegmentError", "RowOutOfRangeError", "TruncatedSegmentError"]
 

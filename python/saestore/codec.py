@@ -59,6 +59,27 @@ def _decode_int8_outlier(raw: np.ndarray, shuffled: bool, rows: int, width: int)
 
 
 def decode_floats(payload, codec: str, shuffled: bool, rows: int, width: int, dtype=np.float32,
+                  scratch: Optional[np.ndarray] = None, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """As `decode_values`, into `out` when given (dtype's values, at least rows x width,
+    C-contiguous; the result is its first rows x width as (rows, width)). The f16 and f32 paths
+    write it directly; the others decode, then copy."""
+    if out is None:
+        return decode_values(payload, codec, shuffled, rows, width, dtype, scratch)
+    target = out.reshape(-1)[: rows * width].reshape(rows, width)
+    raw = np.frombuffer(payload, dtype=np.uint8)
+    if np.dtype(dtype) == np.float32 and codec == "f16" and shuffled and scratch is not None and scratch.size >= raw.size:
+        # The same numpy cast as astype, into recycled memory.
+        np.copyto(target, _unshuffle(raw, 2, scratch[: raw.size]).view("<f2").reshape(rows, width))
+    elif np.dtype(dtype) == np.float16 and codec == "f16" and shuffled:
+        _unshuffle(raw, 2, target.view(np.uint8))
+    elif np.dtype(dtype) == np.float32 and codec == "f32" and shuffled:
+        _unshuffle(raw, 4, target.view(np.uint8))
+    else:
+        np.copyto(target, decode_values(payload, codec, shuffled, rows, width, dtype, scratch))
+    return target
+
+
+def decode_values(payload, codec: str, shuffled: bool, rows: int, width: int, dtype=np.float32,
                   scratch: Optional[np.ndarray] = None) -> np.ndarray:
     """A float column's payload as float32 (rows, width), row-major; or, with dtype float16 on
     an f16 column, its stored halves as they are (the same values: f16 → f32 is exact), for a

@@ -63,13 +63,35 @@ def _power(k: int) -> np.ndarray:
     return _POWERS[k]
 
 
+def advanced(state, steps: int) -> list:
+    """The generator's state after `steps` more outputs: T^steps · state, one jump of T^(2^k)
+    per set bit of `steps` (so a resumed loader need not replay its draws)."""
+    s = np.array(state, dtype=np.uint64)[:, None]
+    k = 0
+    while steps:
+        if steps & 1:
+            s = _apply(_power(k), s)
+        steps >>= 1
+        k += 1
+    return [int(w) for w in s[:, 0]]
+
+
 class OutputStream:
     """The generator's raw 64-bit outputs, produced in vectorised blocks, read in order."""
 
     def __init__(self, state):
+        self._origin = [int(w) for w in state]  # the state before the first output
+        self._consumed = 0  # outputs read since `_origin`
         self._state = np.array(state, dtype=np.uint64)  # the state before the next block
         self._block = np.empty(0, dtype=np.uint64)
         self._offset = 0
+
+    def state(self) -> list:
+        """The generator's state after the outputs read so far (blocks generated ahead do not
+        count): what `SeededGenerator` would hold had it made the same draws."""
+        if self._consumed:
+            self._origin, self._consumed = advanced(self._origin, self._consumed), 0
+        return list(self._origin)
 
     def _generate(self, n: int):
         # Few steps over many lanes: a numpy op costs microseconds whatever its length, and
@@ -109,6 +131,7 @@ class OutputStream:
 
     def consume(self, n: int):
         self._offset += n
+        self._consumed += n
 
 
 def bounded(outputs: np.ndarray, bounds: np.ndarray):
@@ -128,6 +151,10 @@ class FastGenerator:
     def __init__(self, generator: SeededGenerator):
         """Continues `generator`'s sequence from its current state."""
         self.outputs = OutputStream(generator.state)
+
+    def state(self) -> list:
+        """The four state words after the draws made so far (`SeededGenerator.state`)."""
+        return self.outputs.state()
 
     def draw(self, bounds) -> np.ndarray:
         bounds = np.asarray(bounds, dtype=np.int64)

@@ -2,11 +2,13 @@
 (Sources/StreamTrain/Loader/StoreBatchSource.swift): the epoch's chunks in a seeded
 permutation, rows through a refill-on-draw shuffle buffer, optional row range and position
 filter, and the chunk split of data-parallel streams (StreamPartition)."""
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
+from . import position as positions
 from .errors import StoreError
 from .fastrng import FastGenerator
 from .rng import MASK, SeededGenerator
@@ -32,22 +34,69 @@ def epoch_generators(seed: int, epoch: int, chunks: list, shuffle: bool, index: 
 
 
 class _ChunkStream:
-    """The epoch's rows in chunk order, filtered, decoded `ahead` chunks in front on threads."""
+    """The epoch's rows in chunk order, filtered, decoded `ahead` chunks in front on threads.
 
-    def __init__(self, it: "BatchIterator", order: list):
+    With `recycle`, chunks decode into arrays reused from a small pool instead of fresh memory:
+    fresh pages cost more than the decode (a new 25 MB float32 chunk is 6,000 page faults and
+    zeroing; measured, a cast into new memory ran at a sixth of the speed of one into reused
+    memory). Then what `take` returns is only valid until the next `take` (the shuffle copies
+    it into its buffer and batch first); without it (store-order batches, which are handed to
+    the caller as views) every chunk is fresh."""
+
+    def __init__(self, it: "BatchIterator", order: list, restored: Optional[dict] = None, recycle: bool = False):
         self.it, self.order = it, order
+        self.recycle = recycle
+        self.free = deque()     # pooled chunk arrays nobody views (deque: thread-safe append/pop)
+        self.held = None        # the pooled array the current chunk's values view
+        self.retired = []       # pooled arrays of chunks passed during the last take
         self.pool = ThreadPoolExecutor(max_workers=it.workers) if it.workers > 0 else None
         self.pending = []
         self.next_chunk = 0
+        # Chunks of `order` handed to the consumer so far, the current one included (Swift's
+        # chunksTaken: a chunk the filter empties counts too).
+        self.taken = 0
         self.values = np.empty((0, it.width), it.dtype)
         self.rows = np.empty(0, np.int64)
         self.offset = 0
         self.done = False
+        if restored:
+            taken, offset = restored["chunks_taken"], restored["incoming_offset"]
+            if not 0 <= taken <= len(order):
+                raise StoreError(f"the loader position has taken {taken} chunks of an epoch of {len(order)}")
+            if taken > 0:
+                # The chunk being fed into the buffer, decoded again; the rows before `offset` went in.
+                self.values, self.rows = it._decode(order[taken - 1])
+                if not 0 <= offset <= len(self.rows):
+                    raise StoreError(f"the loader position is {offset} rows into chunk {order[taken - 1]}, which keeps {len(self.rows)}")
+            self.taken = self.next_chunk = taken
+            self.offset = offset
+            self.done = bool(restored["stream_done"])
+            if self.done:
+                self.next_chunk = len(order)
+
+    def _decode(self, chunk: int):
+        """(values, rows, the pooled array values view or None)."""
+        if not self.recycle:
+            return self.it._decode(chunk) + (None,)
+        try:
+            out = self.free.pop()
+        except IndexError:
+            out = np.empty((self.it.max_chunk_rows, self.it.width), self.it.dtype)
+        values, rows = self.it._decode(chunk, out)
+        if values.base is None or not np.shares_memory(values, out):
+            self.free.append(out)  # filtered: values is a fresh copy
+            return values, rows, None
+        return values, rows, out
 
     def _submit(self):
         while self.pool and self.next_chunk < len(self.order) and len(self.pending) < self.it.prefetch:
-            self.pending.append(self.pool.submit(self.it._decode, self.order[self.next_chunk]))
+            self.pending.append(self.pool.submit(self._decode, self.order[self.next_chunk]))
             self.next_chunk += 1
+
+    def _enter(self, decoded):
+        if self.held is not None:
+            self.retired.append(self.held)
+        self.values, self.rows, self.held = decoded
 
     def _advance(self) -> bool:
         while self.offset >= len(self.rows):
@@ -55,18 +104,23 @@ class _ChunkStream:
                 self._submit()
                 if not self.pending:
                     return False
-                self.values, self.rows = self.pending.pop(0).result()
+                self._enter(self.pending.pop(0).result())
                 self._submit()
             else:
                 if self.next_chunk >= len(self.order):
                     return False
-                self.values, self.rows = self.it._decode(self.order[self.next_chunk])
+                self._enter(self._decode(self.order[self.next_chunk]))
                 self.next_chunk += 1
+            self.taken += 1
             self.offset = 0
         return True
 
     def take(self, n: int) -> Tuple[np.ndarray, np.ndarray]:
         """Up to n next rows (fewer only when the stream is dry; then `done`)."""
+        # The chunks the last take moved past are viewed by nothing now (its result was a copy
+        # of them, or is of the current chunk).
+        self.free.extend(self.retired)
+        self.retired.clear()
         values, rows, got = [], [], 0
         while got < n:
             if not self._advance():
@@ -101,13 +155,18 @@ class BatchIterator:
     as `saestore train --stream`; stream_index/stream_count: one of several disjoint streams
     (DataLoader workers × DDP ranks); workers/prefetch: decode threads and chunks ahead.
     Iterating yields the batches of `epochs` epochs from `start_epoch` (None: forever).
+
+    resume: a position from `state()` (a dict, or its JSON), or a Swift checkpoint's
+    `loader.bin`: iterating then yields exactly the batches the interrupted iterator would have
+    yielded next, through the same last epoch (`start_epoch + epochs`). A position saved with
+    other settings or from another store is refused (`PositionMismatchError`, naming the field).
     """
 
     def __init__(self, store, column: str, batch_rows: int = 4096, *, first_row: Optional[int] = None,
                  end_row: Optional[int] = None, shuffle_buffer_rows: int = 1 << 16, seed: int = 0,
                  minimum_position: int = 0, shuffle: bool = True, stream_index: int = 0, stream_count: int = 1,
                  workers: int = 1, prefetch: int = 4, epochs: Optional[int] = 1, start_epoch: int = 0,
-                 return_rows: bool = False, dtype=np.float32):
+                 return_rows: bool = False, dtype=np.float32, resume=None):
         if isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
             from . import open as open_store
             store = open_store(store)
@@ -128,6 +187,7 @@ class BatchIterator:
         if self.dtype == np.float16 and spec.codec != "f16":
             raise StoreError(f"{store.path}: column {column} is stored as {spec.codec}; float16 batches need an f16 column")
         self.seed, self.shuffle, self.minimum_position = seed, shuffle, minimum_position
+        self.shuffle_buffer_rows = shuffle_buffer_rows
         self.stream_index, self.stream_count = stream_index, stream_count
         self.workers, self.prefetch = workers, max(1, prefetch)
         self.epochs, self.start_epoch, self.return_rows = epochs, start_epoch, return_rows
@@ -139,15 +199,79 @@ class BatchIterator:
         if minimum_position > 0:
             store.column("pos")
         self.chunks = list(range(store.chunk_containing(first), store.chunk_containing(end - 1) + 1))
-        self.rows_per_epoch = end - first
-        if minimum_position > 0:
-            self.rows_per_epoch = int((store.read("pos", first, end) >= minimum_position).sum())
+        self.max_chunk_rows = int(np.diff(store.chunk_row_starts()).max())
+        self.rows_per_epoch = self._count_rows()
         if self.rows_per_epoch == 0:
             raise StoreError(f"{store.path}: no rows left after filtering positions below {minimum_position}")
         self.capacity = min(max(1, shuffle_buffer_rows // stream_count), self.rows_per_epoch) if shuffle else 0
+        self._cursor = None  # the epoch being iterated: what `state()` reads
+        self._resume = None
+        if resume is not None:
+            self.load_state(resume)
 
-    def _decode(self, chunk: int):
-        values = self.store.read_chunk(self.column, chunk, self.dtype)
+    def _count_rows(self) -> int:
+        """Rows one epoch keeps, one chunk of `pos` at a time (RowFilter.countRows): memory is a
+        chunk, whatever the store's size (the whole column of 10B rows would be 40 GB)."""
+        first, end = self.row_range
+        if self.minimum_position == 0:
+            return end - first
+        kept = 0
+        for chunk in self.chunks:
+            rows = self.store.chunk_rows(chunk)
+            lo, hi = max(first, rows.start), min(end, rows.stop)
+            pos = self.store.read_chunk("pos", chunk)[lo - rows.start: hi - rows.start, 0]
+            kept += int(np.count_nonzero(pos >= self.minimum_position))
+        return kept
+
+    # resume
+
+    def state(self) -> dict:
+        """Where iteration is: a small JSON-serialisable position (the settings it holds must
+        match to resume; the buffer's rows are saved as row numbers, not values). Taken between
+        batches, it continues with the batch after the last one yielded."""
+        settings = positions.settings_of(self)
+        cursor = self._cursor
+        if cursor is None:
+            if self._resume is not None:
+                return dict(self._resume, settings=settings)
+            _, rng = epoch_generators(self.seed, self.start_epoch, self.chunks, self.shuffle, self.stream_index,
+                                      self.stream_count)
+            return positions.make(settings, self.start_epoch, 0, rng.state, 0, 0, [], False)
+        stream = cursor.stream
+        words = cursor.draws.state() if cursor.draws is not None else cursor.rng.state
+        return positions.make(settings, cursor.epoch, cursor.batches, words, stream.taken, stream.offset,
+                              cursor.live_rows(), stream.done)
+
+    def load_state(self, position):
+        """Makes the next iteration continue from `position` (see `resume`)."""
+        restored = positions.parse(position)
+        positions.check(restored, positions.settings_of(self))
+        if restored["epoch"] < self.start_epoch:
+            raise positions.PositionMismatchError(
+                f"the loader position is in epoch {restored['epoch']}, before this iterator's start_epoch {self.start_epoch}")
+        if len(restored["buffer_rows"]) > self.capacity:
+            raise positions.PositionMismatchError(
+                f"the loader position buffers {len(restored['buffer_rows'])} rows, this iterator's buffer holds {self.capacity}")
+        first, end = self.row_range
+        outside = [r for r in restored["buffer_rows"] if not first <= r < end]
+        if outside:
+            raise positions.PositionMismatchError(f"the loader position's buffer holds row {outside[0]}, outside rows {first}..<{end}")
+        self._resume = restored
+
+    def _buffer_values(self, rows: np.ndarray) -> np.ndarray:
+        """The values of global `rows`, read chunk by chunk (a restored shuffle buffer)."""
+        out = np.empty((len(rows), self.width), self.dtype)
+        starts = self.store.chunk_row_starts()
+        owners = np.searchsorted(starts, rows, side="right") - 1
+        for chunk in np.unique(owners).tolist():
+            slots = np.nonzero(owners == chunk)[0]
+            values = self.store.read_chunk(self.column, chunk, self.dtype)
+            out[slots] = values[rows[slots] - starts[chunk]]
+        return out
+
+    def _decode(self, chunk: int, out: Optional[np.ndarray] = None):
+        """(kept values, their global rows) of a chunk; decoded into `out` when given."""
+        values = self.store.read_chunk(self.column, chunk, self.dtype, out)
         chunk_rows = self.store.chunk_rows(chunk)
         rows = np.arange(chunk_rows.start, chunk_rows.stop, dtype=np.int64)
         keep = (rows >= self.row_range[0]) & (rows < self.row_range[1])
@@ -158,37 +282,55 @@ class BatchIterator:
         return values[keep], rows[keep]
 
     def __iter__(self):
-        epoch = self.start_epoch
+        restored = self._resume
+        epoch = self.start_epoch if restored is None else restored["epoch"]
         while self.epochs is None or epoch < self.start_epoch + self.epochs:
-            for batch, rows in self.epoch(epoch):
+            for batch, rows in self.epoch(epoch, restored):
                 yield (batch, rows) if self.return_rows else batch
+            restored = None
             epoch += 1
 
-    def epoch(self, epoch: int) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
-        """(batch values, their global rows) of one epoch."""
+    def epoch(self, epoch: int, restored: Optional[dict] = None) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+        """(batch values, their global rows) of one epoch, from its start or from `restored`
+        (a parsed position in this epoch)."""
         order, rng = epoch_generators(self.seed, epoch, self.chunks, self.shuffle, self.stream_index, self.stream_count)
-        stream = _ChunkStream(self, order)
+        if restored is not None:
+            rng = SeededGenerator.from_state(restored["rng"])
+        stream = _ChunkStream(self, order, restored, recycle=self.shuffle)
+        cursor = _Cursor(epoch, restored["batches_in_epoch"] if restored else 0, stream, rng)
+        self._cursor = cursor
         try:
             if not self.shuffle:
                 while True:
                     values, rows = stream.take(self.batch_rows)
                     if len(rows) == 0:
                         return
+                    cursor.batches += 1
                     yield values, rows
-            yield from self._shuffled(stream, rng)
+            yield from self._shuffled(stream, rng, cursor, restored)
         finally:
             stream.close()
 
-    def _shuffled(self, stream: _ChunkStream, rng: SeededGenerator):
-        draws = FastGenerator(rng)
+    def _shuffled(self, stream: _ChunkStream, rng: SeededGenerator, cursor: "_Cursor", restored: Optional[dict]):
+        draws = cursor.draws = FastGenerator(rng)
         capacity, n = self.capacity, self.batch_rows
-        buffer, buffer_rows = stream.take(capacity)
+        if restored is not None and (restored["chunks_taken"] > 0 or restored["stream_done"]):
+            # A position past the epoch's fill: its buffer's rows, slot by slot, read back from
+            # their chunks (the buffer holds only its few hundred latest chunks' rows).
+            buffer_rows = np.asarray(restored["buffer_rows"], dtype=np.int64)
+            buffer = self._buffer_values(buffer_rows)
+            if len(buffer_rows) < capacity and not stream.done:
+                raise StoreError(f"the loader position buffers {len(buffer_rows)} rows of {capacity} while its stream "
+                                 "still flows; a buffer is full until the stream runs dry")
+        else:
+            buffer, buffer_rows = stream.take(capacity)
         # The buffer is refilled in place: it must own its rows, not view a decoded chunk
         # (take's rows from several chunks are already a fresh concatenation).
         if not buffer.flags.owndata:
             buffer, buffer_rows = buffer.copy(), buffer_rows.copy()
         count = len(buffer_rows)
         where = None
+        cursor.buffer_rows, cursor.count = buffer_rows, count
         while count > 0:
             out = np.empty((n, self.width), self.dtype)
             out_rows = np.empty(n, np.int64)
@@ -222,7 +364,25 @@ class BatchIterator:
                 out[produced: produced + k] = buffer[picked]
                 out_rows[produced: produced + k] = buffer_rows[picked]
                 produced += k
+            cursor.batches += 1
+            cursor.count, cursor.where = count, where
             yield out[:produced], out_rows[:produced]
+
+
+class _Cursor:
+    """The live state of the epoch being iterated, as `state()` reads it between batches."""
+
+    def __init__(self, epoch: int, batches: int, stream: _ChunkStream, rng: SeededGenerator):
+        self.epoch, self.batches, self.stream, self.rng = epoch, batches, stream, rng
+        self.draws = None  # the shuffle's FastGenerator once it draws
+        self.buffer_rows, self.count, self.where = np.empty(0, np.int64), 0, None
+
+    def live_rows(self) -> list:
+        """The buffer's row numbers in slot order: once the stream is dry only slot numbers
+        move (`where`: the buffer row each live slot holds)."""
+        if self.where is None:
+            return self.buffer_rows[: self.count].tolist()
+        return [int(self.buffer_rows[w]) for w in self.where[: self.count]]
 
 
 def _draw_flowing(slots, incoming, incoming_rows, buffer, buffer_rows, out, out_rows) -> int:

@@ -24,6 +24,16 @@ class SeededGenerator:
             words.append(out)
         self.state = words
 
+    @classmethod
+    def from_state(cls, words) -> "SeededGenerator":
+        """A generator continuing from saved state words (a loader position's `rng`)."""
+        words = [int(w) for w in words]
+        if len(words) != 4 or not all(0 <= w <= MASK for w in words) or not any(words):
+            raise ValueError(f"a generator state is four 64-bit words, not all zero; got {words}")
+        generator = cls.__new__(cls)
+        generator.state = words
+        return generator
+
     def next(self) -> int:
         s0, s1, s2, s3 = self.state
         x = (s1 * 5) & MASK

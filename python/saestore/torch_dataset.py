@@ -23,6 +23,12 @@ class StoreDataset(torch.utils.data.IterableDataset):
     epoch's chunks split disjointly, each stream with its own 1/(R·W) of the shuffle buffer,
     as saestore's data-parallel streams do. Call `set_epoch(e)` before each epoch (as with
     DistributedSampler); the same seed, epoch and split give the same batches.
+
+    `state_dict()` / `load_state_dict()` save and restore where this process's stream is (the
+    epoch and `BatchIterator.state()`): in the process that iterates, so with `num_workers=0`,
+    or in every worker under torchdata's `StatefulDataLoader`, which calls them there and keeps
+    one state per worker. The next iteration continues with the batch after the last one
+    yielded.
     """
 
     def __init__(self, store: str, column: str, batch_rows: int = 4096, *, seed: int = 0,
@@ -32,20 +38,35 @@ class StoreDataset(torch.utils.data.IterableDataset):
         # mmaps do not survive a fork).
         self.store, self.column, self.batch_rows, self.seed = str(store), column, batch_rows, seed
         self.rank, self.world_size, self.options, self.epoch = rank, world_size, options, 0
+        self._iterator = None  # the BatchIterator this process last iterated
+        self._resume = None    # a position for the next iteration (load_state_dict)
 
     def set_epoch(self, epoch: int):
         self.epoch = epoch
+
+    def state_dict(self) -> dict:
+        """{"epoch", "position"}: JSON-serialisable; position is None before any batch."""
+        if self._iterator is not None:
+            return {"epoch": self.epoch, "position": self._iterator.state()}
+        return {"epoch": self.epoch, "position": self._resume}
+
+    def load_state_dict(self, state: dict):
+        """The next iteration continues from `state` (a `state_dict()`); its settings must match."""
+        self.epoch, self._resume, self._iterator = state["epoch"], state["position"], None
 
     def iterator(self) -> BatchIterator:
         """The numpy iterator this worker reads."""
         info = torch.utils.data.get_worker_info()
         workers, worker = (info.num_workers, info.id) if info is not None else (1, 0)
         rank, world = _rank_and_world(self.rank, self.world_size)
+        resume, self._resume = self._resume, None  # once: a later epoch starts afresh
         return BatchIterator(self.store, self.column, self.batch_rows, seed=self.seed, epochs=1, start_epoch=self.epoch,
-                             stream_index=rank * workers + worker, stream_count=world * workers, **self.options)
+                             stream_index=rank * workers + worker, stream_count=world * workers, resume=resume,
+                             **self.options)
 
     def __iter__(self):
-        for batch in self.iterator():
+        self._iterator = self.iterator()
+        for batch in self._iterator:
             yield torch.from_numpy(batch)
 
 

@@ -90,9 +90,9 @@ class ShardedStore(BaseStore):
             parts.append(records)
         return np.concatenate(parts)
 
-    def _decode_chunk(self, column: int, chunk: int, dtype=np.float32) -> np.ndarray:
+    def _decode_chunk(self, column: int, chunk: int, dtype=np.float32, out=None) -> np.ndarray:
         k, local = self._locate(chunk, self.chunk_starts)
-        values = self.shards[k]._decode_chunk(column, local, dtype)
+        values = self.shards[k]._decode_chunk(column, local, dtype, out)
         if self.manifest.columns[column].name == "doc_id" and self.document_starts[k] > 0:
             values = values + np.uint64(self.document_starts[k])
         return values

@@ -200,3 +200,54 @@ def test_crc32c_fast_path_equals_the_definition():
     data = np.random.default_rng(1).integers(0, 256, 3001, dtype=np.uint8).tobytes()
     for cut in (0, 1, 7, 8, 3001):
         assert crc.checksum(data[:cut]) == crc.reference(data[:cut])
+
+
+@pytest.mark.parametrize("codec_name", CODECS)
+def test_read_chunk_into_recycled_memory_gives_the_same_bits(stores, codec_name):
+    """read_chunk(out=) (the loader's recycled chunk arrays) equals the fresh decode on every
+    codec, float16 halves included, whatever the array held before; a wrong out= is refused."""
+    s = saestore.open(stores[codec_name])
+    rows = max(len(s.chunk_rows(c)) for c in range(s.chunk_count))
+    out = np.full((rows, 128), np.nan, np.float32)
+    for c in range(s.chunk_count):
+        fresh = s.read_chunk(HOOK, c)
+        got = s.read_chunk(HOOK, c, out=out)
+        assert np.shares_memory(got, out) and got.shape == fresh.shape and got.tobytes() == fresh.tobytes()
+    if codec_name == "f16":
+        halves = np.zeros((rows, 128), np.float16)
+        for c in range(s.chunk_count):
+            assert s.read_chunk(HOOK, c, np.float16, out=halves).tobytes() == s.read_chunk(HOOK, c, np.float16).tobytes()
+    with pytest.raises(saestore.StoreError, match="C-contiguous float32"):
+        s.read_chunk(HOOK, 0, out=np.zeros((rows, 128), np.float64))
+    with pytest.raises(saestore.StoreError, match="holds integers"):
+        s.read_chunk("pos", 0, out=np.zeros((rows, 1), np.float32))
+    with pytest.raises(saestore.StoreError, match="needs"):
+        s.read_chunk(HOOK, 0, out=np.zeros(5, np.float32))
+
+
+def _half_to_single_bits(h: int) -> int:
+    """IEEE 754 binary16 → binary32 bits from the definition: ±inf and NaN keep their payload
+    (signalling NaNs stay signalling), subnormals are renormalised, −0 keeps its sign."""
+    s, e, m = h >> 15, (h >> 10) & 31, h & 1023
+    if e == 31:
+        return (s << 31) | 0x7F800000 | (m << 13)
+    if e == 0:
+        if m == 0:
+            return s << 31
+        k = m.bit_length() - 1  # the subnormal's leading one: value m·2^-24 = 1.f · 2^(k-24)
+        return (s << 31) | ((k - 24 + 127) << 23) | ((m - (1 << k)) << (23 - k))
+    return (s << 31) | ((e - 15 + 127) << 23) | (m << 13)
+
+
+def test_every_half_bit_pattern_decodes_exactly_into_fresh_and_recycled_memory():
+    """All 65,536 f16 patterns (NaN payloads, ±inf, subnormals, −0 included) as one shuffled f16
+    chunk: the fresh decode and the decode into a recycled array give the definition's bits."""
+    halves = np.arange(65536, dtype=np.uint16)
+    expected = np.array([_half_to_single_bits(int(h)) for h in halves], dtype=np.uint32)
+    planes = halves.view(np.uint8).reshape(-1, 2).T.copy().reshape(-1).tobytes()  # byte-shuffled
+    recycled = np.full((512, 128), 7.0, np.float32)
+    into = codec.decode_floats(planes, "f16", True, 512, 128, np.float32, np.empty(len(planes), np.uint8), recycled)
+    fresh = codec.decode_floats(planes, "f16", True, 512, 128)
+    assert np.shares_memory(into, recycled)
+    assert into.view(np.uint32).reshape(-1).tolist() == expected.tolist()
+    assert fresh.view(np.uint32).reshape(-1).tolist() == expected.tolist()

@@ -76,3 +76,42 @@ def test_float16_dataset_converts_on_the_device_to_the_float32_batches(stores):
     full = [b for b in saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4)]
     assert all(h.dtype == torch.float16 for h in halves) and len(halves) == len(full)
     assert all(h.float().numpy().tobytes() == f.numpy().tobytes() for h, f in zip(halves, full))
+
+
+def test_state_dict_resumes_the_dataset_where_it_was(stores):
+    """In-process (num_workers=0): load_state_dict on a fresh dataset continues with the batch
+    after the last one yielded, bit for bit."""
+    import json
+    full = [b.numpy() for b in saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, shuffle_buffer_rows=300, minimum_position=1)]
+    dataset = saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, shuffle_buffer_rows=300, minimum_position=1)
+    batches = iter(dataset)
+    for _ in range(6):
+        next(batches)
+    state = json.loads(json.dumps(dataset.state_dict()))
+    again = saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, shuffle_buffer_rows=300, minimum_position=1)
+    again.load_state_dict(state)
+    rest = [b.numpy() for b in again]
+    assert len(rest) == len(full) - 6 and all(a.tobytes() == b.tobytes() for a, b in zip(rest, full[6:]))
+    # The position is used once: the next epoch starts at its beginning.
+    again.set_epoch(1)
+    assert len([b for b in again]) == len(list(BatchIterator(stores["f16"], HOOK, 100, seed=4, shuffle_buffer_rows=300,
+                                                             minimum_position=1, start_epoch=1)))
+
+
+def test_stateful_dataloader_workers_resume_their_streams(stores):
+    """torchdata's StatefulDataLoader keeps one state per worker (it calls state_dict in each);
+    a new loader given its state_dict yields the rest of the interrupted run's batches."""
+    stateful = pytest.importorskip("torchdata.stateful_dataloader")
+    make = lambda: stateful.StatefulDataLoader(saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4, shuffle_buffer_rows=600),
+                                               batch_size=None, num_workers=2)
+    full = [b.numpy() for b in make()]
+    loader = make()
+    batches = iter(loader)
+    for _ in range(5):
+        next(batches)
+    state = loader.state_dict()
+    del batches
+    resumed = make()
+    resumed.load_state_dict(state)
+    rest = [b.numpy() for b in resumed]
+    assert len(rest) == len(full) - 5 and all(a.tobytes() == b.tobytes() for a, b in zip(rest, full[5:]))
