@@ -53,7 +53,7 @@ final class PackedForwardTests: XCTestCase {
     }
 
     /// Issue 13's byte identity: a window's rows do not depend on which windows share its packed
-    /// forward, bit for bit, under kernels where `RowStableProducts` has a rule (SkylakeX,
+    /// forward, nor on which other hooks are read (the run alone reads one), bit for bit, under kernels where `RowStableProducts` has a rule (SkylakeX,
     /// Prescott: what this machine kind runs); under Haswell, within the 1e-5 bound only.
     func testPackedRowsKeepTheirBitsWhateverSharesTheirBatch() throws {
         let model = try GPT2Model(directory: modelDirectory)

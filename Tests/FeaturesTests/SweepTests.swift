@@ -110,7 +110,7 @@ final class SweepTests: XCTestCase {
         XCTAssertTrue(markdown.contains("# SAE sweep: tied, topk, batchtopk, jumprelu, gated, matryoshka, standard on"), markdown)
         XCTAssertTrue(markdown.contains("| jumprelu-l0-0.5 | jumprelu |") && markdown.contains("| plain | standard |"), markdown)
         let svg = try String(contentsOfFile: out + "/sweep.svg", encoding: .utf8)
-        XCTAssertTrue(svg.contains(">batchtopk-k3-auxk<"), "points are labelled by member name across architectures")
+        XCTAssertTrue(svg.contains(">batchtopk-k3-auxk: "), "points are labelled by member name across architectures")
         XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse())
     }
 

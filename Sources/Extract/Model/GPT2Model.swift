@@ -184,8 +184,11 @@ public final class GPT2Model {
         let mixed = attentionMixed.reserve(N * C)
         let hiddenRows = hidden.reserve(N * H)
         let scoreMatrix = scores.reserve(T * T)
-        let branch = hooks.contains { $0.site == .attnOut || $0.site == .mlpOut }
-            ? branchOut.reserve(N * C) : nil
+        // Every block's attention and MLP outputs go through `branch` and are then added to the
+        // residual, hooked or not: accumulating straight into the residual rounds differently
+        // ((x + b) + W·a against x + (b + W·a)), and a column's bytes must not depend on which
+        // other hooks the same ingest stores.
+        let branch = branchOut.reserve(N * C)
         let eps = config.layerNormEpsilon
 
         func hook(_ layer: Int, _ site: HookPoint.Site, _ pointer: UnsafeMutablePointer<Float>, _ width: Int) {
@@ -208,13 +211,9 @@ public final class GPT2Model {
             hook(l, .ln1Normalized, ln, C)
             Kernels.matmul(qkvRows, ln, weight: w.qkvWeight, bias: w.qkvBias, N: N, C: C, OC: 3 * C)
             Kernels.attention(mixed, qkv: qkvRows, scores: scoreMatrix, sequenceLengths: sequenceLengths, C: C, NH: NH, scale: scale)
-            if let branch, hooks.contains(HookPoint(layer: l, site: .attnOut)) {
-                Kernels.matmul(branch, mixed, weight: w.attnProjWeight, bias: w.attnProjBias, N: N, C: C, OC: C)
-                hook(l, .attnOut, branch, C)
-                Kernels.add(x, branch, count: N * C)
-            } else {
-                Kernels.matmulAccumulate(x, mixed, weight: w.attnProjWeight, bias: w.attnProjBias, N: N, C: C, OC: C)
-            }
+            Kernels.matmul(branch, mixed, weight: w.attnProjWeight, bias: w.attnProjBias, N: N, C: C, OC: C)
+            hook(l, .attnOut, branch, C)
+            Kernels.add(x, branch, count: N * C)
             hook(l, .residMid, x, C)
 
             Kernels.layerNorm(ln, x, weight: w.ln2Weight, bias: w.ln2Bias, N: N, C: C, epsilon: eps)
@@ -222,13 +221,9 @@ public final class GPT2Model {
             Kernels.matmul(hiddenRows, ln, weight: w.fcWeight, bias: w.fcBias, N: N, C: C, OC: H)
             Kernels.gelu(hiddenRows, count: N * H, kind: config.activation)
             hook(l, .mlpPost, hiddenRows, H)
-            if let branch, hooks.contains(HookPoint(layer: l, site: .mlpOut)) {
-                Kernels.matmul(branch, hiddenRows, weight: w.fcProjWeight, bias: w.fcProjBias, N: N, C: H, OC: C)
-                hook(l, .mlpOut, branch, C)
-                Kernels.add(x, branch, count: N * C)
-            } else {
-                Kernels.matmulAccumulate(x, hiddenRows, weight: w.fcProjWeight, bias: w.fcProjBias, N: N, C: H, OC: C)
-            }
+            Kernels.matmul(branch, hiddenRows, weight: w.fcProjWeight, bias: w.fcProjBias, N: N, C: H, OC: C)
+            hook(l, .mlpOut, branch, C)
+            Kernels.add(x, branch, count: N * C)
             hook(l, .residPost, x, C)
         }
     }

@@ -11,16 +11,6 @@ extension Kernels {
         RowStableProducts.sgemm(out, inp, weight, m: N, n: OC, k: C, beta: 1)
     }
 
-    /// Conv1D added onto an existing stream: residual += inp · weight + bias. Used when
-    /// nobody needs the branch's output on its own, saving one (N,C) write and read.
-    // residual: (N,OC), inp: (N,C), weight: (C,OC), bias: (OC)
-    static func matmulAccumulate(_ residual: UnsafeMutablePointer<Float>, _ inp: UnsafePointer<Float>,
-                                 weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                                 N: Int, C: Int, OC: Int) {
-        for n in 0..<N { add(residual + n * OC, bias, count: OC) }
-        RowStableProducts.sgemm(residual, inp, weight, m: N, n: OC, k: C, beta: 1)
-    }
-
     // out: (N,width), row: (width)
     static func broadcastRows(_ out: UnsafeMutablePointer<Float>, _ row: UnsafePointer<Float>, N: Int, width: Int) {
         for n in 0..<N { (out + n * width).update(from: row, count: width) }
