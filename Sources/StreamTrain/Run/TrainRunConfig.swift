@@ -25,6 +25,7 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     /// setting: `sameTraining(as:)` ignores it.
     public var wandbRunID: String?
 
+    /// A run config; `validate()` checks it.
     public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
                 streamCount: Int? = nil, heldOutRows: Range<Int>? = nil, wandbRunID: String? = nil) {
         self.store = store
@@ -46,6 +47,8 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         return a == b
     }
 
+    /// Throws the loader's, SAE config's and trainer options' errors, and `StoreError.invalidArgument`
+    /// for a stream count below 1, streams with `stream` false, or training rows that overlap the held-out rows.
     public func validate() throws {
         try loader.validate()
         try sae.validate()
@@ -64,17 +67,29 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
 
 /// What a training run did.
 public struct TrainRunSummary: Codable, Sendable {
+    /// Steps taken in total (including before a resume).
     public var steps: Int
+    /// Rows trained on in total (tokens, including before a resume).
     public var tokens: Int
+    /// Epochs completed.
     public var epochs: Int
+    /// Wall-clock seconds this invocation trained.
     public var seconds: Double
+    /// Rows per second this invocation trained (tokens/s).
     public var tokensPerSecond: Double
+    /// The checkpoint step this invocation resumed from; nil for a fresh run.
     public var resumedFromStep: Int?
+    /// Why training stopped (`TrainingSummary.StopReason`, as text).
     public var stopReason: String
+    /// MSE of the last metrics window (per element, docs/SAE.md); nil if none was emitted.
     public var mse: Double?
+    /// L0 of the last metrics window (latents firing per row).
     public var l0: Double?
+    /// Fraction of variance explained in the last metrics window.
     public var explainedVariance: Double?
+    /// Fraction of latents dead at the end (no firing in the dead-feature window).
     public var deadFeatureFraction: Double?
+    /// Path of the SAELens export (RUN/sae).
     public var exportDirectory: String
     /// Rank 0's step-time breakdown of a data-parallel run (nil for a plain run).
     public var dataParallel: DataParallelTimings?

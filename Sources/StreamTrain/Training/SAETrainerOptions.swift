@@ -31,6 +31,7 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
         min(1_000_000, rowsPerEpoch)
     }
 
+    /// Options as named (units as on the fields); `validate()` checks them.
     public init(logIntervalSteps: Int = 100, deadFeatureWindowTokens: Int = 1_000_000,
                 featureFrequencyWindowTokens: Int = 1_000_000, checkpointIntervalSteps: Int = 0,
                 keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil,
