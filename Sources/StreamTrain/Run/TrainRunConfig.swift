@@ -38,6 +38,17 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         self.wandbRunID = wandbRunID
     }
 
+    /// The stream count a run trains with (`streamCount`): `explicit` (`--streams`) if given;
+    /// else, when resuming, the `saved` run's, since a run keeps its stream count for life
+    /// whatever the rank count (docs/MPI.md); else one stream per rank when `rankCount` > 1;
+    /// else nil, the plain single-stream loader. A saved run without streams resumed on several
+    /// ranks gets one per rank, which `TrainRun.run` then refuses (not the saved settings).
+    public static func streamCount(explicit: Int?, saved: TrainRunConfig?, rankCount: Int) -> Int? {
+        if let explicit { return explicit }
+        if let count = saved?.streamCount { return count }
+        return rankCount > 1 ? rankCount : nil
+    }
+
     /// Equal in everything that decides the training (all but where it is logged): what a
     /// resumed run must match.
     public func sameTraining(as other: TrainRunConfig) -> Bool {
