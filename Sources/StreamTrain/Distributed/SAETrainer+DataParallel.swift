@@ -26,10 +26,6 @@ extension SAETrainer {
         guard !config.architecture.hasThreshold else {
             throw DistributedError.badPartition(detail: "--arch \(config.architecture.rawValue) trains in one process only (its step is not a sum over row subsets); run it without --streams or mpirun")
         }
-        // The gated SAE's step is a sum over rows, but the reduction does not carry r_mag and b_mag yet.
-        guard !config.architecture.isGated else {
-            throw DistributedError.badPartition(detail: "--arch gated trains in one process only (the gradient reduction does not carry r_mag and b_mag yet); run it without --streams or mpirun")
-        }
         // The b_dec sample is drawn from one process's rows.
         guard config.bDecInit == .zeros else {
             throw DistributedError.badPartition(detail: "--b-dec-init \(config.bDecInit.rawValue) trains in one process only (its sample is not gathered over ranks yet); run it without --streams or mpirun")
@@ -43,10 +39,12 @@ extension SAETrainer {
                                    replicaCheckIntervalSteps: replicaCheckIntervalSteps, progress: progress)
     }
 
-    /// A 64-bit hash of every weight's bit pattern (equal weights ⇔ equal hash, up to collisions).
+    /// A 64-bit hash of every weight's bit pattern (equal weights ⇔ equal hash, up to collisions):
+    /// the four SAELens tensors, and the gated SAE's r_mag and b_mag.
     public var weightsChecksum: UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for tensor in sae.weights.tensors {
+        let magnitude = sae.weights.rMag.isEmpty ? [] : [sae.weights.rMag, sae.weights.bMag]
+        for tensor in sae.weights.tensors + magnitude {
             tensor.withUnsafeBufferPointer { values in
                 for value in values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3 }
             }

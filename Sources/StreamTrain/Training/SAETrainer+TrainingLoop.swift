@@ -99,7 +99,7 @@ extension SAETrainer {
                 globalRows = reduction!.rowCount
                 if globalRows > 0 {
                     globalLosses = reduction!.unpack(into: &gradients, firedRowCounts: &workspace.firedRowCounts,
-                                                     l1Coefficient: scheduledL1Coefficient, pool: workspace.pool)
+                                                     pool: workspace.pool)
                     // The sum over ranks may overflow where each rank's part was finite.
                     workspace.weightGradientsKnownFinite = false
                 }
