@@ -95,7 +95,7 @@ struct TrainCommand: ParsableCommand {
         let stepsPerEpoch = (rowsPerEpoch + batch - 1) / batch
         let totalSteps = min(epochs * stepsPerEpoch, maxSteps ?? Int.max, maxTokens.map { ($0 + batch - 1) / batch } ?? Int.max)
         try architectureArguments.apply(to: &sae, totalSteps: totalSteps)
-        let window = deadWindowTokens ?? SAETrainerOptions.defaultWindowTokens(rowsPerEpoch: rowsPerEpoch)
+        let window = SAETrainerOptions.windowTokens(explicit: deadWindowTokens, rowsPerEpoch: rowsPerEpoch)
         // Under mpirun every rank runs this command; rank 0 alone writes and prints. A plain run
         // never loads libmpi.
         let job = try MPIJob.start()
@@ -107,9 +107,7 @@ struct TrainCommand: ParsableCommand {
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
                                         minimumPosition: minPosition)
-        var streamCount = streams
-        if streamCount == nil, let saved { streamCount = saved.streamCount }
-        if streamCount == nil, job.collective.rankCount > 1 { streamCount = job.collective.rankCount }
+        let streamCount = TrainRunConfig.streamCount(explicit: streams, saved: saved, rankCount: job.collective.rankCount)
         let wandbID = wandbRunID(resuming: saved)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount,
                                     heldOutRows: heldOut, wandbRunID: wandbID)

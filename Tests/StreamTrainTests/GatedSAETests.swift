@@ -28,18 +28,8 @@ final class GatedSAETests: XCTestCase {
             let open = step.latents.filter { $0 > 0 }.count, gateOpen = step.gateActivations.filter { $0 > 0 }.count
             XCTAssertTrue(open > 0 && gateOpen > open && gateOpen < B * H, "open \(open), gate open \(gateOpen) of \(B * H)")
             XCTAssertGreaterThan(step.auxiliary, 0)
-            for (name, path) in Self.paths {
-                var numeric = [Double](repeating: 0, count: w[keyPath: path].count)
-                for i in numeric.indices {
-                    var plus = w, minus = w
-                    plus[keyPath: path][i] += h
-                    minus[keyPath: path][i] -= h
-                    let up = SAEReference.gatedStep(sae, weights: plus, x: x, rowCount: B, l1Coefficient: lambda).total
-                    let down = SAEReference.gatedStep(sae, weights: minus, x: x, rowCount: B, l1Coefficient: lambda).total
-                    numeric[i] = (up - down) / (2 * h)
-                }
-                assertClose(step.gradients[keyPath: path], numeric, relative: 1e-6, absolute: 1e-9,
-                            "gated applyBDec \(applyBDec) d\(name)")
+            assertGradientsMatchFiniteDifferences(step.gradients, at: w, tensors: Self.paths, h: h, "gated applyBDec \(applyBDec)") {
+                SAEReference.gatedStep(sae, weights: $0, x: x, rowCount: B, l1Coefficient: lambda).total
             }
         }
     }

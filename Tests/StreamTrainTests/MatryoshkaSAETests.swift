@@ -26,20 +26,8 @@ final class MatryoshkaSAETests: XCTestCase {
                 let w = SAEReference.Weights(sae.weights)
                 let step = SAEReference.matryoshkaStep(sae, weights: w, x: x, rowCount: B, widths: widths)
                 XCTAssertEqual(step.levelLosses.count, widths.count)
-                let paths: [(String, WritableKeyPath<SAEReference.Weights, [Double]>)] =
-                    [("W_enc", \.wEnc), ("b_enc", \.bEnc), ("W_dec", \.wDec), ("b_dec", \.bDec)]
-                for (name, path) in paths {
-                    var numeric = [Double](repeating: 0, count: w[keyPath: path].count)
-                    for i in numeric.indices {
-                        var plus = w, minus = w
-                        plus[keyPath: path][i] += h
-                        minus[keyPath: path][i] -= h
-                        let up = SAEReference.matryoshkaStep(sae, weights: plus, x: x, rowCount: B, widths: widths).total
-                        let down = SAEReference.matryoshkaStep(sae, weights: minus, x: x, rowCount: B, widths: widths).total
-                        numeric[i] = (up - down) / (2 * h)
-                    }
-                    assertClose(step.gradients[keyPath: path], numeric, relative: 1e-6, absolute: 1e-9,
-                                "widths \(widths) applyBDec \(applyBDec) d\(name)")
+                assertGradientsMatchFiniteDifferences(step.gradients, at: w, h: h, "widths \(widths) applyBDec \(applyBDec)") {
+                    SAEReference.matryoshkaStep(sae, weights: $0, x: x, rowCount: B, widths: widths).total
                 }
             }
         }

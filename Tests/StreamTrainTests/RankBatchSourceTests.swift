@@ -84,11 +84,12 @@ final class RankBatchSourceTests: XCTestCase {
 
     /// The reduction's result against one process's gradient over the concatenated rows (the
     /// reference): Σ n_r·g_r / Σ n_r equals the full batch's gradient within 1e-5 of each
-    /// tensor's largest value (Float rounding of the products; measured ~1e-7).
+    /// tensor's largest value (Float rounding of the products; measured ~1e-7). The gated SAE's
+    /// r_mag and b_mag travel in the same buffer, and its loss total (with the auxiliary term).
     func testRowWeightedSumOfRankGradientsIsTheGlobalBatchGradient() throws {
-        for architecture in [SAEArchitecture.tied, .standard] {
+        for architecture in [SAEArchitecture.tied, .standard, .gated] {
             let C = 16, H = 64
-            let sae = TestSAE.make(architecture, dIn: C, dSAE: H)
+            let sae = architecture == .gated ? TestSAE.gated(dIn: C, dSAE: H) : TestSAE.make(architecture, dIn: C, dSAE: H)
             let rows = [37, 27]                       // unequal shares, as when a stream runs dry
             let x = TestSAE.batch(rowCount: rows.reduce(0, +), dIn: C)
             var workspace = SAEWorkspace(sae: sae, maxRowCount: 64, threadCount: 2)
@@ -113,11 +114,15 @@ final class RankBatchSourceTests: XCTestCase {
             XCTAssertEqual(reduction.rowCount, 64)
             var global = SAEWeights(zerosFor: architecture, dIn: C, dSAE: H)
             var fired = [Int32](repeating: 0, count: H)
-            let losses = reduction.unpack(into: &global, firedRowCounts: &fired, l1Coefficient: 1e-2, pool: workspace.pool)
+            let losses = reduction.unpack(into: &global, firedRowCounts: &fired, pool: workspace.pool)
             XCTAssertEqual(fired, fullFired)
             XCTAssertEqual(losses.mse, fullLosses.mse, accuracy: 1e-6 * fullLosses.mse)
             XCTAssertEqual(losses.total, fullLosses.total, accuracy: 1e-6 * fullLosses.total)
-            for (name, a, b) in zip3(SAEWeights.tensorNames, global.tensors, full.tensors) {
+            XCTAssertEqual(losses.auxiliary, fullLosses.auxiliary, accuracy: 1e-6 * max(fullLosses.auxiliary, 1e-30))
+            if architecture == .gated { XCTAssertGreaterThan(fullLosses.auxiliary, 0) }
+            XCTAssertEqual(global.rMag.count, architecture == .gated ? H : 0)
+            for (name, a, b) in zip3(SAEWeights.tensorNames + ["r_mag", "b_mag"], global.tensors + [global.rMag, global.bMag],
+                                     full.tensors + [full.rMag, full.bMag]) {
                 let scale = b.map(abs).max() ?? 0
                 let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
                 XCTAssertLessThanOrEqual(worst, 1e-5 * max(scale, 1e-30), "\(architecture) \(name)")

@@ -20,20 +20,8 @@ final class SAEGradientTests: XCTestCase {
             let w = SAEReference.Weights(sae.weights)
             let analytic = SAEReference.lossAndGradients(sae, weights: w, x: x, rowCount: B,
                                                          l1Coefficient: lambda).gradients
-            let paths: [(String, WritableKeyPath<SAEReference.Weights, [Double]>)] =
-                [("W_enc", \.wEnc), ("b_enc", \.bEnc), ("W_dec", \.wDec), ("b_dec", \.bDec)]
-            for (name, path) in paths {
-                var numeric = [Double](repeating: 0, count: w[keyPath: path].count)
-                for i in numeric.indices {
-                    var plus = w, minus = w
-                    plus[keyPath: path][i] += h
-                    minus[keyPath: path][i] -= h
-                    let lossPlus = SAEReference.forward(sae, weights: plus, x: x, rowCount: B, l1Coefficient: lambda).total
-                    let lossMinus = SAEReference.forward(sae, weights: minus, x: x, rowCount: B, l1Coefficient: lambda).total
-                    numeric[i] = (lossPlus - lossMinus) / (2 * h)
-                }
-                assertClose(analytic[keyPath: path], numeric, relative: 1e-6, absolute: 1e-9,
-                            "\(architecture) applyBDec=\(applyBDec) d\(name)")
+            assertGradientsMatchFiniteDifferences(analytic, at: w, h: h, "\(architecture) applyBDec=\(applyBDec)") {
+                SAEReference.forward(sae, weights: $0, x: x, rowCount: B, l1Coefficient: lambda).total
             }
         }
     }

@@ -29,20 +29,8 @@ final class SAEThresholdGradientTests: XCTestCase {
             let x = TestSAE.batch(rowCount: B, dIn: C).map(Double.init)
             let w = SAEReference.Weights(sae.weights)
             let analytic = SAEReference.thresholdStep(sae, weights: w, x: x, rowCount: B, terms: terms).gradients
-            let paths: [(String, WritableKeyPath<SAEReference.Weights, [Double]>)] =
-                [("W_enc", \.wEnc), ("b_enc", \.bEnc), ("W_dec", \.wDec), ("b_dec", \.bDec)]
-            for (name, path) in paths {
-                var numeric = [Double](repeating: 0, count: w[keyPath: path].count)
-                for i in numeric.indices {
-                    var plus = w, minus = w
-                    plus[keyPath: path][i] += h
-                    minus[keyPath: path][i] -= h
-                    let up = SAEReference.thresholdStep(sae, weights: plus, x: x, rowCount: B, terms: terms).total
-                    let down = SAEReference.thresholdStep(sae, weights: minus, x: x, rowCount: B, terms: terms).total
-                    numeric[i] = (up - down) / (2 * h)
-                }
-                assertClose(analytic[keyPath: path], numeric, relative: 1e-6, absolute: 1e-9,
-                            "\(architecture) \(terms?.loss.rawValue ?? "") d\(name)")
+            assertGradientsMatchFiniteDifferences(analytic, at: w, h: h, "\(architecture) \(terms?.loss.rawValue ?? "")") {
+                SAEReference.thresholdStep(sae, weights: $0, x: x, rowCount: B, terms: terms).total
             }
         }
     }

@@ -5,6 +5,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint directory lacks a file or a tensor, or holds one of the wrong size.
     case malformed(directory: String, detail: String)
 
+    /// The message with the path and a hint.
     public var description: String {
         switch self {
         case let .io(path, operation, message):

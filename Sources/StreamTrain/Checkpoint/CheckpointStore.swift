@@ -14,6 +14,7 @@ public struct CheckpointStore: Sendable {
     /// Checkpoints kept (count).
     public let keptCount: Int
 
+    /// A store over `directory` (created on the first save) keeping the newest `keptCount` (>= 1; traps otherwise) checkpoints.
     public init(directory: URL, keptCount: Int = 3) {
         precondition(keptCount >= 1, "keep at least one checkpoint")
         self.directory = directory

@@ -23,11 +23,18 @@ extension Collective {
 
 /// One process: every collective is the identity.
 public final class SingleProcessCollective: Collective {
+    /// The one-rank collective.
     public init() {}
+    /// Always 0.
     public var rank: Int { 0 }
+    /// Always 1.
     public var rankCount: Int { 1 }
+    /// The sum over one rank: `values` unchanged.
     public func sumInPlace(_ values: inout [Float]) throws {}
+    /// The sum over one rank: `values` unchanged.
     public func sumInPlace(_ values: inout [Double]) throws {}
+    /// Rank 0's bytes are these bytes: unchanged.
     public func broadcast(_ bytes: inout [UInt8], root: Int) throws {}
+    /// Returns at once.
     public func barrier() throws {}
 }

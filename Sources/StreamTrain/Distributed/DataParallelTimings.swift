@@ -16,5 +16,6 @@ public struct DataParallelTimings: Codable, Sendable, Equatable {
     /// Floats in the allreduce buffer.
     public var reducedFloatCount = 0
 
+    /// All zeros.
     public init() {}
 }

@@ -11,6 +11,7 @@ public enum DistributedError: Error, CustomStringConvertible, Equatable {
     /// The job cannot be split as asked.
     case badPartition(detail: String)
 
+    /// The message with what failed and a hint.
     public var description: String {
         switch self {
         case let .mpiUnavailable(detail):

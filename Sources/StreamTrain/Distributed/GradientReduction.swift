@@ -1,8 +1,11 @@
 /// The flat buffer a data-parallel step sums over ranks in one allreduce:
 ///
-///   [ n·dW_enc | n·db_enc | n·dW_dec | n·db_dec | fired rows per latent (H) | n | n·mse | n·l1 ]
+///   [ n·dW_enc | n·db_enc | n·dW_dec | n·db_dec | (gated: n·dr_mag | n·db_mag) |
+///     fired rows per latent (H) | n | n·mse | n·l1 | n·total | n·auxiliary ]
 ///
-/// where n is the rank's row count and the gradients are of its rows' mean loss. After the sum,
+/// where n is the rank's row count and the gradients are of its rows' mean loss (the loss
+/// terms likewise: every term of every architecture that trains data-parallel is a mean over
+/// rows, so n·term summed and divided by Σn is the term of the concatenated batch). After the sum,
 /// dividing by Σn gives the gradient of the mean loss over all ranks' rows — what one process
 /// computes on the concatenated batch (MSE and L1 are means over rows, docs/SAE.md). Row and
 /// firing counts are integers below 2²⁴, exact in Float.
@@ -11,10 +14,14 @@ struct GradientReduction {
     private let sizes: [Int]
     private let latentCount: Int
 
+    /// The tensors the buffer carries: the four every SAE has, and the gated SAE's magnitude path.
+    private let paths: [WritableKeyPath<SAEWeights, [Float]>]
+
     init(gradients: SAEWeights, latentCount: Int) {
-        sizes = gradients.tensors.map(\.count)
+        paths = GradientReduction.basePaths + (gradients.rMag.isEmpty ? [] : [\.rMag, \.bMag])
+        sizes = paths.map { gradients[keyPath: $0].count }
         self.latentCount = latentCount
-        flat = [Float](repeating: 0, count: sizes.reduce(0, +) + latentCount + 3)
+        flat = [Float](repeating: 0, count: sizes.reduce(0, +) + latentCount + 5)
     }
 
     private var tailOffset: Int { sizes.reduce(0, +) + latentCount }
@@ -22,13 +29,13 @@ struct GradientReduction {
     /// Σn after the sum.
     var rowCount: Int { Int(flat[tailOffset]) }
 
-    private static let paths: [WritableKeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
+    private static let basePaths: [WritableKeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec]
 
     /// Writes this rank's share; a rank without rows this step writes zeros.
     mutating func pack(gradients: SAEWeights, firedRowCounts: [Int32], rowCount n: Int, losses: SAELosses, pool: WorkerPool) {
         let weight = Float(n)
         var offset = 0
-        for (index, path) in GradientReduction.paths.enumerated() {
+        for (index, path) in paths.enumerated() {
             let count = sizes[index]
             if n > 0 {
                 GradientReduction.scaledCopy(gradients[keyPath: path], into: &flat, at: offset, count: count, by: weight, pool: pool)
@@ -42,17 +49,18 @@ struct GradientReduction {
         flat[offset] = weight
         flat[offset + 1] = Float(Double(n) * losses.mse)
         flat[offset + 2] = Float(Double(n) * losses.l1)
+        flat[offset + 3] = Float(Double(n) * losses.total)
+        flat[offset + 4] = Float(Double(n) * losses.auxiliary)
     }
 
     /// Reads the summed buffer back as the mean gradient over all ranks' rows and returns
     /// the step's losses (mean over all rows; the active-latent count stays with each rank's
     /// metric window).
-    func unpack(into gradients: inout SAEWeights, firedRowCounts: inout [Int32], l1Coefficient: Double,
-                pool: WorkerPool) -> SAELosses {
+    func unpack(into gradients: inout SAEWeights, firedRowCounts: inout [Int32], pool: WorkerPool) -> SAELosses {
         let total = Double(rowCount)
         let inverse = Float(1 / total)
         var offset = 0
-        for (index, path) in GradientReduction.paths.enumerated() {
+        for (index, path) in paths.enumerated() {
             let count = sizes[index]
             var tensor = gradients[keyPath: path]
             gradients[keyPath: path] = []          // keep the array uniquely referenced
@@ -63,7 +71,9 @@ struct GradientReduction {
         for j in 0..<latentCount { firedRowCounts[j] = Int32(flat[offset + j]) }
         offset += latentCount
         let mse = Double(flat[offset + 1]) / total, l1 = Double(flat[offset + 2]) / total
-        return SAELosses(mse: mse, l1: l1, total: mse + l1Coefficient * l1, activeLatentCount: 0)
+        var losses = SAELosses(mse: mse, l1: l1, total: Double(flat[offset + 3]) / total, activeLatentCount: 0)
+        losses.auxiliary = Double(flat[offset + 4]) / total
+        return losses
     }
 
     // out[at..<at+count] = source · scale

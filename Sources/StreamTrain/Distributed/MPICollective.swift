@@ -5,7 +5,9 @@ import Foundation
 /// only file that knows MPI exists). One per process: `start()` initialises MPI, `finish()`
 /// finalises it. Only the thread that started it may call it (MPI_THREAD_FUNNELED).
 public final class MPICollective: Collective {
+    /// This process's rank in MPI_COMM_WORLD, 0..<rankCount.
     public let rank: Int
+    /// Processes in MPI_COMM_WORLD.
     public let rankCount: Int
     private var finished = false
 
@@ -29,24 +31,28 @@ public final class MPICollective: Collective {
         return MPICollective(rank: Int(rank), rankCount: Int(size))
     }
 
+    /// MPI_Allreduce(MPI_SUM) in place; throws `.mpiCall` on an MPI error code.
     public func sumInPlace(_ values: inout [Float]) throws {
         try values.withUnsafeMutableBufferPointer { buffer in
             try MPICollective.check("MPI_Allreduce", saempi_allreduce_sum_float(buffer.baseAddress, Int64(buffer.count)))
         }
     }
 
+    /// MPI_Allreduce(MPI_SUM) in place; throws `.mpiCall` on an MPI error code.
     public func sumInPlace(_ values: inout [Double]) throws {
         try values.withUnsafeMutableBufferPointer { buffer in
             try MPICollective.check("MPI_Allreduce", saempi_allreduce_sum_double(buffer.baseAddress, Int64(buffer.count)))
         }
     }
 
+    /// MPI_Bcast from `root` in place (every rank passes the same count); throws `.mpiCall` on an MPI error code.
     public func broadcast(_ bytes: inout [UInt8], root: Int) throws {
         try bytes.withUnsafeMutableBytes { buffer in
             try MPICollective.check("MPI_Bcast", saempi_bcast_bytes(buffer.baseAddress, Int64(buffer.count), Int32(root)))
         }
     }
 
+    /// MPI_Barrier; throws `.mpiCall` on an MPI error code.
     public func barrier() throws {
         try MPICollective.check("MPI_Barrier", saempi_barrier())
     }

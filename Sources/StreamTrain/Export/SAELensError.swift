@@ -11,6 +11,7 @@ public enum SAELensError: Error, CustomStringConvertible, Equatable {
     /// A weight tensor has the wrong shape.
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
 
+    /// The message with the path, what was expected and what was found.
     public var description: String {
         switch self {
         case let .missingFile(path, detail):

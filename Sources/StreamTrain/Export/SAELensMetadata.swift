@@ -14,6 +14,7 @@ public struct SAELensMetadata: Equatable, Sendable {
     /// The corpus (path or dataset id).
     public var datasetPath: String?
 
+    /// Metadata with the given fields; nil fields are left out of cfg.json.
     public init(modelName: String? = nil, hookName: String? = nil, hookLayer: Int? = nil,
                 contextSize: Int? = nil, prependBos: Bool? = nil, datasetPath: String? = nil) {
         self.modelName = modelName

@@ -9,8 +9,11 @@ public struct ShuffleQuality: Codable, Sendable {
     /// The same two numbers for batches drawn uniformly at random, without replacement,
     /// from the rows the loader serves (by simulation with a fixed seed).
     public var uniformMeanDistinctDocuments: Double
+    /// `meanLargestDocumentShare` of the uniform draws.
     public var uniformMeanLargestDocumentShare: Double
+    /// Rows per measured batch.
     public var batchRows: Int
+    /// Batches measured.
     public var batches: Int
 
     /// Draws `batches` batches from a loader with `config` and compares them with uniform draws.

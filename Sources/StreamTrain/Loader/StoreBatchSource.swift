@@ -7,8 +7,11 @@ import Foundation
 /// on worker threads ahead of the trainer. Memory is the buffer plus the chunks in flight,
 /// whatever the store's size. Deterministic for a given seed.
 public final class StoreBatchSource: BatchSource {
+    /// Column, rows, shuffle buffer, workers, seed and position filter.
     public let config: StreamLoaderConfig
+    /// The store the rows come from.
     public let reader: StoreReader
+    /// Floats per row (the column's width).
     public let rowWidth: Int
     /// Which share of each epoch's chunks this source reads (`.whole` unless it is one of the
     /// streams of a data-parallel run, docs/MPI.md).
@@ -38,6 +41,9 @@ public final class StoreBatchSource: BatchSource {
     private var incomingOffset = 0
     private var streamDone = false
 
+    /// A source over `partition` of the rows `config` selects in `reader`'s column, at the start
+    /// of epoch 0. Throws `StoreError` for an invalid config, an unknown or non-float column, a
+    /// row range outside the store, or a position filter without a `pos` column.
     public init(reader: StoreReader, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
         try config.validate()
         self.reader = reader
@@ -118,6 +124,9 @@ public final class StoreBatchSource: BatchSource {
         return true
     }
 
+    /// Up to `maxRowCount` rows (row-major into `batch`, which must hold `maxRowCount` rows;
+    /// traps otherwise) and their row numbers in `lastBatchRows`; 0 once at the end of each epoch,
+    /// after which the next call starts the next epoch. Throws the reader's decode and checksum errors.
     public func nextBatch(into batch: inout [Float], maxRowCount: Int) throws -> Int {
         precondition(batch.count >= maxRowCount * rowWidth, "batch holds \(batch.count) floats, need \(maxRowCount * rowWidth)")
         lastMaxRowCount = maxRowCount
@@ -211,6 +220,8 @@ public final class StoreBatchSource: BatchSource {
                                                    bufferRows: Array(bufferRows.prefix(bufferCount)), streamDone: streamDone))
     }
 
+    /// Continues from a `position()` of a source with the same config, partition and store rows;
+    /// throws `StoreError.invalidArgument` naming what differs.
     public func restore(position: Data) throws {
         let saved = try JSONDecoder().decode(Position.self, from: position)
         guard saved.config == config else {

@@ -24,6 +24,7 @@ public struct StreamLoaderConfig: Codable, Sendable, Equatable {
     /// false: rows in store order, no chunk permutation, no buffer (for evaluation scans).
     public var shuffle: Bool
 
+    /// A loader config; `validate()` checks the ranges.
     public init(column: String, firstRow: Int? = nil, endRow: Int? = nil, shuffleBufferRows: Int = 1 << 16,
                 workerCount: Int = 1, prefetchChunks: Int = 4, seed: UInt64 = 0, minimumPosition: Int = 0, shuffle: Bool = true) {
         self.column = column
@@ -37,6 +38,7 @@ public struct StreamLoaderConfig: Codable, Sendable, Equatable {
         self.shuffle = shuffle
     }
 
+    /// Throws `StoreError.invalidArgument` naming the first field out of range.
     public func validate() throws {
         if shuffleBufferRows < 1 { throw StoreError.invalidArgument("shuffle buffer must hold at least 1 row, got \(shuffleBufferRows)") }
         if !(1...64).contains(workerCount) { throw StoreError.invalidArgument("worker count must be 1...64, got \(workerCount)") }

@@ -10,6 +10,7 @@ public struct StreamPartition: Codable, Sendable, Equatable {
     /// The single stream that reads everything (a plain run).
     public static let whole = StreamPartition(index: 0, count: 1)
 
+    /// Stream `index` of `count` (traps unless 0 <= index < count).
     public init(index: Int, count: Int) {
         precondition(count >= 1 && (0..<count).contains(index), "stream \(index) of \(count)")
         self.index = index

@@ -37,6 +37,7 @@ public final class MetricsJSONLWriter: MetricsLogger {
 
     deinit { try? handle.close() }
 
+    /// Appends `metrics` as one JSON line (`line(_:)`).
     public func log(_ metrics: TrainingMetrics) throws {
         try handle.write(contentsOf: Data((Self.line(metrics) + "\n").utf8))
     }
@@ -50,6 +51,7 @@ public final class MetricsJSONLWriter: MetricsLogger {
         return "{" + fields.joined(separator: ",") + "}"
     }
 
+    /// fsyncs the file.
     public func flush() throws {
         try handle.synchronize()
     }

@@ -43,10 +43,12 @@ public final class TensorBoardWriter: MetricsLogger {
                                            wallTime: wallTime))
     }
 
+    /// Writes `metrics.scalars` as one Event at `metrics.step`.
     public func log(_ metrics: TrainingMetrics) throws {
         try addScalars(metrics.scalars, step: metrics.step, wallTime: metrics.wallTime)
     }
 
+    /// fsyncs the event file.
     public func flush() throws {
         try handle.synchronize()
     }

@@ -7,6 +7,7 @@ public struct AdamState: Codable, Equatable, Sendable {
     /// v per tensor slot.
     public var secondMoments: [[Float]]
 
+    /// A state with the given step count and moments (one array per tensor slot).
     public init(stepCount: Int, firstMoments: [[Float]], secondMoments: [[Float]]) {
         self.stepCount = stepCount
         self.firstMoments = firstMoments

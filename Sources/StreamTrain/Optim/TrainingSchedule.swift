@@ -33,6 +33,7 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
     /// Steps of the k annealing.
     public var kAnnealSteps: Int = 0
 
+    /// No warm-up, no decay, no annealing.
     public init() {}
 
     private enum CodingKeys: String, CodingKey {

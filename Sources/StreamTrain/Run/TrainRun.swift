@@ -8,8 +8,10 @@ import Foundation
 ///   RUN/config.json   SAEConfig + trainer options (RunDirectory)
 ///   RUN/metrics.jsonl, RUN/tb/, RUN/checkpoints/step-N/, RUN/sae/
 public enum TrainRun {
+    /// RUN/run.json.
     public static func runConfigURL(_ run: URL) -> URL { run.appendingPathComponent("run.json") }
 
+    /// The `TrainRunConfig` saved in RUN/run.json; throws if it is absent or does not decode.
     public static func loadConfig(run: URL) throws -> TrainRunConfig {
         try JSONDecoder().decode(TrainRunConfig.self, from: Data(contentsOf: runConfigURL(run)))
     }

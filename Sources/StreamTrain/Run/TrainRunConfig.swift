@@ -25,6 +25,7 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     /// setting: `sameTraining(as:)` ignores it.
     public var wandbRunID: String?
 
+    /// A run config; `validate()` checks it.
     public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
                 streamCount: Int? = nil, heldOutRows: Range<Int>? = nil, wandbRunID: String? = nil) {
         self.store = store
@@ -37,6 +38,17 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         self.wandbRunID = wandbRunID
     }
 
+    /// The stream count a run trains with (`streamCount`): `explicit` (`--streams`) if given;
+    /// else, when resuming, the `saved` run's, since a run keeps its stream count for life
+    /// whatever the rank count (docs/MPI.md); else one stream per rank when `rankCount` > 1;
+    /// else nil, the plain single-stream loader. A saved run without streams resumed on several
+    /// ranks gets one per rank, which `TrainRun.run` then refuses (not the saved settings).
+    public static func streamCount(explicit: Int?, saved: TrainRunConfig?, rankCount: Int) -> Int? {
+        if let explicit { return explicit }
+        if let count = saved?.streamCount { return count }
+        return rankCount > 1 ? rankCount : nil
+    }
+
     /// Equal in everything that decides the training (all but where it is logged): what a
     /// resumed run must match.
     public func sameTraining(as other: TrainRunConfig) -> Bool {
@@ -46,6 +58,8 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         return a == b
     }
 
+    /// Throws the loader's, SAE config's and trainer options' errors, and `StoreError.invalidArgument`
+    /// for a stream count below 1, streams with `stream` false, or training rows that overlap the held-out rows.
     public func validate() throws {
         try loader.validate()
         try sae.validate()
@@ -64,17 +78,29 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
 
 /// What a training run did.
 public struct TrainRunSummary: Codable, Sendable {
+    /// Steps taken in total (including before a resume).
     public var steps: Int
+    /// Rows trained on in total (tokens, including before a resume).
     public var tokens: Int
+    /// Epochs completed.
     public var epochs: Int
+    /// Wall-clock seconds this invocation trained.
     public var seconds: Double
+    /// Rows per second this invocation trained (tokens/s).
     public var tokensPerSecond: Double
+    /// The checkpoint step this invocation resumed from; nil for a fresh run.
     public var resumedFromStep: Int?
+    /// Why training stopped (`TrainingSummary.StopReason`, as text).
     public var stopReason: String
+    /// MSE of the last metrics window (per element, docs/SAE.md); nil if none was emitted.
     public var mse: Double?
+    /// L0 of the last metrics window (latents firing per row).
     public var l0: Double?
+    /// Fraction of variance explained in the last metrics window.
     public var explainedVariance: Double?
+    /// Fraction of latents dead at the end (no firing in the dead-feature window).
     public var deadFeatureFraction: Double?
+    /// Path of the SAELens export (RUN/sae).
     public var exportDirectory: String
     /// Rank 0's step-time breakdown of a data-parallel run (nil for a plain run).
     public var dataParallel: DataParallelTimings?

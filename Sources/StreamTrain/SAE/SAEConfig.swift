@@ -204,6 +204,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case matryoshkaWidths, resampleEverySteps, bDecInit, bDecInitRowCount
     }
 
+    /// Decodes a config, filling fields absent from older run files with their defaults.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let architecture = try c.decodeIfPresent(SAEArchitecture.self, forKey: .architecture) ?? .tied

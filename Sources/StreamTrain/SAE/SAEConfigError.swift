@@ -7,6 +7,7 @@ public struct SAEConfigError: Error, CustomStringConvertible, Equatable {
     /// What it must be.
     public let expected: String
 
+    /// The message with the field, its value, what was expected and a hint.
     public var description: String {
         "SAE config: \(field) = \(value) is invalid; expected \(expected). "
             + "Hint: fix the flag or the config.json field `\(field)`."

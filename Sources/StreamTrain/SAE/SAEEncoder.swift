@@ -12,6 +12,7 @@ public struct SAEEncoder {
     /// Whether `workspace.decoderRows` holds W_encᵀ (tied SAE; the weights never change here).
     private var decoderRowsReady = false
 
+    /// An encoder for batches of up to `maxRowCount` rows of `sae`.
     public init(sae: SparseAutoencoder, maxRowCount: Int, kernels: SAEKernelMode = .auto) {
         self.sae = sae
         self.kernels = kernels

@@ -14,6 +14,7 @@ public struct SAELosses: Equatable, Sendable {
     /// included in `total` (0 for the other architectures).
     public var innerReconstruction: Double = 0
 
+    /// Losses with no AuxK or matryoshka terms.
     public init(mse: Double, l1: Double, total: Double, activeLatentCount: Int) {
         self.mse = mse
         self.l1 = l1

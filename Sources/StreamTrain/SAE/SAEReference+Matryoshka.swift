@@ -24,21 +24,10 @@ extension SAEReference {
         let C = sae.dIn, H = sae.dSAE
         precondition(widths.last == H, "the last matryoshka width is the latent count")
         let inputShift = sae.applyBDecToInput ? w.bDec : [Double](repeating: 0, count: C)
-        var pre = [Double](repeating: 0, count: B * H)
-        for b in 0..<B {
-            for j in 0..<H {
-                var sum = w.bEnc[j]
-                for c in 0..<C { sum += (x[b * C + c] - inputShift[c]) * w.wEnc[c * H + j] }
-                pre[b * H + j] = sum
-            }
-        }
-        let order = (0..<(B * H)).filter { pre[$0] > 0 }.sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }
-        var open = [Bool](repeating: false, count: B * H)
-        for i in order.prefix(sae.k * B) { open[i] = true }
+        let pre = encoderPreActivations(sae, weights: w, x: x, rowCount: B)
+        let open = batchTopKOpen(pre, count: sae.k * B)
         let f = (0..<(B * H)).map { open[$0] ? pre[$0] : 0 }
-        var g = Weights(wEnc: [Double](repeating: 0, count: C * H), bEnc: [Double](repeating: 0, count: H),
-                        wDec: [Double](repeating: 0, count: H * C), bDec: [Double](repeating: 0, count: C),
-                        threshold: [Double](repeating: 0, count: w.threshold.count))
+        var g = zeroGradients(sae, like: w)
         var levelLosses: [Double] = []
         var fullSquares = 0.0
         for width in widths {

@@ -21,27 +21,14 @@ extension SAEReference {
     public static func thresholdStep(_ sae: SparseAutoencoder, weights w: Weights, x: [Double],
                                      rowCount B: Int, terms: JumpReLUTerms?) -> ThresholdStep {
         let C = sae.dIn, H = sae.dSAE
-        var pre = [Double](repeating: 0, count: B * H)
-        for b in 0..<B {
-            for j in 0..<H {
-                var sum = w.bEnc[j]
-                for c in 0..<C { sum += (x[b * C + c] - (sae.applyBDecToInput ? w.bDec[c] : 0)) * w.wEnc[c * H + j] }
-                pre[b * H + j] = sum
-            }
-        }
-        var open = [Bool](repeating: false, count: B * H)
-        if sae.architecture == .batchtopk {
-            let order = (0..<(B * H)).filter { pre[$0] > 0 }.sorted { pre[$0] > pre[$1] || (pre[$0] == pre[$1] && $0 < $1) }
-            for i in order.prefix(sae.k * B) { open[i] = true }
-        } else {
-            for i in 0..<(B * H) { open[i] = pre[i] > w.threshold[i % H] && pre[i] > 0 }
-        }
+        let pre = encoderPreActivations(sae, weights: w, x: x, rowCount: B)
+        let open = sae.architecture == .batchtopk
+            ? batchTopKOpen(pre, count: sae.k * B)
+            : (0..<(B * H)).map { pre[$0] > w.threshold[$0 % H] && pre[$0] > 0 }
         let f = (0..<(B * H)).map { open[$0] ? pre[$0] : 0 }
         var norms = [Double](repeating: 0, count: H)
         for j in 0..<H { norms[j] = (0..<C).reduce(0) { $0 + w.wDec[j * C + $1] * w.wDec[j * C + $1] }.squareRoot() }
-        var g = Weights(wEnc: [Double](repeating: 0, count: C * H), bEnc: [Double](repeating: 0, count: H),
-                        wDec: [Double](repeating: 0, count: H * C), bDec: [Double](repeating: 0, count: C),
-                        threshold: [Double](repeating: 0, count: w.threshold.count))
+        var g = zeroGradients(sae, like: w)
         var sumSquares = 0.0, sparsity = 0.0
         let lambda = terms?.coefficient ?? 0
         for b in 0..<B {

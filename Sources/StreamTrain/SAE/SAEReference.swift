@@ -3,16 +3,22 @@
 public enum SAEReference {
     /// An SAE's tensors in Double, same names and layouts as `SAEWeights`.
     public struct Weights: Equatable, Sendable {
+        /// Encoder weight, (dIn, dSAE).
         public var wEnc: [Double]
+        /// Encoder bias (b_gate for the gated SAE), (dSAE).
         public var bEnc: [Double]
+        /// Decoder weight, (dSAE, dIn); empty for the tied SAE.
         public var wDec: [Double]
+        /// Decoder bias, (dIn).
         public var bDec: [Double]
         /// θ per latent (jumprelu, batchtopk); empty otherwise.
         public var threshold: [Double]
         /// Gated: r_mag and b_mag per latent (bEnc is b_gate); empty otherwise.
         public var rMag: [Double]
+        /// Gated: b_mag per latent, (dSAE); empty otherwise.
         public var bMag: [Double]
 
+        /// Weights from their tensors (Double, `SAEWeights`' layouts).
         public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double], threshold: [Double] = [],
                     rMag: [Double] = [], bMag: [Double] = []) {
             self.wEnc = wEnc
@@ -24,6 +30,7 @@ public enum SAEReference {
             self.bMag = bMag
         }
 
+        /// `w` widened to Double.
         public init(_ w: SAEWeights) {
             self.init(wEnc: w.wEnc.map(Double.init), bEnc: w.bEnc.map(Double.init),
                       wDec: w.wDec.map(Double.init), bDec: w.bDec.map(Double.init),
@@ -40,7 +47,9 @@ public enum SAEReference {
         public var reconstructions: [Double]
         /// MSE, L1 and total loss as in docs/SAE.md.
         public var mse: Double
+        /// Mean over rows of the sparsity term (docs/SAE.md).
         public var l1: Double
+        /// mse + λ·l1 (+ the architecture's extra terms).
         public var total: Double
     }
 

@@ -7,6 +7,7 @@ public struct SAEShapeError: Error, CustomStringConvertible, Equatable {
     /// What it is.
     public let found: String
 
+    /// The message with the tensor, its expected and actual size.
     public var description: String {
         "SAE tensor \(tensor): expected \(expected), found \(found). "
             + "Hint: d_in and d_sae must agree with every weight tensor."

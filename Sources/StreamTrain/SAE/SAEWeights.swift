@@ -19,6 +19,7 @@ public struct SAEWeights: Equatable, Sendable {
     /// Gated only: the magnitude path's bias, SAELens' b_mag, shape (dSAE); empty otherwise.
     public var bMag: [Float]
 
+    /// Weights from their tensors; `SparseAutoencoder(…weights:)` checks the sizes.
     public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float], threshold: [Float] = [],
                 rMag: [Float] = [], bMag: [Float] = []) {
         self.wEnc = wEnc

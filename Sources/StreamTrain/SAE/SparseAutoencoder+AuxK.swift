@@ -8,6 +8,7 @@ public struct AuxKTerms: Equatable, Sendable {
     /// Per latent, whether it counts as dead this step.
     public var deadMask: [Bool]
 
+    /// AuxK terms with weight `coefficient`, k_aux `latentCount` and one dead flag per latent.
     public init(coefficient: Double, latentCount: Int, deadMask: [Bool]) {
         self.coefficient = coefficient
         self.latentCount = latentCount

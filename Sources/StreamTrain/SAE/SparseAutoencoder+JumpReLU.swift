@@ -11,6 +11,7 @@ public struct JumpReLUTerms: Equatable, Sendable {
     /// c of the tanh loss.
     public var tanhScale: Double
 
+    /// JumpReLU terms as named (units as on the fields).
     public init(coefficient: Double, loss: JumpReLUSparsityLoss, bandwidth: Double, tanhScale: Double) {
         self.coefficient = coefficient
         self.loss = loss

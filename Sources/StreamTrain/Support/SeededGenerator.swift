@@ -7,6 +7,7 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
     /// The four state words (never all zero).
     public private(set) var state: [UInt64]
 
+    /// The state SplitMix64(seed) gives (any seed, 0 included).
     public init(seed: UInt64) {
         var splitMix = SplitMix64(seed: seed)
         state = [splitMix.next(), splitMix.next(), splitMix.next(), splitMix.next()]
@@ -18,6 +19,7 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         self.state = state
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(state[1] &* 5, 7) &* 9
         let t = state[1] << 17

@@ -3,6 +3,7 @@ import Foundation
 /// Rows held in memory, visited in a fresh random order every epoch (Fisher–Yates with
 /// `SeededGenerator`, so the order depends only on the seed and the epoch).
 public struct ArrayBatchSource: BatchSource {
+    /// Floats per row.
     public let rowWidth: Int
     /// Number of rows.
     public let rowCount: Int
@@ -31,6 +32,8 @@ public struct ArrayBatchSource: BatchSource {
         order = makeOrder(epoch: 0)
     }
 
+    /// Up to `maxRowCount` rows of this epoch's order (`batch` must hold `maxRowCount` rows; traps
+    /// otherwise); 0 once at the end of each epoch, after which the next epoch's order starts.
     public mutating func nextBatch(into batch: inout [Float], maxRowCount: Int) throws -> Int {
         precondition(batch.count >= maxRowCount * rowWidth, "batch buffer too small for \(maxRowCount) rows")
         if nextOrderIndex == rowCount {
@@ -60,11 +63,13 @@ public struct ArrayBatchSource: BatchSource {
         var seed: UInt64
     }
 
+    /// Epoch, rows consumed, row count and seed.
     public func position() throws -> Data {
         try JSONEncoder.sortedKeys.encode(Position(epoch: epochIndex, rowsConsumed: nextOrderIndex,
                                           rowCount: rowCount, seed: seed))
     }
 
+    /// Continues from a `position()` of a source over as many rows with the same seed; throws `TrainingError.badSource` otherwise.
     public mutating func restore(position: Data) throws {
         let saved: Position
         do { saved = try JSONDecoder().decode(Position.self, from: position) } catch {

@@ -7,17 +7,24 @@ import Foundation
 ///   RUN/checkpoints/step-N/    checkpoints (CheckpointStore)
 ///   RUN/sae/                   the SAELens export (SAELensExporter)
 public struct RunDirectory: Sendable {
+    /// The run directory.
     public let url: URL
 
+    /// The run directory at `url`, created (with its parents) if absent; throws if it cannot be.
     public init(url: URL) throws {
         self.url = url
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
+    /// RUN/config.json: SAEConfig and SAETrainerOptions.
     public var configURL: URL { url.appendingPathComponent("config.json") }
+    /// RUN/metrics.jsonl.
     public var metricsURL: URL { url.appendingPathComponent("metrics.jsonl") }
+    /// RUN/tb: TensorBoard event files.
     public var tensorBoardDirectory: URL { url.appendingPathComponent("tb") }
+    /// RUN/checkpoints.
     public var checkpointsDirectory: URL { url.appendingPathComponent("checkpoints") }
+    /// RUN/sae: the SAELens export.
     public var saeDirectory: URL { url.appendingPathComponent("sae") }
 
     private struct SavedConfig: Codable {

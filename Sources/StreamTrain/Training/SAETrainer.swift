@@ -3,7 +3,9 @@ import Foundation
 /// Trains one SAE from any `BatchSource`: Adam steps on sgemm forward/backward, metrics to
 /// loggers every `logIntervalSteps`, checkpoints, and typed errors on NaN/Inf.
 ///
-/// Fresh run: `SAETrainer(config:options:)`, then `train(source:…)`.
+/// Fresh run: `SAETrainer(config:options:)`, then `train(source:…)` (one process) or
+/// `train(rankSource:collective:…)` (one rank of a data-parallel run): both run the one training
+/// loop of `SAETrainer+TrainingLoop.swift`.
 /// Resume: `SAETrainer(resumingFrom: checkpoint, options:)`; `train` first moves the source to
 /// the checkpoint's loader position.
 public final class SAETrainer {
@@ -28,7 +30,8 @@ public final class SAETrainer {
     var auxKDeadMaskOverride: [Bool]?
     /// Steps this trainer object took on the sparse kernels (not saved in checkpoints).
     public internal(set) var sparseStepCount = 0
-    /// Step-time breakdown of the last data-parallel `train(rankSource:…)` on this rank.
+    /// Step-time breakdown of the last `train` on this process (one rank of a data-parallel run,
+    /// or the only process).
     public internal(set) var dataParallelTimings = DataParallelTimings()
 
     var workspace: SAEWorkspace
@@ -153,72 +156,6 @@ public final class SAETrainer {
         return try stepOnBatchBuffer(rowCount: rowCount)
     }
 
-    /// Trains until the epochs or a budget run out. Metrics go to `loggers`, checkpoints to
-    /// `checkpoints` (every `checkpointIntervalSteps` and at the end), events to `progress`.
-    @discardableResult
-    public func train<Source: BatchSource>(
-        source: inout Source, loggers: [MetricsLogger] = [], checkpoints: CheckpointStore? = nil,
-        progress: (TrainingProgress) -> Void = { _ in }
-    ) throws -> TrainingSummary {
-        guard source.rowWidth == config.dIn else {
-            throw TrainingError.widthMismatch(sourceWidth: source.rowWidth, saeWidth: config.dIn)
-        }
-        if let position = pendingLoaderPosition {
-            try source.restore(position: position)
-            pendingLoaderPosition = nil
-        }
-        if state.activationScale == nil {
-            let (scale, rows) = try estimateActivationScale(source: &source)
-            state.activationScale = scale
-            progress(.normalizationEstimated(scale: scale, rowCount: rows))
-        }
-        if config.bDecInit != .zeros, state.stepCount == 0, state.decoderBiasInitialized != true {
-            try initializeDecoderBias(source: &source)
-        }
-        window.reset()
-        var lastMetrics: TrainingMetrics?
-        var lastCheckpointStep = -1
-        let stopReason: TrainingSummary.StopReason
-        while true {
-            if let reason = budgetStopReason() {
-                stopReason = reason
-                break
-            }
-            let rowLimit = nextBatchRowLimit()
-            let rowCount = try source.nextBatch(into: &batch, maxRowCount: rowLimit)
-            if rowCount == 0 {
-                if state.epochTokenCount == 0 { throw TrainingError.emptySource(epoch: state.epochIndex) }
-                state.epochIndex += 1
-                state.epochTokenCount = 0
-                progress(.epochFinished(epoch: state.epochIndex - 1, step: state.stepCount))
-                continue
-            }
-            let losses = try stepOnBatchBuffer(rowCount: rowCount)
-            progress(.stepFinished(step: state.stepCount, tokenCount: state.tokenCount,
-                                   epoch: state.epochIndex, loss: losses.total))
-            if state.stepCount % options.logIntervalSteps == 0 {
-                lastMetrics = try emitMetrics(loggers: loggers, progress: progress)
-            }
-            if let checkpoints, options.checkpointIntervalSteps > 0,
-               state.stepCount % options.checkpointIntervalSteps == 0 {
-                let url = try checkpoints.save(checkpoint(loaderPosition: try source.position()))
-                lastCheckpointStep = state.stepCount
-                progress(.checkpointSaved(step: state.stepCount, directory: url))
-            }
-        }
-        if window.stepCount > 0 {
-            lastMetrics = try emitMetrics(loggers: loggers, progress: progress)
-        }
-        for logger in loggers { try logger.flush() }
-        if let checkpoints, lastCheckpointStep != state.stepCount {
-            let url = try checkpoints.save(checkpoint(loaderPosition: try source.position()))
-            progress(.checkpointSaved(step: state.stepCount, directory: url))
-        }
-        return TrainingSummary(stopReason: stopReason, stepCount: state.stepCount,
-                               tokenCount: state.tokenCount, epochsCompleted: state.epochIndex,
-                               lastMetrics: lastMetrics)
-    }
-
     // MARK: - Internals
 
     /// Why training stops before the next step (step, token or epoch budget), or nil.
@@ -247,36 +184,22 @@ public final class SAETrainer {
         return metrics
     }
 
-    /// s = sqrt(d_in) / mean‖x‖ over the first `normalizationEstimateRowCount` rows (or the
-    /// whole first epoch if shorter); the source is put back where it started.
-    func estimateActivationScale<Source: BatchSource>(source: inout Source) throws -> (Float, Int) {
-        let start = try source.position()
-        let C = config.dIn
-        var normSum = 0.0
-        var rowsRead = 0
-        while rowsRead < config.normalizationEstimateRowCount {
-            let want = min(config.batchSize, config.normalizationEstimateRowCount - rowsRead)
-            let rows = try source.nextBatch(into: &batch, maxRowCount: want)
-            if rows == 0 { break }
-            normSum += try ActivationNorms.sum(batch, rowCount: rows, width: C, firstRow: rowsRead)
-            rowsRead += rows
-        }
-        try source.restore(position: start)
-        guard rowsRead > 0 else { throw TrainingError.emptySource(epoch: state.epochIndex) }
-        let meanNorm = normSum / Double(rowsRead)
-        guard meanNorm > 0 else {
-            throw TrainingError.badSource(reason: "the first \(rowsRead) rows are all zero; cannot normalise them")
-        }
-        return (Float(Double(C).squareRoot() / meanNorm), rowsRead)
-    }
-
+    /// A whole step on the batch buffer's `B` rows in one process (`step(rows:rowCount:)`).
     private func stepOnBatchBuffer(rowCount B: Int) throws -> SAELosses {
         let losses = try computeGradients(rowCount: B)
-        try applyGradients(rowCount: B, losses: losses)
-        window.add(x: batch, residuals: workspace.residuals, rowCount: B, dIn: config.dIn, losses: losses)
-        if let every = config.resampleEverySteps, state.stepCount % every == 0 { resampleDeadLatents(rowCount: B) }
-        workspace.clock?.lap(.bookkeeping)
+        try finishStep(globalRowCount: B, globalLosses: losses, localRowCount: B, localLosses: losses)
         return losses
+    }
+
+    /// The rest of a step once `gradients` hold the mean gradient over the global batch's
+    /// `globalRowCount` rows: Adam and the counters, this process's `localRowCount` rows (still
+    /// in the batch buffer) into the metrics window, and resampling when due (one process only:
+    /// it draws from this process's rows and their losses).
+    func finishStep(globalRowCount: Int, globalLosses: SAELosses, localRowCount: Int, localLosses: SAELosses) throws {
+        try applyGradients(rowCount: globalRowCount, losses: globalLosses)
+        window.add(x: batch, residuals: workspace.residuals, rowCount: localRowCount, dIn: config.dIn, losses: localLosses)
+        if let every = config.resampleEverySteps, state.stepCount % every == 0 { resampleDeadLatents(rowCount: localRowCount) }
+        workspace.clock?.lap(.bookkeeping)
     }
 
     /// Scales the batch buffer's `B` rows, checks them, and leaves the loss's gradients (a mean

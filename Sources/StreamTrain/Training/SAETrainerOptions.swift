@@ -31,6 +31,13 @@ public struct SAETrainerOptions: Codable, Equatable, Sendable {
         min(1_000_000, rowsPerEpoch)
     }
 
+    /// The dead-latent window of a run: `explicit` (`--dead-window-tokens`) if given, else
+    /// `defaultWindowTokens(rowsPerEpoch:)`.
+    public static func windowTokens(explicit: Int?, rowsPerEpoch: Int) -> Int {
+        explicit ?? defaultWindowTokens(rowsPerEpoch: rowsPerEpoch)
+    }
+
+    /// Options as named (units as on the fields); `validate()` checks them.
     public init(logIntervalSteps: Int = 100, deadFeatureWindowTokens: Int = 1_000_000,
                 featureFrequencyWindowTokens: Int = 1_000_000, checkpointIntervalSteps: Int = 0,
                 keptCheckpointCount: Int = 3, maxSteps: Int? = nil, maxTokens: Int? = nil,

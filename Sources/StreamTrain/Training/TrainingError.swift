@@ -16,6 +16,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint does not fit this trainer (different config or shapes).
     case checkpointMismatch(detail: String)
 
+    /// The message with the step or source and a hint.
     public var description: String {
         switch self {
         case let .nonFiniteActivations(step, row, element, value):

@@ -2,8 +2,14 @@
 public struct TrainingSummary: Equatable, Sendable {
     /// Why the loop ended.
     public enum StopReason: String, Sendable, Equatable {
-        case epochsCompleted, stepBudgetReached, tokenBudgetReached
+        /// Every epoch of `SAEConfig.epochs` was trained.
+        case epochsCompleted
+        /// `SAETrainerOptions.maxSteps` steps were taken.
+        case stepBudgetReached
+        /// `SAETrainerOptions.maxTokens` rows were trained on.
+        case tokenBudgetReached
     }
+    /// Why the loop ended.
     public var stopReason: StopReason
     /// Steps taken in total (including before a resume).
     public var stepCount: Int
