@@ -47,7 +47,7 @@ public struct TokenContext: Codable, Sendable, Equatable {
     }
 }
 
-extension StoreReader {
+extension StoreReading {
     /// The token at `row` in `window` tokens of context on each side (within its document);
     /// nil for rows imported without text.
     public func context(row: Int, window: Int, decoder: ChunkDecoder? = nil) throws -> TokenContext? {

@@ -5,7 +5,7 @@ import Foundation
 /// into caller buffers. Safe to use from many threads at once (give each thread its own
 /// `ChunkDecoder`), and alongside a writer in another process: a reader sees the state of
 /// the last commit before it opened or last called `refresh()`.
-public final class StoreReader: @unchecked Sendable {
+public final class StoreReader: StoreReading, @unchecked Sendable {
     /// The directory the reader was opened on (for a sharded store, the directory holding
     /// `shards.json`).
     public let path: String
@@ -19,7 +19,7 @@ public final class StoreReader: @unchecked Sendable {
     private var recordsByColumn: [Int: [ChunkRecord]] = [:]
     private var mappings: [Int: SegmentMapping] = [:]
     private var sourceNames: [Int: String] = [:]
-    private var decoderPool: [ChunkDecoder] = []
+    private let decoders = DecoderPool()
     private let cache = DecodedChunkCache(budgetBytes: 64 << 20)
     /// The shards, when `path` is a sharded store (a `shards.json`, docs/FORMAT.md).
     let union: StoreUnion?
@@ -97,18 +97,6 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: columns and chunks
 
-    /// Position of the column named `name` in the manifest (its id in chunk keys); throws
-    /// `StoreError.missingColumn`, listing the store's columns, when there is none.
-    public func columnIndex(_ name: String) throws -> Int {
-        guard let index = lock.withLock({ manifest.columnIndex(name) }) else {
-            throw StoreError.missingColumn(store: path, column: name, available: columns.map(\.name))
-        }
-        return index
-    }
-
-    /// The spec of the column named `name`; throws `StoreError.missingColumn` when there is none.
-    public func spec(_ name: String) throws -> ColumnSpec { columns[try columnIndex(name)] }
-
     /// Every committed chunk record of a column, in chunk order.
     public func chunkRecords(column name: String) throws -> [ChunkRecord] {
         try records(column: try columnIndex(name))
@@ -146,24 +134,6 @@ public final class StoreReader: @unchecked Sendable {
         return loaded
     }
 
-    /// Rows covered by `chunk` (the same for every column).
-    public func chunkRows(_ chunk: Int) throws -> Range<Int> {
-        let record = try records(column: 0)[chunk]
-        return record.firstRow..<record.firstRow + record.rowCount
-    }
-
-    /// The chunk holding `row`, by binary search over chunk first rows.
-    public func chunk(containing row: Int) throws -> Int {
-        let records = try records(column: 0)
-        guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
-        var lo = 0, hi = records.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if records[mid].firstRow <= row { lo = mid } else { hi = mid - 1 }
-        }
-        return lo
-    }
-
     func mapping(segment: Int) throws -> SegmentMapping? {
         if let m = lock.withLock({ mappings[segment] }) { return m }
         let segmentPath = SegmentFile.path(store: path, segment: segment)
@@ -175,82 +145,27 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: decoding
 
-    /// A decoder owns zstd state and scratch memory; use one per thread.
-    public func makeDecoder() -> ChunkDecoder { ChunkDecoder() }
-
-    /// Decodes chunk `chunk` of float column `column` into `out` as (rows, width) values.
-    public func readChunk(column name: String, chunk: Int, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
+    /// Decodes chunk `chunk` of float column `name` into `out` as (rows, width) values.
+    public func readChunk(column name: String, chunk: Int, into out: inout [Float], decoder: ChunkDecoder?) throws {
         let column = try columnIndex(name)
-        try withDecoder(decoder) { decoder in
-            try decoder.decode(reader: self, column: column, chunk: chunk, floats: &out)
-        }
+        try decoders.with(decoder) { try $0.decode(reader: self, column: column, chunk: chunk, floats: &out) }
     }
 
     /// Decodes an integer column's chunk (u32 values widened).
-    public func readChunk(column name: String, chunk: Int, into out: inout [UInt64], decoder: ChunkDecoder? = nil) throws {
+    public func readChunk(column name: String, chunk: Int, into out: inout [UInt64], decoder: ChunkDecoder?) throws {
         let column = try columnIndex(name)
-        try withDecoder(decoder) { decoder in
-            try decoder.decode(reader: self, column: column, chunk: chunk, integers: &out)
-        }
+        try decoders.with(decoder) { try $0.decode(reader: self, column: column, chunk: chunk, integers: &out) }
     }
 
-    /// Rows [rows) of a float column as (rows.count, width) values in `out`.
-    public func readRows(column name: String, rows: Range<Int>, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
-        let column = try columnIndex(name)
-        let width = columns[column].width
-        try checkRange(rows)
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(rows.count * width)
-        guard !rows.isEmpty else { return }
-        try withDecoder(decoder) { decoder in
-            var chunk = try self.chunk(containing: rows.lowerBound)
-            var scratch: [Float] = []
-            while true {
-                let chunkRows = try self.chunkRows(chunk)
-                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
-                if overlap.isEmpty { break }
-                if case .floats(let cached)? = cache.get(column: column, chunk: chunk) {
-                    scratch = cached
-                } else {
-                    try decoder.decode(reader: self, column: column, chunk: chunk, floats: &scratch)
-                    // Only partial reads are cached: a whole-chunk read is a scan.
-                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .floats(scratch)) }
-                }
-                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
-                out.append(contentsOf: scratch[start..<start + overlap.count * width])
-                if overlap.upperBound == rows.upperBound { break }
-                chunk += 1
-            }
-        }
+    /// Rows [rows) of a float column as (rows.count, width) values in `out`, through the reader's
+    /// decoded-chunk cache.
+    public func readRows(column name: String, rows: Range<Int>, into out: inout [Float], decoder: ChunkDecoder?) throws {
+        try decoders.with(decoder) { try readCachedRows(column: name, rows: rows, into: &out, decoder: $0, cache: cache) }
     }
 
-    /// Rows [rows) of an integer column.
-    public func readIntegers(column name: String, rows: Range<Int>, decoder: ChunkDecoder? = nil) throws -> [UInt64] {
-        let column = try columnIndex(name)
-        let width = columns[column].width
-        try checkRange(rows)
-        var out: [UInt64] = []
-        guard !rows.isEmpty else { return out }
-        try withDecoder(decoder) { decoder in
-            var chunk = try self.chunk(containing: rows.lowerBound)
-            var scratch: [UInt64] = []
-            while true {
-                let chunkRows = try self.chunkRows(chunk)
-                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
-                if overlap.isEmpty { break }
-                if case .integers(let cached)? = cache.get(column: column, chunk: chunk) {
-                    scratch = cached
-                } else {
-                    try decoder.decode(reader: self, column: column, chunk: chunk, integers: &scratch)
-                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .integers(scratch)) }
-                }
-                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
-                out.append(contentsOf: scratch[start..<start + overlap.count * width])
-                if overlap.upperBound == rows.upperBound { break }
-                chunk += 1
-            }
-        }
-        return out
+    /// Rows [rows) of an integer column, through the reader's decoded-chunk cache.
+    public func readIntegers(column name: String, rows: Range<Int>, decoder: ChunkDecoder?) throws -> [UInt64] {
+        try decoders.with(decoder) { try readCachedIntegers(column: name, rows: rows, decoder: $0, cache: cache) }
     }
 
     /// Hints the kernel to read a chunk's bytes ahead of decoding (used by loaders).
@@ -273,20 +188,6 @@ public final class StoreReader: @unchecked Sendable {
         }
         let record = try records(column: try columnIndex(name))[chunk]
         try mapping(segment: record.segment)?.release(record.byteOffset..<record.byteOffset + record.compressedByteCount)
-    }
-
-    private func checkRange(_ rows: Range<Int>) throws {
-        let count = rowCount
-        guard rows.lowerBound >= 0, rows.upperBound <= count else {
-            throw StoreError.rowOutOfRange(store: path, row: rows.lowerBound < 0 ? rows.lowerBound : rows.upperBound - 1, rowCount: count)
-        }
-    }
-
-    private func withDecoder<R>(_ given: ChunkDecoder?, _ body: (ChunkDecoder) throws -> R) throws -> R {
-        if let given { return try body(given) }
-        let decoder = lock.withLock { decoderPool.popLast() } ?? ChunkDecoder()
-        defer { lock.withLock { decoderPool.append(decoder) } }
-        return try body(decoder)
     }
 
     // MARK: documents
