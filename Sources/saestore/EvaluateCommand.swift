@@ -47,7 +47,7 @@ struct EvaluateCommand: ParsableCommand {
         if let rows {
             let storePath = try store ?? SAESource(path: sae).runConfig?.store
             guard let storePath else { throw ValidationError("--rows needs --store (the SAE has no run.json naming one)") }
-            range = try RowRange.parse(rows, rowCount: StoreReader(path: storePath).rowCount)
+            range = try RowRange.parse(rows, rowCount: openStore(at: storePath).rowCount)
         }
         let config = EvaluationConfig(
             sae: sae, store: store, hook: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,

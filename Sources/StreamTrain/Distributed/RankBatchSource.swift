@@ -31,7 +31,7 @@ public final class RankBatchSource {
     private var lastGlobalRowLimit = 0
     private var scratch: [Float] = []
 
-    public init(reader: StoreReader, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int) throws {
         guard rankCount >= 1, (0..<rankCount).contains(rank) else {
             throw DistributedError.badPartition(detail: "rank \(rank) of \(rankCount)")
         }

@@ -8,7 +8,7 @@ public struct InMemoryStoreSource: BatchSource {
     private var inner: ArrayBatchSource
     public var rowWidth: Int { inner.rowWidth }
 
-    public init(reader: StoreReader, config: StreamLoaderConfig) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig) throws {
         var unshuffled = config
         unshuffled.shuffle = false
         let all = try StoreBatchSource(reader: reader, config: unshuffled)

@@ -8,7 +8,7 @@ import Foundation
 /// whatever the store's size. Deterministic for a given seed.
 public final class StoreBatchSource: BatchSource {
     public let config: StreamLoaderConfig
-    public let reader: StoreReader
+    public let reader: any StoreReading
     public let rowWidth: Int
     /// Which share of each epoch's chunks this source reads (`.whole` unless it is one of the
     /// streams of a data-parallel run, docs/MPI.md).
@@ -38,7 +38,7 @@ public final class StoreBatchSource: BatchSource {
     private var incomingOffset = 0
     private var streamDone = false
 
-    public init(reader: StoreReader, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
         try config.validate()
         self.reader = reader
         self.config = config
