@@ -13,7 +13,7 @@ public struct TokenContext: Codable, Sendable, Equatable {
     /// document).
     public var after: String
 
-    /// A context from its parts; `StoreReader.context(row:window:decoder:)` cuts them from the
+    /// A context from its parts; `StoreReading.context(row:window:decoder:)` cuts them from the
     /// store.
     public init(location: RowLocation, before: String, token: String, after: String) {
         self.location = location
