@@ -14,7 +14,7 @@ struct DownstreamSplice {
     let modelName: String
     let hook: HookPoint
     let neuronHook: HookPoint?
-    let reader: StoreReader
+    let reader: any StoreReading
     let column: ColumnSpec
     let tokens: RowTokens
     /// Per row of `tokens.rows`: measured and replaced (false: special token or low position).

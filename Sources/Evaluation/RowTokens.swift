@@ -22,7 +22,7 @@ public struct RowTokens: Sendable {
 
     /// Reads the metadata of `rows` (and the rows just outside it, to tell whether a window
     /// ends at the range's edge). Throws when the store has no token metadata.
-    public init(reader: StoreReader, rows: Range<Int>) throws {
+    public init(reader: any StoreReading, rows: Range<Int>) throws {
         for column in [TokenColumn.tokenID, TokenColumn.position, TokenColumn.docID] where reader.manifest.columnIndex(column) == nil {
             throw EvaluationError.missingTokenColumn(store: reader.path, column: column, needed: "window and token measures")
         }

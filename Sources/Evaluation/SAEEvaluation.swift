@@ -22,7 +22,7 @@ public enum SAEEvaluation {
         guard let storePath = config.store ?? evaluated.runConfig?.store else {
             throw EvaluationError.invalidArgument("\(config.sae) has no run.json naming its store; pass --store")
         }
-        let reader = try StoreReader(path: storePath)
+        let reader = try openStore(at: storePath)
         guard let hook = config.hook ?? evaluated.hookName else { throw EvaluationError.unknownHook(sae: config.sae) }
         guard let spec = reader.columns.first(where: { $0.name == hook }) else {
             throw EvaluationError.hookNotInStore(store: storePath, hook: hook, available: reader.manifest.activationColumns.map(\.name))

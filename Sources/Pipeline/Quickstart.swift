@@ -78,7 +78,7 @@ public enum Quickstart {
         }, shouldStop: shouldStop, progress: { event(.ingest($0)) })
         if ingest.interrupted { throw FeaturesError.invalidArgument("interrupted during ingest; run the same command again to continue") }
 
-        let reader = try StoreReader(path: plan.storePath)
+        let reader = try openStore(at: plan.storePath)
         guard reader.documentCount >= 2 else {
             throw FeaturesError.invalidArgument("the corpus gave \(reader.documentCount) document(s); the quickstart needs at least 2 (one to train on, one to analyse)")
         }

@@ -27,7 +27,7 @@ public struct SAEInputScale: Codable, Sendable, Equatable {
     /// s = 1, for an SAE that takes raw activations ("none"); folding it returns the SAE unchanged.
     public static let identity = SAEInputScale(value: 1, origin: "none")
 
-    static func resolve(_ source: SAESource, reader: StoreReader, column: String) throws -> SAEInputScale {
+    static func resolve(_ source: SAESource, reader: any StoreReading, column: String) throws -> SAEInputScale {
         guard source.loaded.normalizeActivations == ActivationNormalization.expectedAverageOnlyIn.rawValue else { return .identity }
         if let recorded = source.recordedScale { return SAEInputScale(value: recorded, origin: "cfg.json norm_scaling_factor") }
         let end = min(reader.rowCount, estimateRowCount)

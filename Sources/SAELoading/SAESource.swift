@@ -95,7 +95,7 @@ public struct SAESource: Sendable {
 
     /// The SAE as every command runs it on raw rows of `column` in `reader`, with cfg.json's
     /// `normalize_activations` given its one meaning (`SAEInputScale`) and folded into the weights.
-    public func runnable(reader: StoreReader, column: String) throws -> RunnableSAE {
+    public func runnable(reader: any StoreReading, column: String) throws -> RunnableSAE {
         let scale = try SAEInputScale.resolve(self, reader: reader, column: column)
         return RunnableSAE(sae: try SAEInputScale.fold(loaded.sae, scale: scale.value), scale: scale)
     }

@@ -33,7 +33,7 @@ public struct FeatureRowsPage: Codable, Sendable, Equatable {
 
     /// Reads the page from `postings` (local feature `local`, SAE id `feature`).
     static func make(postings: FeaturePostingsFile, local: Int, feature: Int, minimum: Float, tokenID: UInt32?,
-                     offset: Int, limit: Int, window: Int, reader: StoreReader) throws -> FeatureRowsPage {
+                     offset: Int, limit: Int, window: Int, reader: any StoreReading) throws -> FeatureRowsPage {
         let prefix = postings.countAtLeast(local, minimum: minimum)
         var picked: [FeaturePosting] = []
         var total = prefix

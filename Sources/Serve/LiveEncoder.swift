@@ -73,7 +73,7 @@ final class LiveEncoder: @unchecked Sendable {
     let limits: ServeLimits
     private let modelLock = NSLock()
 
-    init(modelDirectory: String, sae source: SAESource, reader: StoreReader, limits: ServeLimits) throws {
+    init(modelDirectory: String, sae source: SAESource, reader: any StoreReading, limits: ServeLimits) throws {
         let (model, tokenizer) = try LanguageModelLoader.load(files: ModelFiles(directory: modelDirectory))
         let columnName = try source.column(nil)
         column = try reader.spec(columnName)

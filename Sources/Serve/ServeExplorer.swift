@@ -41,7 +41,7 @@ public final class ServeExplorer: @unchecked Sendable {
     /// What was opened.
     public let options: Options
     /// The store, shared by every request (thread-safe).
-    public let reader: StoreReader
+    public let reader: any StoreReading
     /// Bounds on each request.
     public var limits: ServeLimits { options.limits }
     /// The results, when --features was given.
@@ -56,7 +56,7 @@ public final class ServeExplorer: @unchecked Sendable {
     /// Opens the store, then the results, SAE and model that `options` name; throws what opening them throws.
     public init(_ options: Options) throws {
         self.options = options
-        reader = try StoreReader(path: options.store)
+        reader = try openStore(at: options.store)
         features = try options.features.map {
             try FeatureCatalog(inspector: FeatureInspector(resultsDirectory: URL(fileURLWithPath: $0), store: options.store,
                                                            sae: options.sae, model: options.model, window: options.exampleWindow))

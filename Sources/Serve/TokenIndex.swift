@@ -14,7 +14,7 @@ struct TokenIndex {
     /// First row of each document, ascending, then the row count (a sequence may not cross one).
     let documentStarts: [Int]
 
-    init(reader: StoreReader) throws {
+    init(reader: any StoreReading) throws {
         let n = reader.rowCount
         var ids: [UInt32] = []
         ids.reserveCapacity(n)
@@ -81,11 +81,11 @@ struct TokenIndex {
 
 /// Builds the token index on first use, once, however many searches arrive together.
 final class TokenIndexCache: @unchecked Sendable {
-    private let reader: StoreReader
+    private let reader: any StoreReading
     private let lock = NSLock()
     private var built: TokenIndex?
 
-    init(reader: StoreReader) { self.reader = reader }
+    init(reader: any StoreReading) { self.reader = reader }
 
     func index() throws -> TokenIndex {
         try lock.withLock {

@@ -23,7 +23,7 @@ public enum SAESweep {
     /// store, an evaluation would have no held-out rows, or a member's directory already holds a run.
     public static func run(_ config: SweepConfig, model: (any DecoderLanguageModel)? = nil, modelName: String? = nil,
                            progress: @escaping (SweepProgress) -> Void = { _ in }) throws -> SweepResult {
-        let reader = try StoreReader(path: config.store)
+        let reader = try openStore(at: config.store)
         guard let spec = reader.columns.first(where: { $0.name == config.hook }) else {
             throw EvaluationError.hookNotInStore(store: config.store, hook: config.hook,
                                                  available: reader.manifest.activationColumns.map(\.name))
@@ -96,7 +96,7 @@ public enum SAESweep {
 
     /// Trains every member on its own thread from one shared stream; exports each SAE. A member
     /// that fails (e.g. diverges) leaves its siblings running; the sweep fails only if all do.
-    static func train(members: [SweepConfig.Member], runs: [RunDirectory], reader: StoreReader, config: SweepConfig,
+    static func train(members: [SweepConfig.Member], runs: [RunDirectory], reader: any StoreReading, config: SweepConfig,
                       progress: @escaping (SweepProgress) -> Void) throws -> ([Result<TrainingSummary, Error>], Int) {
         let source = try StoreBatchSource(reader: reader, config: members[0].run.loader)
         let broadcast = SweepBroadcast(source: source, consumerCount: members.count, batchesAhead: config.batchesAhead)

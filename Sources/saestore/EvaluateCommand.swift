@@ -48,7 +48,7 @@ struct EvaluateCommand: ParsableCommand {
         if let rows {
             let storePath = try store ?? SAESource(path: sae).runConfig?.store
             guard let storePath else { throw ValidationError("--rows needs --store (the SAE has no run.json naming one)") }
-            range = try RowRange.parse(rows, rowCount: StoreReader(path: storePath).rowCount)
+            range = try RowRange.parse(rows, rowCount: openStore(at: storePath).rowCount)
         }
         let topK = try RenamedOption.value(sameTokenExamples, newName: "--same-token-examples", old: topKOldSpelling, oldName: "--top-k") ?? 20
         let config = EvaluationConfig(

@@ -34,7 +34,7 @@ struct ExportCommand: ParsableCommand {
         case "f16": npyType = .f16
         default: throw ValidationError("--dtype must be f32 or f16, not \(dtype)")
         }
-        let range = try rows.map { try RowRange.parse($0, rowCount: StoreReader(path: store).rowCount) }
+        let range = try rows.map { try RowRange.parse($0, rowCount: openStore(at: store).rowCount) }
         let progress = Progress("export", quiet: quiet)
         let count = try ColumnTransfer.exportColumn(store: store, column: column, rows: range, to: out, dtype: npyType) { done, total in
             progress.update(done, of: total)

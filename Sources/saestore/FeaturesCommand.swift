@@ -61,7 +61,7 @@ struct FeaturesCommand: ParsableCommand {
             throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")
         }
         let source = try SAESource(path: sae)
-        let reader = try StoreReader(path: try source.store(store))
+        let reader = try openStore(at: try source.store(store))
         let range = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
         let topK = try RenamedOption.value(topExamples, newName: "--top-examples", old: topKOldSpelling, oldName: "--top-k") ?? 20
         let config = FeatureScanConfig(column: try source.column(hook), topK: topK, quantileCount: quantiles,

@@ -27,7 +27,7 @@ extension ImportCommand {
             throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
         }
         // The store remembers the model its first part came with; its tokenizer decodes the rest.
-        let recorded = try StoreReader(path: store).manifest.model
+        let recorded = try openStore(at: store).manifest.model
         guard let model = model ?? recorded else {
             throw ValidationError("--append --saelens-cache needs --model DIR: \(store) does not name the model whose vocab.json and merges.txt decode the cache's token ids")
         }

@@ -15,7 +15,7 @@ struct InfoCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let info = try StoreReader(path: store).info()
+        let info = try openStore(at: store).info()
         if json { return try printJSON(info) }
         print("store     \(info.path)  (format \(info.formatVersion))")
         print("rows      \(info.rowCount)   documents \(info.documentCount)   chunk rows \(info.chunkRows)")

@@ -111,7 +111,7 @@ struct IngestCommand: ParsableCommand {
             print("store \(target): \(summary.documentsInStore) documents, \(summary.rowsInStore) tokens")
         }
         if job.collective.rankCount > 1, ShardManifest.exists(in: store) {
-            let union = try StoreReader(path: store)
+            let union = try openStore(at: store)
             print("sharded store \(store): \(union.documentCount) documents, \(union.rowCount) tokens in \(union.shardPaths.count) shards")
         }
         if summary.emptyDocuments > 0 { print("skipped \(summary.emptyDocuments) empty documents") }

@@ -33,7 +33,7 @@ struct LookupCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         var rows = row
         if let doc, let pos { rows.append(try reader.row(document: doc, tokenIndex: pos)) }
         var results: [TokenContext] = []

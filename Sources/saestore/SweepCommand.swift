@@ -76,7 +76,7 @@ struct SweepCommand: ParsableCommand {
             }
         }
         if let threads { BLAS.threadCount = threads }
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let (range, heldOut) = try HoldoutArguments.resolve(rows: rows, holdout: noEval && holdout == nil ? "0" : holdout, reader: reader)
         var evaluation: EvaluationConfig?
         if !noEval {

@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
         guard let normalization = ActivationNormalization(rawValue: normalize) else {
             throw ValidationError("--normalize must be none or expected_average_only_in, not \(normalize)")
         }
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let spec = try reader.spec(hook)
         guard spec.codec.isFloat else { throw ValidationError("\(hook) is a metadata column, not activations") }
         let saved = resume ? try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) : nil

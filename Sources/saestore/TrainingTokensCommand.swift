@@ -46,7 +46,7 @@ struct TrainingTokensCommand: ParsableCommand {
         var tokens: TrainingTokens
         var badLines = 0
         if let store {
-            let reader = try StoreReader(path: store)
+            let reader = try openStore(at: store)
             let bar = Progress("count", unit: "chunks", quiet: quiet || json)
             tokens = try TrainingTokens.count(store: reader, includePositionZero: includeBos) { done, total in bar.update(done, of: total) }
             bar.finish()

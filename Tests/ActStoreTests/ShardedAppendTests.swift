@@ -30,7 +30,7 @@ final class ShardedAppendTests: XCTestCase {
     }
 
     private func readAll(_ store: String) throws -> [Float] {
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         var read: [Float] = []
         try reader.readRows(column: column, rows: 0..<reader.rowCount, into: &read)
         return read
@@ -69,14 +69,14 @@ final class ShardedAppendTests: XCTestCase {
         let child = try runCrashWriter(["append", union, "manifest", "\(column)=\(parts[0])"])
         XCTAssertEqual(child.terminationReason, .uncaughtSignal)
         XCTAssertEqual(child.terminationStatus, SIGKILL)
-        XCTAssertThrowsError(try StoreReader(path: union)) { error in
+        XCTAssertThrowsError(try openStore(at: union)) { error in
             XCTAssertTrue("\(error)".contains("it changed after the manifest was written"), "\(error)")
         }
-        XCTAssertEqual(try StoreReader(path: union + "/shard-1").rowCount, 900, "the shard's own commit landed")
+        XCTAssertEqual(try openStore(at: union + "/shard-1").rowCount, 900, "the shard's own commit landed")
 
         let rerun = try runCrashWriter(["append", union, "never", "\(column)=\(parts[0])"])
         XCTAssertEqual(rerun.terminationStatus, 4, "the rerun completes the manifest, then finds the part already in")
-        XCTAssertEqual(try StoreReader(path: union).rowCount, 1600)
+        XCTAssertEqual(try openStore(at: union).rowCount, 1600)
         let next = try runCrashWriter(["append", union, "never", "\(column)=\(parts[1])"])
         XCTAssertEqual(next.terminationStatus, 0)
         XCTAssertTrue(bitsEqual(try readAll(union), values.map { stored($0, .f16) }), "every row once, in order")
@@ -98,6 +98,6 @@ final class ShardedAppendTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("the difference is not one appended part"), "\(error)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: union + "/" + ShardManifest.fileName)), manifestBefore)
-        XCTAssertEqual(try StoreReader(path: union + "/shard-1").rowCount, 310, "nothing appended")
+        XCTAssertEqual(try openStore(at: union + "/shard-1").rowCount, 310, "nothing appended")
     }
 }

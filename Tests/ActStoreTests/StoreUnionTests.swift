@@ -1,4 +1,4 @@
-import ActStore
+@testable import ActStore
 import Foundation
 import XCTest
 
@@ -52,9 +52,9 @@ final class StoreUnionTests: XCTestCase {
 
     func testUnionReadsEqualTheUnshardedStore() throws {
         let (wholePath, shardedPath) = try makeStores()
-        let whole = try StoreReader(path: wholePath), union = try StoreReader(path: shardedPath)
-        XCTAssertFalse(whole.isUnion)
-        XCTAssertTrue(union.isUnion)
+        let whole = try openStore(at: wholePath), union = try openStore(at: shardedPath)
+        XCTAssertTrue(whole is StoreReader)
+        XCTAssertTrue(union is UnionStoreReader)
         XCTAssertEqual(union.shardPaths.count, 3)
         XCTAssertEqual(union.rowCount, whole.rowCount)
         XCTAssertEqual(union.documentCount, 40)
@@ -100,6 +100,17 @@ final class StoreUnionTests: XCTestCase {
             XCTAssertEqual(try union.context(row: row, window: 4), try whole.context(row: row, window: 4), "row \(row)")
         }
         XCTAssertThrowsError(try union.document(40))
+        // Chunk records are the shards' in order, rows renumbered globally.
+        let records = try union.chunkRecords(column: "act")
+        XCTAssertEqual(records.count, union.chunkCount)
+        XCTAssertEqual(records.map(\.firstRow), try (0..<union.chunkCount).map { try union.chunkRows($0).lowerBound })
+        // Errors name the sharded store, not a shard.
+        XCTAssertThrowsError(try union.readChunk(column: "nope", chunk: 0, into: &scratch)) { error in
+            XCTAssertEqual(error as? StoreError, .missingColumn(store: shardedPath, column: "nope", available: columns.map(\.name)))
+        }
+        XCTAssertThrowsError(try union.readChunk(column: "act", chunk: union.chunkCount, into: &scratch)) { error in
+            XCTAssertTrue("\(error)".contains(shardedPath) && "\(error)".contains("chunk \(union.chunkCount) is out of range"), "\(error)")
+        }
         XCTAssertThrowsError(try union.readIntegers(column: TokenColumn.docID, rows: rows - 1..<rows + 1))
 
         // verify and info see the union.
@@ -118,13 +129,13 @@ final class StoreUnionTests: XCTestCase {
         let writer = try StoreWriter.open(at: shardedPath + "/shard-0001")
         _ = try writer.append(document(99))
         try writer.commit()
-        XCTAssertThrowsError(try StoreReader(path: shardedPath)) { error in
+        XCTAssertThrowsError(try openStore(at: shardedPath)) { error in
             XCTAssertTrue("\(error)".contains("shard-0001") && "\(error)".contains("changed after the manifest"), "\(error)")
         }
         XCTAssertFalse(StoreVerifier.verify(path: shardedPath).isSound)
         // Rewriting the manifest picks the new size up.
         try ShardManifest.write(directory: shardedPath, shardPaths: ["shard-0000", "shard-0001", "shard-0002"])
-        XCTAssertEqual(try StoreReader(path: shardedPath).documentCount, 41)
+        XCTAssertEqual(try openStore(at: shardedPath).documentCount, 41)
 
         // A shard with other columns cannot join.
         let other = shardedPath + "/other"
@@ -138,7 +149,7 @@ final class StoreUnionTests: XCTestCase {
 
     func testNoWriterWritesThroughAShardedStore() throws {
         let (_, shardedPath) = try makeStores()
-        let before = try StoreReader(path: shardedPath).rowCount
+        let before = try openStore(at: shardedPath).rowCount
         let manifest = StoreManifest(columns: TokenColumn.all, chunkRows: 50, hasDocuments: true,
                                      model: "test", contextSize: 16, prependBOS: false)
         for attempt in [{ _ = try StoreWriter.create(at: shardedPath, manifest: manifest) },
@@ -154,7 +165,93 @@ final class StoreUnionTests: XCTestCase {
         for name in ["index", "segments", "writer.lock"] {
             XCTAssertFalse(FileManager.default.fileExists(atPath: shardedPath + "/" + name), name)
         }
-        XCTAssertEqual(try StoreReader(path: shardedPath).rowCount, before)
+        XCTAssertEqual(try openStore(at: shardedPath).rowCount, before)
         XCTAssertTrue(StoreVerifier.verify(path: shardedPath).isSound)
+    }
+
+    /// Shards are files a user can lose or damage: a missing shard, or one whose index is gone,
+    /// refuses the whole union naming the shard; a damaged chunk inside a shard is a corruptChunk
+    /// naming the shard's own segment, from reads and from verify.
+    func testMissingOrDamagedShardIsRefusedNamingIt() throws {
+        let (_, shardedPath) = try makeStores()
+        let union = try openStore(at: shardedPath)
+        let shard1 = union.shardPaths[1]
+        XCTAssertTrue(shard1.hasSuffix("/shard-0001"), shard1)
+        let record = try StoreReader(path: shard1).chunkRecords(column: "act")[1]
+        let segment = SegmentFile.path(store: shard1, segment: record.segment)
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: segment))
+        try handle.seek(toOffset: UInt64(record.byteOffset + record.compressedByteCount / 2))
+        let byte = try XCTUnwrap(handle.readData(ofLength: 1).first)
+        try handle.seek(toOffset: UInt64(record.byteOffset + record.compressedByteCount / 2))
+        handle.write(Data([byte ^ 0x10]))
+        try handle.close()
+        var out: [Float] = []
+        let globalChunk = try StoreReader(path: union.shardPaths[0]).chunkCount + 1
+        XCTAssertThrowsError(try union.readChunk(column: "act", chunk: globalChunk, into: &out)) { error in
+            guard case let StoreError.corruptChunk(store, column, chunk, seg, _, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(store, shard1); XCTAssertEqual(column, "act"); XCTAssertEqual(chunk, 1); XCTAssertEqual(seg, segment)
+        }
+        try union.readChunk(column: "act", chunk: globalChunk - 1, into: &out)  // the rest still reads
+        let report = StoreVerifier.verify(path: shardedPath)
+        XCTAssertEqual(report.problems.count, 1, "\(report.problems)")
+        XCTAssertTrue(report.problems[0].contains("shard 1 (\(shard1))") && report.problems[0].contains("chunk 1"), report.problems[0])
+
+        // Shard 2 without its index, then shard 0 gone: each refuses the union, naming the shard.
+        try FileManager.default.removeItem(atPath: StoreDirectory.indexPath(shardedPath + "/shard-0002") + "/data.mdb")
+        for (lost, shard, why) in [("shard-0002", 2, "has no index/data.mdb"), ("shard-0000", 0, "no such directory")] {
+            if shard == 0 { try FileManager.default.removeItem(atPath: shardedPath + "/shard-0000") }
+            XCTAssertThrowsError(try openStore(at: shardedPath)) { error in
+                guard case let StoreError.notAStore(path, reason) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(path, shardedPath)
+                XCTAssertTrue(reason.contains("shard \(shard) (\(lost)") && reason.contains(why), reason)
+            }
+            let problems = StoreVerifier.verify(path: shardedPath).problems
+            XCTAssertTrue(problems.count == 1 && problems[0].contains(lost), "\(problems)")
+        }
+    }
+
+    /// A sharded directory is not a store directory: `StoreReader` refuses it and says what opens it.
+    func testStoreReaderRefusesAShardedDirectory() throws {
+        let (_, shardedPath) = try makeStores()
+        XCTAssertThrowsError(try StoreReader(path: shardedPath)) { error in
+            guard case let StoreError.notAStore(path, reason) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, shardedPath)
+            XCTAssertTrue(reason.contains("openStore(at:)"), reason)
+        }
+        XCTAssertTrue(try openStore(at: shardedPath) is UnionStoreReader)
+    }
+
+    /// An empty shard between two others takes no rows, chunks or documents: every global number
+    /// skips it, and reads equal the unsharded store's.
+    func testAnEmptyShardInTheMiddleIsSkipped() throws {
+        let offsets = ShardOffsets(rowCounts: [5, 0, 3], chunkCounts: [2, 0, 1], documentCounts: [1, 0, 1])
+        XCTAssertTrue(offsets.locate(row: 4) == (0, 4) && offsets.locate(row: 5) == (2, 0) && offsets.locate(row: 7) == (2, 2))
+        XCTAssertTrue(offsets.locate(chunk: 1) == (0, 1) && offsets.locate(chunk: 2) == (2, 0))
+        XCTAssertTrue(offsets.locate(document: 0) == (0, 0) && offsets.locate(document: 1) == (2, 0))
+
+        let root = NSTemporaryDirectory() + "union-empty-\(UUID().uuidString.prefix(8))"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: root) }
+        try write(root + "/whole", documents: 0..<20)
+        try write(root + "/sharded/a", documents: 0..<9)
+        try write(root + "/sharded/empty", documents: 9..<9)
+        try write(root + "/sharded/b", documents: 9..<20)
+        try ShardManifest.write(directory: root + "/sharded", shardPaths: ["a", "empty", "b"])
+        let whole = try openStore(at: root + "/whole"), union = try openStore(at: root + "/sharded")
+        XCTAssertEqual(union.rowCount, whole.rowCount)
+        XCTAssertEqual(union.documentCount, 20)
+        var next = 0
+        var ids: [UInt64] = []
+        for chunk in 0..<union.chunkCount {
+            let rows = try union.chunkRows(chunk)
+            XCTAssertEqual(rows.lowerBound, next)
+            next = rows.upperBound
+            try union.readChunk(column: TokenColumn.docID, chunk: chunk, into: &ids)
+            XCTAssertEqual(ids, try whole.readIntegers(column: TokenColumn.docID, rows: rows), "chunk \(chunk)")
+        }
+        XCTAssertEqual(next, whole.rowCount)
+        for doc in 0..<20 { XCTAssertEqual(try union.document(doc), try whole.document(doc), "document \(doc)") }
+        for row in stride(from: 0, to: whole.rowCount, by: 11) {
+            XCTAssertEqual(try union.context(row: row, window: 3), try whole.context(row: row, window: 3), "row \(row)")
+        }
     }
 }

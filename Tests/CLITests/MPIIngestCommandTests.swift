@@ -41,7 +41,7 @@ final class MPIIngestCommandTests: XCTestCase {
                "--threads", "1", "--batch", "3", "--quiet"]
     }
 
-    private func assertSameStore(_ a: StoreReader, _ b: StoreReader, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertSameStore(_ a: any StoreReading, _ b: any StoreReading, file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(a.rowCount, b.rowCount, file: file, line: line)
         XCTAssertEqual(a.documentCount, b.documentCount, file: file, line: line)
         XCTAssertEqual(a.columns, b.columns, file: file, line: line)
@@ -91,10 +91,10 @@ final class MPIIngestCommandTests: XCTestCase {
         let mpiRun = try runProcess(mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", "2", try saestoreExecutable()]
                                               + ingestArguments(model, files, sharded))
         XCTAssertEqual(mpiRun.status, 0, mpiRun.stderr)
-        let union = try StoreReader(path: sharded)
+        let union = try openStore(at: sharded)
         XCTAssertEqual(union.shardPaths.count, 2)
-        XCTAssertGreaterThan(try StoreReader(path: union.shardPaths[1]).documentCount, 0, "both shards hold documents")
-        try assertSameStore(try StoreReader(path: whole), union)
+        XCTAssertGreaterThan(try openStore(at: union.shardPaths[1]).documentCount, 0, "both shards hold documents")
+        try assertSameStore(try openStore(at: whole), union)
         XCTAssertEqual(try saestore(["verify", sharded]).status, 0)
 
         // Three independent ingests, joined by `saestore shards`.
@@ -105,7 +105,7 @@ final class MPIIngestCommandTests: XCTestCase {
         }
         let join = try saestore(["shards", manual] + (0..<3).map { manual + "/shard-000\($0)" })
         XCTAssertEqual(join.status, 0, join.stderr)
-        try assertSameStore(try StoreReader(path: whole), try StoreReader(path: manual))
+        try assertSameStore(try openStore(at: whole), try openStore(at: manual))
 
         // Training reads the sharded store like any other.
         let run = dir + "/run"

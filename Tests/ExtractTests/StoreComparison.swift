@@ -4,7 +4,7 @@ import XCTest
 /// Two stores that should hold the same ingest: the same documents and texts, the same rows of
 /// every integer column (tokens, positions, byte spans), and each float column handed to
 /// `compareFloats` (bit for bit, or within a stated bound) with its name.
-func assertSameIngest(_ a: StoreReader, _ b: StoreReader, _ label: String,
+func assertSameIngest(_ a: any StoreReading, _ b: any StoreReading, _ label: String,
                       compareFloats: (_ x: [Float], _ y: [Float], _ column: String) -> Void,
                       file: StaticString = #filePath, line: UInt = #line) throws {
     XCTAssertEqual(a.rowCount, b.rowCount, label, file: file, line: line)

@@ -41,7 +41,7 @@ enum EvaluationReference {
     }
 
     /// The reconstruction metrics over `rows` of `column`, rows with `include(row) == false` left out.
-    static func reconstruction(_ sae: SparseAutoencoder, reader: StoreReader, column: String, rows: Range<Int>,
+    static func reconstruction(_ sae: SparseAutoencoder, reader: any StoreReading, column: String, rows: Range<Int>,
                                scale: Double = 1, include: (Int) -> Bool = { _ in true }) throws -> Reconstruction {
         var x: [Float] = []
         try reader.readRows(column: column, rows: rows, into: &x)

@@ -84,7 +84,7 @@ final class EndToEndTrainingTests: XCTestCase {
 
     /// FVE = 1 − Σ(x − x̂)² / Σ(x − x̄)² with x̄ the per-dimension mean over the rows; L0 = mean
     /// active latents per row; alive = fraction of latents active on at least one row.
-    static func evaluate(_ sae: SparseAutoencoder, reader: StoreReader, rows: Range<Int>) throws -> Evaluation {
+    static func evaluate(_ sae: SparseAutoencoder, reader: any StoreReading, rows: Range<Int>) throws -> Evaluation {
         var x: [Float] = []
         try reader.readRows(column: hook, rows: rows, into: &x)
         let C = sae.dIn, H = sae.dSAE, N = rows.count

@@ -26,7 +26,7 @@ final class RankBatchSourceTests: XCTestCase {
         }
     }
 
-    private func ranks(_ reader: StoreReader, _ config: StreamLoaderConfig, streams: Int, count: Int) throws -> [RankBatchSource] {
+    private func ranks(_ reader: any StoreReading, _ config: StreamLoaderConfig, streams: Int, count: Int) throws -> [RankBatchSource] {
         try (0..<count).map { try RankBatchSource(reader: reader, config: config, streamCount: streams, rank: $0, rankCount: count) }
     }
 

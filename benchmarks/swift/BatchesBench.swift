@@ -29,7 +29,7 @@ struct BatchesBench: ParsableCommand {
         guard parts.count == 2, parts[1] >= 1, (0..<parts[1]).contains(parts[0]) else {
             throw ValidationError("--stream must be I/N with 0 <= I < N, not \(stream)")
         }
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let config = StreamLoaderConfig(column: column, firstRow: firstRow, endRow: endRow, shuffleBufferRows: bufferRows,
                                         workerCount: workers, seed: seed, minimumPosition: minimumPosition, shuffle: !noShuffle)
         let source = try StoreBatchSource(reader: reader, config: config, partition: StreamPartition(index: parts[0], count: parts[1]))

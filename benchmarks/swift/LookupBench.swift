@@ -16,7 +16,7 @@ import Glibc
 /// of ±12 stored), all kept for reruns. Then times, cold (first touch: the files' pages
 /// dropped from the page cache with posix_fadvise(DONTNEED) and a fresh reader/inspector)
 /// and warm (the same requests again):
-///  (a) `StoreReader.context(row:window:)`, what `saestore lookup` does;
+///  (a) `StoreReading.context(row:window:)`, what `saestore lookup` does;
 ///  (b) a feature's examples, `FeatureInspector.detail(feature:)`, what `saestore feature`
 ///      calls: from the stored windows, and resolved from the store (the path results
 ///      without stored windows take: chunk decode + encoder on the window rows).
@@ -45,7 +45,7 @@ struct LookupBench: ParsableCommand {
         let saePath = store + ".sae", resultsPath = store + ".features"
         if !FileManager.default.fileExists(atPath: saePath + "/cfg.json") { try makeSAE(saePath) }
         if !FileManager.default.fileExists(atPath: resultsPath + "/" + FeatureResultsManifest.fileName) {
-            let results = try FeatureScanJob.run(reader: try StoreReader(path: store), sae: try SAESource(path: saePath),
+            let results = try FeatureScanJob.run(reader: try openStore(at: store), sae: try SAESource(path: saePath),
                                                  config: FeatureScanConfig(column: "act", topK: 20, quantileCount: 10, samplesPerQuantile: 5),
                                                  modelDirectory: nil, out: URL(fileURLWithPath: resultsPath), exampleWindow: window)
             let m = results.manifest
@@ -56,7 +56,7 @@ struct LookupBench: ParsableCommand {
 
         // (a) lookup, cold then warm over the same rows.
         evict(directory: store)
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let rowCount = reader.rowCount
         let decoder = reader.makeDecoder()
         let picked = (0..<lookups).map { _ in rng.below(rowCount) }
@@ -103,7 +103,7 @@ struct LookupBench: ParsableCommand {
             return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
         }
         let wEnc = (0..<(C * H)).map { _ in normal() / Float(C).squareRoot() }
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let sampleRows = min(4096, reader.rowCount)
         var x: [Float] = []
         try reader.readRows(column: "act", rows: 0..<sampleRows, into: &x)

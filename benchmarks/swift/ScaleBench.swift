@@ -81,7 +81,7 @@ struct ScaleBench: ParsableCommand {
             if doc % 512 == 0 { try writer.commit() }
         }
         try writer.commit()
-        let info = try StoreReader(path: store).info()
+        let info = try openStore(at: store).info()
         emit(["seconds": now() - t0, "rows_per_second": Double(rows) / (now() - t0), "documents": Double(doc),
               "segment_bytes": Double(info.segmentBytes), "index_bytes": Double(info.indexBytes),
               "index_bytes_per_row": Double(info.indexBytes) / Double(rows)])
@@ -93,7 +93,7 @@ struct ScaleBench: ParsableCommand {
 
     private func filter() throws {
         let t0 = now()
-        let source = try StoreBatchSource(reader: try StoreReader(path: store), config: loaderConfig())
+        let source = try StoreBatchSource(reader: try openStore(at: store), config: loaderConfig())
         var batch = [Float](repeating: 0, count: batchRows * width)
         var kept = 0
         for _ in 0..<batches { kept += try source.nextBatch(into: &batch, maxRowCount: batchRows) }
@@ -106,7 +106,7 @@ struct ScaleBench: ParsableCommand {
     private func resume() throws {
         var fields: [String: Any] = [:]
         for fraction in [0.1, 0.9] {
-            let reader = try StoreReader(path: store)
+            let reader = try openStore(at: store)
             let running = try StoreBatchSource(reader: reader, config: loaderConfig())
             let target = Int(fraction * Double(running.rowsPerEpoch / batchRows))
             var batch = [Float](repeating: 0, count: batchRows * width)
@@ -118,7 +118,7 @@ struct ScaleBench: ParsableCommand {
             let expected = Array(batch.prefix(expectedRows * width))
 
             let t1 = now()
-            let resumed = try StoreBatchSource(reader: try StoreReader(path: store), config: loaderConfig())
+            let resumed = try StoreBatchSource(reader: try openStore(at: store), config: loaderConfig())
             try resumed.restore(position: position)
             var first = [Float](repeating: 0, count: batchRows * width)
             let n = try resumed.nextBatch(into: &first, maxRowCount: batchRows)
@@ -136,7 +136,7 @@ struct ScaleBench: ParsableCommand {
 
     private func lookup() throws {
         var t0 = now()
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let openMs = (now() - t0) * 1000
         t0 = now()
         let info = try reader.info()

@@ -22,7 +22,7 @@ struct ScanFoldBench: ParsableCommand {
 
     func run() throws {
         let source = try SAESource(path: sae)
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let config = FeatureScanConfig(column: try source.column(nil), topK: 20, quantileCount: quantiles, endRow: rows)
         let folds: [SAEKernelMode] = [.dense, .sparse, .auto]
         var seconds: [SAEKernelMode: [Double]] = [:], cpuSeconds: [SAEKernelMode: [Double]] = [:]

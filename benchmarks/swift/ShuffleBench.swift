@@ -33,7 +33,7 @@ struct ShuffleBench: ParsableCommand {
             path = scratch
         }
         defer { if store == nil { try? FileManager.default.removeItem(atPath: scratch) } }
-        let reader = try StoreReader(path: path!)
+        let reader = try openStore(at: path!)
         let settings: [Int?] = [nil] + bufferRows.map { Optional($0) }
         for buffer in settings {
             var config = StreamLoaderConfig(column: column, shuffleBufferRows: buffer ?? 1, seed: seed, shuffle: buffer != nil)

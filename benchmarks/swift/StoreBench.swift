@@ -63,7 +63,7 @@ struct StoreBench: ParsableCommand {
                 try writer.appendRows([hook: activations.values], rowCount: rows)
                 try writer.commit()
                 let writeSeconds = Date().timeIntervalSince(t0)
-                let reader = try StoreReader(path: path)
+                let reader = try openStore(at: path)
                 let info = try reader.info()
                 let decoder = reader.makeDecoder()
                 var chunk: [Float] = []

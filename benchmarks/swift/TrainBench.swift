@@ -39,7 +39,7 @@ struct TrainBench: ParsableCommand {
         var rows: [Float] = []
         try npy.readRows(0..<npy.rowCount, into: &rows)
         let width = npy.width
-        let reader = try store.map { try StoreReader(path: $0) }
+        let reader = try store.map { try openStore(at: $0) }
         if let reader {
             guard reader.rowCount == npy.rowCount, try reader.spec(column).width == width else {
                 throw ValidationError("\(store!) holds \(reader.rowCount) rows of \(column); \(data) has \(npy.rowCount) x \(width)")
@@ -128,7 +128,7 @@ struct TrainBench: ParsableCommand {
     /// One thread decoding every chunk of the column (best of two passes), as CPU time per
     /// training batch: what the loader's worker takes from the trainer's cores on top of the
     /// time the trainer waits in nextBatch.
-    private func reportDecodeCost(reader: StoreReader) throws {
+    private func reportDecodeCost(reader: any StoreReading) throws {
         let decoder = reader.makeDecoder()
         var values: [Float] = []
         var best = Double.infinity

@@ -5,7 +5,7 @@ public final class ChunkDecoder {
     private var payload: [UInt8] = []
 
     /// A decoder with empty scratch; it grows to the largest chunk decoded and is reused. Not
-    /// thread-safe: one per thread (`StoreReader.makeDecoder()` makes one).
+    /// thread-safe: one per thread (`StoreReading.makeDecoder()` makes one).
     public init() {}
 
     /// The payload of the chunk decoded last, as decompressed (before un-shuffling and
@@ -13,10 +13,6 @@ public final class ChunkDecoder {
     var lastPayload: [UInt8] { payload }
 
     func decode(reader: StoreReader, column: Int, chunk: Int, floats out: inout [Float]) throws {
-        if let union = reader.union {
-            let (k, local) = union.locate(chunk: chunk)
-            return try decode(reader: union.shards[k], column: column, chunk: local, floats: &out)
-        }
         let spec = reader.columns[column]
         guard spec.codec.isFloat else {
             throw StoreError.invalidArgument("column \(spec.name) holds \(spec.codec.rawValue) integers, not floats")
@@ -40,16 +36,6 @@ public final class ChunkDecoder {
     }
 
     func decode(reader: StoreReader, column: Int, chunk: Int, integers out: inout [UInt64]) throws {
-        if let union = reader.union {
-            let (k, local) = union.locate(chunk: chunk)
-            try decode(reader: union.shards[k], column: column, chunk: local, integers: &out)
-            // A shard numbers its documents from 0; the union continues the numbering.
-            if reader.columns[column].name == TokenColumn.docID, union.documentStarts[k] > 0 {
-                let offset = UInt64(union.documentStarts[k])
-                for i in out.indices { out[i] += offset }
-            }
-            return
-        }
         let spec = reader.columns[column]
         guard !spec.codec.isFloat else {
             throw StoreError.invalidArgument("column \(spec.name) holds \(spec.codec.rawValue) floats, not integers")

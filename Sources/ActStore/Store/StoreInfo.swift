@@ -27,7 +27,7 @@ public struct StoreInfo: Codable, Sendable {
         public var compressionRatioVsRaw: Double
     }
 
-    /// The store directory as given to `StoreReader(path:)`.
+    /// The store directory as given to `openStore(at:)`.
     public var path: String
     /// Format version in the store's manifest (the first shard's, for a sharded store).
     public var formatVersion: UInt32
@@ -56,7 +56,7 @@ public struct StoreInfo: Codable, Sendable {
     public var shards: [String]?
 }
 
-extension StoreReader {
+extension StoreReading {
     /// Sizes and compression of the store as of the reader's snapshot: loads every column's chunk
     /// records and stats the segment and index files (a file that cannot be stat'ed counts 0
     /// bytes). Throws the `StoreError` of a chunks table that cannot be read.
@@ -74,7 +74,7 @@ extension StoreReader {
                                      compressionRatioVsRaw: stored > 0 ? values * rawWidth / Double(stored) : 0))
         }
         // A sharded store's files are its shards'.
-        let directories = isUnion ? shardPaths : [path]
+        let directories = shardPaths.isEmpty ? [path] : shardPaths
         var segmentCount = 0, segmentBytes = 0, indexBytes = 0
         for directory in directories {
             let segments = StoreDirectory.segmentNumbers(directory)
@@ -85,7 +85,7 @@ extension StoreReader {
         return StoreInfo(path: path, formatVersion: manifest.formatVersion, rowCount: rows, documentCount: documentCount,
                          chunkRows: manifest.chunkRows, segmentCount: segmentCount, segmentBytes: segmentBytes,
                          indexBytes: indexBytes, model: manifest.model, contextSize: manifest.contextSize, columns: columnInfos,
-                         shards: isUnion ? shardPaths : nil)
+                         shards: shardPaths.isEmpty ? nil : shardPaths)
     }
 }
 

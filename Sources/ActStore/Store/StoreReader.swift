@@ -1,17 +1,16 @@
 import Foundation
 
-/// Reads a store: chunk records come from the index into memory (per column, on first
-/// use), chunk bytes from mmapped segments, checked against their CRC-32C and decoded
+/// Reads one store directory: chunk records come from the index into memory (per column, on
+/// first use), chunk bytes from mmapped segments, checked against their CRC-32C and decoded
 /// into caller buffers. Safe to use from many threads at once (give each thread its own
 /// `ChunkDecoder`), and alongside a writer in another process: a reader sees the state of
-/// the last commit before it opened or last called `refresh()`.
-public final class StoreReader: @unchecked Sendable {
-    /// The directory the reader was opened on (for a sharded store, the directory holding
-    /// `shards.json`).
+/// the last commit before it opened or last called `refresh()`. A sharded store is read by
+/// `UnionStoreReader`, over one of these per shard; `openStore(at:)` picks the right one.
+public final class StoreReader: StoreReading, @unchecked Sendable {
+    /// The store directory the reader was opened on.
     public let path: String
-    /// The manifest as of opening or the last `refresh()` that found changes (for a sharded store,
-    /// the first shard's). It is read without the reader's lock: where another thread may call
-    /// `refresh()`, read `columns` instead.
+    /// The manifest as of opening or the last `refresh()` that found changes. It is read without
+    /// the reader's lock: where another thread may call `refresh()`, read `columns` instead.
     public private(set) var manifest: StoreManifest
     let env: LMDBEnvironment
     private var state: CommitState
@@ -19,15 +18,11 @@ public final class StoreReader: @unchecked Sendable {
     private var recordsByColumn: [Int: [ChunkRecord]] = [:]
     private var mappings: [Int: SegmentMapping] = [:]
     private var sourceNames: [Int: String] = [:]
-    private var decoderPool: [ChunkDecoder] = []
+    private let decoders = DecoderPool()
     private let cache = DecodedChunkCache(budgetBytes: 64 << 20)
-    /// The shards, when `path` is a sharded store (a `shards.json`, docs/FORMAT.md).
-    let union: StoreUnion?
 
-    /// Whether this reader reads a sharded store as the concatenation of its shards.
-    public var isUnion: Bool { union != nil }
-    /// The shard stores' directories, in order (empty for a plain store).
-    public var shardPaths: [String] { union?.shards.map(\.path) ?? [] }
+    /// Always empty: one store directory has no shards.
+    public var shardPaths: [String] { [] }
 
     /// Bytes of decoded chunks kept for `readRows`/`readIntegers`/lookups (default 64 MiB;
     /// 0 turns the cache off).
@@ -36,23 +31,13 @@ public final class StoreReader: @unchecked Sendable {
         set { cache.budgetBytes = newValue; if newValue == 0 { cache.removeAll() } }
     }
 
-    /// Opens a store directory, or a sharded store (a directory with `shards.json` and no
-    /// index of its own) as the concatenation of its shards.
+    /// Opens the store directory `path`. Throws `StoreError.notAStore` when it is no store, or is
+    /// a sharded store (open that with `openStore(at:)` or `UnionStoreReader(directory:)`).
     public init(path: String) throws {
-        self.path = path
-        if ShardManifest.exists(in: path), !FileManager.default.fileExists(atPath: "\(StoreDirectory.indexPath(path))/data.mdb") {
-            let union = try StoreUnion(directory: path)
-            self.union = union
-            env = union.shards[0].env
-            manifest = union.shards[0].manifest
-            var state = CommitState()
-            state.rowCount = union.rowStarts.last!
-            state.docCount = union.documentStarts.last!
-            state.chunkCount = union.chunkStarts.last!
-            self.state = state
-            return
+        guard !ShardManifest.isShardedStore(path) else {
+            throw StoreError.notAStore(path: path, reason: "it is a sharded store (\(ShardManifest.fileName)); open it with openStore(at:), which reads it through UnionStoreReader")
         }
-        union = nil
+        self.path = path
         let (env, manifest, state) = try StoreDirectory.openIndex(path, readOnly: true)
         self.env = env
         self.manifest = manifest
@@ -73,8 +58,6 @@ public final class StoreReader: @unchecked Sendable {
     /// Picks up commits made since this reader opened. Returns true when there is new data.
     @discardableResult
     public func refresh() throws -> Bool {
-        // A sharded store is the snapshot its manifest lists; shards never change under it.
-        if union != nil { return false }
         let (newManifest, newState) = try StoreDirectory.mapIndexErrors(store: path, table: "meta") {
             try env.withTransaction(write: false) { txn -> (StoreManifest, CommitState) in
                 guard let stateBytes = try txn.get(.meta, StoreFormat.MetaKey.state),
@@ -97,18 +80,6 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: columns and chunks
 
-    /// Position of the column named `name` in the manifest (its id in chunk keys); throws
-    /// `StoreError.missingColumn`, listing the store's columns, when there is none.
-    public func columnIndex(_ name: String) throws -> Int {
-        guard let index = lock.withLock({ manifest.columnIndex(name) }) else {
-            throw StoreError.missingColumn(store: path, column: name, available: columns.map(\.name))
-        }
-        return index
-    }
-
-    /// The spec of the column named `name`; throws `StoreError.missingColumn` when there is none.
-    public func spec(_ name: String) throws -> ColumnSpec { columns[try columnIndex(name)] }
-
     /// Every committed chunk record of a column, in chunk order.
     public func chunkRecords(column name: String) throws -> [ChunkRecord] {
         try records(column: try columnIndex(name))
@@ -116,11 +87,6 @@ public final class StoreReader: @unchecked Sendable {
 
     func records(column: Int) throws -> [ChunkRecord] {
         if let cached = lock.withLock({ recordsByColumn[column] }) { return cached }
-        if let union {
-            let loaded = try union.records(column: column)
-            lock.withLock { recordsByColumn[column] = loaded }
-            return loaded
-        }
         let expected = chunkCount
         let name = columns[column].name
         let loaded: [ChunkRecord] = try StoreDirectory.mapIndexErrors(store: path, table: "chunks") {
@@ -146,24 +112,6 @@ public final class StoreReader: @unchecked Sendable {
         return loaded
     }
 
-    /// Rows covered by `chunk` (the same for every column).
-    public func chunkRows(_ chunk: Int) throws -> Range<Int> {
-        let record = try records(column: 0)[chunk]
-        return record.firstRow..<record.firstRow + record.rowCount
-    }
-
-    /// The chunk holding `row`, by binary search over chunk first rows.
-    public func chunk(containing row: Int) throws -> Int {
-        let records = try records(column: 0)
-        guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
-        var lo = 0, hi = records.count - 1
-        while lo < hi {
-            let mid = (lo + hi + 1) / 2
-            if records[mid].firstRow <= row { lo = mid } else { hi = mid - 1 }
-        }
-        return lo
-    }
-
     func mapping(segment: Int) throws -> SegmentMapping? {
         if let m = lock.withLock({ mappings[segment] }) { return m }
         let segmentPath = SegmentFile.path(store: path, segment: segment)
@@ -175,118 +123,40 @@ public final class StoreReader: @unchecked Sendable {
 
     // MARK: decoding
 
-    /// A decoder owns zstd state and scratch memory; use one per thread.
-    public func makeDecoder() -> ChunkDecoder { ChunkDecoder() }
-
-    /// Decodes chunk `chunk` of float column `column` into `out` as (rows, width) values.
-    public func readChunk(column name: String, chunk: Int, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
+    /// Decodes chunk `chunk` of float column `name` into `out` as (rows, width) values.
+    public func readChunk(column name: String, chunk: Int, into out: inout [Float], decoder: ChunkDecoder?) throws {
         let column = try columnIndex(name)
-        try withDecoder(decoder) { decoder in
-            try decoder.decode(reader: self, column: column, chunk: chunk, floats: &out)
-        }
+        try decoders.with(decoder) { try $0.decode(reader: self, column: column, chunk: chunk, floats: &out) }
     }
 
     /// Decodes an integer column's chunk (u32 values widened).
-    public func readChunk(column name: String, chunk: Int, into out: inout [UInt64], decoder: ChunkDecoder? = nil) throws {
+    public func readChunk(column name: String, chunk: Int, into out: inout [UInt64], decoder: ChunkDecoder?) throws {
         let column = try columnIndex(name)
-        try withDecoder(decoder) { decoder in
-            try decoder.decode(reader: self, column: column, chunk: chunk, integers: &out)
-        }
+        try decoders.with(decoder) { try $0.decode(reader: self, column: column, chunk: chunk, integers: &out) }
     }
 
-    /// Rows [rows) of a float column as (rows.count, width) values in `out`.
-    public func readRows(column name: String, rows: Range<Int>, into out: inout [Float], decoder: ChunkDecoder? = nil) throws {
-        let column = try columnIndex(name)
-        let width = columns[column].width
-        try checkRange(rows)
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(rows.count * width)
-        guard !rows.isEmpty else { return }
-        try withDecoder(decoder) { decoder in
-            var chunk = try self.chunk(containing: rows.lowerBound)
-            var scratch: [Float] = []
-            while true {
-                let chunkRows = try self.chunkRows(chunk)
-                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
-                if overlap.isEmpty { break }
-                if case .floats(let cached)? = cache.get(column: column, chunk: chunk) {
-                    scratch = cached
-                } else {
-                    try decoder.decode(reader: self, column: column, chunk: chunk, floats: &scratch)
-                    // Only partial reads are cached: a whole-chunk read is a scan.
-                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .floats(scratch)) }
-                }
-                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
-                out.append(contentsOf: scratch[start..<start + overlap.count * width])
-                if overlap.upperBound == rows.upperBound { break }
-                chunk += 1
-            }
-        }
+    /// Rows [rows) of a float column as (rows.count, width) values in `out`, through the reader's
+    /// decoded-chunk cache.
+    public func readRows(column name: String, rows: Range<Int>, into out: inout [Float], decoder: ChunkDecoder?) throws {
+        try decoders.with(decoder) { try readCachedRows(column: name, rows: rows, into: &out, decoder: $0, cache: cache) }
     }
 
-    /// Rows [rows) of an integer column.
-    public func readIntegers(column name: String, rows: Range<Int>, decoder: ChunkDecoder? = nil) throws -> [UInt64] {
-        let column = try columnIndex(name)
-        let width = columns[column].width
-        try checkRange(rows)
-        var out: [UInt64] = []
-        guard !rows.isEmpty else { return out }
-        try withDecoder(decoder) { decoder in
-            var chunk = try self.chunk(containing: rows.lowerBound)
-            var scratch: [UInt64] = []
-            while true {
-                let chunkRows = try self.chunkRows(chunk)
-                let overlap = max(rows.lowerBound, chunkRows.lowerBound)..<min(rows.upperBound, chunkRows.upperBound)
-                if overlap.isEmpty { break }
-                if case .integers(let cached)? = cache.get(column: column, chunk: chunk) {
-                    scratch = cached
-                } else {
-                    try decoder.decode(reader: self, column: column, chunk: chunk, integers: &scratch)
-                    if overlap.count < chunkRows.count { cache.put(column: column, chunk: chunk, .integers(scratch)) }
-                }
-                let start = (overlap.lowerBound - chunkRows.lowerBound) * width
-                out.append(contentsOf: scratch[start..<start + overlap.count * width])
-                if overlap.upperBound == rows.upperBound { break }
-                chunk += 1
-            }
-        }
-        return out
+    /// Rows [rows) of an integer column, through the reader's decoded-chunk cache.
+    public func readIntegers(column name: String, rows: Range<Int>, decoder: ChunkDecoder?) throws -> [UInt64] {
+        try decoders.with(decoder) { try readCachedIntegers(column: name, rows: rows, decoder: $0, cache: cache) }
     }
 
     /// Hints the kernel to read a chunk's bytes ahead of decoding (used by loaders).
     public func prefetch(column name: String, chunk: Int) throws {
-        if let union {
-            let (k, local) = union.locate(chunk: chunk)
-            return try union.shards[k].prefetch(column: name, chunk: local)
-        }
         let record = try records(column: try columnIndex(name))[chunk]
         try mapping(segment: record.segment)?.willNeed(record.byteOffset..<record.byteOffset + record.compressedByteCount)
     }
 
-    /// Unmaps a chunk's bytes from this process after it has been decoded (streaming loaders
-    /// call it, so resident memory stays bounded by what they hold, not by the store's size);
-    /// the bytes stay in the page cache and the chunk can still be read at any time.
+    /// Unmaps a chunk's bytes from this process after it has been decoded; the bytes stay in the
+    /// page cache and the chunk can still be read at any time.
     public func release(column name: String, chunk: Int) throws {
-        if let union {
-            let (k, local) = union.locate(chunk: chunk)
-            return try union.shards[k].release(column: name, chunk: local)
-        }
         let record = try records(column: try columnIndex(name))[chunk]
         try mapping(segment: record.segment)?.release(record.byteOffset..<record.byteOffset + record.compressedByteCount)
-    }
-
-    private func checkRange(_ rows: Range<Int>) throws {
-        let count = rowCount
-        guard rows.lowerBound >= 0, rows.upperBound <= count else {
-            throw StoreError.rowOutOfRange(store: path, row: rows.lowerBound < 0 ? rows.lowerBound : rows.upperBound - 1, rowCount: count)
-        }
-    }
-
-    private func withDecoder<R>(_ given: ChunkDecoder?, _ body: (ChunkDecoder) throws -> R) throws -> R {
-        if let given { return try body(given) }
-        let decoder = lock.withLock { decoderPool.popLast() } ?? ChunkDecoder()
-        defer { lock.withLock { decoderPool.append(decoder) } }
-        return try body(decoder)
     }
 
     // MARK: documents
@@ -294,10 +164,6 @@ public final class StoreReader: @unchecked Sendable {
     /// Name of source `id` (the `sources` table: a corpus path or dataset name), cached after the
     /// first lookup; throws `StoreError.corruptIndex` when the table has no such id.
     public func sourceName(_ id: Int) throws -> String {
-        if let union {
-            guard union.sourceNames.indices.contains(id) else { throw StoreError.corruptIndex(store: path, table: "sources", detail: "no source \(id)") }
-            return union.sourceNames[id]
-        }
         if let name = lock.withLock({ sourceNames[id] }) { return name }
         let name: String? = try StoreDirectory.mapIndexErrors(store: path, table: "sources") {
             try env.withTransaction(write: false) { txn in
@@ -309,12 +175,11 @@ public final class StoreReader: @unchecked Sendable {
         return name
     }
 
-    /// Record of document `doc` (its rows, source and text size; rows global in a sharded store).
+    /// Record of document `doc` (its rows, source and text size).
     /// Throws `StoreError.docNotFound` outside 0..<documentCount, and `corruptIndex` when a counted
     /// document has no valid record.
     public func document(_ doc: Int) throws -> DocumentRecord {
         guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
-        if let union { return try union.document(doc) }
         let bytes = try StoreDirectory.mapIndexErrors(store: path, table: "docs") {
             try env.withTransaction(write: false) { try $0.get(.docs, IndexKey.u64(UInt64(doc))) }
         }
@@ -324,11 +189,6 @@ public final class StoreReader: @unchecked Sendable {
 
     /// The document's stored text (nil when its rows came without text).
     public func text(ofDocument doc: Int) throws -> String? {
-        if let union {
-            guard doc >= 0, doc < documentCount else { throw StoreError.docNotFound(store: path, doc: doc) }
-            let (k, local) = union.locate(document: doc)
-            return try union.shards[k].text(ofDocument: local)
-        }
         let record = try document(doc)
         if record.textByteCount == 0 { return "" }
         let compressed = try StoreDirectory.mapIndexErrors(store: path, table: "texts") {
@@ -352,10 +212,6 @@ public final class StoreReader: @unchecked Sendable {
     public func documentID(containing row: Int) throws -> Int? {
         guard row >= 0, row < rowCount else { throw StoreError.rowOutOfRange(store: path, row: row, rowCount: rowCount) }
         guard manifest.hasDocuments else { return nil }
-        if let union {
-            let (k, local) = union.locate(row: row)
-            return try union.shards[k].documentID(containing: local).map { $0 + union.documentStarts[k] }
-        }
         let entry = try StoreDirectory.mapIndexErrors(store: path, table: "rowdoc") {
             try env.withTransaction(write: false) { try $0.floorEntry(.rowdoc, IndexKey.u64(UInt64(row))) }
         }
@@ -366,16 +222,8 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     /// Per-source cursors as of the reader's snapshot.
-    /// For a sharded store, each shard's cursors with keys prefixed by the shard's path and "|".
     public func cursor() throws -> [String: [UInt8]] {
-        if let union {
-            var merged: [String: [UInt8]] = [:]
-            for shard in union.shards {
-                for (key, value) in try shard.cursor() { merged[shard.path + "|" + key] = value }
-            }
-            return merged
-        }
-        return try StoreDirectory.readCursor(env, store: path)
+        try StoreDirectory.readCursor(env, store: path)
     }
 
     /// Every (id, name) of the `sources` table, in id order.

@@ -36,7 +36,7 @@ public enum StoreVerifier {
         let manifest: ShardManifest
         do {
             manifest = try ShardManifest.load(directory: path)
-            _ = try StoreReader(path: path)
+            _ = try UnionStoreReader(directory: path)
         } catch {
             report.add("\(error)")
             return report
@@ -61,7 +61,7 @@ public enum StoreVerifier {
     /// problem. `progress` is called after each chunk with chunks done and the total; for a sharded
     /// store both count within the current shard and start again with each shard.
     public static func verify(path: String, progress: ((_ chunksDone: Int, _ chunksTotal: Int) -> Void)? = nil) -> VerifyReport {
-        if ShardManifest.exists(in: path), !FileManager.default.fileExists(atPath: "\(StoreDirectory.indexPath(path))/data.mdb") {
+        if ShardManifest.isShardedStore(path) {
             return verifyShards(path: path, progress: progress)
         }
         var report = VerifyReport(path: path)

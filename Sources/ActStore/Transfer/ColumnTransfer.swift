@@ -105,7 +105,7 @@ public enum ColumnTransfer {
     public static func exportColumn(store: String, column: String, rows: Range<Int>? = nil, to output: String,
                                     dtype: TensorDType = .f32,
                                     progress: ((_ rowsDone: Int, _ rowsTotal: Int) -> Void)? = nil) throws -> Int {
-        let reader = try StoreReader(path: store)
+        let reader = try openStore(at: store)
         let spec = try reader.spec(column)
         guard spec.codec.isFloat else { throw StoreError.invalidArgument("column \(column) holds integers; export takes activation columns") }
         let range = rows ?? 0..<reader.rowCount

@@ -41,14 +41,21 @@ public struct ShardManifest: Codable, Sendable, Equatable {
         self.shards = shards
     }
 
-    /// Whether `directory` is a sharded store (holds a shards.json).
+    /// Whether `directory` holds a shards.json (it may also hold a store of its own; see
+    /// `isShardedStore`).
     public static func exists(in directory: String) -> Bool {
         FileManager.default.fileExists(atPath: directory + "/" + fileName)
     }
 
+    /// Whether `directory` is a sharded store: it holds a shards.json and no index of its own
+    /// (`index/data.mdb`). `openStore(at:)` reads such a directory with `UnionStoreReader`.
+    public static func isShardedStore(_ directory: String) -> Bool {
+        exists(in: directory) && !FileManager.default.fileExists(atPath: "\(StoreDirectory.indexPath(directory))/data.mdb")
+    }
+
     /// Reads `directory/shards.json` and checks the file itself; throws `StoreError.notAStore` when
     /// it cannot be read or decoded, has another `kind`, a `formatVersion` above 1, or lists no
-    /// shards. The shards are not opened here (`StoreReader(path:)` opens and checks them).
+    /// shards. The shards are not opened here (`UnionStoreReader(directory:)` opens and checks them).
     public static func load(directory: String) throws -> ShardManifest {
         let url = URL(fileURLWithPath: directory).appendingPathComponent(fileName)
         let manifest: ShardManifest
@@ -79,9 +86,10 @@ public struct ShardManifest: Codable, Sendable, Equatable {
         var shards: [Shard] = []
         var first: StoreManifest?
         for path in shardPaths {
-            let reader = try StoreReader(path: resolve(path, in: directory))
-            guard !reader.isUnion else { throw StoreError.invalidArgument("\(path) is itself a sharded store; list its shards instead") }
-            if let first, let problem = StoreUnion.mismatch(first, reader.manifest) {
+            let shardPath = resolve(path, in: directory)
+            guard !isShardedStore(shardPath) else { throw StoreError.invalidArgument("\(path) is itself a sharded store; list its shards instead") }
+            let reader = try StoreReader(path: shardPath)
+            if let first, let problem = UnionStoreReader.mismatch(first, reader.manifest) {
                 throw StoreError.invalidArgument("\(path) does not match the first shard: \(problem)")
             }
             first = first ?? reader.manifest

@@ -11,7 +11,7 @@ import StreamTrain
 /// and for gated SAEs, whose value comes from a second path).
 public final class ExampleResolver {
     /// The store the examples are read from (activations, token columns, documents and texts).
-    public let reader: StoreReader
+    public let reader: any StoreReading
     /// The SAE whose activations are recomputed, input scale already folded in (`SAEInputScale.fold`).
     public let sae: SparseAutoencoder
     /// The activation column (hook) the SAE reads.
@@ -30,7 +30,7 @@ public final class ExampleResolver {
     /// Precomputes W_encᵀ and the centred encoder biases (dSAE · dIn floats). Throws
     /// `FeaturesError.widthMismatch` when the column is not `sae.dIn` wide, `.invalidArgument` for a
     /// negative window, and the store's error when the column does not exist.
-    public init(reader: StoreReader, sae: SparseAutoencoder, column: String, window: Int) throws {
+    public init(reader: any StoreReading, sae: SparseAutoencoder, column: String, window: Int) throws {
         let spec = try reader.spec(column)
         guard spec.width == sae.dIn else {
             throw FeaturesError.widthMismatch(sae: "the SAE", dIn: sae.dIn, column: column, width: spec.width)

@@ -16,7 +16,7 @@ public final class FeatureInspector {
     /// The directory `saestore features` wrote (results.json and the tables beside it).
     public let resultsDirectory: URL
     /// The store the results were computed on (or the `store` given, checked to hold the same data).
-    public let reader: StoreReader
+    public let reader: any StoreReading
     /// The SAELens directory of the SAE (checked against the results; loaded only when needed).
     public let saeDirectory: URL
     /// Tokens of context on each side of an example.

@@ -28,7 +28,7 @@ extension TrainingTokens {
     /// for a store ingested from the training corpus. BOS rows count too when
     /// `includePositionZero`; by default they are skipped, since a BOS the ingest prepended
     /// is not text the model trained on unless it trained with it.
-    public static func count(store reader: StoreReader, includePositionZero: Bool = false,
+    public static func count(store reader: any StoreReading, includePositionZero: Bool = false,
                              progress: (_ chunks: Int, _ of: Int) -> Void = { _, _ in }) throws -> TrainingTokens {
         guard reader.columns.contains(where: { $0.name == TokenColumn.tokenID }) else {
             throw StoreError.missingColumn(store: reader.path, column: TokenColumn.tokenID, available: reader.columns.map(\.name))

@@ -10,14 +10,14 @@ import ActStore
 /// columns. A store without them (imported rows) gets each row's own number as its key, so
 /// nothing is folded.
 final class ContextKeys {
-    private let reader: StoreReader
+    private let reader: any StoreReading
     private let hasTokens: Bool
     /// The next row whose key is not yet computed, and the key of the row before it.
     private var nextRow: Int
     private var previousKey: UInt64 = 0
 
     /// Starts the chain for a scan whose first row is `firstRow` (reading back to its window start).
-    init(reader: StoreReader, firstRow: Int) throws {
+    init(reader: any StoreReading, firstRow: Int) throws {
         self.reader = reader
         hasTokens = reader.manifest.columnIndex(TokenColumn.tokenID) != nil && reader.manifest.columnIndex(TokenColumn.position) != nil
         nextRow = firstRow

@@ -10,7 +10,7 @@ extension FeaturePostingsFile {
     /// feature), then each feature's list sorted strongest first. Written to a temporary name
     /// and renamed, so a postings file is always whole. Throws if the pass sees other firing
     /// counts than the scan (the store changed in between).
-    public static func write(reader: StoreReader, sae fullSAE: SparseAutoencoder, config: FeatureScanConfig, tables: FeatureTables,
+    public static func write(reader: any StoreReading, sae fullSAE: SparseAutoencoder, config: FeatureScanConfig, tables: FeatureTables,
                              to url: URL, progress: (Int) -> Void = { _ in }) throws {
         let F = tables.featureCount
         // The encoder the scan ran (FeatureScanner.scan): a ReLU SAE sliced to the chosen

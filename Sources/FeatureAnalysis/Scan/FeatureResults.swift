@@ -128,8 +128,8 @@ public struct FeatureResults: Equatable, Sendable {
 
     /// Opens the store the results came from (or `storePath` instead, e.g. after a move)
     /// and checks it holds the same data; `FeaturesError.foreignResults` if not.
-    public func openStore(_ storePath: String? = nil, resultsPath: String) throws -> StoreReader {
-        let reader = try StoreReader(path: storePath ?? manifest.store.path)
+    public func openStore(_ storePath: String? = nil, resultsPath: String) throws -> any StoreReading {
+        let reader = try ActStore.openStore(at: storePath ?? manifest.store.path)
         let found: StoreIdentity
         do {
             found = try StoreIdentity(reader: reader, column: manifest.config.column)

@@ -15,7 +15,7 @@ public enum FeatureScanJob {
     /// With `postings`, DIR/results.postings too: every firing, per feature, strongest first
     /// (`FeaturePostingsFile`; one more pass over the rows, reported as pass passCount + 1),
     /// when the store has a token_id column (one without gets none).
-    public static func run(reader: StoreReader, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
+    public static func run(reader: any StoreReading, sae: SAESource, config: FeatureScanConfig, modelDirectory: String?,
                            trainingTokensPath: String? = nil,
                            out: URL, exampleWindow: Int = 12, kernels: SAEKernelMode = .auto, postings: Bool = false,
                            progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureResults {

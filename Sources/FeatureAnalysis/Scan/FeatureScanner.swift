@@ -21,7 +21,7 @@ public enum FeatureScanner {
     /// pass is skipped). All give identical tables. The sparse fold does not pay today:
     /// encodeSparse's gather pass over the dense activations costs more than the dense
     /// fold's compares (docs/FEATURES.md has the A/B).
-    public static func scan(reader: StoreReader, sae fullSAE: SparseAutoencoder, saeName: String,
+    public static func scan(reader: any StoreReading, sae fullSAE: SparseAutoencoder, saeName: String,
                             config: FeatureScanConfig, kernels: SAEKernelMode = .auto,
                             progress: (FeatureScanProgress) -> Void = { _ in }) throws -> FeatureTables {
         try config.validate()

@@ -32,7 +32,7 @@ public struct StoreIdentity: Codable, Sendable, Equatable {
     public var notes: [String: String]
 
     /// Reads the identity of `reader`'s store for `column`.
-    public init(reader: StoreReader, column: String) throws {
+    public init(reader: any StoreReading, column: String) throws {
         let manifest = reader.manifest
         path = URL(fileURLWithPath: reader.path).standardizedFileURL.path
         formatVersion = manifest.formatVersion

@@ -34,7 +34,7 @@ public final class RankBatchSource {
     /// Rank `rank` of `rankCount`'s streams of a run split into `streamCount` streams over the rows
     /// `config` selects. Throws `DistributedError.badPartition` if the rank is out of range or there
     /// are fewer streams than ranks, and the loader's errors for a bad config or column.
-    public init(reader: StoreReader, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int) throws {
         guard rankCount >= 1, (0..<rankCount).contains(rank) else {
             throw DistributedError.badPartition(detail: "rank \(rank) of \(rankCount)")
         }

@@ -11,7 +11,7 @@ struct DecodedChunk {
 /// the consumer, and hands them over strictly in sequence order — so what the trainer sees
 /// depends only on the sequence, never on thread timing.
 final class ChunkPipeline: @unchecked Sendable {
-    private let reader: StoreReader
+    private let reader: any StoreReading
     private let column: String
     private let width: Int
     private let sequence: [Int]
@@ -25,7 +25,7 @@ final class ChunkPipeline: @unchecked Sendable {
     private var stopped = false
     private var running = 0
 
-    init(reader: StoreReader, column: String, width: Int, sequence: [Int], filter: RowFilter, workers: Int, ahead: Int) {
+    init(reader: any StoreReading, column: String, width: Int, sequence: [Int], filter: RowFilter, workers: Int, ahead: Int) {
         self.reader = reader
         self.column = column
         self.width = width
@@ -93,7 +93,7 @@ final class ChunkPipeline: @unchecked Sendable {
 
     /// One chunk's kept rows (what the pipeline hands over for it; a restored loader decodes
     /// its current chunk again through this).
-    static func decode(reader: StoreReader, column: String, width: Int, chunk: Int, filter: RowFilter,
+    static func decode(reader: any StoreReading, column: String, width: Int, chunk: Int, filter: RowFilter,
                        decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
         var values: [Float] = []
         try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)

@@ -12,7 +12,7 @@ public struct InMemoryStoreSource: BatchSource {
     /// Reads every row `config` selects in store order into memory (4·rows·width bytes), then
     /// shuffles per epoch with `config.seed` if `config.shuffle`. Throws the loader's errors, or
     /// `TrainingError.badSource` when the selection holds no rows.
-    public init(reader: StoreReader, config: StreamLoaderConfig) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig) throws {
         var unshuffled = config
         unshuffled.shuffle = false
         let all = try StoreBatchSource(reader: reader, config: unshuffled)

@@ -21,7 +21,7 @@ struct RowFilter: Equatable {
 
     /// Rows one pass over `chunks` keeps, reading one chunk of `pos` at a time (memory: one
     /// chunk, whatever the store's size; the chunk's mapped bytes are released after).
-    func countRows(reader: StoreReader, chunks: [Int]) throws -> Int {
+    func countRows(reader: any StoreReading, chunks: [Int]) throws -> Int {
         guard needsPositions else {
             return try chunks.reduce(0) { $0 + (try reader.chunkRows($1)).clamped(to: rowRange).count }
         }

@@ -17,7 +17,7 @@ public struct ShuffleQuality: Codable, Sendable {
     public var batches: Int
 
     /// Draws `batches` batches from a loader with `config` and compares them with uniform draws.
-    public static func measure(reader: StoreReader, config: StreamLoaderConfig, batchRows: Int, batches: Int) throws -> ShuffleQuality {
+    public static func measure(reader: any StoreReading, config: StreamLoaderConfig, batchRows: Int, batches: Int) throws -> ShuffleQuality {
         let source = try StoreBatchSource(reader: reader, config: config)
         let docOfRow = try reader.readIntegers(column: TokenColumn.docID, rows: 0..<reader.rowCount)
         var batch = [Float](repeating: 0, count: batchRows * source.rowWidth)

@@ -10,7 +10,7 @@ public final class StoreBatchSource: BatchSource {
     /// Column, rows, shuffle buffer, workers, seed and position filter.
     public let config: StreamLoaderConfig
     /// The store the rows come from.
-    public let reader: StoreReader
+    public let reader: any StoreReading
     /// Floats per row (the column's width).
     public let rowWidth: Int
     /// Which share of each epoch's chunks this source reads (`.whole` unless it is one of the
@@ -44,7 +44,7 @@ public final class StoreBatchSource: BatchSource {
     /// A source over `partition` of the rows `config` selects in `reader`'s column, at the start
     /// of epoch 0. Throws `StoreError` for an invalid config, an unknown or non-float column, a
     /// row range outside the store, or a position filter without a `pos` column.
-    public init(reader: StoreReader, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
+    public init(reader: any StoreReading, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
         try config.validate()
         self.reader = reader
         self.config = config

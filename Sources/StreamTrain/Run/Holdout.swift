@@ -36,7 +36,7 @@ public enum Holdout: Equatable, Sendable {
     /// back to the start of the context window it falls in (when the store has a `pos` column)
     /// so the evaluation's model passes get whole windows; a holdout that would leave no
     /// training rows is refused.
-    public func heldOutRows(reader: StoreReader) throws -> Range<Int>? {
+    public func heldOutRows(reader: any StoreReading) throws -> Range<Int>? {
         let total = reader.rowCount
         var count: Int
         switch self {

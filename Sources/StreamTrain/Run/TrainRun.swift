@@ -35,7 +35,7 @@ public enum TrainRun {
             throw DistributedError.badPartition(detail: "\(collective.rankCount) ranks need a stream count (--streams)")
         }
         let root = collective.isRoot
-        let reader = try StoreReader(path: config.store)
+        let reader = try openStore(at: config.store)
         let spec = try reader.spec(config.loader.column)
         guard spec.width == config.sae.dIn else {
             throw TrainingError.widthMismatch(sourceWidth: spec.width, saeWidth: config.sae.dIn)

@@ -13,7 +13,7 @@ enum HoldoutArguments {
     /// Training rows (nil: all) and held-out rows (nil: none). Without --holdout, --rows alone
     /// holds nothing out (the rows outside it are already unseen); with neither, the default
     /// holdout applies. With both, the training rows stop where the holdout starts.
-    static func resolve(rows: String?, holdout: String?, reader: StoreReader) throws -> (training: Range<Int>?, heldOut: Range<Int>?) {
+    static func resolve(rows: String?, holdout: String?, reader: any StoreReading) throws -> (training: Range<Int>?, heldOut: Range<Int>?) {
         let given = try rows.map { try RowRange.parse($0, rowCount: reader.rowCount) }
         let policy: Holdout
         do {

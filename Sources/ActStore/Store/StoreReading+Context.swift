@@ -13,7 +13,7 @@ public struct TokenContext: Codable, Sendable, Equatable {
     /// document).
     public var after: String
 
-    /// A context from its parts; `StoreReader.context(row:window:decoder:)` cuts them from the
+    /// A context from its parts; `StoreReading.context(row:window:decoder:)` cuts them from the
     /// store.
     public init(location: RowLocation, before: String, token: String, after: String) {
         self.location = location
@@ -47,7 +47,7 @@ public struct TokenContext: Codable, Sendable, Equatable {
     }
 }
 
-extension StoreReader {
+extension StoreReading {
     /// The token at `row` in `window` tokens of context on each side (within its document);
     /// nil for rows imported without text.
     public func context(row: Int, window: Int, decoder: ChunkDecoder? = nil) throws -> TokenContext? {

@@ -20,7 +20,7 @@ public struct RowLocation: Codable, Sendable, Equatable {
     public var sourceIndex: Int
 }
 
-extension StoreReader {
+extension StoreReading {
     /// Resolves `row` to its document and token (nil for rows imported without documents).
     public func locate(row: Int, decoder: ChunkDecoder? = nil) throws -> RowLocation? {
         guard let doc = try documentID(containing: row) else { return nil }
