@@ -151,12 +151,15 @@ public enum QuickstartPlanner {
 
 extension QuickstartPlanner {
     /// Blocks, longest window and residual width from config.json, read as the family its
-    /// `model_type` names (GPT-2's n_layer / n_positions / n_embd, Llama's num_hidden_layers /
-    /// max_position_embeddings / hidden_size), without loading the weights.
+    /// `model_type` names (GPT-2's n_layer / n_positions / n_embd, Llama's and GPT-NeoX's
+    /// num_hidden_layers / max_position_embeddings / hidden_size), without loading the weights.
     static func architecture(of files: ModelFiles) throws -> (layerCount: Int, maxPositions: Int, width: Int) {
         switch try LanguageModelLoader.family(files: files) {
         case .llama:
             let config = try LlamaConfig.load(path: files.configPath)
+            return (config.layerCount, config.maxPositions, config.hiddenWidth)
+        case .gptNeoX:
+            let config = try NeoXConfig.load(path: files.configPath)
             return (config.layerCount, config.maxPositions, config.hiddenWidth)
         default:
             let config = try GPT2Config.load(path: files.configPath)

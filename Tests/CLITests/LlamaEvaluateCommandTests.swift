@@ -81,12 +81,13 @@ final class LlamaEvaluateCommandTests: XCTestCase {
         }
     }
 
-    /// An SAE on a hook the Llama family has no site for (a GPT-2 LayerNorm hook) is refused
-    /// by `evaluate --model <llama dir>`, naming the family and the hook.
-    func testEvaluateRefusesAHookTheLlamaFamilyLacks() throws {
-        let model = fixtures + "/llama-ingest"
-        let hook = "blocks.0.ln1.hook_normalized"
-        let store = temporaryPath(self, "llama-ln") + ".store"
+    /// An SAE on a hook the model's family has no site for (hook_resid_mid of a parallel-residual
+    /// GPT-NeoX model) is refused by `evaluate --model <neox dir>`, naming the family and the hook.
+    /// (Llama has every site since its ln hooks were added.)
+    func testEvaluateRefusesAHookTheFamilyLacks() throws {
+        let model = fixtures + "/neox-ingest"
+        let hook = "blocks.0.hook_resid_mid"
+        let store = temporaryPath(self, "neox-mid") + ".store"
         let writer = try StoreWriter.create(at: store, manifest: StoreManifest(
             columns: TokenColumn.all + [ColumnSpec(name: hook, width: 32, codec: .f32)], chunkRows: 64,
             hasDocuments: true, model: "synthetic", contextSize: 10, prependBOS: false))
@@ -99,13 +100,13 @@ final class LlamaEvaluateCommandTests: XCTestCase {
                 activations: [hook: Array(values[(d * 40 * 32)..<((d + 1) * 40 * 32)])]))
         }
         try writer.commit()
-        let run = temporaryPath(self, "llama-ln-run")
+        let run = temporaryPath(self, "neox-mid-run")
         let train = try saestore(["train", "--store", store, "--hook", hook, "--out", run, "--rows", "..120", "--epochs", "1",
                                   "--batch", "16", "--expansion", "2", "--quiet"])
         XCTAssertEqual(train.status, 0, train.stderr)
         let evaluate = try saestore(["evaluate", "--sae", run, "--model", model, "--quiet"])
         XCTAssertNotEqual(evaluate.status, 0)
-        XCTAssertTrue(evaluate.stderr.contains("(family llama) cannot be evaluated at \(hook)"), evaluate.stderr)
+        XCTAssertTrue(evaluate.stderr.contains("(family gpt_neox) cannot be evaluated at \(hook)"), evaluate.stderr)
     }
 
     /// `quickstart --model <llama dir>`: ingest, train, scan and report on the Llama family,

@@ -26,16 +26,16 @@ final class LlamaIngestTests: XCTestCase {
     }
 
     func testUnsupportedModelTypeIsRefusedNamingConfigAndField() throws {
-        let directory = NSTemporaryDirectory() + "neox-\(UUID().uuidString.prefix(8))"
+        let directory = NSTemporaryDirectory() + "falcon-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for file in ["model.safetensors", "tokenizer.json"] {
             try FileManager.default.copyItem(atPath: Self.directory + "/" + file, toPath: directory + "/" + file)
         }
-        try Data(#"{"model_type": "gpt_neox"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        try Data(#"{"model_type": "falcon"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/config.json"))
         XCTAssertThrowsError(try LanguageModelLoader.load(files: try ModelFiles.validated(directory: directory))) { error in
             guard case let .invalidConfig(path, field, found, _)? = error as? LlamaModelError else { return XCTFail("\(error)") }
-            XCTAssertEqual([path, field, found], [directory + "/config.json", "model_type", "gpt_neox"])
+            XCTAssertEqual([path, field, found], [directory + "/config.json", "model_type", "falcon"])
         }
         // A tokenizer.json family needs tokenizer.json, not GPT-2's vocab.json + merges.txt.
         try FileManager.default.removeItem(atPath: directory + "/tokenizer.json")

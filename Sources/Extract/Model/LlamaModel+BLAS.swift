@@ -23,7 +23,8 @@ extension LlamaModel {
         for l in 0...lastLayer {
             let layer = weights.layers[l]
             visit(HookPoint(layer: l, site: .residPre), &x)
-            let h = rmsNorm(x, layer.inputNorm)
+            var h = rmsNorm(x, layer.inputNorm)
+            visit(HookPoint(layer: l, site: .ln1Normalized), &h)
             var q = Self.gemmLinear(h, layer.query, outWidth: heads * D, inWidth: C, bias: layer.queryBias)
             var k = Self.gemmLinear(h, layer.key, outWidth: kvHeads * D, inWidth: C, bias: layer.keyBias)
             let v = Self.gemmLinear(h, layer.value, outWidth: kvHeads * D, inWidth: C, bias: layer.valueBias)
@@ -34,7 +35,8 @@ extension LlamaModel {
             visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
             visit(HookPoint(layer: l, site: .residMid), &x)
-            let h2 = rmsNorm(x, layer.postAttentionNorm)
+            var h2 = rmsNorm(x, layer.postAttentionNorm)
+            visit(HookPoint(layer: l, site: .ln2Normalized), &h2)
             let gate = Self.gemmLinear(h2, layer.gate, outWidth: H, inWidth: C)
             var hidden = Self.gemmLinear(h2, layer.up, outWidth: H, inWidth: C)
             for i in 0..<(N * H) { hidden[i] *= gate[i] / (1 + exp(-gate[i])) }

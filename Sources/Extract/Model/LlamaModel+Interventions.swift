@@ -10,7 +10,7 @@ extension LlamaModel: SpliceableLanguageModel {
     /// the next-token distributions at the positions t < T−1 where `counted[b * (T−1) + t]`.
     /// Throws `LlamaModelError.invalidInput` for bad tokens, T < 2, a wrong `counted` length or a
     /// transform that changes the length, and `ModelFamilyError`/`HookPointError` for a hook a
-    /// Llama model does not have (e.g. `ln1.hook_normalized`).
+    /// Llama model does not have (a layer past the last block).
     public func compareNextTokens(tokens: [UInt32], batch B: Int, sequenceLength T: Int, hook: HookPoint,
                                   transforms: [((inout [Float]) -> Void)?], counted: [Bool]) throws -> NextTokenComparison {
         try checkInput(tokens: tokens, batch: B, sequenceLength: T)

@@ -51,7 +51,8 @@ public final class LlamaModel: DecoderLanguageModel {
     public var vocabularySize: Int { config.vocabularySize }
     /// config.json's `max_position_embeddings`: the longest window a forward accepts.
     public var maxSequenceLength: Int { config.maxPositions }
-    /// The six TransformerLens sites of a Llama block (no LayerNorm hooks), resid_pre to resid_post.
+    /// The eight TransformerLens sites of a Llama block, resid_pre to resid_post; the ln hooks
+    /// are the RMSNorms' outputs with their weight applied (what q/k/v and gate/up read).
     public var hookSites: [HookPoint.Site] { ModelFamily.llama.transformerLensSites }
     /// intermediate_size for `mlp.hook_post`, hidden_size for every other site.
     public func width(of hook: HookPoint) -> Int { hook.site == .mlpPost ? config.mlpWidth : config.hiddenWidth }
@@ -159,7 +160,8 @@ public final class LlamaModel: DecoderLanguageModel {
         for l in 0...lastLayer {
             let layer = weights.layers[l]
             visit(HookPoint(layer: l, site: .residPre), &x)
-            let h = rmsNorm(x, layer.inputNorm)
+            var h = rmsNorm(x, layer.inputNorm)
+            visit(HookPoint(layer: l, site: .ln1Normalized), &h)
             var q = linear(h, layer.query, outWidth: heads * D, inWidth: C, bias: layer.queryBias)
             var k = linear(h, layer.key, outWidth: kvHeads * D, inWidth: C, bias: layer.keyBias)
             let v = linear(h, layer.value, outWidth: kvHeads * D, inWidth: C, bias: layer.valueBias)
@@ -170,7 +172,8 @@ public final class LlamaModel: DecoderLanguageModel {
             visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
             visit(HookPoint(layer: l, site: .residMid), &x)
-            let h2 = rmsNorm(x, layer.postAttentionNorm)
+            var h2 = rmsNorm(x, layer.postAttentionNorm)
+            visit(HookPoint(layer: l, site: .ln2Normalized), &h2)
             let gate = linear(h2, layer.gate, outWidth: H, inWidth: C)
             var hidden = linear(h2, layer.up, outWidth: H, inWidth: C)
             for i in 0..<(N * H) { hidden[i] *= gate[i] / (1 + exp(-gate[i])) }

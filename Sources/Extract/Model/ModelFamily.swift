@@ -5,22 +5,26 @@ public enum ModelFamily: String, CaseIterable, Codable, Sendable {
     case gpt2
     /// Llama and the families run as it (`model_type` "llama", "mistral", "qwen2"): `LlamaModel`.
     case llama
-    /// GPT-NeoX / Pythia (`model_type` "gpt_neox"): its hook sites are known, no forward pass yet.
+    /// GPT-NeoX / Pythia (`model_type` "gpt_neox"): `NeoXModel`.
     case gptNeoX = "gpt_neox"
     /// Gemma 2 (`model_type` "gemma2"): its hook sites are known, no forward pass yet.
     case gemma2
 
     /// Sites TransformerLens hooks in every block of this family. GPT-NeoX models with
     /// `use_parallel_residual` (all of Pythia) add attention and MLP outputs to the same
-    /// residual, so there is no `hook_resid_mid` between them.
+    /// residual, so there is no `hook_resid_mid` between them (a sequential-residual NeoX model
+    /// adds it: `NeoXModel.hookSites`). The ln hooks are the norm's output with its weight (and
+    /// bias) applied, as transformers computes it (TransformerLens with fold_ln=False).
     public var transformerLensSites: [HookPoint.Site] {
         switch self {
         case .gpt2:
             return [.residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpPost, .mlpOut, .residPost]
-        case .llama, .gemma2:
+        case .llama:
+            return [.residPre, .ln1Normalized, .attnOut, .residMid, .ln2Normalized, .mlpPost, .mlpOut, .residPost]
+        case .gemma2:
             return [.residPre, .attnOut, .residMid, .mlpPost, .mlpOut, .residPost]
         case .gptNeoX:
-            return [.residPre, .attnOut, .mlpPost, .mlpOut, .residPost]
+            return [.residPre, .ln1Normalized, .attnOut, .ln2Normalized, .mlpPost, .mlpOut, .residPost]
         }
     }
 }

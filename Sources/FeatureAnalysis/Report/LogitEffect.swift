@@ -53,11 +53,21 @@ public struct Unembedding: Sendable {
     /// `transformer.wte.weight` or `wte.weight`; throws `FeaturesError.invalidArgument` when none
     /// is there or its shape is not (vocab_size, n_embd). Llama family (llama, mistral, qwen2;
     /// one file or shards, F32/F16/BF16): `lm_head.weight`, or `model.embed_tokens.weight` when
-    /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. Other
+    /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. GPT-NeoX
+    /// (Pythia): `embed_out.weight` or `lm_head.weight`, or `gpt_neox.embed_in.weight` when tied;
+    /// throws `NeoXModelError`. Other
     /// `model_type`s are refused by `LanguageModelLoader.family(files:)`.
     public init(modelDirectory: String) throws {
         if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .llama {
             let (config, matrix) = try LlamaModel.unembedding(directory: modelDirectory)
+            self.matrix = matrix
+            vocabularySize = config.vocabularySize
+            width = config.hiddenWidth
+            directory = modelDirectory
+            return
+        }
+        if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .gptNeoX {
+            let (config, matrix) = try NeoXModel.unembedding(directory: modelDirectory)
             self.matrix = matrix
             vocabularySize = config.vocabularySize
             width = config.hiddenWidth
