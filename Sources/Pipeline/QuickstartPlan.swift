@@ -158,6 +158,9 @@ extension QuickstartPlanner {
         case .llama:
             let config = try LlamaConfig.load(path: files.configPath)
             return (config.layerCount, config.maxPositions, config.hiddenWidth)
+        case .gemma2:
+            let config = try Gemma2Config.load(path: files.configPath)
+            return (config.layerCount, config.maxPositions, config.hiddenWidth)
         default:
             let config = try GPT2Config.load(path: files.configPath)
             return (config.layerCount, config.maxPositions, config.embeddingWidth)

@@ -3,15 +3,17 @@ import Foundation
 /// Opens a model directory as the family its config.json's `model_type` names, with its tokenizer.
 public enum LanguageModelLoader {
     /// `model_type` values with a forward pass, and the family each runs as.
-    public static let supportedModelTypes: [String: ModelFamily] = ["gpt2": .gpt2, "llama": .llama, "mistral": .llama, "qwen2": .llama]
+    public static let supportedModelTypes: [String: ModelFamily] = ["gpt2": .gpt2, "llama": .llama, "mistral": .llama, "qwen2": .llama, "gemma2": .gemma2]
 
     /// The model and tokenizer of `files`: GPT-2 with vocab.json + merges.txt, the Llama family
-    /// (llama, mistral, qwen2) with tokenizer.json. Other `model_type`s are refused naming
+    /// (llama, mistral, qwen2) and Gemma 2 with tokenizer.json. Other `model_type`s are refused naming
     /// config.json, the value, and the ones that run.
     public static func load(files: ModelFiles) throws -> (model: any DecoderLanguageModel, tokenizer: any TextTokenizer) {
         switch try family(files: files) {
         case .llama:
             return (try LlamaModel(directory: files.directory), try HFTokenizer(directory: files.directory))
+        case .gemma2:
+            return (try Gemma2Model(directory: files.directory), try HFTokenizer(directory: files.directory))
         default:
             return (try GPT2Model(files: files), try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath))
         }
@@ -25,7 +27,7 @@ public enum LanguageModelLoader {
         guard let family = supportedModelTypes[modelType] else {
             throw LlamaModelError.invalidConfig(path: files.configPath, field: "model_type", found: modelType,
                                                 expected: supportedModelTypes.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                                                    + " (gpt_neox and gemma2 are not implemented yet)")
+                                                    + " (gpt_neox is not implemented yet)")
         }
         return family
     }

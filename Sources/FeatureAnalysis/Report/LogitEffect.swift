@@ -53,10 +53,21 @@ public struct Unembedding: Sendable {
     /// `transformer.wte.weight` or `wte.weight`; throws `FeaturesError.invalidArgument` when none
     /// is there or its shape is not (vocab_size, n_embd). Llama family (llama, mistral, qwen2;
     /// one file or shards, F32/F16/BF16): `lm_head.weight`, or `model.embed_tokens.weight` when
-    /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. Other
+    /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. Gemma 2: the
+    /// tied `model.embed_tokens.weight` (docs/MODELS.md says what a logit effect means given its
+    /// (1 + w) final norm and final soft-cap). Other
     /// `model_type`s are refused by `LanguageModelLoader.family(files:)`.
     public init(modelDirectory: String) throws {
-        if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .llama {
+        let family = try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory))
+        if family == .gemma2 {
+            let (config, matrix) = try Gemma2Model.unembedding(directory: modelDirectory)
+            self.matrix = matrix
+            vocabularySize = config.vocabularySize
+            width = config.hiddenWidth
+            directory = modelDirectory
+            return
+        }
+        if family == .llama {
             let (config, matrix) = try LlamaModel.unembedding(directory: modelDirectory)
             self.matrix = matrix
             vocabularySize = config.vocabularySize
