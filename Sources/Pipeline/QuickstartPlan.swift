@@ -161,6 +161,9 @@ extension QuickstartPlanner {
         case .gptNeoX:
             let config = try NeoXConfig.load(path: files.configPath)
             return (config.layerCount, config.maxPositions, config.hiddenWidth)
+        case .gemma2:
+            let config = try Gemma2Config.load(path: files.configPath)
+            return (config.layerCount, config.maxPositions, config.hiddenWidth)
         default:
             let config = try GPT2Config.load(path: files.configPath)
             return (config.layerCount, config.maxPositions, config.embeddingWidth)

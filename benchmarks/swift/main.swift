@@ -5,7 +5,7 @@ struct SAEStoreBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "saestore-bench",
         abstract: "Benchmarks for saestore (driven by benchmarks/*/run.sh).",
-        subcommands: [ForwardBench.self, LlamaForwardBench.self, NeoXForwardBench.self, SgemmBench.self, StoreBench.self, LookupBench.self, SparseBench.self,
+        subcommands: [ForwardBench.self, LlamaForwardBench.self, NeoXForwardBench.self, Gemma2ForwardBench.self, SgemmBench.self, StoreBench.self, LookupBench.self, SparseBench.self,
                       TrainBench.self, ShuffleBench.self, ScanFoldBench.self,
                       AllreduceBench.self, BatchesBench.self, ScaleBench.self])
 }

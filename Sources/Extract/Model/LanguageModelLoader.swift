@@ -4,10 +4,10 @@ import Foundation
 public enum LanguageModelLoader {
     /// `model_type` values with a forward pass, and the family each runs as.
     public static let supportedModelTypes: [String: ModelFamily] = ["gpt2": .gpt2, "llama": .llama, "mistral": .llama, "qwen2": .llama,
-                                                                      "gpt_neox": .gptNeoX]
+                                                                      "gpt_neox": .gptNeoX, "gemma2": .gemma2]
 
-    /// The model and tokenizer of `files`: GPT-2 with vocab.json + merges.txt, the Llama family
-    /// (llama, mistral, qwen2) and GPT-NeoX / Pythia (gpt_neox) with tokenizer.json. Other `model_type`s are refused naming
+    /// The model and tokenizer of `files`: GPT-2 with vocab.json + merges.txt; the Llama family
+    /// (llama, mistral, qwen2), GPT-NeoX / Pythia (gpt_neox) and Gemma 2 with tokenizer.json. Other `model_type`s are refused naming
     /// config.json, the value, and the ones that run.
     public static func load(files: ModelFiles) throws -> (model: any DecoderLanguageModel, tokenizer: any TextTokenizer) {
         switch try family(files: files) {
@@ -15,6 +15,8 @@ public enum LanguageModelLoader {
             return (try LlamaModel(directory: files.directory), try HFTokenizer(directory: files.directory))
         case .gptNeoX:
             return (try NeoXModel(directory: files.directory), try HFTokenizer(directory: files.directory))
+        case .gemma2:
+            return (try Gemma2Model(directory: files.directory), try HFTokenizer(directory: files.directory))
         default:
             return (try GPT2Model(files: files), try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath))
         }
@@ -27,8 +29,7 @@ public enum LanguageModelLoader {
         let modelType = ModelTokenizer.modelType(directory: files.directory) ?? "gpt2"
         guard let family = supportedModelTypes[modelType] else {
             throw LlamaModelError.invalidConfig(path: files.configPath, field: "model_type", found: modelType,
-                                                expected: supportedModelTypes.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
-                                                    + " (gemma2 is not implemented yet)")
+                                                expected: supportedModelTypes.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", "))
         }
         return family
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The config.json fields of a Llama-family decoder (Llama 2/3.x, SmolLM, Mistral without
-/// sliding window, Qwen2/2.5), read as transformers reads them.
+/// The config.json fields of a Llama-family decoder (Llama 2/3.x, SmolLM, Mistral, Qwen2/2.5),
+/// read as transformers reads them.
 public struct LlamaConfig: Equatable, Sendable {
     /// How rotary frequencies are adjusted for long context.
     public enum RopeScaling: Equatable, Sendable {
@@ -40,6 +40,11 @@ public struct LlamaConfig: Equatable, Sendable {
     /// Whether the unembedding is the token embedding, `tie_word_embeddings` (default false, as
     /// transformers' Llama config); when false the weights hold `lm_head.weight`.
     public var tieWordEmbeddings: Bool
+    /// Per block, the sliding attention window in tokens (a query reads itself and the window − 1
+    /// positions before it), or nil for full causal attention. Mistral: `sliding_window` on every
+    /// block; Qwen2 with `use_sliding_window`: the blocks `layer_types` marks
+    /// "sliding_attention" (else those from `max_window_layers` on); Llama: none.
+    public var slidingWindows: [Int?] = []
 
     /// Reads config.json; throws `LlamaModelError.invalidConfig` naming the field.
     public static func load(path: String) throws -> LlamaConfig {
@@ -62,9 +67,6 @@ public struct LlamaConfig: Equatable, Sendable {
         let act = object["hidden_act"] as? String ?? "silu"
         guard act == "silu" else { throw invalid("hidden_act", "\"silu\"") }
         if let bias = object["mlp_bias"] as? Bool, bias { throw invalid("mlp_bias", "false") }
-        if modelType != "llama", let window = object["sliding_window"] as? Int, object["use_sliding_window"] as? Bool ?? (modelType == "mistral") {
-            throw LlamaModelError.invalidConfig(path: path, field: "sliding_window", found: "\(window)", expected: "null (sliding-window attention is not implemented)")
-        }
         let hidden = try integer("hidden_size")
         let heads = try integer("num_attention_heads")
         // transformers 5 writes rope_parameters (with rope_theta inside); older files rope_theta + rope_scaling.
@@ -85,14 +87,35 @@ public struct LlamaConfig: Equatable, Sendable {
             throw LlamaModelError.invalidConfig(path: path, field: "rope_type", found: ropeType, expected: "\"default\" or \"llama3\"")
         }
         let epsilon = object["rms_norm_eps"] as? Double ?? 1e-6
-        return LlamaConfig(
-            modelType: modelType, layerCount: try integer("num_hidden_layers"), hiddenWidth: hidden,
+        let layerCount = try integer("num_hidden_layers")
+        var config = LlamaConfig(
+            modelType: modelType, layerCount: layerCount, hiddenWidth: hidden,
             mlpWidth: try integer("intermediate_size"), headCount: heads,
             keyValueHeadCount: try integer("num_key_value_heads", default: heads),
             headWidth: try integer("head_dim", default: hidden / heads), vocabularySize: try integer("vocab_size"),
             maxPositions: try integer("max_position_embeddings"), rmsNormEpsilon: Float(epsilon), ropeTheta: theta,
             ropeScaling: scaling, attentionBias: modelType == "qwen2" || (object["attention_bias"] as? Bool ?? false),
             tieWordEmbeddings: object["tie_word_embeddings"] as? Bool ?? false)
+        config.slidingWindows = try windowPerLayer(object, path: path, modelType: modelType, layerCount: layerCount)
+        return config
+    }
+
+    /// The window of each block as transformers applies it: Mistral's attention passes
+    /// `sliding_window` on every block; Qwen2Config drops the window unless `use_sliding_window`
+    /// and then slides the blocks `layer_types` names (default: index ≥ `max_window_layers`, 28);
+    /// Llama's attention takes no window. A window must be a positive integer or null.
+    static func windowPerLayer(_ object: [String: Any], path: String, modelType: String, layerCount: Int) throws -> [Int?] {
+        let none = [Int?](repeating: nil, count: layerCount)
+        guard modelType != "llama", let raw = object["sliding_window"], !(raw is NSNull) else { return none }
+        guard let window = raw as? Int, window > 0 else {
+            throw LlamaModelError.invalidConfig(path: path, field: "sliding_window", found: "\(raw)", expected: "a positive integer or null")
+        }
+        if modelType == "mistral" { return Array(repeating: window, count: layerCount) }
+        guard object["use_sliding_window"] as? Bool ?? false else { return none }
+        let types = try LayerAttentionTypes.read(object, path: path, layerCount: layerCount) { layer in
+            layer >= (object["max_window_layers"] as? Int ?? 28)
+        }
+        return types.map { $0 ? window : nil }
     }
 
     /// Rotary inverse frequencies, one per pair of head dimensions, as transformers computes them.

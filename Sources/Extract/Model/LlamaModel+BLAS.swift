@@ -30,7 +30,7 @@ extension LlamaModel {
             let v = Self.gemmLinear(h, layer.value, outWidth: kvHeads * D, inWidth: C, bias: layer.valueBias)
             rotatePacked(&q, headCount: heads, sequenceLengths: sequenceLengths)
             rotatePacked(&k, headCount: kvHeads, sequenceLengths: sequenceLengths)
-            let mixed = gemmAttention(q, k, v, sequenceLengths: sequenceLengths)
+            let mixed = gemmAttention(q, k, v, sequenceLengths: sequenceLengths, window: config.slidingWindows[l])
             var attentionOut = Self.gemmLinear(mixed, layer.output, outWidth: C, inWidth: heads * D)
             visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
@@ -89,8 +89,10 @@ extension LlamaModel {
     }
 
     /// Causal softmax attention per packed sequence; query head h reads kv head h / (heads / kvHeads).
-    /// scores = q kᵀ / √D and out = softmax(scores) · v are sgemms on the heads' strided rows in place.
-    private func gemmAttention(_ q: [Float], _ k: [Float], _ v: [Float], sequenceLengths: [Int]) -> [Float] {
+    /// scores = q kᵀ / √D and out = softmax(scores) · v are sgemms on the heads' strided rows in place;
+    /// a sliding `window` zeroes the older keys' weights in the softmax (the full T×T product is
+    /// still computed: windows in use are far longer than the contexts ingest runs).
+    private func gemmAttention(_ q: [Float], _ k: [Float], _ v: [Float], sequenceLengths: [Int], window: Int?) -> [Float] {
         let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
         let group = heads / kvHeads
         let scale = 1 / Float(D).squareRoot()
@@ -113,7 +115,7 @@ extension LlamaModel {
                                     let vHead = v.baseAddress! + firstRow * kvStride + kvHead * D
                                     BLAS.sgemm(scores.baseAddress!, ldc: T, qHead, lda: qStride, kHead, ldb: kvStride,
                                                transposeB: true, m: T, n: T, k: D, alpha: scale)
-                                    Kernels.causalSoftmax(scores.baseAddress!, T: T)
+                                    Kernels.windowedCausalSoftmax(scores.baseAddress!, T: T, window: window, softCap: nil)
                                     BLAS.sgemm(out.baseAddress! + firstRow * qStride + head * D, ldc: qStride,
                                                scores.baseAddress!, lda: T, vHead, ldb: kvStride, m: T, n: D, k: T)
                                 }

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Llama-family forward pass (Llama 2/3.x, SmolLM, Qwen2/2.5) in f32: RMSNorm, rotary
-/// embeddings (`rope_theta`, Llama 3 `rope_scaling`), grouped-query attention, SwiGLU MLP,
-/// optional qkv biases, tied or untied unembedding. Hooks as TransformerLens names them.
+/// Llama-family forward pass (Llama 2/3.x, SmolLM, Qwen2/2.5, Mistral) in f32: RMSNorm, rotary
+/// embeddings (`rope_theta`, Llama 3 `rope_scaling`), grouped-query attention with an optional
+/// sliding window, SwiGLU MLP, optional qkv biases, tied or untied unembedding. Hooks as TransformerLens names them.
 ///
 /// The forward runs on OpenBLAS (LlamaModel+BLAS.swift: sgemm for every projection and the
 /// MLP over the whole batch, packed sequences). The plain loops here, written to match
@@ -167,7 +167,7 @@ public final class LlamaModel: DecoderLanguageModel {
             let v = linear(h, layer.value, outWidth: kvHeads * D, inWidth: C, bias: layer.valueBias)
             rotate(&q, headCount: heads, batch: B, sequenceLength: T)
             rotate(&k, headCount: kvHeads, batch: B, sequenceLength: T)
-            let mixed = attend(q, k, v, batch: B, sequenceLength: T)
+            let mixed = attend(q, k, v, batch: B, sequenceLength: T, window: config.slidingWindows[l])
             var attentionOut = linear(mixed, layer.output, outWidth: C, inWidth: heads * D)
             visit(HookPoint(layer: l, site: .attnOut), &attentionOut)
             for i in 0..<(N * C) { x[i] += attentionOut[i] }
@@ -235,8 +235,9 @@ public final class LlamaModel: DecoderLanguageModel {
         }
     }
 
-    /// Causal softmax attention; query head h reads key/value head h / (heads / kvHeads).
-    private func attend(_ q: [Float], _ k: [Float], _ v: [Float], batch B: Int, sequenceLength T: Int) -> [Float] {
+    /// Causal softmax attention; query head h reads key/value head h / (heads / kvHeads). With a
+    /// sliding `window`, query t reads keys `AttentionWindow.firstKeyPosition(t, window)`...t only.
+    private func attend(_ q: [Float], _ k: [Float], _ v: [Float], batch B: Int, sequenceLength T: Int, window: Int?) -> [Float] {
         let heads = config.headCount, kvHeads = config.keyValueHeadCount, D = config.headWidth
         let group = heads / kvHeads
         let scale = 1 / Float(D).squareRoot()
@@ -247,8 +248,9 @@ public final class LlamaModel: DecoderLanguageModel {
                 let kvHead = head / group
                 for t in 0..<T {
                     let qBase = ((b * T + t) * heads + head) * D
+                    let first = AttentionWindow.firstKeyPosition(queryPosition: t, window: window)
                     var maximum = -Float.infinity
-                    for s in 0...t {
+                    for s in first...t {
                         let kBase = ((b * T + s) * kvHeads + kvHead) * D
                         var dot: Float = 0
                         for d in 0..<D { dot += q[qBase + d] * k[kBase + d] }
@@ -256,11 +258,11 @@ public final class LlamaModel: DecoderLanguageModel {
                         maximum = max(maximum, scores[s])
                     }
                     var sum: Float = 0
-                    for s in 0...t {
+                    for s in first...t {
                         scores[s] = exp(scores[s] - maximum)
                         sum += scores[s]
                     }
-                    for s in 0...t {
+                    for s in first...t {
                         let weight = scores[s] / sum
                         let vBase = ((b * T + s) * kvHeads + kvHead) * D
                         for d in 0..<D { out[qBase + d] += weight * v[vBase + d] }

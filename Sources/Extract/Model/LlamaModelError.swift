@@ -22,7 +22,7 @@ public enum LlamaModelError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfig(path, field, found, expected):
             return "\(path): field '\(field)' is \(found), expected \(expected). Hint: docs/MODELS.md lists the Llama-family options saestore runs."
         case let .missingTensor(path, name, shape):
-            return "\(path): tensor '\(name)' (expected shape \(shape)) is missing. Hint: is this a LlamaForCausalLM / Qwen2ForCausalLM checkpoint?"
+            return "\(path): tensor '\(name)' (expected shape \(shape)) is missing. Hint: is this a LlamaForCausalLM / Qwen2ForCausalLM / MistralForCausalLM / Gemma2ForCausalLM checkpoint?"
         case let .wrongShape(path, name, expected, found):
             return "\(path): tensor '\(name)' has shape \(found), expected \(expected) from config.json. Hint: config.json and the weights must come from the same checkpoint."
         case let .unexpectedTensor(path, name):

@@ -69,18 +69,8 @@ struct LlamaWeights {
     /// Reads `model.safetensors`, or every shard `model.safetensors.index.json` names, and
     /// checks each tensor's shape against `config`; unused tensors are refused.
     static func load(directory: String, config: LlamaConfig) throws -> LlamaWeights {
-        let fileForTensor = try tensorFiles(directory: directory)
-        var used: Set<String> = []
-        func read(_ name: String, _ shape: [Int]) throws -> [Float] {
-            guard let file = fileForTensor[name], let info = file.tensors[name] else {
-                throw LlamaModelError.missingTensor(path: directory, name: name, expectedShape: shape)
-            }
-            guard info.shape == shape else {
-                throw LlamaModelError.wrongShape(path: file.path, name: name, expectedShape: shape, foundShape: info.shape)
-            }
-            used.insert(name)
-            do { return try file.floats(name) } catch { throw LlamaModelError.unreadableFile(path: file.path, reason: "\(name): \(error)") }
-        }
+        var tensors = try CheckpointTensors(directory: directory)
+        func read(_ name: String, _ shape: [Int]) throws -> [Float] { try tensors.read(name, shape) }
         let C = config.hiddenWidth, H = config.mlpWidth, V = config.vocabularySize
         let qWidth = config.headCount * config.headWidth, kvWidth = config.keyValueHeadCount * config.headWidth
         var weights = LlamaWeights(embedding: try read("model.embed_tokens.weight", [V, C]), layers: [],
@@ -106,12 +96,10 @@ struct LlamaWeights {
         }
         if !config.tieWordEmbeddings {
             weights.unembedding = try read("lm_head.weight", [V, C])
-        } else if fileForTensor["lm_head.weight"] != nil {
+        } else if tensors.fileForTensor["lm_head.weight"] != nil {
             _ = try read("lm_head.weight", [V, C])  // a tied copy some exporters write; the embedding is used
         }
-        for name in fileForTensor.keys.sorted() where !used.contains(name) && !name.hasSuffix(".rotary_emb.inv_freq") {
-            throw LlamaModelError.unexpectedTensor(path: fileForTensor[name]!.path, name: name)
-        }
+        try tensors.refuseUnused()
         return weights
     }
 }

@@ -7,7 +7,7 @@ public enum ModelFamily: String, CaseIterable, Codable, Sendable {
     case llama
     /// GPT-NeoX / Pythia (`model_type` "gpt_neox"): `NeoXModel`.
     case gptNeoX = "gpt_neox"
-    /// Gemma 2 (`model_type` "gemma2"): its hook sites are known, no forward pass yet.
+    /// Gemma 2 (`model_type` "gemma2"): `Gemma2Model`.
     case gemma2
 
     /// Sites TransformerLens hooks in every block of this family. GPT-NeoX models with

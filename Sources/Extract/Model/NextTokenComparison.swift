@@ -19,10 +19,11 @@ public struct NextTokenComparison: Sendable, Equatable {
     /// KL reference) through the (V, C) `unembedding`: logits `chunkRows` rows at a time, then
     /// log-softmax, cross-entropy against the next token and KL to run 0 at every position
     /// t < T−1 where `counted[b * (T−1) + t]`. Shared by every family, so GPT-2 and Llama count
-    /// positions and sum in Double the same way.
+    /// positions and sum in Double the same way. `finalSoftCap` (Gemma 2's `final_logit_softcapping`)
+    /// turns each logit z into tanh(z/cap)·cap before the log-softmax, as the model's own logits.
     // hiddenStates: runs × (B·T, C), unembedding: (V, C), tokens: (B, T), counted: (B, T−1)
     static func compare(hiddenStates: [[Float]], unembedding: UnsafePointer<Float>, V: Int, C: Int,
-                        tokens: [UInt32], B: Int, T: Int, counted: [Bool]) -> NextTokenComparison {
+                        tokens: [UInt32], B: Int, T: Int, counted: [Bool], finalSoftCap: Float? = nil) -> NextTokenComparison {
         var result = NextTokenComparison(crossEntropySums: [Double](repeating: 0, count: hiddenStates.count),
                                          klSums: [Double](repeating: 0, count: hiddenStates.count), positionCount: 0)
         var reference = [Float](repeating: 0, count: chunkRows * V)
@@ -38,6 +39,9 @@ public struct NextTokenComparison: Sendable, Equatable {
                         hidden.withUnsafeBufferPointer { h in
                             BLAS.sgemm(out, ldc: V, h.baseAddress! + firstRow * C, lda: C, unembedding, ldb: C,
                                        transposeB: true, m: rows, n: V, k: C)
+                        }
+                        if let cap = finalSoftCap {
+                            for i in 0..<(rows * V) { out[i] = tanh(out[i] / cap) * cap }
                         }
                         logSoftmaxRows(out, rowCount: rows, V: V)
                     }

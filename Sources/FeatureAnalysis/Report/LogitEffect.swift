@@ -55,10 +55,20 @@ public struct Unembedding: Sendable {
     /// one file or shards, F32/F16/BF16): `lm_head.weight`, or `model.embed_tokens.weight` when
     /// `tie_word_embeddings`; throws `LlamaModelError` naming the file and tensor. GPT-NeoX
     /// (Pythia): `embed_out.weight` or `lm_head.weight`, or `gpt_neox.embed_in.weight` when tied;
-    /// throws `NeoXModelError`. Other
+    /// throws `NeoXModelError`. Gemma 2: the tied `model.embed_tokens.weight` (docs/MODELS.md says
+    /// what a logit effect means given its (1 + w) final norm and final soft-cap). Other
     /// `model_type`s are refused by `LanguageModelLoader.family(files:)`.
     public init(modelDirectory: String) throws {
-        if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .llama {
+        let family = try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory))
+        if family == .gemma2 {
+            let (config, matrix) = try Gemma2Model.unembedding(directory: modelDirectory)
+            self.matrix = matrix
+            vocabularySize = config.vocabularySize
+            width = config.hiddenWidth
+            directory = modelDirectory
+            return
+        }
+        if family == .llama {
             let (config, matrix) = try LlamaModel.unembedding(directory: modelDirectory)
             self.matrix = matrix
             vocabularySize = config.vocabularySize
