@@ -73,12 +73,8 @@ struct TrainCommand: ParsableCommand {
         let spec = try reader.spec(hook)
         guard spec.codec.isFloat else { throw ValidationError("\(hook) is a metadata column, not activations") }
         let saved = resume ? try? TrainRun.loadConfig(run: URL(fileURLWithPath: out)) : nil
-        var (range, heldOut) = try HoldoutArguments.resolve(rows: rows, holdout: holdout, reader: reader)
-        if let saved, rows == nil, holdout == nil {
-            // A resumed run keeps its own rows, even if the store has grown since.
-            range = saved.loader.firstRow.map { $0..<(saved.loader.endRow ?? reader.rowCount) } ?? saved.loader.endRow.map { 0..<$0 }
-            heldOut = saved.heldOutRows
-        }
+        let (range, heldOut) = TrainRunConfig.rows(given: try HoldoutArguments.resolve(rows: rows, holdout: holdout, reader: reader),
+                                                    rowsGiven: rows != nil || holdout != nil, saved: saved, storeRowCount: reader.rowCount)
 
         var sae = SAEConfig(architecture: architecture, dIn: spec.width)
         sae.expansionFactor = expansion

@@ -38,8 +38,8 @@ final class LNHookTests: XCTestCase {
         }
     }
 
-    /// The names parse, the GPT-2 family lists them in forward order, and a Llama-family model
-    /// (which does not compute them yet) refuses them naming the sites it has.
+    /// The names parse, the GPT-2 family lists them in forward order, the Llama and NeoX families
+    /// have them too, and Gemma 2 (which does not compute them yet) does not list them.
     func testNamesAndFamilies() throws {
         XCTAssertEqual(try HookPoint(parsing: "blocks.3.ln2.hook_normalized"), HookPoint(layer: 3, site: .ln2Normalized))
         XCTAssertEqual(HookPoint(layer: 0, site: .ln1Normalized).description, "blocks.0.ln1.hook_normalized")
@@ -48,7 +48,9 @@ final class LNHookTests: XCTestCase {
         XCTAssertEqual(sites, sites.sorted { HookPoint(layer: 0, site: $0) < HookPoint(layer: 0, site: $1) })
         let (model, _, _, _, _) = try load("gpt2-tiny-hub")
         XCTAssertEqual(try model.hookPoint(named: "blocks.1.ln2.hook_normalized"), HookPoint(layer: 1, site: .ln2Normalized))
-        XCTAssertFalse(ModelFamily.llama.transformerLensSites.contains(.ln2Normalized))
+        XCTAssertTrue(ModelFamily.llama.transformerLensSites.contains(.ln2Normalized))
+        XCTAssertTrue(ModelFamily.gptNeoX.transformerLensSites.contains(.ln1Normalized))
+        XCTAssertFalse(ModelFamily.gemma2.transformerLensSites.contains(.ln2Normalized))
     }
 
     /// Zeroing ln_2's output leaves only the MLP's biases in its output: c_proj(gelu(b_fc)) + b_proj,

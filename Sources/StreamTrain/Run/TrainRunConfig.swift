@@ -49,6 +49,17 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         return rankCount > 1 ? rankCount : nil
     }
 
+    /// The rows a run trains on and holds out: `given` (what `--rows`/`--holdout` resolved to)
+    /// unless the run is resumed (`saved`) and neither option was given (`rowsGiven` false), in
+    /// which case the saved run's own rows and holdout, even if the store (`storeRowCount` rows
+    /// now) has grown since; a saved open-ended range (no end row) ends at the store's end.
+    public static func rows(given: (training: Range<Int>?, heldOut: Range<Int>?), rowsGiven: Bool, saved: TrainRunConfig?,
+                            storeRowCount: Int) -> (training: Range<Int>?, heldOut: Range<Int>?) {
+        guard let saved, !rowsGiven else { return given }
+        let training = saved.loader.firstRow.map { $0..<(saved.loader.endRow ?? storeRowCount) } ?? saved.loader.endRow.map { 0..<$0 }
+        return (training, saved.heldOutRows)
+    }
+
     /// Equal in everything that decides the training (all but where it is logged): what a
     /// resumed run must match.
     public func sameTraining(as other: TrainRunConfig) -> Bool {
