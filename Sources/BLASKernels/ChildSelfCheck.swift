@@ -3,6 +3,9 @@ import Foundation
 /// One kernel set's self-check in a child process: `executable blas-self-check` with
 /// OPENBLAS_CORETYPE set, answering a `KernelSelfCheck.Report` as JSON on stdout.
 public enum ChildSelfCheck {
+    /// The hidden subcommand every executable that selects kernels answers with `childMain()`.
+    public static let subcommand = "blas-self-check"
+
     /// Seconds a child may take before it counts as hung and is killed.
     public static let timeoutSeconds = 120.0
 
@@ -15,7 +18,7 @@ public enum ChildSelfCheck {
         childEnvironment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is an answer here, not a bug report
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["blas-self-check"]
+        process.arguments = [subcommand]
         process.environment = childEnvironment
         let out = Pipe()
         process.standardOutput = out
@@ -45,6 +48,23 @@ public enum ChildSelfCheck {
             return .failed("\(bad.name) on \(core): error \(String(format: "%.3g", bad.worstErrorOverBound))x the rounding bound")
         }
         return status == 0 ? .passed : .failed("the self-check with \(core) passed but exited with status \(status)")
+    }
+
+    /// The child's whole job: the self-check on the kernels this process loaded (faking the fault a
+    /// test injected), as the JSON report the parent reads and whether every check passed. The
+    /// caller prints the report and exits non-zero when it failed.
+    public static func childMain() throws -> (reportJSON: String, passed: Bool) {
+        let fault = injectedFault(core: OpenBLAS.coreName, environment: ProcessInfo.processInfo.environment)
+        if fault == .crash {
+            // As a kernel with an instruction the CPU lacks would end: SIGILL, default action (the
+            // Swift runtime's backtrace handler would otherwise catch a raised signal and return).
+            signal(SIGILL, SIG_DFL)
+            raise(SIGILL)
+        }
+        let report = KernelSelfCheck.run(corrupt: fault == .wrong)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (String(decoding: try encoder.encode(report), as: UTF8.self), report.passed)
     }
 
     /// The fault a test asked the child for `core` to fake, from `KernelSelector.faultVariable`.

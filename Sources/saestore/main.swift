@@ -1,9 +1,10 @@
 import ArgumentParser
+import BLASKernels
 
 struct SAEStore: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "saestore",
-        abstract: "Activation store, streaming SAE trainer and feature browser for GPT-2.",
+        abstract: "Activation store, streaming SAE trainer and feature browser for decoder language models (GPT-2, Pythia, Llama family, Gemma 2).",
         subcommands: [
             QuickstartCommand.self,
             IngestCommand.self,
