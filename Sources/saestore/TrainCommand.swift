@@ -86,8 +86,11 @@ struct TrainCommand: ParsableCommand {
         sae.seed = seed
         sae.normalizeActivations = normalization
         sae.decoderUnitNorm = decoderUnitNorm
-        let rowsPerEpoch = try StoreBatchSource(reader: reader, config: StreamLoaderConfig(
-            column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound, minimumPosition: minPosition, shuffle: false)).rowsPerEpoch
+        // Counted once per run: a resume takes the saved count (with --min-position the count
+        // reads the whole pos column, which would make resuming cost O(store)).
+        let selection = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
+                                           minimumPosition: minPosition, shuffle: false)
+        let rowsPerEpoch = try saved?.knownRowsPerEpoch(for: selection) ?? StoreBatchSource(reader: reader, config: selection).rowsPerEpoch
         let stepsPerEpoch = (rowsPerEpoch + batch - 1) / batch
         let totalSteps = min(epochs * stepsPerEpoch, maxSteps ?? Int.max, maxTokens.map { ($0 + batch - 1) / batch } ?? Int.max)
         try architectureArguments.apply(to: &sae, totalSteps: totalSteps)
@@ -106,7 +109,7 @@ struct TrainCommand: ParsableCommand {
         let streamCount = TrainRunConfig.streamCount(explicit: streams, saved: saved, rankCount: job.collective.rankCount)
         let wandbID = wandbRunID(resuming: saved)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount,
-                                    heldOutRows: heldOut, wandbRunID: wandbID)
+                                    heldOutRows: heldOut, wandbRunID: wandbID, rowsPerEpoch: rowsPerEpoch)
         let wandbChild = try startWandb(runID: wandbID, isRoot: job.collective.isRoot)
 
         let totalTokens = min(maxTokens ?? Int.max, epochs * rowsPerEpoch, maxSteps.map { $0 * batch } ?? Int.max)

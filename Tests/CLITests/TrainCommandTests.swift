@@ -67,6 +67,46 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(Set(steps).count, steps.count)
     }
 
+    /// With `--min-position` the rows per epoch are counted once, from the whole `pos` column,
+    /// and kept in run.json; `--resume` takes them from there instead of re-reading the column
+    /// (which would make a resume cost O(store)). Shown by editing the saved count: the resume
+    /// then refuses it against the checkpoint's loader, which it could not if it recounted.
+    func testResumeTakesTheRowsPerEpochFromRunJSONInsteadOfRecountingPositions() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = temporaryPath(self, "rows-per-epoch")
+        let store = dir + "/s.store", out = dir + "/run"
+        let ingest = try saestore(["ingest", "--model", root.appendingPathComponent("demo/model").path,
+                                   "--corpus", root.appendingPathComponent("demo/corpus/tinyshakespeare-heldout.txt").path,
+                                   "--separator", "\\n\\n", "--store", store, "--hook", "blocks.2.hook_resid_pre", "--context", "32",
+                                   "--max-store-rows", "3000", "--quiet"])
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let reader = try StoreReader(path: store)
+        let positions = try reader.readIntegers(column: TokenColumn.position, rows: 0..<reader.rowCount)
+        // The same options every time (a resume must match them; the dead window is given, or it
+        // would follow the rows per epoch): the finished run resumes from
+        // its last checkpoint, which restores the loader, and stops at once.
+        func train(resume: Bool) throws -> CLIRunResult {
+            try saestore(["train", "--store", store, "--hook", "blocks.2.hook_resid_pre", "--out", out, "--min-position", "1",
+                          "--holdout", "0", "--dead-window-tokens", "1000", "--batch", "64", "--max-steps", "20", "--checkpoint-every", "10", "--seed", "4", "--quiet"]
+                         + (resume ? ["--resume"] : []))
+        }
+        let first = try train(resume: false)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let runJSON = out + "/run.json"
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: runJSON))) as? [String: Any])
+        let kept = positions.filter { $0 >= 1 }.count
+        XCTAssertLessThan(kept, reader.rowCount, "the filter drops the BOS rows")
+        XCTAssertEqual(config["rowsPerEpoch"] as? Int, kept)
+
+        let resumed = try train(resume: true)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        config["rowsPerEpoch"] = kept - 1
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: runJSON))
+        let stale = try train(resume: true)
+        XCTAssertNotEqual(stale.status, 0)
+        XCTAssertTrue(stale.stderr.contains("\(kept) rows per epoch, this one has \(kept - 1)"), stale.stderr)
+    }
+
     /// A run killed before its first checkpoint leaves metrics.jsonl lines but nothing to resume
     /// from: `--resume` starts again at step 0 and must not log those steps a second time (the
     /// once-flaky case of the kill test above, made deterministic).

@@ -46,9 +46,18 @@ final class StoreBatchSourceResumeTests: XCTestCase {
             let laterChunks = Set(try later.map { try reader.chunk(containing: $0) })
             let unneeded = earlier.subtracting(laterChunks)
             XCTAssertGreaterThan(unneeded.count, 10, name)
-            for chunk in unneeded { try damage(store: path, column: "act", chunk: chunk) }
+            for chunk in unneeded {
+                try damage(store: path, column: "act", chunk: chunk)
+                try damage(store: path, column: TokenColumn.position, chunk: chunk)
+            }
 
-            let resumed = try StoreBatchSource(reader: try StoreReader(path: path), config: config, partition: partition)
+            // Counting the epoch's rows afresh reads every chunk of `pos` (the position filter),
+            // so it now fails; a resume takes the count its run saved (run.json) and never does.
+            XCTAssertThrowsError(try StoreBatchSource(reader: try StoreReader(path: path), config: config, partition: partition)) {
+                XCTAssertTrue("\($0)".contains("checksum"), "\($0)")
+            }
+            let resumed = try StoreBatchSource(reader: try StoreReader(path: path), config: config, partition: partition,
+                                               rowsPerEpoch: whole.rowsPerEpoch)
             try resumed.restore(position: saved)
             for k in saveAfter..<batches.count {
                 let n = try resumed.nextBatch(into: &out, maxRowCount: batch)
@@ -61,10 +70,25 @@ final class StoreBatchSourceResumeTests: XCTestCase {
             // as older checkpoints have) fails on it.
             var old = try XCTUnwrap(JSONSerialization.jsonObject(with: saved) as? [String: Any])
             for key in ["rng", "chunksTaken", "incomingOffset", "bufferRows", "streamDone"] { old[key] = nil }
-            let replay = try StoreBatchSource(reader: try StoreReader(path: path), config: config, partition: partition)
+            let replay = try StoreBatchSource(reader: try StoreReader(path: path), config: config, partition: partition,
+                                              rowsPerEpoch: whole.rowsPerEpoch)
             XCTAssertThrowsError(try replay.restore(position: try JSONSerialization.data(withJSONObject: old))) {
                 XCTAssertTrue("\($0)".contains("checksum"), "\($0)")
             }
+        }
+    }
+
+    /// A given rows-per-epoch count that is not the one the checkpoint's loader had (a stale
+    /// run.json, a changed store) is refused by `restore`, naming both counts.
+    func testRestoreRefusesARowsPerEpochCountThatDiffersFromTheCheckpoints() throws {
+        let path = try makeLoaderStore(self)
+        let config = StreamLoaderConfig(column: "act", shuffleBufferRows: 200, seed: 2, minimumPosition: 1)
+        let a = try StoreBatchSource(reader: try StoreReader(path: path), config: config)
+        var out = [Float](repeating: 0, count: 16 * 4)
+        for _ in 0..<10 { _ = try a.nextBatch(into: &out, maxRowCount: 16) }
+        let stale = try StoreBatchSource(reader: try StoreReader(path: path), config: config, rowsPerEpoch: a.rowsPerEpoch + 1)
+        XCTAssertThrowsError(try stale.restore(position: try a.position())) {
+            XCTAssertTrue("\($0)".contains("\(a.rowsPerEpoch) rows per epoch, this one has \(a.rowsPerEpoch + 1)"), "\($0)")
         }
     }
 

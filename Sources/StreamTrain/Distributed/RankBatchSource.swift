@@ -34,7 +34,9 @@ public final class RankBatchSource {
     /// Rank `rank` of `rankCount`'s streams of a run split into `streamCount` streams over the rows
     /// `config` selects. Throws `DistributedError.badPartition` if the rank is out of range or there
     /// are fewer streams than ranks, and the loader's errors for a bad config or column.
-    public init(reader: any StoreReading, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int) throws {
+    /// `rowsPerEpoch`, when known, is passed to every stream (`StoreBatchSource`).
+    public init(reader: any StoreReading, config: StreamLoaderConfig, streamCount: Int, rank: Int, rankCount: Int,
+                rowsPerEpoch: Int? = nil) throws {
         guard rankCount >= 1, (0..<rankCount).contains(rank) else {
             throw DistributedError.badPartition(detail: "rank \(rank) of \(rankCount)")
         }
@@ -46,7 +48,8 @@ public final class RankBatchSource {
         storeRowCount = reader.rowCount
         streamIndices = (rank * streamCount / rankCount)..<((rank + 1) * streamCount / rankCount)
         streams = try streamIndices.map {
-            try StoreBatchSource(reader: reader, config: config, partition: StreamPartition(index: $0, count: streamCount))
+            try StoreBatchSource(reader: reader, config: config, partition: StreamPartition(index: $0, count: streamCount),
+                                 rowsPerEpoch: rowsPerEpoch)
         }
         rowWidth = streams[0].rowWidth
         dry = [Bool](repeating: false, count: streams.count)

@@ -42,9 +42,14 @@ public final class StoreBatchSource: BatchSource {
     private var streamDone = false
 
     /// A source over `partition` of the rows `config` selects in `reader`'s column, at the start
-    /// of epoch 0. Throws `StoreError` for an invalid config, an unknown or non-float column, a
-    /// row range outside the store, or a position filter without a `pos` column.
-    public init(reader: any StoreReading, config: StreamLoaderConfig, partition: StreamPartition = .whole) throws {
+    /// of epoch 0. `rowsPerEpoch`, when known (a resumed run's run.json), is taken instead of
+    /// counted: with a position filter the count reads the whole `pos` column, O(store rows),
+    /// which would make a resume's cost grow with the store; `restore(position:)` checks it
+    /// against the count the checkpoint's loader had. Throws `StoreError` for an invalid config,
+    /// an unknown or non-float column, a row range outside the store, or a position filter
+    /// without a `pos` column.
+    public init(reader: any StoreReading, config: StreamLoaderConfig, partition: StreamPartition = .whole,
+                rowsPerEpoch known: Int? = nil) throws {
         try config.validate()
         self.reader = reader
         self.config = config
@@ -64,7 +69,7 @@ public final class StoreBatchSource: BatchSource {
         let firstChunk = try reader.chunk(containing: first)
         let lastChunk = try reader.chunk(containing: end - 1)
         chunks = Array(firstChunk...lastChunk)
-        rowsPerEpoch = try filter.countRows(reader: reader, chunks: chunks)
+        rowsPerEpoch = try known ?? filter.countRows(reader: reader, chunks: chunks)
         guard rowsPerEpoch > 0 else { throw StoreError.invalidArgument("\(reader.path): no rows left after filtering positions below \(config.minimumPosition)") }
         startEpoch(0)
     }
@@ -206,6 +211,8 @@ public final class StoreBatchSource: BatchSource {
         /// Global row numbers of the buffer's rows, slot by slot.
         var bufferRows: [Int]?
         var streamDone: Bool?
+        /// Rows the epoch yields (absent in older checkpoints).
+        var rowsPerEpoch: Int?
     }
 
     /// Epoch, batches served in it, and the loader's state: the draw RNG, how far into the
@@ -217,7 +224,8 @@ public final class StoreBatchSource: BatchSource {
                                                    config: config, storeRowCount: reader.rowCount,
                                                    partition: partition == .whole ? nil : partition,
                                                    rng: rng, chunksTaken: chunksTaken, incomingOffset: incomingOffset,
-                                                   bufferRows: Array(bufferRows.prefix(bufferCount)), streamDone: streamDone))
+                                                   bufferRows: Array(bufferRows.prefix(bufferCount)), streamDone: streamDone,
+                                                   rowsPerEpoch: rowsPerEpoch))
     }
 
     /// Continues from a `position()` of a source with the same config, partition and store rows;
@@ -232,6 +240,9 @@ public final class StoreBatchSource: BatchSource {
         }
         guard saved.storeRowCount == reader.rowCount || config.endRow != nil else {
             throw StoreError.invalidArgument("the store had \(saved.storeRowCount) rows when the checkpoint was written and has \(reader.rowCount) now")
+        }
+        if let savedRows = saved.rowsPerEpoch, savedRows != rowsPerEpoch {
+            throw StoreError.invalidArgument("the checkpoint's loader had \(savedRows) rows per epoch, this one has \(rowsPerEpoch) (the store's rows or the filter changed); resume with the same store and settings")
         }
         guard let rngState = saved.rng, let taken = saved.chunksTaken, let offset = saved.incomingOffset,
               let rows = saved.bufferRows, let done = saved.streamDone else {

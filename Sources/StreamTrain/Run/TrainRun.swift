@@ -79,12 +79,12 @@ public enum TrainRun {
         let summary: TrainingSummary
         if let streamCount = config.streamCount {
             let source = try RankBatchSource(reader: reader, config: config.loader, streamCount: streamCount,
-                                             rank: collective.rank, rankCount: collective.rankCount)
+                                             rank: collective.rank, rankCount: collective.rankCount, rowsPerEpoch: config.rowsPerEpoch)
             summary = try trainer.train(rankSource: source, collective: collective, loggers: loggers,
                                         checkpoints: root ? checkpoints : nil,
                                         replicaCheckIntervalSteps: replicaCheckIntervalSteps, progress: progress)
         } else if config.stream {
-            var source = try StoreBatchSource(reader: reader, config: config.loader)
+            var source = try StoreBatchSource(reader: reader, config: config.loader, rowsPerEpoch: config.rowsPerEpoch)
             summary = try trainer.train(source: &source, loggers: loggers, checkpoints: checkpoints, progress: progress)
         } else {
             var source = try InMemoryStoreSource(reader: reader, config: config.loader)

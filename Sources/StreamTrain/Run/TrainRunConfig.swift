@@ -24,10 +24,16 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
     /// `--resume` continues the same W&B run; nil when it never logged to W&B. Not a training
     /// setting: `sameTraining(as:)` ignores it.
     public var wandbRunID: String?
+    /// Rows one epoch yields after the row range and position filter, counted once when the run
+    /// starts (with `--min-position` that reads the whole `pos` column, O(store rows)); a resume
+    /// takes it from here (`knownRowsPerEpoch(for:)`) so that its cost does not grow with the
+    /// store. nil in runs from before it was kept, which count again. Derived from the store
+    /// and the loader, not a setting: `sameTraining(as:)` ignores it.
+    public var rowsPerEpoch: Int?
 
     /// A run config; `validate()` checks it.
     public init(store: String, loader: StreamLoaderConfig, sae: SAEConfig, trainer: SAETrainerOptions, stream: Bool,
-                streamCount: Int? = nil, heldOutRows: Range<Int>? = nil, wandbRunID: String? = nil) {
+                streamCount: Int? = nil, heldOutRows: Range<Int>? = nil, wandbRunID: String? = nil, rowsPerEpoch: Int? = nil) {
         self.store = store
         self.loader = loader
         self.sae = sae
@@ -36,6 +42,15 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         self.streamCount = streamCount
         self.heldOutRows = heldOutRows
         self.wandbRunID = wandbRunID
+        self.rowsPerEpoch = rowsPerEpoch
+    }
+
+    /// This saved run's `rowsPerEpoch` if `loader` selects the same rows (column, row range and
+    /// position filter); nil otherwise, and the caller counts.
+    public func knownRowsPerEpoch(for loader: StreamLoaderConfig) -> Int? {
+        guard loader.column == self.loader.column, loader.firstRow == self.loader.firstRow,
+              loader.endRow == self.loader.endRow, loader.minimumPosition == self.loader.minimumPosition else { return nil }
+        return rowsPerEpoch
     }
 
     /// The stream count a run trains with (`streamCount`): `explicit` (`--streams`) if given;
@@ -66,6 +81,8 @@ public struct TrainRunConfig: Codable, Sendable, Equatable {
         var a = self, b = other
         a.wandbRunID = nil
         b.wandbRunID = nil
+        a.rowsPerEpoch = nil
+        b.rowsPerEpoch = nil
         return a == b
     }
 
