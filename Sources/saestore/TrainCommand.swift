@@ -178,7 +178,11 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))
         }
         if let heldOut { print("held out for evaluate/sweep: rows \(heldOut.lowerBound)..\(heldOut.upperBound) (\(heldOut.count) rows; --holdout)") }
-        print("SAELens export: \(summary.exportDirectory)")
+        if sae.transcoder != nil, architecture != .standard {
+            print("SAELens export: none (SAELens has no TopK transcoder; the weights are in \(out)/checkpoints)")
+        } else {
+            print("SAELens export: \(summary.exportDirectory)")
+        }
         print("metrics: \(out)/metrics.jsonl   TensorBoard: tensorboard --logdir \(out)/tb")
         if let wandbID, wandbChild != nil { print("W&B: run \(wandbID) (project \(wandbOptions.wandbProject))") }
         if let wandbFailure { throw wandbFailure }
