@@ -22,7 +22,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Column (hook) to train on.") var hook: String
     @Option(help: "Run directory.") var out: String
 
-    @Option(help: "tied (seed), standard (SAELens), topk, batchtopk, jumprelu, gated or matryoshka (docs/SAE.md).") var arch = "tied"
+    @Option(help: "tied (seed), standard (SAELens), topk, batchtopk, jumprelu, gated, matryoshka, or transcoder / skip_transcoder (with --target-hook; docs/SAE.md).") var arch = "tied"
+    @Option(help: "Transcoders: the column to predict from --hook's rows (e.g. blocks.2.hook_mlp_out with --hook blocks.2.ln2.hook_normalized).") var targetHook: String?
+    @Flag(help: "Transcoders: add a skip connection x·W_skipᵀ (the same as --arch skip_transcoder).") var skip = false
+    @Option(help: "Transcoders: the latent activation, relu (with L1, SAELens' standard penalty) or topk (with --k).") var transcoderActivation = "relu"
     @Option(help: "Latents per input dimension.") var expansion = 8
     @Option(help: "Active latents per row for topk (per row on average for batchtopk and matryoshka).") var k = 32
     @Option(help: "Learning rate.") var lr = 1e-3
@@ -60,8 +63,25 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let maxTokens = try RenamedOption.value(maxTrainingTokens, newName: "--max-training-tokens", old: maxTokensOldSpelling, oldName: "--max-tokens")
-        guard let architecture = SAEArchitecture(rawValue: arch) else {
-            throw ValidationError("--arch must be tied, standard, topk, batchtopk, jumprelu, gated or matryoshka, not \(arch)")
+        // A transcoder is an SAE of the chosen activation trained on a second column's rows.
+        let isTranscoder = arch == "transcoder" || arch == "skip_transcoder"
+        let architecture: SAEArchitecture
+        if isTranscoder {
+            guard let activation = ["relu": SAEArchitecture.standard, "topk": .topk][transcoderActivation] else {
+                throw ValidationError("--transcoder-activation must be relu or topk, not \(transcoderActivation)")
+            }
+            guard targetHook != nil else {
+                throw ValidationError("--arch \(arch) needs --target-hook (the column to predict, e.g. blocks.2.hook_mlp_out)")
+            }
+            architecture = activation
+        } else {
+            guard let parsed = SAEArchitecture(rawValue: arch) else {
+                throw ValidationError("--arch must be tied, standard, topk, batchtopk, jumprelu, gated, matryoshka, transcoder or skip_transcoder, not \(arch)")
+            }
+            guard targetHook == nil, !skip else {
+                throw ValidationError("--target-hook and --skip are for --arch transcoder or skip_transcoder")
+            }
+            architecture = parsed
         }
         guard let kernelMode = SAEKernelMode(rawValue: kernels) else {
             throw ValidationError("--kernels must be auto, dense or sparse, not \(kernels)")
@@ -86,6 +106,11 @@ struct TrainCommand: ParsableCommand {
         sae.seed = seed
         sae.normalizeActivations = normalization
         sae.decoderUnitNorm = decoderUnitNorm
+        if isTranscoder, let targetHook {
+            sae.transcoder = TranscoderOptions(targetColumn: targetHook, skipConnection: skip || arch == "skip_transcoder")
+            // SAELens' Transcoder never subtracts b_dec (it lives in the output space).
+            sae.applyBDecToInput = false
+        }
         // Counted once per run: a resume takes the saved count (with --min-position the count
         // reads the whole pos column, which would make resuming cost O(store)).
         let selection = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
@@ -102,10 +127,10 @@ struct TrainCommand: ParsableCommand {
         let options = SAETrainerOptions(logIntervalSteps: logEvery, deadFeatureWindowTokens: window, featureFrequencyWindowTokens: window,
                                         checkpointIntervalSteps: checkpointEvery, maxSteps: maxSteps, maxTokens: maxTokens,
                                         kernels: kernelMode, kernelThreadCount: kernelThreads)
-        let bufferRows = shuffleBufferMib.map { max(1, Int($0 * 1_048_576) / (spec.width * 4)) } ?? shuffleBufferRows
+        let bufferRows = shuffleBufferMib.map { max(1, Int($0 * 1_048_576) / (spec.width * 4 * (isTranscoder ? 2 : 1))) } ?? shuffleBufferRows
         let loader = StreamLoaderConfig(column: hook, firstRow: range?.lowerBound, endRow: range?.upperBound,
                                         shuffleBufferRows: bufferRows, workerCount: workers, seed: seed,
-                                        minimumPosition: minPosition)
+                                        minimumPosition: minPosition, targetColumn: sae.transcoder?.targetColumn)
         let streamCount = TrainRunConfig.streamCount(explicit: streams, saved: saved, rankCount: job.collective.rankCount)
         let wandbID = wandbRunID(resuming: saved)
         let config = TrainRunConfig(store: store, loader: loader, sae: sae, trainer: options, stream: stream, streamCount: streamCount,
@@ -156,7 +181,11 @@ struct TrainCommand: ParsableCommand {
             print(String(format: "last window: MSE %.5g  L0 %.1f  FVE %.4f  dead %.2f%%", mse, l0, fve, 100 * dead))
         }
         if let heldOut { print("held out for evaluate/sweep: rows \(heldOut.lowerBound)..\(heldOut.upperBound) (\(heldOut.count) rows; --holdout)") }
-        print("SAELens export: \(summary.exportDirectory)")
+        if sae.transcoder != nil, architecture != .standard {
+            print("SAELens export: none (SAELens has no TopK transcoder; the weights are in \(out)/checkpoints)")
+        } else {
+            print("SAELens export: \(summary.exportDirectory)")
+        }
         print("metrics: \(out)/metrics.jsonl   TensorBoard: tensorboard --logdir \(out)/tb")
         if let wandbID, wandbChild != nil { print("W&B: run \(wandbID) (project \(wandbOptions.wandbProject))") }
         if let wandbFailure { throw wandbFailure }

@@ -88,6 +88,12 @@ public struct CheckpointStore: Sendable {
                 tensors.append(("adam.v.\(name)", [H], checkpoint.adam.secondMoments[4 + slot], .f32))
             }
         }
+        // A skip transcoder's W_skip (Adam slot 4; transcoders are standard or topk, no threshold).
+        if config.transcoder?.skipConnection == true {
+            tensors.append(("W_skip", [C, C], checkpoint.weights.wSkip, .f32))
+            tensors.append(("adam.m.W_skip", [C, C], checkpoint.adam.firstMoments[4], .f32))
+            tensors.append(("adam.v.W_skip", [C, C], checkpoint.adam.secondMoments[4], .f32))
+        }
         do {
             try SafetensorsWriter.write(path: temporary.appendingPathComponent(Self.tensorFile).path,
                                         tensors: tensors, metadata: ["format": "saestore-checkpoint"])
@@ -139,7 +145,7 @@ public struct CheckpointStore: Sendable {
             throw malformed("\(error)")
         }
         var values: [[Float]] = [], first: [[Float]] = [], second: [[Float]] = [], threshold: [Float] = []
-        var rMag: [Float] = [], bMag: [Float] = []
+        var rMag: [Float] = [], bMag: [Float] = [], wSkip: [Float] = []
         do {
             for name in SAEWeights.tensorNames {
                 values.append(try file.floats(name))
@@ -159,6 +165,11 @@ public struct CheckpointStore: Sendable {
                     second.append(try file.floats("adam.v.\(name)"))
                 }
             }
+            if trainer.config.transcoder?.skipConnection == true {
+                wSkip = try file.floats("W_skip")
+                first.append(try file.floats("adam.m.W_skip"))
+                second.append(try file.floats("adam.v.W_skip"))
+            }
         } catch { throw malformed("\(error)") }
         let loader: Data
         do { loader = try Data(contentsOf: dir.appendingPathComponent(Self.loaderFile)) } catch {
@@ -167,7 +178,7 @@ public struct CheckpointStore: Sendable {
         return TrainingCheckpoint(
             config: trainer.config,
             weights: SAEWeights(wEnc: values[0], bEnc: values[1], wDec: values[2], bDec: values[3],
-                                threshold: threshold, rMag: rMag, bMag: bMag),
+                                threshold: threshold, rMag: rMag, bMag: bMag, wSkip: wSkip),
             adam: AdamState(stepCount: trainer.adamStepCount, firstMoments: first, secondMoments: second),
             state: trainer.state, loaderPosition: loader)
     }

@@ -18,6 +18,10 @@ extension SAETrainer {
         checkpoints: CheckpointStore? = nil, replicaCheckIntervalSteps: Int = 0,
         progress: (TrainingProgress) -> Void = { _ in }
     ) throws -> TrainingSummary {
+        // The paired rows of a transcoder are not split over ranks yet.
+        guard config.transcoder == nil else {
+            throw DistributedError.badPartition(detail: "transcoders train in one process only (paired input/target streams are not partitioned yet); run without --streams or mpirun")
+        }
         guard source.rowWidth == config.dIn else {
             throw TrainingError.widthMismatch(sourceWidth: source.rowWidth, saeWidth: config.dIn)
         }

@@ -14,6 +14,10 @@ import TensorIO
 /// scale s is folded in as SAELens does (W_enc·s, W_dec/s, b_dec/s, normalize_activations
 /// "none"), so the export takes raw activations; the gated SAE's b_gate, b_mag and r_mag
 /// are left as they are, like θ (its two paths' pre-activations are unchanged).
+///
+/// A transcoder is written as SAELens' "transcoder" or "skip_transcoder" (d_out in cfg.json,
+/// W_dec [d_sae,d_out], b_dec [d_out], W_skip [d_out,d_in]; metadata.hook_name_out names the
+/// target column). SAELens' transcoders are ReLU only, so a TopK transcoder is refused.
 public enum SAELensExporter {
     /// Exports `sae`, trained on activations multiplied by `activationScale`.
     public static func export(_ sae: SparseAutoencoder, activationScale: Float = 1,
@@ -23,6 +27,9 @@ public enum SAELensExporter {
         let C = sae.dIn, H = sae.dSAE
         if let firingFrequency, firingFrequency.count != H {
             throw SAEShapeError(tensor: "sparsity", expected: "\(H) values", found: "\(firingFrequency.count) values")
+        }
+        if sae.transcoder != nil, sae.architecture != .standard {
+            throw SAELensError.unsupported(path: directory.path, what: "exporting a \(sae.architecture.rawValue) transcoder (SAELens' Transcoder and SkipTranscoder are ReLU only; the run's checkpoints hold its weights)")
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let s = activationScale
@@ -39,6 +46,8 @@ public enum SAELensExporter {
             tensors.append(("b_enc", [H], sae.weights.bEnc, .f32))
         }
         if sae.architecture.hasThreshold { tensors.append(("threshold", [H], sae.weights.threshold, .f32)) }
+        // Transcoders validate normalize_activations none (SAETrainer), so s is 1 here.
+        if sae.transcoder?.skipConnection == true { tensors.append(("W_skip", [C, C], sae.weights.wSkip, .f32)) }
         try SafetensorsWriter.write(path: directory.appendingPathComponent("sae_weights.safetensors").path,
                                     tensors: tensors)
         if let firingFrequency {
@@ -77,7 +86,7 @@ public enum SAELensExporter {
 
     static func writeConfig(for sae: SparseAutoencoder, metadata: SAELensMetadata, to url: URL) throws {
         var cfg: [String: Any] = [
-            "architecture": exportedArchitecture(sae.architecture),
+            "architecture": sae.transcoder?.saeLensArchitecture ?? exportedArchitecture(sae.architecture),
             "d_in": sae.dIn,
             "d_sae": sae.dSAE,
             "dtype": "float32",
@@ -91,6 +100,13 @@ public enum SAELensExporter {
         // SAELens records what trained an inference SAE in its metadata.
         var metadataObject = metadata.jsonObject
         metadataObject["training_architecture"] = trainingArchitecture(sae.architecture)
+        if let transcoder = sae.transcoder {
+            cfg["d_out"] = sae.dIn
+            metadataObject["training_architecture"] = transcoder.saeLensArchitecture
+            // SAELens' TranscoderConfig keeps the output hook out of its fields; its metadata
+            // takes any key, and saestore's loader reads it back from there.
+            metadataObject["hook_name_out"] = transcoder.targetColumn
+        }
         cfg["metadata"] = metadataObject
         // Without a sae_lens_version (saestore is not SAELens) SAELens ≥ 6 reads the config
         // through its pre-6.0 path, which takes metadata from top-level keys; write both.

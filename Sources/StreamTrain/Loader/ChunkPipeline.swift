@@ -12,8 +12,7 @@ struct DecodedChunk {
 /// depends only on the sequence, never on thread timing.
 final class ChunkPipeline: @unchecked Sendable {
     private let reader: any StoreReading
-    private let column: String
-    private let width: Int
+    private let columns: ColumnPair
     private let sequence: [Int]
     private let filter: RowFilter
     private let ahead: Int
@@ -25,10 +24,9 @@ final class ChunkPipeline: @unchecked Sendable {
     private var stopped = false
     private var running = 0
 
-    init(reader: any StoreReading, column: String, width: Int, sequence: [Int], filter: RowFilter, workers: Int, ahead: Int) {
+    init(reader: any StoreReading, columns: ColumnPair, sequence: [Int], filter: RowFilter, workers: Int, ahead: Int) {
         self.reader = reader
-        self.column = column
-        self.width = width
+        self.columns = columns
         self.sequence = sequence
         self.filter = filter
         self.ahead = ahead
@@ -80,7 +78,7 @@ final class ChunkPipeline: @unchecked Sendable {
             condition.unlock()
 
             let result = Result {
-                try Self.decode(reader: reader, column: column, width: width, chunk: sequence[index], filter: filter,
+                try Self.decode(reader: reader, columns: columns, chunk: sequence[index], filter: filter,
                                 decoder: decoder, positions: &positions)
             }
 
@@ -93,14 +91,11 @@ final class ChunkPipeline: @unchecked Sendable {
 
     /// One chunk's kept rows (what the pipeline hands over for it; a restored loader decodes
     /// its current chunk again through this).
-    static func decode(reader: any StoreReading, column: String, width: Int, chunk: Int, filter: RowFilter,
+    static func decode(reader: any StoreReading, columns: ColumnPair, chunk: Int, filter: RowFilter,
                        decoder: ChunkDecoder, positions: inout [UInt64]) throws -> DecodedChunk {
         var values: [Float] = []
-        try reader.readChunk(column: column, chunk: chunk, into: &values, decoder: decoder)
-        // Decoded bytes are done with: unmapping them keeps the process's resident size
-        // bounded by the buffer and the chunks in flight, not by the store (they stay in the
-        // page cache for the next epoch).
-        try reader.release(column: column, chunk: chunk)
+        try columns.readChunk(reader: reader, chunk: chunk, into: &values, decoder: decoder)
+        let width = columns.rowWidth
         let chunkRows = try reader.chunkRows(chunk)
         if filter.needsPositions {
             try reader.readChunk(column: TokenColumn.position, chunk: chunk, into: &positions, decoder: decoder)

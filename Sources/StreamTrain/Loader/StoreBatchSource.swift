@@ -11,8 +11,10 @@ public final class StoreBatchSource: BatchSource {
     public let config: StreamLoaderConfig
     /// The store the rows come from.
     public let reader: any StoreReading
-    /// Floats per row (the column's width).
+    /// Floats per row (the column's width; with a `targetColumn`, both columns' widths).
     public let rowWidth: Int
+    /// The reader's columns a row is made of: `config.column`, then `config.targetColumn`.
+    private let columnPair: ColumnPair
     /// Which share of each epoch's chunks this source reads (`.whole` unless it is one of the
     /// streams of a data-parallel run, docs/MPI.md).
     public let partition: StreamPartition
@@ -59,7 +61,9 @@ public final class StoreBatchSource: BatchSource {
             throw StoreError.invalidArgument("column \(config.column) holds \(spec.codec.rawValue) integers, not activations")
         }
         if config.minimumPosition > 0 { _ = try reader.spec(TokenColumn.position) }
-        rowWidth = spec.width
+        columnPair = try ColumnPair(reader: reader, column: config.column, inputWidth: spec.width,
+                                    targetColumn: config.targetColumn)
+        rowWidth = columnPair.rowWidth
         let first = config.firstRow ?? 0
         let end = config.endRow ?? reader.rowCount
         guard first >= 0, end <= reader.rowCount, first < end else {
@@ -99,7 +103,7 @@ public final class StoreBatchSource: BatchSource {
         }
         self.order = order
         chunksTaken = min(skippingChunks, order.count)
-        pipeline = ChunkPipeline(reader: reader, column: config.column, width: rowWidth, sequence: Array(order[chunksTaken...]),
+        pipeline = ChunkPipeline(reader: reader, columns: columnPair, sequence: Array(order[chunksTaken...]),
                                  filter: filter, workers: config.workerCount, ahead: config.prefetchChunks)
         let capacity = config.shuffle ? min(max(1, config.shuffleBufferRows / partition.count), rowsPerEpoch) : 0
         if buffer.count != capacity * rowWidth {
@@ -265,7 +269,7 @@ public final class StoreBatchSource: BatchSource {
         let decoder = reader.makeDecoder()
         if taken > 0 {
             var positions: [UInt64] = []
-            incoming = try ChunkPipeline.decode(reader: reader, column: config.column, width: rowWidth, chunk: order[taken - 1],
+            incoming = try ChunkPipeline.decode(reader: reader, columns: columnPair, chunk: order[taken - 1],
                                                 filter: filter, decoder: decoder, positions: &positions)
             guard offset <= incoming.rows.count else {
                 throw StoreError.invalidArgument("the checkpoint's loader position is \(offset) rows into chunk \(order[taken - 1]), which keeps \(incoming.rows.count)")
@@ -289,8 +293,7 @@ public final class StoreBatchSource: BatchSource {
         }
         var values: [Float] = []
         for chunk in slotsByChunk.keys.sorted() {
-            try reader.readChunk(column: config.column, chunk: chunk, into: &values, decoder: decoder)
-            try reader.release(column: config.column, chunk: chunk)
+            try columnPair.readChunk(reader: reader, chunk: chunk, into: &values, decoder: decoder)
             let first = try reader.chunkRows(chunk).lowerBound
             for slot in slotsByChunk[chunk]! {
                 let start = (rows[slot] - first) * width

@@ -23,10 +23,16 @@ public struct StreamLoaderConfig: Codable, Sendable, Equatable {
     public var minimumPosition: Int
     /// false: rows in store order, no chunk permutation, no buffer (for evaluation scans).
     public var shuffle: Bool
+    /// Transcoders: a second column of the same store (e.g. `blocks.2.hook_mlp_out`) read
+    /// beside `column`; every row is then `[column's row | targetColumn's row]`, the same row
+    /// id in both halves, shuffled together. nil (the default) reads `column` alone.
+    public var targetColumn: String?
 
     /// A loader config; `validate()` checks the ranges.
     public init(column: String, firstRow: Int? = nil, endRow: Int? = nil, shuffleBufferRows: Int = 1 << 16,
-                workerCount: Int = 1, prefetchChunks: Int = 4, seed: UInt64 = 0, minimumPosition: Int = 0, shuffle: Bool = true) {
+                workerCount: Int = 1, prefetchChunks: Int = 4, seed: UInt64 = 0, minimumPosition: Int = 0, shuffle: Bool = true,
+                targetColumn: String? = nil) {
+        self.targetColumn = targetColumn
         self.column = column
         self.firstRow = firstRow
         self.endRow = endRow

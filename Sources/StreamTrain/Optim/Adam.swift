@@ -42,6 +42,7 @@ public struct Adam: Sendable {
     static func tensorSizes(config: SAEConfig, weights: SAEWeights) -> [Int] {
         weights.tensors.map(\.count) + (config.architecture == .jumprelu ? [weights.threshold.count] : [])
             + (config.architecture.isGated ? [weights.rMag.count, weights.bMag.count] : [])
+            + (weights.wSkip.isEmpty ? [] : [weights.wSkip.count])
     }
 
     /// One step over all four SAE tensors (slots in `SAEWeights.tensorNames` order), and the
@@ -82,7 +83,11 @@ public struct Adam: Sendable {
             Adam.update(&weights.wDec, gradients.wDec, &state.firstMoments[2], &state.secondMoments[2], c, pool: pool)
         }
         Adam.update(&weights.bDec, gradients.bDec, &state.firstMoments[3], &state.secondMoments[3], c, pool: nil)
-        if state.firstMoments.count == 5 {
+        if !weights.wSkip.isEmpty {
+            // A skip transcoder (standard or topk: no threshold, no gated tensors) keeps W_skip in slot 4.
+            precondition(state.firstMoments.count == 5, "Adam for a skip transcoder needs 5 slots")
+            Adam.update(&weights.wSkip, gradients.wSkip, &state.firstMoments[4], &state.secondMoments[4], c, pool: pool)
+        } else if state.firstMoments.count == 5 {
             Adam.update(&weights.threshold, gradients.threshold, &state.firstMoments[4], &state.secondMoments[4], c,
                         pool: nil)
         } else if state.firstMoments.count == 6 {

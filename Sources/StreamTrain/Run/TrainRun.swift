@@ -95,7 +95,9 @@ public enum TrainRun {
         let metadata = SAELensMetadata(modelName: reader.manifest.model, hookName: config.loader.column, hookLayer: layer,
                                        contextSize: reader.manifest.contextSize, prependBos: reader.manifest.prependBOS,
                                        datasetPath: config.store)
-        if root { try SAELensExporter.export(trainer, metadata: metadata, to: run.saeDirectory) }
+        // SAELens has no TopK transcoder: such a run keeps its weights in checkpoints/ only.
+        let exportable = config.sae.transcoder == nil || config.sae.architecture == .standard
+        if root, exportable { try SAELensExporter.export(trainer, metadata: metadata, to: run.saeDirectory) }
         let tokens = summary.tokenCount - tokensAtStart
         return TrainRunSummary(steps: summary.stepCount, tokens: summary.tokenCount, epochs: summary.epochsCompleted, seconds: seconds,
                                tokensPerSecond: seconds > 0 ? Double(tokens) / seconds : 0, resumedFromStep: resumedFrom,

@@ -82,6 +82,9 @@ public struct SAEConfig: Codable, Equatable, Sendable {
     public var bDecInit: DecoderBiasInit
     /// Rows sampled from the start of the data for `bDecInit` (rows).
     public var bDecInitRowCount: Int
+    /// Set to train a transcoder (input column → `targetColumn`, optional skip connection;
+    /// `TranscoderOptions`); nil (the default) trains an SAE on one column.
+    public var transcoder: TranscoderOptions?
 
     /// The seed's hyperparameters, with the defaults the architecture implies
     /// (λ = 0 for topk, apply_b_dec_to_input = false for tied).
@@ -117,6 +120,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         self.resampleEverySteps = nil
         self.bDecInit = .zeros
         self.bDecInitRowCount = 16_384
+        self.transcoder = nil
     }
 
     /// The matryoshka levels as trained: `matryoshkaWidths` with the latent count appended when
@@ -129,6 +133,10 @@ public struct SAEConfig: Codable, Equatable, Sendable {
 
     /// k_aux of the AuxK loss.
     public var resolvedAuxKLatentCount: Int { auxKLatentCount ?? max(1, dIn / 2) }
+
+    /// Floats per row the training feed gives: dIn, or 2·dIn for a transcoder, whose rows are
+    /// the input and target columns' rows side by side, `[x | y]`.
+    public var feedRowWidth: Int { transcoder == nil ? dIn : 2 * dIn }
 
     /// Number of SAE latents (features).
     public var latentCount: Int { dSAE ?? dIn * expansionFactor }
@@ -191,6 +199,20 @@ public struct SAEConfig: Codable, Equatable, Sendable {
                       "nil unless the architecture is tied, standard or gated (the L1 SAEs; the TopK family has AuxK)")
         }
         try check(bDecInitRowCount > 0, "bDecInitRowCount", bDecInitRowCount, "a positive row count")
+        if let transcoder {
+            // The transcoder step (SparseAutoencoder+Transcoder) covers the ReLU+L1 and TopK
+            // activations and nothing that reads the input as the reconstruction target.
+            try check([.standard, .topk].contains(architecture), "architecture", architecture.rawValue,
+                      "standard (ReLU + L1) or topk for a transcoder")
+            try check(!applyBDecToInput, "applyBDecToInput", applyBDecToInput,
+                      "false for a transcoder (b_dec lives in the output space; SAELens refuses it too)")
+            try check(normalizeActivations == .none, "normalizeActivations", normalizeActivations.rawValue,
+                      "none for a transcoder (per-column scales are not implemented yet)")
+            try check(bDecInit == .zeros, "bDecInit", bDecInit.rawValue, "zeros for a transcoder")
+            try check(resampleEverySteps == nil, "resampleEverySteps", resampleEverySteps ?? 0, "nil for a transcoder")
+            try check(auxKCoefficient == 0, "auxKCoefficient", auxKCoefficient, "0 for a transcoder")
+            try check(!transcoder.targetColumn.isEmpty, "transcoder.targetColumn", "", "a column name")
+        }
         try check(topkThresholdLearningRate >= 0 && topkThresholdLearningRate <= 1,
                   "topkThresholdLearningRate", topkThresholdLearningRate, "a value in [0, 1]")
     }
@@ -201,7 +223,7 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         case decoderUnitNorm, decoderInitNorm, adamBeta1, adamBeta2, adamEpsilon
         case l0Coefficient, jumpReLUSparsityLoss, jumpReLUBandwidth, jumpReLUInitialThreshold
         case jumpReLUTanhScale, topkThresholdLearningRate, auxKCoefficient, auxKLatentCount, schedule
-        case matryoshkaWidths, resampleEverySteps, bDecInit, bDecInitRowCount
+        case matryoshkaWidths, resampleEverySteps, bDecInit, bDecInitRowCount, transcoder
     }
 
     /// Decodes a config, filling fields absent from older run files with their defaults.
@@ -245,5 +267,6 @@ public struct SAEConfig: Codable, Equatable, Sendable {
         resampleEverySteps = try c.decodeIfPresent(Int.self, forKey: .resampleEverySteps)
         bDecInit = try c.decodeIfPresent(DecoderBiasInit.self, forKey: .bDecInit) ?? bDecInit
         bDecInitRowCount = try c.decodeIfPresent(Int.self, forKey: .bDecInitRowCount) ?? bDecInitRowCount
+        transcoder = try c.decodeIfPresent(TranscoderOptions.self, forKey: .transcoder)
     }
 }

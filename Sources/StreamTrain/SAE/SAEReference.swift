@@ -17,10 +17,13 @@ public enum SAEReference {
         public var rMag: [Double]
         /// Gated: b_mag per latent, (dSAE); empty otherwise.
         public var bMag: [Double]
+        /// Skip transcoders: W_skip, (dOut, dIn); empty otherwise.
+        public var wSkip: [Double] = []
 
         /// Weights from their tensors (Double, `SAEWeights`' layouts).
         public init(wEnc: [Double], bEnc: [Double], wDec: [Double], bDec: [Double], threshold: [Double] = [],
-                    rMag: [Double] = [], bMag: [Double] = []) {
+                    rMag: [Double] = [], bMag: [Double] = [], wSkip: [Double] = []) {
+            self.wSkip = wSkip
             self.wEnc = wEnc
             self.bEnc = bEnc
             self.wDec = wDec
@@ -35,7 +38,7 @@ public enum SAEReference {
             self.init(wEnc: w.wEnc.map(Double.init), bEnc: w.bEnc.map(Double.init),
                       wDec: w.wDec.map(Double.init), bDec: w.bDec.map(Double.init),
                       threshold: w.threshold.map(Double.init), rMag: w.rMag.map(Double.init),
-                      bMag: w.bMag.map(Double.init))
+                      bMag: w.bMag.map(Double.init), wSkip: w.wSkip.map(Double.init))
         }
     }
 

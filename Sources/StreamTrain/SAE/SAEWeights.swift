@@ -18,10 +18,13 @@ public struct SAEWeights: Equatable, Sendable {
     public var rMag: [Float]
     /// Gated only: the magnitude path's bias, SAELens' b_mag, shape (dSAE); empty otherwise.
     public var bMag: [Float]
+    /// Skip transcoders only: the skip connection, SAELens' W_skip, shape (dOut, dIn):
+    /// ŷ = f · W_dec + b_dec + x · W_skipᵀ. Empty for every other SAE.
+    public var wSkip: [Float]
 
     /// Weights from their tensors; `SparseAutoencoder(…weights:)` checks the sizes.
     public init(wEnc: [Float], bEnc: [Float], wDec: [Float], bDec: [Float], threshold: [Float] = [],
-                rMag: [Float] = [], bMag: [Float] = []) {
+                rMag: [Float] = [], bMag: [Float] = [], wSkip: [Float] = []) {
         self.wEnc = wEnc
         self.bEnc = bEnc
         self.wDec = wDec
@@ -29,10 +32,11 @@ public struct SAEWeights: Equatable, Sendable {
         self.threshold = threshold
         self.rMag = rMag
         self.bMag = bMag
+        self.wSkip = wSkip
     }
 
     /// All-zero tensors of the right shapes (gradient buffers).
-    public init(zerosFor architecture: SAEArchitecture, dIn: Int, dSAE: Int) {
+    public init(zerosFor architecture: SAEArchitecture, dIn: Int, dSAE: Int, skipConnection: Bool = false) {
         wEnc = [Float](repeating: 0, count: dIn * dSAE)
         bEnc = [Float](repeating: 0, count: dSAE)
         wDec = architecture.isTied ? [] : [Float](repeating: 0, count: dSAE * dIn)
@@ -40,6 +44,7 @@ public struct SAEWeights: Equatable, Sendable {
         threshold = architecture.hasThreshold ? [Float](repeating: 0, count: dSAE) : []
         rMag = architecture.isGated ? [Float](repeating: 0, count: dSAE) : []
         bMag = architecture.isGated ? [Float](repeating: 0, count: dSAE) : []
+        wSkip = skipConnection ? [Float](repeating: 0, count: dIn * dIn) : []
     }
 
     /// SAELens tensor names in the order checkpoints and Adam slots use.
@@ -52,6 +57,6 @@ public struct SAEWeights: Equatable, Sendable {
     public var isFinite: Bool {
         wEnc.allSatisfy(\.isFinite) && bEnc.allSatisfy(\.isFinite)
             && wDec.allSatisfy(\.isFinite) && bDec.allSatisfy(\.isFinite) && threshold.allSatisfy(\.isFinite)
-            && rMag.allSatisfy(\.isFinite) && bMag.allSatisfy(\.isFinite)
+            && rMag.allSatisfy(\.isFinite) && bMag.allSatisfy(\.isFinite) && wSkip.allSatisfy(\.isFinite)
     }
 }

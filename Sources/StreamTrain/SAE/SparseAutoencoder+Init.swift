@@ -6,10 +6,12 @@ extension SparseAutoencoder {
     /// ±1/sqrt(d_in), b_dec = 0. Untied: SAELens — W_dec (d_sae, d_in) kaiming-uniform
     /// (±sqrt(6/d_in)), each row rescaled to `decoderInitNorm` (1 with `decoderUnitNorm`),
     /// W_enc = W_decᵀ, biases 0; jumprelu's θ at `jumpReLUInitialThreshold`, batchtopk's at 0
-    /// (SAELens' initial `topk_threshold`).
+    /// (SAELens' initial `topk_threshold`). A transcoder starts as its SAE would (W_enc = W_decᵀ:
+    /// d_out = d_in here), with W_skip = 0 as SAELens' SkipTranscoder initialises it.
     static func initialWeights(config: SAEConfig, generator: inout SeededGenerator) -> SAEWeights {
         let C = config.dIn, H = config.latentCount
-        var weights = SAEWeights(zerosFor: config.architecture, dIn: C, dSAE: H)
+        var weights = SAEWeights(zerosFor: config.architecture, dIn: C, dSAE: H,
+                                 skipConnection: config.transcoder?.skipConnection ?? false)
         if config.architecture.isTied {
             let bound = Float(1 / Double(C).squareRoot())
             for i in 0..<(C * H) { weights.wEnc[i] = generator.nextSymmetric(bound: bound) }

@@ -13,10 +13,13 @@ public struct SparseAutoencoder: Equatable, Sendable {
     public let applyBDecToInput: Bool
     /// The tensors.
     public internal(set) var weights: SAEWeights
+    /// Set for a transcoder: which column it predicts and whether it has a skip connection
+    /// (`weights.wSkip`); nil for an SAE, whose target is its input.
+    public let transcoder: TranscoderOptions?
 
     /// Wraps weights made elsewhere; throws `SAEShapeError` when a tensor has the wrong size.
     public init(architecture: SAEArchitecture, dIn: Int, dSAE: Int, k: Int = 0,
-                applyBDecToInput: Bool, weights: SAEWeights) throws {
+                applyBDecToInput: Bool, weights: SAEWeights, transcoder: TranscoderOptions? = nil) throws {
         guard dIn > 0, dSAE > 0 else {
             throw SAEShapeError(tensor: "d_in/d_sae", expected: "positive sizes",
                                 found: "d_in \(dIn), d_sae \(dSAE)")
@@ -32,6 +35,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
             ("threshold", weights.threshold.count, architecture.hasThreshold ? dSAE : 0),
             ("r_mag", weights.rMag.count, architecture.isGated ? dSAE : 0),
             ("b_mag", weights.bMag.count, architecture.isGated ? dSAE : 0),
+            ("W_skip", weights.wSkip.count, transcoder?.skipConnection == true ? dIn * dIn : 0),
         ]
         for (name, found, want) in expected where found != want {
             throw SAEShapeError(tensor: name, expected: "\(want) values", found: "\(found) values")
@@ -42,6 +46,7 @@ public struct SparseAutoencoder: Equatable, Sendable {
         self.k = architecture.usesK ? k : 0
         self.applyBDecToInput = applyBDecToInput
         self.weights = weights
+        self.transcoder = transcoder
     }
 
     /// A freshly initialised SAE for `config` (deterministic from `config.seed`; docs/SAE.md).
@@ -51,7 +56,8 @@ public struct SparseAutoencoder: Equatable, Sendable {
         let weights = SparseAutoencoder.initialWeights(config: config, generator: &generator)
         try self.init(architecture: config.architecture, dIn: config.dIn,
                       dSAE: config.latentCount, k: config.k,
-                      applyBDecToInput: config.applyBDecToInput, weights: weights)
+                      applyBDecToInput: config.applyBDecToInput, weights: weights,
+                      transcoder: config.transcoder)
     }
 
     /// The decoder as a (dSAE, dIn) matrix, materialised (W_encᵀ for the tied SAE).

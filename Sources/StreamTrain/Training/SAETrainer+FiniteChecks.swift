@@ -4,7 +4,7 @@ extension SAETrainer {
     /// Throws at the batch's first non-finite value, else multiplies the batch by `scale`
     /// (both split over the pool; the scan for the position runs only when a part failed).
     func checkAndScaleBatch(rowCount B: Int, scale: Float, step: Int) throws {
-        let C = config.dIn, count = B * C
+        let C = config.feedRowWidth, count = B * C
         let pool = workspace.pool
         try batch.withUnsafeMutableBufferPointer { x in
             let base = x.baseAddress!
@@ -30,8 +30,8 @@ extension SAETrainer {
 
     /// The gradient tensors the check reads (empty ones, e.g. r_mag outside the gated SAE,
     /// are skipped), and their names in errors.
-    static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec, \.rMag, \.bMag]
-    static let gradientNames = SAEWeights.tensorNames + ["r_mag", "b_mag"]
+    static let gradientPaths: [KeyPath<SAEWeights, [Float]>] = [\.wEnc, \.bEnc, \.wDec, \.bDec, \.rMag, \.bMag, \.wSkip]
+    static let gradientNames = SAEWeights.tensorNames + ["r_mag", "b_mag", "W_skip"]
 
     /// Index (`gradientPaths`, `gradientNames`) of the first gradient tensor holding a NaN or ±Inf.
     /// 0·x is 0 for finite x and NaN otherwise, so one sum per part finds either. After a

@@ -26,8 +26,8 @@ extension SAETrainer {
         feed: inout Feed, collective: Collective, loggers: [MetricsLogger], checkpoints: CheckpointStore?,
         replicaCheckIntervalSteps: Int, progress: (TrainingProgress) -> Void
     ) throws -> TrainingSummary {
-        guard feed.rowWidth == config.dIn else {
-            throw TrainingError.widthMismatch(sourceWidth: feed.rowWidth, saeWidth: config.dIn)
+        guard feed.rowWidth == config.feedRowWidth else {
+            throw TrainingError.widthMismatch(sourceWidth: feed.rowWidth, saeWidth: config.feedRowWidth)
         }
         let ranks = collective.rankCount
         if ranks > 1 {
@@ -62,8 +62,8 @@ extension SAETrainer {
             try feed.initializeDecoderBias(of: self)
         }
         let localCapacity = feed.maxLocalRowCount(globalRowCount: config.batchSize)
-        if batch.count < localCapacity * config.dIn {
-            batch = [Float](repeating: 0, count: localCapacity * config.dIn)
+        if batch.count < localCapacity * config.feedRowWidth {
+            batch = [Float](repeating: 0, count: localCapacity * config.feedRowWidth)
         }
         // One process never packs: its gradients are already the whole batch's.
         var reduction = ranks > 1 ? GradientReduction(gradients: gradients, latentCount: config.latentCount) : nil

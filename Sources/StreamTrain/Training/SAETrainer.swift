@@ -39,6 +39,10 @@ public final class SAETrainer {
     var batch: [Float]
     var window: MetricsWindow
     var pendingLoaderPosition: Data?
+    /// Transcoders: the batch's input and target halves, (B, dIn) each, split from the paired
+    /// rows `[x | y]` the feed gives (empty for SAEs).
+    var transcoderInput: [Float] = []
+    var transcoderTarget: [Float] = []
     /// One partial sum per pool thread for the gradients' finiteness check.
     var finiteCheckSums: [Float]
 
@@ -50,7 +54,8 @@ public final class SAETrainer {
         let weights = SparseAutoencoder.initialWeights(config: config, generator: &generator)
         let sae = try SparseAutoencoder(architecture: config.architecture, dIn: config.dIn,
                                         dSAE: config.latentCount, k: config.k,
-                                        applyBDecToInput: config.applyBDecToInput, weights: weights)
+                                        applyBDecToInput: config.applyBDecToInput, weights: weights,
+                                        transcoder: config.transcoder)
         self.config = config
         self.options = options
         self.sae = sae
@@ -69,8 +74,9 @@ public final class SAETrainer {
             workspace.topkValues = [Float](repeating: 0, count: kStart * workspace.pool.threadCount)
         }
         if config.architecture.usesBatchTopK { state.batchTopKThreshold = 0 }
-        gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount)
-        batch = [Float](repeating: 0, count: config.batchSize * config.dIn)
+        gradients = SAEWeights(zerosFor: config.architecture, dIn: config.dIn, dSAE: config.latentCount,
+                               skipConnection: config.transcoder?.skipConnection ?? false)
+        batch = [Float](repeating: 0, count: config.batchSize * config.feedRowWidth)
         finiteCheckSums = [Float](repeating: 0, count: workspace.pool.threadCount)
         window = MetricsWindow(dIn: config.dIn)
     }
@@ -116,7 +122,8 @@ public final class SAETrainer {
     /// PyTorch run). Throws `SAEShapeError` if a tensor has the wrong size.
     public func replaceWeights(_ weights: SAEWeights) throws {
         sae = try SparseAutoencoder(architecture: sae.architecture, dIn: sae.dIn, dSAE: sae.dSAE,
-                                    k: sae.k, applyBDecToInput: sae.applyBDecToInput, weights: weights)
+                                    k: sae.k, applyBDecToInput: sae.applyBDecToInput, weights: weights,
+                                    transcoder: sae.transcoder)
     }
 
     /// Firing frequency per latent (fraction of rows with f > 0) over the last complete
@@ -143,14 +150,15 @@ public final class SAETrainer {
 
     /// One optimiser step on `rowCount` rows of `rows` (row-major, ≤ batchSize rows), scaled by
     /// the activation scale. Needs the scale to be known (always true without normalisation).
+    /// A transcoder's rows are paired, `[x | y]` (`SAEConfig.feedRowWidth` = 2·dIn floats each).
     @discardableResult
     public func step(rows: [Float], rowCount: Int) throws -> SAELosses {
         precondition(rowCount > 0 && rowCount <= config.batchSize,
                      "step on \(rowCount) rows; batchSize is \(config.batchSize)")
-        precondition(rows.count >= rowCount * config.dIn, "\(rows.count) floats for \(rowCount) rows")
+        precondition(rows.count >= rowCount * config.feedRowWidth, "\(rows.count) floats for \(rowCount) rows")
         batch.withUnsafeMutableBufferPointer { out in
             rows.withUnsafeBufferPointer { src in
-                out.baseAddress!.update(from: src.baseAddress!, count: rowCount * config.dIn)
+                out.baseAddress!.update(from: src.baseAddress!, count: rowCount * config.feedRowWidth)
             }
         }
         return try stepOnBatchBuffer(rowCount: rowCount)
@@ -197,7 +205,8 @@ public final class SAETrainer {
     /// it draws from this process's rows and their losses).
     func finishStep(globalRowCount: Int, globalLosses: SAELosses, localRowCount: Int, localLosses: SAELosses) throws {
         try applyGradients(rowCount: globalRowCount, losses: globalLosses)
-        window.add(x: batch, residuals: workspace.residuals, rowCount: localRowCount, dIn: config.dIn, losses: localLosses)
+        // A transcoder's FVE is of its target: ŷ − y against y's variance.
+        window.add(x: config.transcoder == nil ? batch : transcoderTarget, residuals: workspace.residuals, rowCount: localRowCount, dIn: config.dIn, losses: localLosses)
         if let every = config.resampleEverySteps, state.stepCount % every == 0 { resampleDeadLatents(rowCount: localRowCount) }
         workspace.clock?.lap(.bookkeeping)
     }
@@ -215,6 +224,16 @@ public final class SAETrainer {
         if config.architecture == .jumprelu { clampThresholds() }
         applySchedule()
         workspace.decoderRowsMatchEncoder = decoderRowsCurrent
+        if config.transcoder != nil {
+            splitPairedBatch(rowCount: B)
+            let losses = sae.transcoderLossAndGradients(transcoderInput, target: transcoderTarget, rowCount: B,
+                                                        l1Coefficient: scheduledL1Coefficient,
+                                                        workspace: &workspace, gradients: &gradients)
+            guard losses.total.isFinite, abs(losses.total) <= Double(Float.greatestFiniteMagnitude) else {
+                throw TrainingError.nonFiniteLoss(step: nextStep, mse: losses.mse, l1: losses.l1)
+            }
+            return losses
+        }
         let losses = sae.lossAndGradients(batch, rowCount: B, l1Coefficient: scheduledL1Coefficient,
                                           workspace: &workspace, gradients: &gradients, kernels: options.kernels,
                                           jumpReLU: config.architecture == .jumprelu ? scheduledJumpReLUTerms : nil,
@@ -262,6 +281,27 @@ public final class SAETrainer {
         state.tokenCount += B
         state.epochTokenCount += B
         recordFiring(rowCount: B)
+    }
+
+    /// Copies the paired rows `[x | y]` of the batch buffer into `transcoderInput` and
+    /// `transcoderTarget` (the kernels want each operand contiguous, (B, dIn)).
+    private func splitPairedBatch(rowCount B: Int) {
+        let C = config.dIn
+        if transcoderInput.count < config.batchSize * C {
+            transcoderInput = [Float](repeating: 0, count: config.batchSize * C)
+            transcoderTarget = [Float](repeating: 0, count: config.batchSize * C)
+        }
+        batch.withUnsafeBufferPointer { paired in
+            transcoderInput.withUnsafeMutableBufferPointer { x in
+                transcoderTarget.withUnsafeMutableBufferPointer { y in
+                    let paired = paired.baseAddress!, x = x.baseAddress!, y = y.baseAddress!
+                    for b in 0..<B {
+                        (x + b * C).update(from: paired + b * 2 * C, count: C)
+                        (y + b * C).update(from: paired + b * 2 * C + C, count: C)
+                    }
+                }
+            }
+        }
     }
 
     private func recordFiring(rowCount B: Int) {
