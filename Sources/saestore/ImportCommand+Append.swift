@@ -29,7 +29,7 @@ extension ImportCommand {
         // The store remembers the model its first part came with; its tokenizer decodes the rest.
         let recorded = try openStore(at: store).manifest.model
         guard let model = model ?? recorded else {
-            throw ValidationError("--append --saelens-cache needs --model DIR: \(store) does not name the model whose vocab.json and merges.txt decode the cache's token ids")
+            throw ValidationError("--append --saelens-cache needs --model DIR: \(store) does not name the model whose tokenizer decodes the cache's token ids")
         }
         if let recorded, recorded != model { try checkSameTokenizer(given: model, recorded: recorded) }
         let tokenizer = try cacheTokenizer(model: model)
@@ -43,19 +43,21 @@ extension ImportCommand {
     }
 
     /// A part decoded with another vocabulary than the store's first part would get wrong texts
-    /// silently: `--model` naming a different directory than the store's must hold the same
-    /// vocab.json and merges.txt, byte for byte. When the recorded model is no longer there to
-    /// compare with, the append goes on and says so.
+    /// silently: `--model` naming a different model than the store's must hold the same
+    /// tokenizer files (tokenizer.json, or vocab.json and merges.txt), byte for byte. When the
+    /// recorded model is no longer there to compare with, the append goes on and says so.
     private func checkSameTokenizer(given: String, recorded: String) throws {
-        let mine = try tokenizerFiles(forModel: given)
-        guard let theirs = try? tokenizerFiles(forModel: recorded) else {
+        let mine = try ModelTokenizer.definingFiles(directory: tokenizerDirectory(forModel: given))
+        guard let theirs = try? ModelTokenizer.definingFiles(directory: tokenizerDirectory(forModel: recorded)) else {
             FileHandle.standardError.write(Data("note: \(store) was made with model \(recorded), which is not here to compare with; decoding with \(given)'s tokenizer\n".utf8))
             return
         }
-        for (a, b) in [(mine.vocabPath, theirs.vocabPath), (mine.mergesPath, theirs.mergesPath)] {
-            guard FileManager.default.contentsEqual(atPath: a, andPath: b) else {
-                throw ValidationError("--model \(given) is not the model \(store) was made with (\(recorded)): \(a) differs from \(b), so the cache's token ids would decode to other text; give --model \(recorded), or leave --model out")
-            }
+        // The first file whose bytes differ (or the other kind of tokenizer altogether).
+        let differing: (String, String)? = mine.count != theirs.count
+            ? (mine.joined(separator: ", "), theirs.joined(separator: ", "))
+            : zip(mine, theirs).first { !FileManager.default.contentsEqual(atPath: $0.0, andPath: $0.1) }
+        if let differing {
+            throw ValidationError("--model \(given) is not the model \(store) was made with (\(recorded)): \(differing.0) differs from \(differing.1), so the cache's token ids would decode to other text; give --model \(recorded), or leave --model out")
         }
     }
 }

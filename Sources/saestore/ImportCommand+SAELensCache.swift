@@ -11,7 +11,7 @@ extension ImportCommand {
             throw ValidationError("--saelens-cache takes the hook and rows from the cache: give no FILE and no --column")
         }
         guard let model else {
-            throw ValidationError("--saelens-cache needs --model DIR: the model directory whose vocab.json and merges.txt decode the cache's token ids")
+            throw ValidationError("--saelens-cache needs --model DIR: the model directory (or hub id) whose tokenizer (tokenizer.json, or GPT-2's vocab.json and merges.txt) decodes the cache's token ids")
         }
         let tokenizer = try cacheTokenizer(model: model)
         let progress = Progress("import", quiet: quiet || json)
@@ -26,9 +26,9 @@ extension ImportCommand {
 }
 
 extension ImportCommand {
-    /// The GPT-2 tokenizer of the cache's model directory (its vocab.json and merges.txt).
-    func cacheTokenizer(model: String) throws -> GPT2Tokenizer {
-        let files = try tokenizerFiles(forModel: model)
-        return try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
+    /// The tokenizer of the cache's model (a directory or hub id): its tokenizer.json, or
+    /// GPT-2's vocab.json and merges.txt.
+    func cacheTokenizer(model: String) throws -> any TextTokenizer {
+        try ModelTokenizer.load(directory: tokenizerDirectory(forModel: model))
     }
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Extract
 import Foundation
 
-/// `saestore tokenize`: GPT-2 BPE ids (and byte spans) of text, for checking what the model sees.
+/// `saestore tokenize`: a model's token ids (and byte spans) of text, for checking what the
+/// model sees: GPT-2 BPE, or any family's tokenizer.json.
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
@@ -42,13 +43,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         let loadStart = ContinuousClock.now
-        let tokenizer: any TextTokenizer
-        if FileManager.default.fileExists(atPath: (model as NSString).appendingPathComponent("tokenizer.json")) {
-            tokenizer = try ModelTokenizer.load(directory: model)
-        } else {
-            let files = try tokenizerFiles(forModel: model)
-            tokenizer = try GPT2Tokenizer(vocabPath: files.vocabPath, mergesPath: files.mergesPath)
-        }
+        let tokenizer = try ModelTokenizer.load(directory: tokenizerDirectory(forModel: model))
         let loadSeconds = (ContinuousClock.now - loadStart).seconds
         if let bench {
             try runBenchmark(tokenizer, path: bench, loadSeconds: loadSeconds)
@@ -156,23 +151,17 @@ struct TokenizeCommand: ParsableCommand {
     }
 }
 
-/// Where a model's tokenizer files are. For now `--model` must be a local directory; hub ids
-/// are resolved elsewhere and can replace this one function.
-/// The tokenizer files of `--model`: a directory holding vocab.json and merges.txt (a full
-/// model directory or just a tokenizer), or a hub id resolved like every other command's.
-func tokenizerFiles(forModel model: String) throws -> (vocabPath: String, mergesPath: String) {
+/// The directory holding `--model`'s tokenizer: a local directory as is when it holds
+/// tokenizer.json or vocab.json and merges.txt (a full model directory or just a tokenizer),
+/// else the model resolved like every other command's (a hub id through the cache and the hub,
+/// or a model directory, checked whole).
+func tokenizerDirectory(forModel model: String) throws -> String {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory), isDirectory.boolValue {
-        let directory = URL(fileURLWithPath: model)
-        let vocabPath = directory.appendingPathComponent("vocab.json").path
-        let mergesPath = directory.appendingPathComponent("merges.txt").path
-        for path in [vocabPath, mergesPath] where !FileManager.default.fileExists(atPath: path) {
-            throw TokenizerError.unreadableFile(path: path, reason: "no such file")
-        }
-        return (vocabPath, mergesPath)
+        _ = try ModelTokenizer.definingFiles(directory: model)
+        return model
     }
-    let files = try resolveModel(model, quiet: false).files
-    return (files.vocabPath, files.mergesPath)
+    return try resolveModel(model, quiet: false).files.directory
 }
 
 private extension String {

@@ -17,16 +17,8 @@ final class LlamaEvaluateCommandTests: XCTestCase {
     func testIngestTrainEvaluateFeaturesOnALlamaDirectory() throws {
         let model = fixtures + "/llama-ingest"
         let hook = "blocks.1.hook_resid_pre"
-        let store = temporaryPath(self, "llama-eval") + ".store"
-        let run = temporaryPath(self, "llama-run")
+        let (store, run, rowCount) = try ingestAndTrain(self, model: model, hook: hook, name: "llama")
         let features = temporaryPath(self, "llama-features")
-        let ingest = try saestore(["ingest", "--model", model, "--corpus", model + "/corpus.jsonl", "--store", store,
-                                   "--hook", hook, "--context", "16", "--dtype", "f32", "--quiet"])
-        XCTAssertEqual(ingest.status, 0, ingest.stderr)
-        let rowCount = try StoreReader(path: store).rowCount
-        let train = try saestore(["train", "--store", store, "--hook", hook, "--out", run, "--epochs", "3", "--batch", "16",
-                                  "--expansion", "2", "--holdout", "0", "--quiet"])
-        XCTAssertEqual(train.status, 0, train.stderr)
 
         // evaluate --model: CE clean / zero-ablated as transformers computes them on the same windows.
         let evaluate = try saestore(["evaluate", "--sae", run, "--model", model, "--rows", "0..\(rowCount)", "--json", "--quiet"])

@@ -3,12 +3,14 @@ import Foundation
 /// Turns a `--model` argument into checked model files.
 ///
 /// - An existing directory (or anything written as a path) is used as is; it must hold
-///   config.json, model.safetensors, vocab.json and merges.txt. Pickle checkpoints are never
-///   loaded.
+///   config.json, model.safetensors, vocab.json and merges.txt (GPT-2), or config.json,
+///   tokenizer.json and model.safetensors or model.safetensors.index.json with its shards
+///   (every other family). Pickle checkpoints are never loaded.
 /// - Otherwise the argument is a hub id `[ORG/]NAME[@REVISION]`. The local Hugging Face cache
 ///   is searched first, under the id as given and under its alias (`gpt2` and
 ///   `openai-community/gpt2` are one repository but two cache folders). Missing files are
-///   downloaded into the cache under the id as given, unless HF_HUB_OFFLINE is set.
+///   downloaded into the cache under the id as given, unless HF_HUB_OFFLINE is set:
+///   config.json first, whose `model_type` says which the other files are.
 ///
 /// Environment: HF_HUB_CACHE, HF_HOME, HOME (cache location); HF_HUB_OFFLINE; HF_ENDPOINT
 /// (default https://huggingface.co); HF_TOKEN (gated repositories); HF_HUB_DOWNLOAD_TIMEOUT
@@ -72,14 +74,24 @@ public struct HFModelLocator {
         }
         let downloader = HubDownloader(endpoint: endpoint, token: environment["HF_TOKEN"], timeoutSeconds: downloadTimeoutSeconds,
                                        cache: cache, progress: progress)
-        for file in ModelFiles.requiredFileNames {
-            if let commit, !ModelFiles.missingFiles(in: cache.snapshotFolder(repoID: reference.repoID, commit: commit)).contains(file) {
-                continue
-            }
-            // Once a commit is known, ask for it rather than the branch, so that all four files
-            // come from one snapshot even if the branch moves meanwhile.
+        var snapshot: String? { commit.map { cache.snapshotFolder(repoID: reference.repoID, commit: $0) } }
+        func fetch(_ file: String) throws {
+            if let snapshot, Self.isRegularFile((snapshot as NSString).appendingPathComponent(file)) { return }
+            // Once a commit is known, ask for it rather than the branch, so that every file
+            // comes from one snapshot even if the branch moves meanwhile.
             let stored = try downloader.fetch(repoID: reference.repoID, revision: commit ?? reference.revision, file: file)
             if commit == nil { commit = stored }
+        }
+        // config.json first: its model_type says which files the rest of the model is.
+        try fetch("config.json")
+        if ModelTokenizer.modelType(directory: snapshot!) ?? "gpt2" == "gpt2" {
+            for file in ModelFiles.requiredFileNames { try fetch(file) }
+        } else {
+            try fetch("tokenizer.json")
+            // BOS/EOS may live only there (HFTokenizer reads it when present); the hub answers
+            // 404 for a repository without one, which is not an error.
+            do { try fetch("tokenizer_config.json") } catch let HubError.httpStatus(_, status, _, _) where status == 404 {}
+            try fetchWeights(fetch, snapshot: snapshot!)
         }
         guard let commit else {
             throw HubError.io(path: cache.repoFolder(reference.repoID), operation: "resolve revision \(reference.revision)", message: "no commit known after download")
@@ -87,6 +99,31 @@ public struct HFModelLocator {
         try cache.writeRef(repoID: reference.repoID, revision: reference.revision, commit: commit)
         return try ModelFiles.validated(directory: cache.snapshotFolder(repoID: reference.repoID, commit: commit),
                                         repoID: reference.repoID, revision: reference.revision, commit: commit)
+    }
+
+    /// The weights of a tokenizer.json family: `model.safetensors`, or, when the repository has
+    /// none (404, as every sharded checkpoint), `model.safetensors.index.json` and each shard
+    /// its weight_map names, in name order.
+    private func fetchWeights(_ fetch: (String) throws -> Void, snapshot: String) throws {
+        // A snapshot that already holds the index is sharded: no need to ask for the single file.
+        if !Self.isRegularFile((snapshot as NSString).appendingPathComponent("model.safetensors.index.json")) {
+            do {
+                try fetch("model.safetensors")
+                return
+            } catch let HubError.httpStatus(_, status, _, _) where status == 404 {}
+            try fetch("model.safetensors.index.json")
+        }
+        let shards = ModelFiles.shardNames(indexPath: (snapshot as NSString).appendingPathComponent("model.safetensors.index.json"))
+        guard !shards.isEmpty else {
+            throw HubError.io(path: (snapshot as NSString).appendingPathComponent("model.safetensors.index.json"), operation: "read weight_map",
+                              message: "the index names no shard file in its weight_map")
+        }
+        for shard in shards { try fetch(shard) }
+    }
+
+    private static func isRegularFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     private var downloadTimeoutSeconds: Double {

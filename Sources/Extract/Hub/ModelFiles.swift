@@ -53,10 +53,22 @@ public struct ModelFiles: Sendable, Equatable {
     }
 
     /// Files a directory of a tokenizer.json family (config.json's `model_type` not gpt2) must hold:
-    /// the weights as one file or as an index of shards (LlamaWeights checks the shards).
+    /// config.json, tokenizer.json and the weights as one file, or as an index and every shard
+    /// its weight_map names (a shard name that leaves the directory is left to
+    /// `SafetensorsCheckpoint` to refuse).
     static func tokenizerJSONFamilyFileNames(in directory: String) -> [String] {
         let index = (directory as NSString).appendingPathComponent("model.safetensors.index.json")
-        return ["config.json", FileManager.default.fileExists(atPath: index) ? "model.safetensors.index.json" : "model.safetensors", "tokenizer.json"]
+        guard FileManager.default.fileExists(atPath: index) else { return ["config.json", "model.safetensors", "tokenizer.json"] }
+        return ["config.json", "model.safetensors.index.json"] + shardNames(indexPath: index) + ["tokenizer.json"]
+    }
+
+    /// The distinct files a `model.safetensors.index.json` weight_map names, sorted; none when
+    /// the index cannot be read (the loader then says why).
+    static func shardNames(indexPath: String) -> [String] {
+        guard let data = FileManager.default.contents(atPath: indexPath),
+              let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let map = index["weight_map"] as? [String: String] else { return [] }
+        return Set(map.values).filter { !$0.contains("/") }.sorted()
     }
 
     /// Required files not present (a dangling cache symlink counts as missing). Which files

@@ -9,12 +9,7 @@ extension GPT2Model: SpliceableLanguageModel {
     public func compareNextTokens(tokens: [UInt32], batch B: Int, sequenceLength T: Int, hook: HookPoint,
                                   transforms: [((inout [Float]) -> Void)?], counted: [Bool]) throws -> NextTokenComparison {
         try checkInput(tokens: tokens, B: B, T: T)
-        guard T >= 2 else {
-            throw GPT2ModelError.invalidInput(reason: "sequence length \(T): the next-token loss needs at least 2 tokens per sequence")
-        }
-        guard counted.count == B * (T - 1) else {
-            throw GPT2ModelError.invalidInput(reason: "\(counted.count) position flags for \(B) × \(T - 1) predicting positions")
-        }
+        try VisitedSplice.checkPositions(batch: B, sequenceLength: T, counted: counted, invalidInput: GPT2ModelError.invalidInput(reason:))
         try hook.validate(for: config)
         let N = B * T, C = config.embeddingWidth, V = config.vocabularySize
         var hiddenStates: [[Float]] = []

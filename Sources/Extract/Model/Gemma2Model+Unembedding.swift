@@ -9,8 +9,7 @@ extension Gemma2Model {
     /// multiply. Throws `LlamaModelError` naming the file and tensor.
     public static func unembedding(directory: String) throws -> (config: Gemma2Config, matrix: [Float]) {
         let config = try Gemma2Config.load(path: (directory as NSString).appendingPathComponent("config.json"))
-        var tensors = try CheckpointTensors(directory: directory)
-        let name = config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight"
-        return (config, try tensors.read(name, [config.vocabularySize, config.hiddenWidth]))
+        return (config, try LlamaWeights.unembedding(directory: directory, tieWordEmbeddings: config.tieWordEmbeddings,
+                                                     shape: [config.vocabularySize, config.hiddenWidth]))
     }
 }

@@ -11,7 +11,7 @@ struct Gemma2LayerWeights {
 }
 
 /// All parameters of a Gemma2ForCausalLM, converted to f32 from F32 / F16 / BF16, read through
-/// the same `CheckpointTensors` as the Llama family (single file or shards, shape checks,
+/// the same `SafetensorsCheckpoint` as the Llama family (single file or shards, shape checks,
 /// unused tensors refused).
 struct Gemma2Weights {
     var embedding: [Float]
@@ -36,7 +36,7 @@ struct Gemma2Weights {
 
     /// Reads the checkpoint in `directory` and checks each tensor's shape against `config`.
     static func load(directory: String, config: Gemma2Config) throws -> Gemma2Weights {
-        var tensors = try CheckpointTensors(directory: directory)
+        var tensors = try SafetensorsCheckpoint(directory: directory)
         let C = config.hiddenWidth, H = config.mlpWidth, V = config.vocabularySize
         let qWidth = config.headCount * config.headWidth, kvWidth = config.keyValueHeadCount * config.headWidth
         var weights = Gemma2Weights(embedding: try tensors.read("model.embed_tokens.weight", [V, C]), layers: [],
@@ -58,12 +58,8 @@ struct Gemma2Weights {
             layer.down = try tensors.read(p + "mlp.down_proj.weight", [C, H])
             weights.layers.append(layer)
         }
-        if !config.tieWordEmbeddings {
-            weights.unembedding = try tensors.read("lm_head.weight", [V, C])
-        } else if tensors.fileForTensor["lm_head.weight"] != nil {
-            _ = try tensors.read("lm_head.weight", [V, C])  // a tied copy some exporters write; the embedding is used
-        }
-        try tensors.refuseUnused()
+        weights.unembedding = try tensors.readHead("lm_head.weight", tied: config.tieWordEmbeddings, shape: [V, C])
+        try tensors.refuseUnread()
         return weights
     }
 }

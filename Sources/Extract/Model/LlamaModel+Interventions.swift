@@ -14,35 +14,19 @@ extension LlamaModel: SpliceableLanguageModel {
     public func compareNextTokens(tokens: [UInt32], batch B: Int, sequenceLength T: Int, hook: HookPoint,
                                   transforms: [((inout [Float]) -> Void)?], counted: [Bool]) throws -> NextTokenComparison {
         try checkInput(tokens: tokens, batch: B, sequenceLength: T)
-        guard T >= 2 else {
-            throw LlamaModelError.invalidInput(reason: "sequence length \(T): the next-token loss needs at least 2 tokens per sequence")
-        }
-        guard counted.count == B * (T - 1) else {
-            throw LlamaModelError.invalidInput(reason: "\(counted.count) position flags for \(B) × \(T - 1) predicting positions")
-        }
+        try VisitedSplice.checkPositions(batch: B, sequenceLength: T, counted: counted, invalidInput: LlamaModelError.invalidInput(reason:))
         let point = try hookPoint(named: hook.description)
-        let C = config.hiddenWidth, V = config.vocabularySize
-        var hiddenStates: [[Float]] = []
-        for transform in transforms {
-            var spliceError: LlamaModelError?
-            func visit(_ site: HookPoint, _ values: inout [Float]) {
-                guard let transform, site == point else { return }
-                let count = values.count
-                transform(&values)
-                if values.count != count {
-                    spliceError = .invalidInput(reason: "the transform for \(site) changed the activation from \(count) to \(values.count) floats")
-                    values = [Float](repeating: 0, count: count)  // keeps the forward in bounds; the run is thrown away
-                }
-            }
+        let hiddenStates = try VisitedSplice.hiddenStates(transforms: transforms, point: point,
+                                                          invalidInput: LlamaModelError.invalidInput(reason:)) { visit in
             let residual = usesReferenceLoops
                 ? forward(tokens: tokens, batch: B, sequenceLength: T, lastLayer: config.layerCount - 1, visit: visit)
                 : fastForward(tokens: tokens, sequenceLengths: Array(repeating: T, count: B), lastLayer: config.layerCount - 1, visit: visit)
-            if let spliceError { throw spliceError }
-            hiddenStates.append(rmsNorm(residual, weights.finalNorm))
+            return rmsNorm(residual, weights.finalNorm)
         }
         return (weights.unembedding ?? weights.embedding).withUnsafeBufferPointer { unembedding in
-            NextTokenComparison.compare(hiddenStates: hiddenStates, unembedding: unembedding.baseAddress!, V: V, C: C,
-                                        tokens: tokens, B: B, T: T, counted: counted)
+            NextTokenComparison.compare(hiddenStates: hiddenStates, unembedding: unembedding.baseAddress!,
+                                        V: config.vocabularySize, C: config.hiddenWidth, tokens: tokens, B: B, T: T,
+                                        counted: counted)
         }
     }
 }

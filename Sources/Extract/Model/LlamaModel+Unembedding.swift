@@ -8,6 +8,7 @@ extension LlamaModel {
     /// matrix is the one `lm_head` multiplies. Throws `LlamaModelError` naming the file and tensor.
     public static func unembedding(directory: String) throws -> (config: LlamaConfig, matrix: [Float]) {
         let config = try LlamaConfig.load(path: (directory as NSString).appendingPathComponent("config.json"))
-        return (config, try LlamaWeights.unembedding(directory: directory, config: config))
+        return (config, try LlamaWeights.unembedding(directory: directory, tieWordEmbeddings: config.tieWordEmbeddings,
+                                                     shape: [config.vocabularySize, config.hiddenWidth]))
     }
 }

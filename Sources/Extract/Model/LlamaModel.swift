@@ -118,32 +118,13 @@ public final class LlamaModel: DecoderLanguageModel {
     /// T below 2 and the input errors of `activations`.
     public func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float {
         guard sequenceLength >= 2 else { throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength): the next-token loss needs at least 2 tokens per sequence") }
-        let logits = try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
-        let V = config.vocabularySize
-        var total = 0.0
-        for b in 0..<batch {
-            for t in 0..<(sequenceLength - 1) {
-                let row = (b * sequenceLength + t) * V
-                let maximum = logits[row..<(row + V)].max()!
-                var sum = 0.0
-                for v in 0..<V { sum += exp(Double(logits[row + v] - maximum)) }
-                total += log(sum) + Double(maximum) - Double(logits[row + Int(tokens[b * sequenceLength + t + 1])])
-            }
-        }
-        return Float(total / Double(batch * (sequenceLength - 1)))
+        return DecoderInput.meanNextTokenLoss(logits: try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength),
+                                              tokens: tokens, batch: batch, sequenceLength: sequenceLength, vocabularySize: config.vocabularySize)
     }
 
     func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int, checkLength: Bool = true) throws {
-        guard batch >= 1, sequenceLength >= 1 else { throw LlamaModelError.invalidInput(reason: "batch \(batch) × sequence length \(sequenceLength): both must be at least 1") }
-        guard !checkLength || sequenceLength <= config.maxPositions else {
-            throw LlamaModelError.invalidInput(reason: "sequence length \(sequenceLength) exceeds max_position_embeddings \(config.maxPositions)")
-        }
-        guard tokens.count == batch * sequenceLength else {
-            throw LlamaModelError.invalidInput(reason: "\(tokens.count) tokens given for batch \(batch) × sequence length \(sequenceLength)")
-        }
-        if let index = tokens.firstIndex(where: { Int($0) >= config.vocabularySize }) {
-            throw LlamaModelError.invalidInput(reason: "token id \(tokens[index]) at index \(index) is outside the vocabulary (size \(config.vocabularySize))")
-        }
+        try DecoderInput.check(tokens: tokens, batch: batch, sequenceLength: sequenceLength, maxPositions: config.maxPositions,
+                               vocabularySize: config.vocabularySize, checkLength: checkLength, invalidInput: LlamaModelError.invalidInput(reason:))
     }
 
     /// Runs blocks 0...lastLayer and returns the residual stream (B·T, C); `visit` sees every

@@ -131,32 +131,13 @@ public final class NeoXModel: DecoderLanguageModel {
     /// T below 2 and the input errors of `activations`.
     public func nextTokenLoss(tokens: [UInt32], batch: Int, sequenceLength: Int) throws -> Float {
         guard sequenceLength >= 2 else { throw NeoXModelError.invalidInput(reason: "sequence length \(sequenceLength): the next-token loss needs at least 2 tokens per sequence") }
-        let logits = try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength)
-        let V = config.vocabularySize
-        var total = 0.0
-        for b in 0..<batch {
-            for t in 0..<(sequenceLength - 1) {
-                let row = (b * sequenceLength + t) * V
-                let maximum = logits[row..<(row + V)].max()!
-                var sum = 0.0
-                for v in 0..<V { sum += exp(Double(logits[row + v] - maximum)) }
-                total += log(sum) + Double(maximum) - Double(logits[row + Int(tokens[b * sequenceLength + t + 1])])
-            }
-        }
-        return Float(total / Double(batch * (sequenceLength - 1)))
+        return DecoderInput.meanNextTokenLoss(logits: try logits(tokens: tokens, batch: batch, sequenceLength: sequenceLength),
+                                              tokens: tokens, batch: batch, sequenceLength: sequenceLength, vocabularySize: config.vocabularySize)
     }
 
     func checkInput(tokens: [UInt32], batch: Int, sequenceLength: Int, checkLength: Bool = true) throws {
-        guard batch >= 1, sequenceLength >= 1 else { throw NeoXModelError.invalidInput(reason: "batch \(batch) × sequence length \(sequenceLength): both must be at least 1") }
-        guard !checkLength || sequenceLength <= config.maxPositions else {
-            throw NeoXModelError.invalidInput(reason: "sequence length \(sequenceLength) exceeds max_position_embeddings \(config.maxPositions)")
-        }
-        guard tokens.count == batch * sequenceLength else {
-            throw NeoXModelError.invalidInput(reason: "\(tokens.count) tokens given for batch \(batch) × sequence length \(sequenceLength)")
-        }
-        if let index = tokens.firstIndex(where: { Int($0) >= config.vocabularySize }) {
-            throw NeoXModelError.invalidInput(reason: "token id \(tokens[index]) at index \(index) is outside the vocabulary (size \(config.vocabularySize))")
-        }
+        try DecoderInput.check(tokens: tokens, batch: batch, sequenceLength: sequenceLength, maxPositions: config.maxPositions,
+                               vocabularySize: config.vocabularySize, checkLength: checkLength, invalidInput: NeoXModelError.invalidInput(reason:))
     }
 
     /// Rotary embedding on the fused (rows, 3C) projection, in place: in every head the first

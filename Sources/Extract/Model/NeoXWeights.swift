@@ -77,12 +77,7 @@ struct NeoXWeights {
                 layer.downBias = try checkpoint.read(p + "mlp.dense_4h_to_h.bias", [C])
                 weights.layers.append(layer)
             }
-            let head = unembeddingName(in: checkpoint)
-            if !config.tieWordEmbeddings {
-                weights.unembedding = try checkpoint.read(head, [V, C])
-            } else if checkpoint.contains(head) {
-                _ = try checkpoint.read(head, [V, C])  // a tied copy some exporters write; the embedding is used
-            }
+            weights.unembedding = try checkpoint.readHead(unembeddingName(in: checkpoint), tied: config.tieWordEmbeddings, shape: [V, C])
             try checkpoint.refuseUnread(except: isBuffer)
             return weights
         } catch let error as LlamaModelError {

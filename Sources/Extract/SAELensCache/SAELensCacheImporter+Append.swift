@@ -18,7 +18,7 @@ extension SAELensCacheImporter {
     /// its previous commit. `beforeCommit` runs with the bytes durable, just before the commit.
     /// On a sharded store the sequences go to its last shard, then shards.json is rewritten
     /// (`ShardedAppend`; `beforeManifestWrite` runs between the two commits).
-    public static func appendCache(cache: String, store: String, tokenizer: GPT2Tokenizer, codec: ColumnCodec? = nil,
+    public static func appendCache(cache: String, store: String, tokenizer: any TextTokenizer, codec: ColumnCodec? = nil,
                                    progress: ((_ sequencesDone: Int, _ sequencesTotal: Int) -> Void)? = nil,
                                    beforeCommit: (() throws -> Void)? = nil,
                                    beforeManifestWrite: (() throws -> Void)? = nil) throws -> Summary {
@@ -28,6 +28,11 @@ extension SAELensCacheImporter {
         let writer = try StoreWriter.open(at: sharded?.lastShard ?? store)
         try sharded?.reconcile(writer)
         let spec = try check(opened, against: writer.manifest, store: store, codec: codec)
+        // A GPT-2 vocabulary and a tokenizer.json one give the same ids other text.
+        if let recorded = writer.manifest.tokenizer, recorded != tokenizer.manifestName {
+            throw AppendError.mismatch(store: store, file: opened.paths[0], position: "its token ids",
+                                       expected: "ids of the store's tokenizer (\(recorded))", found: "--model's tokenizer is \(tokenizer.manifestName)")
+        }
         let part = try AppendPart(files: opened.paths)
         if var earlier = try writer.earlierAppend(of: part) {
             earlier.firstRow += sharded?.rowStart ?? 0

@@ -6,10 +6,13 @@ import TensorIO
 /// Arrow shards, one row per sequence, a (context, d_in) column named by hook and int32
 /// `token_ids`) into a new store with documents, so `features` and `lookup` show text.
 ///
-/// Each cached sequence becomes one document: its text is its tokens' bytes decoded by the
-/// GPT-2 tokenizer, each token's byte span is its place in that text, `pos` is its index in
-/// the sequence (the window position the model saw). `<|endoftext|>` rows (SAELens's BOS and
-/// document separators) get an empty span, as `ingest` gives its BOS rows, so they add no text.
+/// Each cached sequence becomes one document: its text is its tokens' bytes by the model's
+/// tokenizer (GPT-2's vocab.json + merges.txt, or any family's tokenizer.json), each token's
+/// byte span is its place in that text, `pos` is its index in the sequence (the window position
+/// the model saw). Special-token rows (`<|endoftext|>`, `<bos>`: SAELens's BOS and document
+/// separators) get an empty span, as `ingest` gives its BOS rows, so they add no text. A
+/// SentencePiece tokenizer's `▁` counts as the space it stands for, so such a text may start
+/// with one (tokens' bytes are concatenated; no decoder strips it).
 public enum SAELensCacheImporter {
     /// What an import did.
     public struct Summary: Codable, Sendable {
@@ -78,7 +81,7 @@ public enum SAELensCacheImporter {
     /// Imports `cache` into a new store at `store`; on any error nothing is left behind. The
     /// cache is recorded as the store's first part (`AppendPart`), so that appending it again
     /// with `appendCache` is refused.
-    public static func importCache(cache: String, store: String, tokenizer: GPT2Tokenizer, model: String?,
+    public static func importCache(cache: String, store: String, tokenizer: any TextTokenizer, model: String?,
                                    codec: ColumnCodec, compressionLevel: Int = 3, chunkRows: Int = 8192,
                                    progress: ((_ sequencesDone: Int, _ sequencesTotal: Int) -> Void)? = nil) throws -> Summary {
         guard codec.isFloat else { throw StoreError.invalidArgument("activations are stored as f32, f16, bf16 or int8, not \(codec.rawValue)") }
@@ -99,7 +102,7 @@ public enum SAELensCacheImporter {
                         summary.contextSize = acts.context
                         writer = try StoreWriter.create(at: store, manifest: StoreManifest(
                             columns: TokenColumn.all + [ColumnSpec(name: hook, width: acts.width, codec: codec, compressionLevel: compressionLevel)],
-                            chunkRows: chunkRows, hasDocuments: true, model: model, tokenizer: "gpt2-bpe", contextSize: acts.context,
+                            chunkRows: chunkRows, hasDocuments: true, model: model, tokenizer: tokenizer.manifestName, contextSize: acts.context,
                             notes: ["imported_from": cache, "import": "saelens-cache"]))
                     }
                     guard acts.width == summary.width, acts.context == summary.contextSize else {
@@ -162,7 +165,7 @@ public enum SAELensCacheImporter {
     }
 
     /// A sequence's document: decoded text, each token's byte span in it, positions 0..<context.
-    static func document(ids: [UInt32], tokenizer: GPT2Tokenizer, source: String, index: Int, file: String) throws -> DocumentRows {
+    static func document(ids: [UInt32], tokenizer: any TextTokenizer, source: String, index: Int, file: String) throws -> DocumentRows {
         var bytes: [UInt8] = []
         var starts: [UInt32] = [], ends: [UInt32] = []
         for (position, id) in ids.enumerated() {
@@ -170,7 +173,7 @@ public enum SAELensCacheImporter {
                 throw StoreError.invalidArgument("\(file): sequence \(index) position \(position) holds token id \(id), outside the tokenizer's vocabulary; pass the cache's model with --model")
             }
             starts.append(UInt32(bytes.count))
-            if id != GPT2Tokenizer.endOfTextID { bytes += tokenizer.tokenBytes(id) }
+            if !tokenizer.isSpecialToken(id) { bytes += tokenizer.tokenBytes(id) }
             ends.append(UInt32(bytes.count))
         }
         let text = String(decoding: bytes, as: UTF8.self)

@@ -31,6 +31,8 @@ public final class HFTokenizer: @unchecked Sendable {
     let byteWholeWordIDs: [[UInt8]: UInt32]?
     let scalarMerger: ScalarPairMerger?
     let cachePool = WordCachePool()
+    /// The added tokens tokenizer.json marks `special` (BOS, EOS, padding, chat markers).
+    let specialTokenIDs: Set<UInt32>
     /// Token string of each id (vocabulary entry or added token content); nil for gaps.
     let tokenStrings: [String?]
     private let tokenByteOffsets: [Int32]
@@ -160,6 +162,7 @@ public final class HFTokenizer: @unchecked Sendable {
         tokenByteOffsets = offsets
         tokenByteArena = arena
         rawMatcher = AddedTokenMatcher(spec.addedTokens.filter { !$0.normalized })
+        specialTokenIDs = Set(spec.addedTokens.filter(\.special).map(\.id))
         normalizedMatcher = AddedTokenMatcher(spec.addedTokens.filter { $0.normalized })
 
         func tokenID(_ node: JSONValueReader?) throws -> [UInt32] {
@@ -210,6 +213,16 @@ public final class HFTokenizer: @unchecked Sendable {
     /// outside the vocabulary.
     public func tokenBytes(_ id: UInt32) -> [UInt8] {
         Array(tokenByteArena[byteRange(of: id)])
+    }
+
+    /// Whether `id` names a token (an id below `vocabularySize` that tokenizer.json does not
+    /// define is not one).
+    public func contains(_ id: UInt32) -> Bool { Int(id) < tokenStrings.count && tokenStrings[Int(id)] != nil }
+
+    /// Whether `id` is a special added token, the BOS or an EOS: text rebuilt from ids gives
+    /// it no bytes, as ingest gives its BOS rows an empty span.
+    public func isSpecialToken(_ id: UInt32) -> Bool {
+        specialTokenIDs.contains(id) || id == bosTokenID || eosTokenIDs.contains(id)
     }
 
     /// The token's string as tokenizer.json writes it (`Ġthe`, `▁the`, `<0x0A>`, `<|eot_id|>`).

@@ -60,27 +60,25 @@ public struct Unembedding: Sendable {
     /// `model_type`s are refused by `LanguageModelLoader.family(files:)`.
     public init(modelDirectory: String) throws {
         let family = try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory))
-        if family == .gemma2 {
+        // The tokenizer.json families each read their own tensor names; GPT-2 (below) has its own layout.
+        let loaded: (vocabularySize: Int, width: Int, matrix: [Float])?
+        switch family {
+        case .gemma2:
             let (config, matrix) = try Gemma2Model.unembedding(directory: modelDirectory)
-            self.matrix = matrix
-            vocabularySize = config.vocabularySize
-            width = config.hiddenWidth
-            directory = modelDirectory
-            return
-        }
-        if family == .llama {
+            loaded = (config.vocabularySize, config.hiddenWidth, matrix)
+        case .llama:
             let (config, matrix) = try LlamaModel.unembedding(directory: modelDirectory)
-            self.matrix = matrix
-            vocabularySize = config.vocabularySize
-            width = config.hiddenWidth
-            directory = modelDirectory
-            return
-        }
-        if try LanguageModelLoader.family(files: ModelFiles(directory: modelDirectory)) == .gptNeoX {
+            loaded = (config.vocabularySize, config.hiddenWidth, matrix)
+        case .gptNeoX:
             let (config, matrix) = try NeoXModel.unembedding(directory: modelDirectory)
-            self.matrix = matrix
-            vocabularySize = config.vocabularySize
-            width = config.hiddenWidth
+            loaded = (config.vocabularySize, config.hiddenWidth, matrix)
+        default:
+            loaded = nil
+        }
+        if let loaded {
+            matrix = loaded.matrix
+            vocabularySize = loaded.vocabularySize
+            width = loaded.width
             directory = modelDirectory
             return
         }
