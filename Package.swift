@@ -19,7 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `saestore serve` only (the Serve target); its cost on a clean build is in docs/SERVE.md.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        // Already in Hummingbird's graph; named so Serve imports NIOCore (ByteBuffer, Channel) explicitly.
+        // Already in Hummingbird's graph; named so Serve imports NIOCore (ByteBuffer, Channel) and NIOPosix
+        // (its event loops as Swift Concurrency's executor) explicitly.
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
         // Also in Hummingbird's graph: Serve names it to send the server's log to stderr.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.14.0"),
@@ -66,6 +67,7 @@ let package = Package(
             "ActStore", "Extract", "StreamTrain", "SAELoading", "FeatureAnalysis",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], exclude: ["Assets"], plugins: ["EmbedAssets"]),
         .executableTarget(

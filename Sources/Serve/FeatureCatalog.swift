@@ -56,22 +56,46 @@ final class FeatureCatalog: @unchecked Sendable {
         return f
     }
 
-    /// A feature's detail; the results never change while served, so details are kept (up to
-    /// `detailCacheCount`, then the cache starts over) and a popular feature is read once.
-    func detail(feature id: Int, quantiles: Bool) throws -> FeatureDetail {
-        _ = try index(of: id)
-        let key = 2 * id + (quantiles ? 1 : 0)
-        return try lock.withLock {
-            if let cached = details[key] { return cached }
-            let detail = try inspector.detail(feature: id, quantiles: quantiles)
-            if details.count >= Self.detailCacheCount { details.removeAll(keepingCapacity: true) }
-            details[key] = detail
-            return detail
+    /// A feature's detail as the JSON bytes GET /features/{id} answers. The results never
+    /// change while served, so the bytes are kept (up to `detailCacheBytes`, then the cache
+    /// starts over): a popular feature is read and encoded once, where encoding the whole
+    /// detail (examples with their windows, quantiles, histogram, logit effects) on every
+    /// request was most of that endpoint's time. The plain path, `detail(feature:quantiles:)`
+    /// through `ServeResponse.json`, gives the same bytes (`JSONFastPathTests`).
+    func detailJSON(feature id: Int, quantiles: Bool) throws -> [UInt8] {
+        if let cached = cachedDetailJSON(feature: id, quantiles: quantiles) { return cached }
+        let bytes = try ServeResponse.json(try detail(feature: id, quantiles: quantiles)).body
+        // One huge detail must not push out all the others.
+        guard bytes.count <= Self.detailCacheBytes / 8 else { return bytes }
+        jsonLock.withLock {
+            if jsonBytes + bytes.count > Self.detailCacheBytes {
+                json.removeAll(keepingCapacity: true)
+                jsonBytes = 0
+            }
+            if json.updateValue(bytes, forKey: Self.key(id, quantiles)) == nil { jsonBytes += bytes.count }
         }
+        return bytes
     }
 
-    static let detailCacheCount = 4096
-    private var details: [Int: FeatureDetail] = [:]
+    /// The kept bytes of a detail, without reading the results (nil: not kept yet); cheap
+    /// enough for the event loop.
+    func cachedDetailJSON(feature id: Int, quantiles: Bool) -> [UInt8]? {
+        jsonLock.withLock { json[Self.key(id, quantiles)] }
+    }
+
+    /// A feature's detail, read through the inspector (behind the lock: it is not thread-safe).
+    func detail(feature id: Int, quantiles: Bool) throws -> FeatureDetail {
+        _ = try index(of: id)
+        return try lock.withLock { try inspector.detail(feature: id, quantiles: quantiles) }
+    }
+
+    static func key(_ id: Int, _ quantiles: Bool) -> Int { 2 * id + (quantiles ? 1 : 0) }
+
+    static let detailCacheBytes = 64 << 20
+    /// Its own lock, so a lookup of kept bytes never waits behind a detail being read.
+    private let jsonLock = NSLock()
+    private var json: [Int: [UInt8]] = [:]
+    private var jsonBytes = 0
 
     /// Live features, most frequent first, whose id is `query` or one of whose top tokens
     /// contains it (case-insensitive); all of them without a query.

@@ -6,7 +6,8 @@ import Foundation
 /// `ServeServer` puts it behind Hummingbird; the tests call it directly. Every failure is an
 /// answer: `ServeError`s as themselves, anything else as a 500 carrying its description.
 /// Handlers block (store reads, the model's forward): callers run `respond` off the event
-/// loop and off Swift's cooperative pool (`ServeServer` uses a dispatch queue).
+/// loop (`ServeServer` uses a dispatch queue), and may first try `respondFromMemory`, which
+/// never blocks, on the loop.
 public struct ServeAPI: Sendable {
     /// What the answers are read from.
     public let explorer: ServeExplorer
@@ -21,9 +22,24 @@ public struct ServeAPI: Sendable {
 
     /// Answers one request.
     public func respond(to request: ServeRequest) -> ServeResponse {
+        // Without memoryOnly every route answers.
+        answer(request, memoryOnly: false)!
+    }
+
+    /// Answers `request` if that needs nothing but memory — no store or results read, no model,
+    /// no BLAS — so it may run on the event loop; nil when it needs `respond` off the loop.
+    /// Memory-only: the page, /openapi.yaml, /info, every error found before a read (a bad
+    /// parameter, a missing token, a wrong path), GET /rows of a row whose document
+    /// `DocumentContextCache` holds, and GET /features/{id} whose bytes are kept. Its answers are
+    /// `respond`'s, byte for byte.
+    public func respondFromMemory(to request: ServeRequest) -> ServeResponse? {
+        answer(request, memoryOnly: true)
+    }
+
+    func answer(_ request: ServeRequest, memoryOnly: Bool) -> ServeResponse? {
         do {
             try access.check(request)
-            return try route(request)
+            return try route(request, memoryOnly: memoryOnly)
         } catch let error as ServeError {
             return .error(error)
         } catch {
@@ -39,7 +55,8 @@ public struct ServeAPI: Sendable {
         ("POST", ["encode"]), ("GET", ["search"]),
     ]
 
-    func route(_ request: ServeRequest) throws -> ServeResponse {
+    /// The answer of the endpoint `request` names; nil when `memoryOnly` and it needs a read.
+    func route(_ request: ServeRequest, memoryOnly: Bool = false) throws -> ServeResponse? {
         let s = request.segments
         guard let route = Self.routes.first(where: { Self.matches($0.pattern, s) && $0.method == request.method })
                 ?? Self.routes.first(where: { Self.matches($0.pattern, s) }) else {
@@ -52,10 +69,12 @@ public struct ServeAPI: Sendable {
         case "": return ServeResponse(contentType: "text/html; charset=utf-8", body: Array(ServePage.html.utf8))
         case "info": return try .json(explorer.info)
         case "openapi.yaml": return ServeResponse(contentType: "application/yaml; charset=utf-8", body: Array(ServeOpenAPI.yaml.utf8))
-        case "rows": return try .json(row(request, s[1]))
+        case "rows": return try row(request, s[1], memoryOnly: memoryOnly).map { ServeResponse.json(bytes: $0) }
+        case "features" where s.count == 2 && memoryOnly: return try cachedFeature(request, s[1]).map { ServeResponse.json(bytes: $0) }
+        case _ where memoryOnly: return nil
         case "docs": return try .json(documentToken(request, doc: s[1], pos: s[3]))
         case "features" where s.count == 1: return try .json(featureList(request))
-        case "features" where s.count == 2: return try .json(feature(request, s[1]))
+        case "features" where s.count == 2: return try .json(bytes: feature(request, s[1]))
         case "features": return try .json(featureRows(request, s[1]))
         case "encode": return try .json(encode(request))
         default: return try .json(search(request))
@@ -68,15 +87,27 @@ public struct ServeAPI: Sendable {
 
     // MARK: rows
 
-    /// GET /rows/{row}?window=K: the token at `row` in K tokens of context (as `saestore lookup`).
-    func row(_ request: ServeRequest, _ text: String) throws -> TokenContext {
+    /// GET /rows/{row}?window=K: the token at `row` in K tokens of context (as `saestore lookup`),
+    /// as JSON bytes. From the row's document in `DocumentContextCache` when it is there; otherwise nil when
+    /// `memoryOnly`, else the document is loaded (or, when too long to keep, the reference
+    /// `StoreReading.context` answers).
+    func row(_ request: ServeRequest, _ text: String, memoryOnly: Bool = false) throws -> [UInt8]? {
         let reader = explorer.reader
-        guard reader.rowCount > 0 else { throw ServeError.notFound("row", "the store has no rows") }
+        let rowCount = reader.rowCount
+        guard rowCount > 0 else { throw ServeError.notFound("row", "the store has no rows") }
         let row = try ServeRequest.integer(text, name: "row", in: 0...Int.max)
-        guard row < reader.rowCount else {
-            throw ServeError.notFound("row", "row \(row) does not exist: the store has \(reader.rowCount) rows (0...\(reader.rowCount - 1))")
+        guard row < rowCount else {
+            throw ServeError.notFound("row", "row \(row) does not exist: the store has \(rowCount) rows (0...\(rowCount - 1))")
         }
-        return try context(row: row, window: window(request))
+        let window = try window(request)
+        if let document = explorer.documents.cached(containing: row) {
+            return try document.contextJSON(row: row, window: window, store: reader.path)
+        }
+        if memoryOnly { return nil }
+        if let document = try explorer.documents.load(containing: row) {
+            return try document.contextJSON(row: row, window: window, store: reader.path)
+        }
+        return try context(row: row, window: window).json()
     }
 
     /// GET /docs/{doc}/tokens/{pos}?window=K: token `pos` of document `doc` in its context.
@@ -112,11 +143,19 @@ public struct ServeAPI: Sendable {
         return features
     }
 
-    /// GET /features/{id}?quantiles=true: what `saestore feature DIR --id F --json` prints.
-    func feature(_ request: ServeRequest, _ text: String) throws -> FeatureDetail {
+    /// GET /features/{id}?quantiles=true: what `saestore feature DIR --id F --json` prints, as
+    /// JSON bytes (kept per feature by the catalog).
+    func feature(_ request: ServeRequest, _ text: String) throws -> [UInt8] {
         let features = try catalog("/features/{id}")
         let id = try ServeRequest.integer(text, name: "id", in: 0...Int.max)
-        return try features.detail(feature: id, quantiles: request.flag("quantiles", default: true))
+        return try features.detailJSON(feature: id, quantiles: request.flag("quantiles", default: true))
+    }
+
+    /// GET /features/{id}'s bytes when the catalog keeps them (nil: they need reading).
+    func cachedFeature(_ request: ServeRequest, _ text: String) throws -> [UInt8]? {
+        let features = try catalog("/features/{id}")
+        let id = try ServeRequest.integer(text, name: "id", in: 0...Int.max)
+        return features.cachedDetailJSON(feature: id, quantiles: try request.flag("quantiles", default: true))
     }
 
     /// GET /features?q=&offset=&limit=: live features, most frequent first.

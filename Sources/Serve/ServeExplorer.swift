@@ -52,6 +52,8 @@ public final class ServeExplorer: @unchecked Sendable {
     let tokenizer: (any TextTokenizer)?
     /// Token id → rows, built from the token_id column on the first search.
     let tokens: TokenIndexCache
+    /// Documents kept whole for GET /rows (loaded on first use).
+    let documents: DocumentContextCache
 
     /// Opens the store, then the results, SAE and model that `options` name; throws what opening them throws.
     public init(_ options: Options) throws {
@@ -71,6 +73,7 @@ public final class ServeExplorer: @unchecked Sendable {
             tokenizer = try modelPath.map { try ModelTokenizer.load(directory: $0) }
         }
         tokens = TokenIndexCache(reader: reader)
+        documents = DocumentContextCache(reader: reader)
     }
 
     /// What this server answers, for clients (the page) to know which parts to show.

@@ -21,6 +21,11 @@ public struct ServeResponse: Sendable, Equatable {
         ServeResponse(status: status, contentType: "application/json; charset=utf-8", body: Array(try encoder.encode(value)))
     }
 
+    /// A JSON answer whose bytes are already written (`TokenContext.json()`, a kept feature detail).
+    static func json(bytes: [UInt8], status: Int = 200) -> ServeResponse {
+        ServeResponse(status: status, contentType: "application/json; charset=utf-8", body: bytes)
+    }
+
     /// The JSON answer for `error`.
     public static func error(_ error: ServeError) -> ServeResponse {
         // Encoding a struct of ints and strings cannot fail.

@@ -47,6 +47,8 @@ struct ServeCommand: ParsableCommand {
         let api = ServeAPI(explorer: explorer, access: access)
         let info = explorer.info
         let served = ["rows", "docs", "search"] + (info.features != nil ? ["features"] : []) + (info.sae != nil ? ["encode"] : [])
+        // Before the first task: the server's tasks then run on NIO's event loops (ServeServer).
+        ServeServer.adoptEventLoopsForConcurrency()
         let finished = DispatchSemaphore(value: 0)
         final class Outcome: @unchecked Sendable { var error: Error? }
         let outcome = Outcome()

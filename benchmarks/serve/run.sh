@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `saestore serve` under load: wrk (Debian's `wrk`) on loopback against GET /rows/{row},
 # GET /features/{id} and POST /encode of a ~32-token text, at 1, 8 and 64 connections, for a
-# bounded time each; prints requests/s, p50 and p99 latency, errors, the serve process's RSS
+# bounded time each, and GET /rows of random rows at 8; prints requests/s, p50 and p99 latency, errors, the serve process's RSS
 # before and after, and each result's ratio to the targets of issue 20 (/rows ≥ 20,000 req/s
 # with p99 ≤ 5 ms at 8 connections; /encode p99 ≤ 50 ms), and the BLAS kernel set in use. Then a
 # soak: /rows at 8 connections and /encode at 1, together for SOAK_SECONDS, the server's RSS
@@ -67,6 +67,15 @@ for endpoint in rows features encode; do
         LINES+="$endpoint $connections $(RSS=$(rss) "$PYTHON" "$HERE/parse_wrk.py" <<<"$out")"$'\n'
     done
 done
+# Random rows at 8 connections: every document of the store gets loaded (off the event loop) as
+# its rows come up, so this measures the whole store served, not one row's kept document.
+ROWS=$(curl -s "$URL/info" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rowCount"])')
+cat > "$WORK/random-rows.lua" <<LUA
+math.randomseed(20)
+request = function() return wrk.format("GET", "/rows/" .. math.random(0, $ROWS - 1) .. "?window=12") end
+LUA
+out=$(wrk -t2 -c8 -d"${SECONDS_EACH}s" --latency -s "$WORK/random-rows.lua" "$URL")
+LINES+="rows-random 8 $(RSS=$(rss) "$PYTHON" "$HERE/parse_wrk.py" <<<"$out")"$'\n'
 RSS_AFTER=$(rss)
 
 # The soak: both loads at once, RSS every 5 s.

@@ -8,14 +8,17 @@ for line in os.environ["LINES"].splitlines():
     endpoint, connections, payload = line.split(" ", 2)
     rows.append({"endpoint": endpoint, "connections": int(connections), **json.loads(payload)})
 print(f"saestore serve on loopback, {os.environ['SECONDS_EACH']} s per cell, BLAS kernels: {os.environ['KERNELS']}")
-print(f"{'endpoint':<10}{'conns':>6}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'RSS MiB':>9}")
+print(f"{'endpoint':<12}{'conns':>6}{'req/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{'RSS MiB':>9}")
 for r in rows:
-    print(f"{r['endpoint']:<10}{r['connections']:>6}{r['requests_per_second']:>12.0f}{r['p50_ms'] or 0:>10.2f}{r['p99_ms'] or 0:>10.2f}{r['errors']:>8}{r['rss_kib'] / 1024:>9.1f}")
+    print(f"{r['endpoint']:<12}{r['connections']:>6}{r['requests_per_second']:>12.0f}{r['p50_ms'] or 0:>10.2f}{r['p99_ms'] or 0:>10.2f}{r['errors']:>8}{r['rss_kib'] / 1024:>9.1f}")
 ratios = {}
 for r in rows:
     if r["endpoint"] == "rows" and r["connections"] == 8:
         ratios["rows req/s at 8 / 20000"] = r["requests_per_second"] / 20000
         ratios["rows p99 at 8 / 5 ms"] = (r["p99_ms"] or 0) / 5
+    if r["endpoint"] == "rows-random" and r["connections"] == 8:
+        ratios["random rows req/s at 8 / 20000"] = r["requests_per_second"] / 20000
+        ratios["random rows p99 at 8 / 5 ms"] = (r["p99_ms"] or 0) / 5
     if r["endpoint"] == "encode" and r["connections"] == 1:
         ratios["encode p99 at 1 / 50 ms"] = (r["p99_ms"] or 0) / 50
 for key, value in ratios.items():

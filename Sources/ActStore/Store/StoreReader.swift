@@ -197,7 +197,7 @@ public final class StoreReader: StoreReading, @unchecked Sendable {
         guard let compressed else { throw StoreError.corruptIndex(store: path, table: "texts", detail: "document \(doc) has no text record") }
         let bytes: [UInt8]
         do {
-            bytes = try ZstdDecompressor().decompress(compressed)
+            bytes = try decoders.with(nil) { try $0.decompress(compressed) }
         } catch {
             throw StoreError.corruptIndex(store: path, table: "texts", detail: "document \(doc): \(error)")
         }
