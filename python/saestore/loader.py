@@ -2,6 +2,7 @@
 (Sources/StreamTrain/Loader/StoreBatchSource.swift): the epoch's chunks in a seeded
 permutation, rows through a refill-on-draw shuffle buffer, optional row range and position
 filter, and the chunk split of data-parallel streams (StreamPartition)."""
+import math
 import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -391,14 +392,15 @@ def to_float32(halves: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarr
     """float16 → float32, exactly as numpy casts (NaN payloads kept, signalling ones too).
     With torch imported (a trainer's process), torch's vectorised cast (F16C/AVX-512: ~10x
     numpy's, which is scalar for this cast) writes it; torch quiets signalling NaNs, so a batch
-    with any NaN is cast again by numpy."""
+    with any NaN (its sum is NaN: one vectorised pass, no temporary, unlike isnan) is cast
+    again by numpy."""
     if out is None:
         out = np.empty(halves.shape, np.float32)
     torch = sys.modules.get("torch")
     if torch is not None and halves.flags.c_contiguous and out.flags.c_contiguous and halves.size:
         target = torch.from_numpy(out)
         target.copy_(torch.from_numpy(halves))
-        if not bool(torch.isnan(target).any()):
+        if not math.isnan(float(target.sum())):
             return out
     np.copyto(out, halves)
     return out
