@@ -191,6 +191,9 @@ class BatchIterator:
         # The rows move through the stream and the shuffle buffer as stored: an f16 column's
         # halves (half the bytes gathered and scattered), converted once per output batch.
         self.work_dtype = np.dtype(np.float16) if spec.codec == "f16" else np.dtype(np.float32)
+        # True: shuffled batches are yielded in one reused array (valid until the next batch),
+        # for a consumer that copies each at once (StoreDataset's workers into shared memory).
+        self.reuse_batch = False
         self.seed, self.shuffle, self.minimum_position = seed, shuffle, minimum_position
         self.shuffle_buffer_rows = shuffle_buffer_rows
         self.stream_index, self.stream_count = stream_index, stream_count
@@ -347,7 +350,7 @@ class BatchIterator:
         count = len(buffer_rows)
         where = None
         cursor.buffer_rows, cursor.count = buffer_rows, count
-        converting = self.work_dtype != self.dtype
+        converting = self.work_dtype != self.dtype or self.reuse_batch
         scratch = np.empty((n, self.width), self.work_dtype) if converting else None
         while count > 0:
             # Converted batches are made from one reused batch of halves; others are fresh.

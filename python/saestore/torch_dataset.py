@@ -76,7 +76,7 @@ class StoreDataset(torch.utils.data.IterableDataset):
         # the trainer: instead it is made there (as default_collate does for batched samples),
         # and an f16 column's halves are cast by torch straight into it: the iterator hands
         # over its reused batch of halves unconverted (valid until the next batch).
-        it.convert = lambda halves: halves
+        it.convert, it.reuse_batch = (lambda halves: halves), True
         for batch in it:
             yield _shared_copy(batch, it.dtype)
 
