@@ -2,6 +2,8 @@
 (Sources/StreamTrain/Loader/StoreBatchSource.swift): the epoch's chunks in a seeded
 permutation, rows through a refill-on-draw shuffle buffer, optional row range and position
 filter, and the chunk split of data-parallel streams (StreamPartition)."""
+import math
+import sys
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Iterator, Optional, Tuple
@@ -55,7 +57,7 @@ class _ChunkStream:
         # Chunks of `order` handed to the consumer so far, the current one included (Swift's
         # chunksTaken: a chunk the filter empties counts too).
         self.taken = 0
-        self.values = np.empty((0, it.width), it.dtype)
+        self.values = np.empty((0, it.width), it.work_dtype)
         self.rows = np.empty(0, np.int64)
         self.offset = 0
         self.done = False
@@ -81,7 +83,7 @@ class _ChunkStream:
         try:
             out = self.free.pop()
         except IndexError:
-            out = np.empty((self.it.max_chunk_rows, self.it.width), self.it.dtype)
+            out = np.empty((self.it.max_chunk_rows, self.it.width), self.it.work_dtype)
         values, rows = self.it._decode(chunk, out)
         if values.base is None or not np.shares_memory(values, out):
             self.free.append(out)  # filtered: values is a fresh copy
@@ -132,7 +134,7 @@ class _ChunkStream:
             self.offset += k
             got += k
         if not values:
-            return np.empty((0, self.it.width), self.it.dtype), np.empty(0, np.int64)
+            return np.empty((0, self.it.width), self.it.work_dtype), np.empty(0, np.int64)
         return (values[0], rows[0]) if len(values) == 1 else (np.concatenate(values), np.concatenate(rows))
 
     def close(self):
@@ -186,6 +188,12 @@ class BatchIterator:
             raise StoreError(f"batches are float32 or float16, not {self.dtype}")
         if self.dtype == np.float16 and spec.codec != "f16":
             raise StoreError(f"{store.path}: column {column} is stored as {spec.codec}; float16 batches need an f16 column")
+        # The rows move through the stream and the shuffle buffer as stored: an f16 column's
+        # halves (half the bytes gathered and scattered), converted once per output batch.
+        self.work_dtype = np.dtype(np.float16) if spec.codec == "f16" else np.dtype(np.float32)
+        # True: shuffled batches are yielded in one reused array (valid until the next batch),
+        # for a consumer that copies each at once (StoreDataset's workers into shared memory).
+        self.reuse_batch = False
         self.seed, self.shuffle, self.minimum_position = seed, shuffle, minimum_position
         self.shuffle_buffer_rows = shuffle_buffer_rows
         self.stream_index, self.stream_count = stream_index, stream_count
@@ -260,18 +268,18 @@ class BatchIterator:
 
     def _buffer_values(self, rows: np.ndarray) -> np.ndarray:
         """The values of global `rows`, read chunk by chunk (a restored shuffle buffer)."""
-        out = np.empty((len(rows), self.width), self.dtype)
+        out = np.empty((len(rows), self.width), self.work_dtype)
         starts = self.store.chunk_row_starts()
         owners = np.searchsorted(starts, rows, side="right") - 1
         for chunk in np.unique(owners).tolist():
             slots = np.nonzero(owners == chunk)[0]
-            values = self.store.read_chunk(self.column, chunk, self.dtype)
+            values = self.store.read_chunk(self.column, chunk, self.work_dtype)
             out[slots] = values[rows[slots] - starts[chunk]]
         return out
 
     def _decode(self, chunk: int, out: Optional[np.ndarray] = None):
         """(kept values, their global rows) of a chunk; decoded into `out` when given."""
-        values = self.store.read_chunk(self.column, chunk, self.dtype, out)
+        values = self.store.read_chunk(self.column, chunk, self.work_dtype, out)
         chunk_rows = self.store.chunk_rows(chunk)
         rows = np.arange(chunk_rows.start, chunk_rows.stop, dtype=np.int64)
         keep = (rows >= self.row_range[0]) & (rows < self.row_range[1])
@@ -280,6 +288,17 @@ class BatchIterator:
         if keep.all():
             return values, rows
         return values[keep], rows[keep]
+
+    def _output(self, values: np.ndarray) -> np.ndarray:
+        """A batch in the work dtype as a fresh batch of `dtype` (f16 → f32 is exact)."""
+        if values.dtype == self.dtype:
+            return values
+        return self.convert(values)
+
+    def convert(self, halves: np.ndarray):
+        """float16 rows → a new float32 array, bit for bit numpy's cast. A subclass or
+        StoreDataset replaces it (torch's vectorised cast into shared memory)."""
+        return to_float32(halves)
 
     def __iter__(self):
         restored = self._resume
@@ -306,7 +325,7 @@ class BatchIterator:
                     if len(rows) == 0:
                         return
                     cursor.batches += 1
-                    yield values, rows
+                    yield self._output(values), rows
             yield from self._shuffled(stream, rng, cursor, restored)
         finally:
             stream.close()
@@ -331,8 +350,11 @@ class BatchIterator:
         count = len(buffer_rows)
         where = None
         cursor.buffer_rows, cursor.count = buffer_rows, count
+        converting = self.work_dtype != self.dtype or self.reuse_batch
+        scratch = np.empty((n, self.width), self.work_dtype) if converting else None
         while count > 0:
-            out = np.empty((n, self.width), self.dtype)
+            # Converted batches are made from one reused batch of halves; others are fresh.
+            out = scratch if converting else np.empty((n, self.width), self.dtype)
             out_rows = np.empty(n, np.int64)
             produced = 0
             if count == capacity and not stream.done:
@@ -366,7 +388,25 @@ class BatchIterator:
                 produced += k
             cursor.batches += 1
             cursor.count, cursor.where = count, where
-            yield out[:produced], out_rows[:produced]
+            yield self._output(out[:produced]), out_rows[:produced]
+
+
+def to_float32(halves: np.ndarray, out: Optional[np.ndarray] = None) -> np.ndarray:
+    """float16 → float32, exactly as numpy casts (NaN payloads kept, signalling ones too).
+    With torch imported (a trainer's process), torch's vectorised cast (F16C/AVX-512: ~10x
+    numpy's, which is scalar for this cast) writes it; torch quiets signalling NaNs, so a batch
+    with any NaN (its sum is NaN: one vectorised pass, no temporary, unlike isnan) is cast
+    again by numpy."""
+    if out is None:
+        out = np.empty(halves.shape, np.float32)
+    torch = sys.modules.get("torch")
+    if torch is not None and halves.flags.c_contiguous and out.flags.c_contiguous and halves.size:
+        target = torch.from_numpy(out)
+        target.copy_(torch.from_numpy(halves))
+        if not math.isnan(float(target.sum())):
+            return out
+    np.copyto(out, halves)
+    return out
 
 
 class _Cursor:
@@ -437,7 +477,7 @@ def reference_batches(store, column: str, batch_rows: int, epoch: int = 0, **opt
             values, rows = stream.take(batch_rows)
             if len(rows) == 0:
                 return batches
-            batches.append((values, rows))
+            batches.append((it._output(values), rows))
     buffer, buffer_rows, count = [], [], 0
     while count < it.capacity and not stream.done:
         values, rows = stream.take(1)
@@ -459,4 +499,4 @@ def reference_batches(store, column: str, batch_rows: int, epoch: int = 0, **opt
                 count -= 1
         if not rows_out:
             return batches
-        batches.append((np.stack(values_out), np.asarray(rows_out, dtype=np.int64)))
+        batches.append((it._output(np.stack(values_out)), np.asarray(rows_out, dtype=np.int64)))

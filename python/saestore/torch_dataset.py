@@ -4,7 +4,9 @@ from typing import Optional
 import torch
 import torch.utils.data
 
-from .loader import BatchIterator
+import numpy as np
+
+from .loader import BatchIterator, to_float32
 
 
 def _rank_and_world(rank: Optional[int], world_size: Optional[int]):
@@ -65,9 +67,34 @@ class StoreDataset(torch.utils.data.IterableDataset):
                              **self.options)
 
     def __iter__(self):
-        self._iterator = self.iterator()
-        for batch in self._iterator:
-            yield torch.from_numpy(batch)
+        self._iterator = it = self.iterator()
+        if torch.utils.data.get_worker_info() is None:
+            for batch in it:
+                yield torch.from_numpy(batch)
+            return
+        # In a DataLoader worker every batch would be copied into shared memory on its way to
+        # the trainer: instead it is made there (as default_collate does for batched samples),
+        # and an f16 column's halves are cast by torch straight into it: the iterator hands
+        # over its reused batch of halves unconverted (valid until the next batch).
+        it.convert, it.reuse_batch = (lambda halves: halves), True
+        for batch in it:
+            yield _shared_copy(batch, it.dtype)
+
+
+def _shared_copy(batch: np.ndarray, dtype) -> "torch.Tensor":
+    """`batch` as a tensor of `dtype` in new shared memory (float16 → float32 cast exactly)."""
+    tensor_dtype = torch.float32 if np.dtype(dtype) == np.float32 else torch.float16
+    count = batch.size
+    try:
+        storage = torch.UntypedStorage._new_shared(count * tensor_dtype.itemsize)
+        out = torch.empty(0, dtype=tensor_dtype).set_(storage, 0, batch.shape, (batch.shape[1], 1) if batch.ndim == 2 else (1,))
+    except (AttributeError, RuntimeError, TypeError):
+        out = torch.empty(batch.shape, dtype=tensor_dtype)
+    if batch.dtype == np.float16 and tensor_dtype == torch.float32:
+        to_float32(batch, out.numpy())
+    else:
+        out.copy_(torch.from_numpy(batch))
+    return out
 
 
 def batches(store, column: str, batch_rows: int = 4096, device: str = "cpu", epochs: Optional[int] = None, **options):

@@ -115,3 +115,27 @@ def test_stateful_dataloader_workers_resume_their_streams(stores):
     resumed.load_state_dict(state)
     rest = [b.numpy() for b in resumed]
     assert len(rest) == len(full) - 5 and all(a.tobytes() == b.tobytes() for a, b in zip(rest, full[5:]))
+
+
+def test_torch_cast_is_numpys_bit_for_bit():
+    """to_float32 (torch's cast when torch is imported) and the workers' shared-memory batches
+    give numpy's float32 bits for all 65,536 halves, signalling NaNs included."""
+    from saestore.loader import to_float32
+    from saestore.torch_dataset import _shared_copy
+    halves = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).reshape(256, 256)
+    finite = halves[np.isfinite(halves.astype(np.float32))][:65536 // 2 * 2].reshape(-1, 2)
+    for h in (halves, finite):
+        expected = h.astype(np.float32).view(np.uint32)
+        assert (to_float32(h).view(np.uint32) == expected).all()
+        shared = _shared_copy(h, np.float32)
+        assert shared.dtype == torch.float32 and (shared.numpy().view(np.uint32) == expected).all()
+
+
+def test_worker_batches_are_the_halves_cast(stores):
+    """f32 batches from DataLoader workers are the f16 iterator's halves, cast by numpy."""
+    loader = torch.utils.data.DataLoader(saestore.StoreDataset(stores["f16"], HOOK, 100, seed=4), batch_size=None, num_workers=2)
+    got = [b.numpy() for b in loader]
+    streams = [list(BatchIterator(stores["f16"], HOOK, 100, seed=4, stream_index=i, stream_count=2, dtype=np.float16))
+               for i in range(2)]
+    expected = [s[k].astype(np.float32) for k in range(max(map(len, streams))) for s in streams if k < len(s)]
+    assert len(got) == len(expected) and all(a.dtype == np.float32 and a.tobytes() == b.tobytes() for a, b in zip(got, expected))
