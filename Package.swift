@@ -88,8 +88,8 @@ let package = Package(
             ],
             path: "benchmarks/swift"),
 
-        // A child process the crash tests SIGKILL at random points while it writes a store.
-        .executableTarget(name: "crash-writer", dependencies: ["ActStore"],
+        // A child process the crash tests SIGKILL at chosen points while it writes or appends to a store.
+        .executableTarget(name: "crash-writer", dependencies: ["ActStore", "Extract"],
                           path: "Tests/CrashWriter"),
 
         // The real-tool checks every test target shares (a skip locally, a failure under CI=true).

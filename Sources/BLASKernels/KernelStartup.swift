@@ -7,6 +7,8 @@ import Foundation
 /// (`saestore`, and `saestore-bench` so that a benchmark's "unset" is what a user gets) calls
 /// this first and offers `ChildSelfCheck.subcommand` as a hidden subcommand.
 public enum KernelStartup {
+    /// Decides, and re-executes this process with the chosen OPENBLAS_CORETYPE when that is a
+    /// better set than the loaded one; returns otherwise (and when execv fails).
     public static func apply() {
         let arguments = CommandLine.arguments
         if arguments.count > 1 && arguments[1] == ChildSelfCheck.subcommand { return }

@@ -5,12 +5,14 @@
 //
 // usage: crash-writer STORE DOCS COMMIT_EVERY [CODEC]
 //        crash-writer append STORE KILL_AT COLUMN=FILE...   (AppendMode.swift)
+//        crash-writer saelens-append STORE KILL_AT CACHE MODEL_DIR   (SAELensAppendMode.swift)
 import TensorIO
 import ActStore
 import Foundation
 
 let args = CommandLine.arguments
 if args.count > 1 && args[1] == "append" { runAppendMode(Array(args.dropFirst(2))) }
+if args.count > 1 && args[1] == "saelens-append" { runSAELensAppendMode(Array(args.dropFirst(2))) }
 guard args.count >= 4, let docCount = Int(args[2]), let commitEvery = Int(args[3]) else {
     FileHandle.standardError.write("usage: crash-writer STORE DOCS COMMIT_EVERY [CODEC]\n".data(using: .utf8)!)
     exit(2)
