@@ -182,6 +182,10 @@ public enum StoreVerifier {
                 continue
             }
             if mapping.byteCount < SegmentFile.headerByteCount {
+                // A writer killed between creating the tail segment and writing its header leaves
+                // a short file in which nothing is committed: debris the next writer rewrites, as
+                // a missing tail segment with nothing committed is above.
+                if segment == state.tailSegment && state.tailSegmentByteCount == 0 { continue }
                 report.add("segment \(segmentPath) is \(mapping.byteCount) bytes, shorter than its header")
                 continue
             }
