@@ -16,7 +16,7 @@ ITERATIONS=${ITERATIONS:-3}
 MODEL=${MODEL:-${TMPDIR:-/tmp}/saestore-gemma2-bench}
 OUT=benchmarks/forward-gemma2/results.json
 
-swift build -c release -Xswiftc -enable-testing --product saestore-bench >/dev/null 2>&1
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release -Xswiftc -enable-testing --product saestore-bench >/dev/null 2>&1
 BENCH=.build/release/saestore-bench
 [[ -f "$MODEL/model.safetensors" ]] || "$PYTHON" benchmarks/forward-gemma2/bench_torch.py --make "$MODEL" 2>/dev/null
 RAW=$(mktemp)

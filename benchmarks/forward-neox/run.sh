@@ -15,7 +15,7 @@ MODEL=${MODEL:-${TMPDIR:-/tmp}/saestore-neox-bench}
 OUT=benchmarks/forward-neox/results.json
 BUILD_FLAGS=${BUILD_FLAGS:-}  # e.g. "-Xswiftc -enable-testing" to keep a test build valid
 
-swift build -c release $BUILD_FLAGS --product saestore-bench >/dev/null 2>&1
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release $BUILD_FLAGS --product saestore-bench >/dev/null 2>&1
 BENCH=.build/release/saestore-bench
 [[ -f "$MODEL/model.safetensors" ]] || "$PYTHON" benchmarks/forward-neox/bench_torch.py --make "$MODEL" 2>/dev/null
 RAW=$(mktemp)

@@ -39,7 +39,7 @@ command -v "$MPIRUN" >/dev/null || { echo "mpirun not found: apt-get install ope
 
 LOG="$WORK/runs.jsonl"
 if [ -z "${SUMMARY_ONLY:-}" ]; then     # SUMMARY_ONLY=1 re-summarises the last runs.jsonl
-swift build -c release --product saestore >/dev/null 2>&1
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore >/dev/null 2>&1
 # SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
 # not rebuild the whole package with other flags.
 [[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1

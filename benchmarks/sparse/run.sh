@@ -39,7 +39,7 @@ DATA=../shared/data
 OUT=benchmarks/sparse/results.json
 mkdir -p "$WORK"
 
-swift build -c release --product saestore >/dev/null 2>&1
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore >/dev/null 2>&1
 # SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
 # not rebuild the whole package with other flags.
 [[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1

@@ -38,7 +38,7 @@ WORK=${WORK:-${TMPDIR:-/tmp}/saestore-train-bench}
 OUT=benchmarks/train/results.json
 DATA=../shared/data
 
-swift build -c release --product saestore >/dev/null 2>&1
+[[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore >/dev/null 2>&1
 # SKIP_BUILD=1 uses the binaries already in .build/release (e.g. a test build), so a run does
 # not rebuild the whole package with other flags.
 [[ -n "${SKIP_BUILD:-}" ]] || swift build -c release --product saestore-bench >/dev/null 2>&1
